@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// C libraries come from Debian packages; each one is a system-library target named after what it wraps.
+func system(_ name: String, _ pkgConfig: String, _ apt: [String]) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+let package = Package(
+    name: "intercom",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "intercom", targets: ["intercom"]),
+    ],
+    targets: [
+        system("CGStreamer", "gstreamer-webrtc-1.0",
+               ["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev", "libgstreamer-plugins-bad1.0-dev"]),
+        system("CWebSockets", "libwebsockets", ["libwebsockets-dev", "libwebsockets-evlib-glib"]),
+        system("CQRencode", "libqrencode", ["libqrencode-dev"]),
+        system("CDrm", "libdrm", ["libdrm-dev"]),
+        system("CGpiod", "libgpiod", ["libgpiod-dev"]),
+        system("CPangoCairo", "pangocairo", ["libpango1.0-dev", "libcairo2-dev"]),
+        // The only C we write: wrappers for variadic GObject calls Swift cannot make.
+        .target(name: "CIntercomShim", dependencies: ["CGStreamer"]),
+
+        // The one GLib main loop thread and the global actor that runs on it.
+        .target(name: "MainLoop", dependencies: ["CGStreamer"]),
+        // Core: pure Swift, no C, no adapters.
+        .target(name: "Intercom"),
+        .target(name: "Signaling", dependencies: ["Intercom", "MainLoop", "CWebSockets"]),
+        .target(name: "Media", dependencies: ["Intercom", "MainLoop", "CGStreamer", "CIntercomShim"]),
+        .target(name: "Display", dependencies: ["Intercom", "MainLoop", "CQRencode", "CPangoCairo", "CDrm"]),
+        .target(name: "Buttons", dependencies: ["Intercom", "MainLoop", "CGpiod"]),
+        .executableTarget(name: "intercom",
+                          dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons"]),
+
+        .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),
+        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "Intercom"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop"]),
+        .testTarget(name: "DisplayTests", dependencies: ["Display", "Intercom"]),
+        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "Intercom"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+#include <libwebsockets.h>
+
+static inline size_t ic_lws_pre(void) { return LWS_PRE; }

@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One line per event on stderr (journald adds its own timestamps on a Pi; we add a monotonic one for tests).
+public enum Log {
+    public enum Level: Int, Sendable, Comparable {
+        case debug, info, warning, error
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        var tag: String { ["debug", "info", "warn", "error"][rawValue] }
+    }
+
+    nonisolated(unsafe) public static var minimum: Level = .info  // set once at start-up, before any thread
+
+    public static func debug(_ module: String, _ message: @autoclosure () -> String) { write(.debug, module, message) }
+    public static func info(_ module: String, _ message: @autoclosure () -> String) { write(.info, module, message) }
+    public static func warning(_ module: String, _ message: @autoclosure () -> String) { write(.warning, module, message) }
+    public static func error(_ module: String, _ message: @autoclosure () -> String) { write(.error, module, message) }
+
+    private static func write(_ level: Level, _ module: String, _ message: () -> String) {
+        guard level >= minimum else { return }
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let millis = Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000
+        let line = "[\(millis / 1000).\(pad3(millis % 1000))] \(level.tag) \(module): \(message())\n"
+        fputs(line, stderr)
+    }
+
+    private static func pad3(_ v: Int) -> String { v < 10 ? "00\(v)" : v < 100 ? "0\(v)" : "\(v)" }
+}
+
+/// Wall-clock milliseconds since the epoch (what tests compare across processes on one machine).
+public func wallClockMillis() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}
