@@ -12,18 +12,19 @@ public enum Log {
 
     nonisolated(unsafe) public static var minimum: Level = .info  // set once at start-up, before any thread
 
-    public static func debug(_ module: String, _ message: @autoclosure () -> String) { write(.debug, module, message) }
-    public static func info(_ module: String, _ message: @autoclosure () -> String) { write(.info, module, message) }
-    public static func warning(_ module: String, _ message: @autoclosure () -> String) { write(.warning, module, message) }
-    public static func error(_ module: String, _ message: @autoclosure () -> String) { write(.error, module, message) }
+    public static func debug(_ module: String, _ message: @autoclosure () -> String) { emit(.debug, module, message) }
+    public static func info(_ module: String, _ message: @autoclosure () -> String) { emit(.info, module, message) }
+    public static func warning(_ module: String, _ message: @autoclosure () -> String) { emit(.warning, module, message) }
+    public static func error(_ module: String, _ message: @autoclosure () -> String) { emit(.error, module, message) }
 
-    private static func write(_ level: Level, _ module: String, _ message: () -> String) {
+    private static func emit(_ level: Level, _ module: String, _ message: () -> String) {
         guard level >= minimum else { return }
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         let millis = Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000
         let line = "[\(millis / 1000).\(pad3(millis % 1000))] \(level.tag) \(module): \(message())\n"
-        fputs(line, stderr)
+        var bytes = Array(line.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
     }
 
     private static func pad3(_ v: Int) -> String { v < 10 ? "00\(v)" : v < 100 ? "0\(v)" : "\(v)" }
