@@ -1,0 +1,431 @@
+import CGStreamer
+import CIntercomShim
+import Intercom
+import MainLoop
+
+/// One call with one browser: a GStreamer pipeline around `webrtcbin` that answers the browser's offer,
+/// sends H.264 + Opus from the device's sources and decodes what the browser sends.
+///
+/// The answer path follows `notes/gstreamer-swift.md` §3.2: send branches are built with the offer's payload
+/// types *before* `set-remote-description`, or webrtcbin answers recvonly without a word.
+@GLibActor
+public final class CallSession {
+    public enum EndReason: String, Sendable {
+        /// The browser closed the data channel or the peer connection.
+        case remoteHangUp = "remote"
+        /// We hung up.
+        case localHangUp = "local"
+        /// ICE failed or the pipeline reported an error.
+        case failed
+    }
+
+    public let peer: String
+    public let connectionId: String
+    public let counters = MediaCounters()
+
+    /// The local answer SDP, once (send it as ANSWER).
+    public var onAnswer: (@GLibActor (String) -> Void)?
+    /// Each local ICE candidate (send it as CANDIDATE).
+    public var onLocalCandidate: (@GLibActor (_ mline: Int, _ candidate: String) -> Void)?
+    /// Once, when the call is over for any reason; the pipeline is already stopped.
+    public var onEnded: (@GLibActor (EndReason, String?) -> Void)?
+    /// ICE reached connected/completed.
+    public var onConnected: (@GLibActor () -> Void)?
+
+    private let offer: SDPOffer
+    private let offerText: String
+    private let engine: MediaEngine
+    private var pipeline: UnsafeMutablePointer<GstElement>?
+    private var webrtc: UnsafeMutablePointer<GstElement>?
+    private var dataChannels: [UnsafeMutablePointer<GObject>] = []
+    private var busWatch: guint = 0
+    private var ended = false
+    private var hangUpTimer: GLibTimer?
+    private let link: SessionLink
+
+    /// Parses nothing and builds nothing yet; `start()` does the work.
+    public init(peer: String, connectionId: String, offerSDP: String, engine: MediaEngine) throws(MediaError) {
+        self.peer = peer
+        self.connectionId = connectionId
+        self.offerText = offerSDP
+        self.offer = try SDPOffer(parsing: offerSDP)
+        self.engine = engine
+        self.link = SessionLink(counters: counters)
+        link.session = self
+    }
+
+    isolated deinit { stopPipeline() }
+
+    public var isEnded: Bool { ended }
+
+    /// Builds the pipeline with the offer's payload types, starts it and begins answering.
+    public func start() throws(MediaError) {
+        let video = offer.preferredH264()
+        let audio = offer.preferredOpus()
+        guard video != nil || audio != nil else {
+            throw MediaError(.noUsableCodec, "the offer has neither H.264 (packetization-mode=1) nor Opus")
+        }
+        let description = pipelineDescription(video: video, audio: audio)
+        Log.debug("media", "pipeline: \(description)")
+        var error: UnsafeMutablePointer<GError>?
+        guard let element = gst_parse_launch(description, &error), error == nil else {
+            throw MediaError(.pipelineFailed, takeError(error))
+        }
+        pipeline = element
+        guard let webrtc = gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc") else {
+            throw MediaError(.pipelineFailed, "no webrtcbin in the pipeline")
+        }
+        self.webrtc = webrtc
+        let raw = UnsafeMutableRawPointer(webrtc)
+        connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onIceCandidate, to: GCallback.self))
+        connectSignal(raw, "pad-added", link, unsafeBitCast(onWebRTCPadAdded, to: GCallback.self))
+        connectSignal(raw, "on-data-channel", link, unsafeBitCast(onDataChannel, to: GCallback.self))
+        connectSignal(raw, "notify::ice-connection-state", link, unsafeBitCast(onIceStateChanged, to: GCallback.self))
+
+        let bus = gst_element_get_bus(element)
+        busWatch = gst_bus_add_watch_full(bus, G_PRIORITY_DEFAULT, onBusMessage,
+                                          Unmanaged.passRetained(link).toOpaque(), releaseLink)
+        gst_object_unref(UnsafeMutableRawPointer(bus))
+
+        guard gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
+            throw MediaError(.pipelineFailed, "the call pipeline would not start")
+        }
+        try setRemoteOffer()
+        Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map { "H264/\($0.type)" } ?? "none"), "
+                 + "audio \(audio.map { "opus/\($0.type)" } ?? "none"), data channel \(offer.hasDataChannel ? "yes" : "no")")
+    }
+
+    /// A remote ICE candidate; webrtcbin queues early ones itself. Empty end-of-candidates strings are ignored.
+    public func addRemoteCandidate(mline: Int, candidate: String) {
+        guard let webrtc, !ended, !candidate.isEmpty else { return }
+        ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
+    }
+
+    /// Hangs up: closes the data channels (what a PeerJS 1.5 browser listens for), then stops the pipeline.
+    public func hangUp() {
+        guard !ended, hangUpTimer == nil else { return }
+        Log.info("media", "hanging up \(peer) (\(connectionId))")
+        for channel in dataChannels { ic_data_channel_close(channel) }
+        // Give SCTP a moment to send the stream reset before DTLS goes away.
+        hangUpTimer = GLibTimer(milliseconds: dataChannels.isEmpty ? 0 : 150) { [weak self] in
+            self?.finish(.localHangUp, nil)
+        }
+    }
+
+    // MARK: - Negotiation
+
+    private func setRemoteOffer() throws(MediaError) {
+        var message: UnsafeMutablePointer<GstSDPMessage>?
+        guard gst_sdp_message_new_from_text(offerText, &message) == GST_SDP_OK, let message else {
+            throw MediaError(.badOffer, "GStreamer could not parse the offer SDP")
+        }
+        guard let description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, message) else {
+            throw MediaError(.badOffer, "could not wrap the offer")
+        }
+        let promise = makePromise(link) { link, reply in
+            let failure = promiseError(reply)
+            GLibLoop.shared.post { link.session?.remoteDescriptionSet(error: failure) }
+        }
+        ic_webrtc_set_remote_description(webrtc, description, promise)
+        gst_promise_unref(promise)
+        gst_webrtc_session_description_free(description)
+    }
+
+    private func remoteDescriptionSet(error: String?) {
+        guard !ended else { return }
+        if let error { return finish(.failed, "set-remote-description failed: \(error)") }
+        let promise = makePromise(link) { link, reply in
+            let failure = promiseError(reply)
+            let answer = failure == nil ? copyDescription(reply, field: "answer") : nil
+            GLibLoop.shared.post { link.session?.answerCreated(answer.map(\.value), error: failure) }
+        }
+        ic_webrtc_create_answer(webrtc, promise)
+        gst_promise_unref(promise)
+    }
+
+    private func answerCreated(_ answer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
+        guard let answer else {
+            return finish(.failed, "create-answer failed: \(error ?? "no answer in the reply")")
+        }
+        defer { gst_webrtc_session_description_free(answer) }
+        guard !ended else { return }
+        ic_webrtc_set_local_description(webrtc, answer, nil)
+        guard let text = takeGString(gst_sdp_message_as_text(answer.pointee.sdp)) else {
+            return finish(.failed, "the answer has no SDP text")
+        }
+        if !text.contains("a=sendrecv") {
+            Log.warning("media", "the answer to \(peer) sends nothing (recvonly): payload types did not match")
+        }
+        onAnswer?(text)
+    }
+
+    // MARK: - Events from GStreamer (already hopped to the GLib thread)
+
+    fileprivate func localCandidate(mline: Int, candidate: String) {
+        guard !ended else { return }
+        onLocalCandidate?(mline, candidate)
+    }
+
+    fileprivate func dataChannelArrived(_ channel: UnsafeMutablePointer<GObject>) {
+        guard !ended else { g_object_unref(channel); return }
+        dataChannels.append(channel)
+        connectSignal(UnsafeMutableRawPointer(channel), "on-close", link, unsafeBitCast(onDataChannelClose, to: GCallback.self))
+        Log.debug("media", "data channel from \(peer) accepted")
+    }
+
+    fileprivate func dataChannelClosed() {
+        guard !ended, hangUpTimer == nil else { return }
+        finish(.remoteHangUp, nil)
+    }
+
+    fileprivate func iceStateChanged(_ state: GstWebRTCICEConnectionState) {
+        guard !ended else { return }
+        switch state {
+        case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED, GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
+            Log.info("media", "ICE connected with \(peer)")
+            onConnected?()
+        case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
+            finish(.failed, "ICE failed")
+        case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
+            if hangUpTimer == nil { finish(.remoteHangUp, "ICE closed") }
+        default:
+            break
+        }
+    }
+
+    fileprivate func busError(_ text: String) {
+        guard !ended else { return }
+        finish(.failed, text)
+    }
+
+    // MARK: - Teardown
+
+    private func finish(_ reason: EndReason, _ detail: String?) {
+        guard !ended else { return }
+        ended = true
+        hangUpTimer = nil
+        if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
+        else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }
+        stopPipeline()
+        onEnded?(reason, detail)
+    }
+
+    private func stopPipeline() {
+        if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
+        for channel in dataChannels { g_object_unref(channel) }
+        dataChannels = []
+        if let webrtc { gst_object_unref(UnsafeMutableRawPointer(webrtc)); self.webrtc = nil }
+        if let pipeline {
+            gst_element_set_state(pipeline, GST_STATE_NULL)
+            gst_object_unref(UnsafeMutableRawPointer(pipeline))
+            self.pipeline = nil
+        }
+    }
+
+    private func pipelineDescription(video: SDPOffer.Payload?, audio: SDPOffer.Payload?) -> String {
+        let s = engine.settings
+        var parts = ["webrtcbin name=webrtc bundle-policy=max-bundle latency=\(s.jitterLatencyMillis)"
+                     + (s.stunServer.map { " stun-server=\($0)" } ?? "")]
+        if let video, offer.section("video")?.section.direction != "sendonly" {
+            parts.append("videotestsrc is-live=true pattern=ball ! video/x-raw,width=\(s.width),height=\(s.height),"
+                + "framerate=\(s.framerate)/1 ! videoconvert ! queue max-size-buffers=2 leaky=downstream ! "
+                + engine.encoder.description(bitrateKbps: s.videoBitrateKbps)
+                + " ! rtph264pay pt=\(video.type) config-interval=-1 aggregate-mode=zero-latency"
+                + " ! application/x-rtp,media=video,encoding-name=H264,payload=\(video.type),clock-rate=90000 ! webrtc.")
+        }
+        if let audio, offer.section("audio")?.section.direction != "sendonly" {
+            parts.append("audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert ! audioresample"
+                + " ! audio/x-raw,rate=48000,channels=1 ! opusenc ! rtpopuspay pt=\(audio.type)"
+                + " ! application/x-rtp,media=audio,encoding-name=OPUS,payload=\(audio.type),clock-rate=48000 ! webrtc.")
+        }
+        return parts.joined(separator: "  ")
+    }
+}
+
+/// The context every C callback of a session gets. `session` is written and read only on the GLib thread;
+/// `counters` is Sendable. That makes sharing it with streaming threads safe.
+final class SessionLink: @unchecked Sendable {
+    weak var session: CallSession?
+    let counters: MediaCounters
+    init(counters: MediaCounters) { self.counters = counters }
+}
+
+// MARK: - C callbacks (free functions: never actor-isolated closures, see notes/gstreamer-swift.md §5)
+
+private let onIceCandidate: @convention(c) (UnsafeMutablePointer<GstElement>?, guint, UnsafeMutablePointer<gchar>?,
+                                            gpointer?) -> Void = { _, mline, candidate, data in
+    guard let candidate, let data else { return }
+    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
+    let text = String(cString: candidate)
+    GLibLoop.shared.post { link.session?.localCandidate(mline: Int(mline), candidate: text) }
+}
+
+private let onDataChannel: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GObject>?,
+                                           gpointer?) -> Void = { _, channel, data in
+    guard let channel, let data else { return }
+    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
+    g_object_ref(channel)
+    let box = PointerBox(channel)
+    GLibLoop.shared.post {
+        if let session = link.session { session.dataChannelArrived(box.pointer) } else { g_object_unref(box.pointer) }
+    }
+}
+
+private let onDataChannelClose: @convention(c) (UnsafeMutablePointer<GObject>?, gpointer?) -> Void = { _, data in
+    guard let data else { return }
+    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
+    GLibLoop.shared.post { link.session?.dataChannelClosed() }
+}
+
+private let onIceStateChanged: @convention(c) (UnsafeMutablePointer<GstElement>?, gpointer?, gpointer?) -> Void = {
+    webrtc, _, data in
+    guard let webrtc, let data else { return }
+    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
+    let state = GstWebRTCICEConnectionState(rawValue: UInt32(ic_object_get_enum(webrtc, "ice-connection-state")))
+    GLibLoop.shared.post { link.session?.iceStateChanged(state) }
+}
+
+/// A remote stream appeared on webrtcbin: decode it and count what comes out. Runs on a streaming thread.
+private let onWebRTCPadAdded: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstPad>?,
+                                              gpointer?) -> Void = { webrtc, pad, data in
+    guard let webrtc, let pad, let data, gst_pad_get_direction(pad) == GST_PAD_SRC,
+          let parent = gst_object_get_parent(cast(webrtc, to: GstObject.self)) else { return }
+    defer { gst_object_unref(parent) }
+    let bin = UnsafeMutablePointer<GstBin>(OpaquePointer(parent))
+    guard let decodebin = gst_element_factory_make("decodebin", nil) else { return }
+    connectSignal(UnsafeMutableRawPointer(decodebin), "pad-added",
+                  Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue(),
+                  unsafeBitCast(onDecodedPadAdded, to: GCallback.self))
+    gst_bin_add(bin, decodebin)
+    gst_element_sync_state_with_parent(decodebin)
+    let sink = gst_element_get_static_pad(decodebin, "sink")
+    gst_pad_link(pad, sink)
+    gst_object_unref(sink)
+}
+
+private let onDecodedPadAdded: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GstPad>?,
+                                               gpointer?) -> Void = { decodebin, pad, data in
+    guard let decodebin, let pad, let data, let parent = gst_object_get_parent(cast(decodebin, to: GstObject.self)) else { return }
+    defer { gst_object_unref(parent) }
+    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
+    let caps = gst_pad_get_current_caps(pad) ?? gst_pad_query_caps(pad, nil)
+    var isVideo = false
+    if let caps {
+        if let structure = gst_caps_get_structure(caps, 0), let name = gst_structure_get_name(structure) {
+            isVideo = String(cString: name).hasPrefix("video/")
+            if isVideo {
+                var width: gint = 0, height: gint = 0
+                gst_structure_get_int(structure, "width", &width)
+                gst_structure_get_int(structure, "height", &height)
+                link.counters.videoWidth.store(Int(width), ordering: .relaxed)
+                link.counters.videoHeight.store(Int(height), ordering: .relaxed)
+            }
+        }
+        gst_caps_unref(caps)
+    }
+    let bin = UnsafeMutablePointer<GstBin>(OpaquePointer(parent))
+    guard let sink = gst_element_factory_make("fakesink", nil) else { return }
+    gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(sink)), "sync", "false")
+    gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(sink)), "async", "false")
+    gst_bin_add(bin, sink)
+    gst_element_sync_state_with_parent(sink)
+    let counter = CounterChoice(counters: link.counters, video: isVideo)
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, countBuffer, Unmanaged.passRetained(counter).toOpaque(),
+                      { data in if let data { Unmanaged<CounterChoice>.fromOpaque(data).release() } })
+    let sinkPad = gst_element_get_static_pad(sink, "sink")
+    gst_pad_link(pad, sinkPad)
+    gst_object_unref(sinkPad)
+}
+
+private final class CounterChoice: Sendable {
+    let counters: MediaCounters
+    let video: Bool
+    init(counters: MediaCounters, video: Bool) { self.counters = counters; self.video = video }
+}
+
+private let countBuffer: GstPadProbeCallback = { _, _, data in
+    guard let data else { return GST_PAD_PROBE_OK }
+    let choice = Unmanaged<CounterChoice>.fromOpaque(data).takeUnretainedValue()
+    if choice.video {
+        choice.counters.videoFramesDecoded.add(1, ordering: .relaxed)
+    } else {
+        choice.counters.audioBuffersDecoded.add(1, ordering: .relaxed)
+    }
+    return GST_PAD_PROBE_OK
+}
+
+private let onBusMessage: GstBusFunc = { _, message, data in
+    guard let message, let data else { return 1 }
+    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
+    switch message.pointee.type {
+    case GST_MESSAGE_ERROR:
+        var error: UnsafeMutablePointer<GError>?
+        var debug: UnsafeMutablePointer<gchar>?
+        gst_message_parse_error(message, &error, &debug)
+        g_free(debug)
+        let text = takeError(error)
+        let source = message.pointee.src.map { String(cString: $0.pointee.name) } ?? "?"
+        GLibActor.assumeIsolated { link.session?.busError("\(source): \(text)") }
+    case GST_MESSAGE_WARNING:
+        var error: UnsafeMutablePointer<GError>?
+        var debug: UnsafeMutablePointer<gchar>?
+        gst_message_parse_warning(message, &error, &debug)
+        g_free(debug)
+        Log.debug("media", "GStreamer warning: \(takeError(error))")
+    default:
+        break
+    }
+    return 1 // keep watching
+}
+
+private let releaseLink: GDestroyNotify = { data in
+    if let data { Unmanaged<SessionLink>.fromOpaque(data).release() }
+}
+
+/// Carries a GObject pointer across the hop to the GLib thread (the reference it holds was taken before).
+private struct PointerBox: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<GObject>
+    init(_ pointer: UnsafeMutablePointer<GObject>) { self.pointer = pointer }
+}
+
+/// A copied session description; safe to move to the GLib thread (nobody else holds it).
+struct DescriptionBox: @unchecked Sendable {
+    let value: UnsafeMutablePointer<GstWebRTCSessionDescription>
+}
+
+/// `promise-change` callbacks run on webrtcbin's thread; `body` copies what it needs and hops.
+final class PromiseHandler: @unchecked Sendable {
+    // Immutable after init.
+    let link: SessionLink
+    let body: @Sendable (SessionLink, UnsafePointer<GstStructure>?) -> Void
+    init(link: SessionLink, body: @escaping @Sendable (SessionLink, UnsafePointer<GstStructure>?) -> Void) {
+        self.link = link; self.body = body
+    }
+}
+
+func makePromise(_ link: SessionLink, _ body: @escaping @Sendable (SessionLink, UnsafePointer<GstStructure>?) -> Void)
+    -> UnsafeMutablePointer<GstPromise> {
+    let handler = Unmanaged.passRetained(PromiseHandler(link: link, body: body)).toOpaque()
+    return gst_promise_new_with_change_func({ promise, data in
+        guard let promise, let data else { return }
+        let handler = Unmanaged<PromiseHandler>.fromOpaque(data).takeUnretainedValue()
+        let reply = gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED ? gst_promise_get_reply(promise) : nil
+        handler.body(handler.link, reply)
+    }, handler, { data in if let data { Unmanaged<PromiseHandler>.fromOpaque(data).release() } })
+}
+
+/// webrtcbin reports a failed operation as an "error" GError field in the reply.
+func promiseError(_ reply: UnsafePointer<GstStructure>?) -> String? {
+    guard let reply else { return "no reply" }
+    guard gst_structure_has_field(reply, "error") != 0, let value = gst_structure_get_value(reply, "error"),
+          let boxed = g_value_get_boxed(value) else { return nil }
+    let error = boxed.assumingMemoryBound(to: GError.self)
+    return error.pointee.message.map { String(cString: $0) } ?? "error"
+}
+
+func copyDescription(_ reply: UnsafePointer<GstStructure>?, field: String) -> DescriptionBox? {
+    guard let reply, let value = gst_structure_get_value(reply, field), let boxed = g_value_get_boxed(value),
+          let copy = gst_webrtc_session_description_copy(boxed.assumingMemoryBound(to: GstWebRTCSessionDescription.self))
+    else { return nil }
+    return DescriptionBox(value: copy)
+}

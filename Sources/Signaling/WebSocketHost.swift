@@ -1,0 +1,404 @@
+import CWebSockets
+import Glibc
+import Intercom
+import MainLoop
+
+/// A WebSocket (either side) as the rest of the program sees it.
+@GLibActor
+public protocol WebSocketDelegate: AnyObject {
+    func webSocketDidOpen(_ socket: WebSocketConnection)
+    func webSocket(_ socket: WebSocketConnection, didReceive text: String)
+    /// Called once, whichever side closed or when a client could not connect (`error` then says why).
+    func webSocketDidClose(_ socket: WebSocketConnection, error: String?)
+}
+
+/// An HTTP response from the built-in web server.
+public struct HTTPResponse: Sendable {
+    public var status: UInt32
+    public var contentType: String
+    public var body: [UInt8]
+    public var headers: [(String, String)]
+    public init(status: UInt32, contentType: String, body: [UInt8], headers: [(String, String)] = []) {
+        self.status = status; self.contentType = contentType; self.body = body; self.headers = headers
+    }
+    public static func text(_ status: UInt32, _ text: String) -> HTTPResponse {
+        HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array(text.utf8))
+    }
+}
+
+/// What the built-in server does with requests; the host only moves bytes.
+@GLibActor
+public protocol WebSocketServerHandler: AnyObject {
+    func handleHTTP(path: String) -> HTTPResponse
+    /// Returns whether a WebSocket upgrade on `path` is wanted at all (checked before the handshake completes).
+    func acceptsWebSocket(path: String) -> Bool
+    /// A WebSocket upgrade completed; `query` holds the URL arguments. Set `socket.delegate` to keep it.
+    func webSocketConnected(_ socket: WebSocketConnection, path: String, query: [String: String])
+}
+
+/// One WebSocket, server or client side. Send and close are queued and done when lws says it is writable.
+@GLibActor
+public final class WebSocketConnection {
+    public weak var delegate: (any WebSocketDelegate)?
+    public let isClient: Bool
+    public fileprivate(set) var isOpen = false
+    public let peerAddress: String
+
+    fileprivate var wsi: OpaquePointer?
+    fileprivate unowned let host: WebSocketHost
+    fileprivate var outbox: [[UInt8]] = []
+    fileprivate var closeRequested = false
+    fileprivate var incoming: [UInt8] = []
+    fileprivate var closedReported = false
+    fileprivate var cStrings: [UnsafeMutablePointer<CChar>] = []
+
+    fileprivate init(host: WebSocketHost, isClient: Bool, peerAddress: String) {
+        self.host = host; self.isClient = isClient; self.peerAddress = peerAddress
+    }
+
+    isolated deinit { cStrings.forEach { free($0) } }
+
+    /// Queues one text frame. Dropped (with a debug line) when the socket is closed.
+    public func send(_ text: String) {
+        guard let wsi, !closeRequested else {
+            Log.debug("signaling", "dropped a frame on a closed socket")
+            return
+        }
+        outbox.append(Array(text.utf8))
+        lws_callback_on_writable(wsi)
+    }
+
+    /// Closes after the queued frames are written.
+    public func close() {
+        guard let wsi, !closeRequested else { return }
+        closeRequested = true
+        lws_callback_on_writable(wsi)
+    }
+
+    fileprivate func reportClosed(_ error: String?) {
+        isOpen = false
+        wsi = nil
+        guard !closedReported else { return }
+        closedReported = true
+        delegate?.webSocketDidClose(self, error: error)
+    }
+}
+
+/// The libwebsockets context: one per process, in GLib mode on the GLib loop thread, optionally listening on
+/// one port for the built-in web + PeerJS server, and dialling signaling servers as a client.
+@GLibActor
+public final class WebSocketHost {
+    /// Frames above this are refused and the socket closed (the official server has no limit; we do).
+    public static let maxMessageBytes = 64 * 1024
+
+    public weak var serverHandler: (any WebSocketServerHandler)?
+    public let listeningPort: Int?
+
+    private var context: OpaquePointer?
+    private let protocols: UnsafeMutablePointer<lws_protocols>
+    private let foreignLoops: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    private let protocolNames: [UnsafeMutablePointer<CChar>]
+    private var connections: [OpaquePointer: WebSocketConnection] = [:]
+    private var pendingHTTP: [OpaquePointer: [UInt8]] = [:]
+
+    /// `listen` nil = client only. Throws `listenFailed` when the port is taken or the GLib event library
+    /// plugin (Debian package libwebsockets-evlib-glib) is missing.
+    public init(listen: (host: String, port: Int)?) throws(SignalingError) {
+        lws_set_log_level(Int32(LLL_ERR | LLL_WARN), nil)
+        protocolNames = [strdup("http-peerjs")!, strdup("peerjs-client")!]
+        protocols = .allocate(capacity: 3)
+        protocols.initialize(repeating: lws_protocols(), count: 3)
+        for i in 0..<2 {
+            protocols[i].name = UnsafePointer(protocolNames[i])
+            protocols[i].callback = lwsCallback
+            protocols[i].rx_buffer_size = 16 * 1024
+        }
+        foreignLoops = .allocate(capacity: 1)
+        foreignLoops.initialize(to: UnsafeMutableRawPointer(GLibLoop.shared.loop))
+        listeningPort = listen?.port
+
+        var info = lws_context_creation_info()
+        info.port = Int32(listen?.port ?? Int(CONTEXT_PORT_NO_LISTEN))
+        let iface = listen.map { strdup($0.host == "0.0.0.0" || $0.host == "*" ? "" : $0.host)! }
+        defer { free(iface) }
+        if let iface, iface.pointee != 0 { info.iface = UnsafePointer(iface) }
+        info.protocols = UnsafePointer(protocols)
+        info.options = UInt64(LWS_SERVER_OPTION_GLIB) | UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
+            | UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
+        info.foreign_loops = foreignLoops
+        info.gid = -1
+        info.uid = -1
+        info.user = Unmanaged.passUnretained(self).toOpaque()
+        context = lws_create_context(&info)
+        guard context != nil else {
+            let target = listen.map { "\($0.host):\($0.port)" } ?? "client"
+            throw SignalingError(.listenFailed,
+                "libwebsockets could not start (\(target)): port in use, or libwebsockets-evlib-glib missing")
+        }
+        if let listen { Log.info("signaling", "listening on \(listen.host):\(listen.port)") }
+    }
+
+    isolated deinit {
+        if let context { lws_context_destroy(context) }
+        protocols.deallocate()
+        foreignLoops.deallocate()
+        protocolNames.forEach { free($0) }
+    }
+
+    /// Dials `url` + `pathAndQuery` (which starts without "/"; it is appended to `url.path`).
+    public func connect(_ url: WebSocketURL, pathAndQuery: String, delegate: any WebSocketDelegate,
+                        allowSelfSigned: Bool = false) -> WebSocketConnection {
+        let socket = WebSocketConnection(host: self, isClient: true, peerAddress: "\(url.host):\(url.port)")
+        socket.delegate = delegate
+        let address = strdup(url.host)!, path = strdup(url.path + pathAndQuery)!
+        let hostHeader = strdup(url.port == (url.secure ? 443 : 80) ? url.host : "\(url.host):\(url.port)")!
+        let localProtocol = strdup("peerjs-client")!
+        socket.cStrings = [address, path, hostHeader, localProtocol]
+        var info = lws_client_connect_info()
+        info.context = context
+        info.address = UnsafePointer(address)
+        info.port = Int32(url.port)
+        info.path = UnsafePointer(path)
+        info.host = UnsafePointer(hostHeader)
+        info.origin = UnsafePointer(hostHeader)
+        info.ietf_version_or_minus_one = -1
+        info.local_protocol_name = UnsafePointer(localProtocol)
+        if url.secure {
+            var flags = Int32(LCCSCF_USE_SSL.rawValue)
+            if allowSelfSigned {
+                flags |= Int32(LCCSCF_ALLOW_SELFSIGNED.rawValue) | Int32(LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK.rawValue)
+            }
+            info.ssl_connection = flags
+        }
+        info.opaque_user_data = Unmanaged.passUnretained(socket).toOpaque()
+        // Kept in `connections` from now; callbacks during the connect call find it through opaque_user_data.
+        pendingClients.append(socket)
+        var wsi: OpaquePointer?
+        info.pwsi = withUnsafeMutablePointer(to: &wsi) { $0 }
+        let result = lws_client_connect_via_info(&info)
+        if result == nil, !socket.closedReported {
+            pendingClients.removeAll { $0 === socket }
+            // Reported on the next loop turn so the caller sees the same callback order as an async failure.
+            GLibLoop.shared.post { socket.reportClosed("could not start connecting to \(url)") }
+        } else if let result, socket.wsi == nil, !socket.closedReported {
+            socket.wsi = result
+            connections[result] = socket
+        }
+        return socket
+    }
+
+    private var pendingClients: [WebSocketConnection] = []
+
+    // MARK: callback dispatch (on the GLib thread)
+
+    fileprivate func handle(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?,
+                            _ length: Int) -> Int32 {
+        guard let wsi else { return 0 }
+        switch reason {
+        // Server: HTTP
+        case LWS_CALLBACK_HTTP:
+            let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
+            let response = serverHandler?.handleHTTP(path: path) ?? .text(404, "not found\n")
+            return startHTTPResponse(wsi, response)
+        case LWS_CALLBACK_HTTP_WRITEABLE:
+            guard let body = pendingHTTP.removeValue(forKey: wsi) else { return 0 }
+            if !body.isEmpty {
+                var buffer = [UInt8](repeating: 0, count: Int(ic_lws_pre()) + body.count)
+                buffer.replaceSubrange(Int(ic_lws_pre())..., with: body)
+                let written = buffer.withUnsafeMutableBufferPointer {
+                    lws_write(wsi, $0.baseAddress! + Int(ic_lws_pre()), body.count, LWS_WRITE_HTTP_FINAL)
+                }
+                if written < 0 { return -1 }
+            }
+            return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        case LWS_CALLBACK_CLOSED_HTTP:
+            pendingHTTP[wsi] = nil
+            return 0
+
+        // Server: WebSocket
+        case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+            let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
+            return serverHandler?.acceptsWebSocket(path: path) == true ? 0 : -1
+        case LWS_CALLBACK_ESTABLISHED:
+            let socket = WebSocketConnection(host: self, isClient: false, peerAddress: remoteAddress(wsi))
+            socket.wsi = wsi
+            socket.isOpen = true
+            connections[wsi] = socket
+            let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
+            serverHandler?.webSocketConnected(socket, path: path, query: queryArguments(wsi))
+            if socket.delegate == nil { return -1 }
+            return 0
+        case LWS_CALLBACK_RECEIVE, LWS_CALLBACK_CLIENT_RECEIVE:
+            guard let socket = connections[wsi] else { return -1 }
+            return receive(socket, wsi, input, length)
+        case LWS_CALLBACK_SERVER_WRITEABLE, LWS_CALLBACK_CLIENT_WRITEABLE:
+            guard let socket = connections[wsi] else { return -1 }
+            return writable(socket, wsi)
+        case LWS_CALLBACK_CLOSED, LWS_CALLBACK_CLIENT_CLOSED:
+            connections.removeValue(forKey: wsi)?.reportClosed(nil)
+            return 0
+
+        // Client
+        case LWS_CALLBACK_CLIENT_ESTABLISHED:
+            guard let socket = clientSocket(wsi) else { return -1 }
+            socket.wsi = wsi
+            socket.isOpen = true
+            connections[wsi] = socket
+            pendingClients.removeAll { $0 === socket }
+            socket.delegate?.webSocketDidOpen(socket)
+            if !socket.outbox.isEmpty || socket.closeRequested { lws_callback_on_writable(wsi) }
+            return 0
+        case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+            let text = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "connection failed"
+            let socket = connections.removeValue(forKey: wsi) ?? clientSocket(wsi)
+            if let socket {
+                pendingClients.removeAll { $0 === socket }
+                socket.reportClosed(text)
+            }
+            return 0
+        case LWS_CALLBACK_WSI_DESTROY:
+            if let socket = connections.removeValue(forKey: wsi) {
+                pendingClients.removeAll { $0 === socket }
+                socket.reportClosed(socket.isClient && !socket.isOpen ? "connection failed" : nil)
+            }
+            pendingHTTP[wsi] = nil
+            return 0
+        default:
+            return lws_callback_http_dummy(wsi, reason, nil, input, length)
+        }
+    }
+
+    private func clientSocket(_ wsi: OpaquePointer) -> WebSocketConnection? {
+        guard let opaque = lws_get_opaque_user_data(wsi) else { return nil }
+        let socket = Unmanaged<WebSocketConnection>.fromOpaque(opaque).takeUnretainedValue()
+        return pendingClients.contains { $0 === socket } || connections[wsi] === socket ? socket : nil
+    }
+
+    private func receive(_ socket: WebSocketConnection, _ wsi: OpaquePointer, _ input: UnsafeMutableRawPointer?,
+                         _ length: Int) -> Int32 {
+        if let input, length > 0 {
+            socket.incoming.append(contentsOf: UnsafeRawBufferPointer(start: input, count: length))
+        }
+        if socket.incoming.count > Self.maxMessageBytes {
+            Log.warning("signaling", "closing \(socket.peerAddress): frame over \(Self.maxMessageBytes) bytes")
+            socket.incoming = []
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nil, 0)
+            return -1
+        }
+        guard lws_is_final_fragment(wsi) != 0, lws_remaining_packet_payload(wsi) == 0 else { return 0 }
+        let bytes = socket.incoming
+        socket.incoming = []
+        guard lws_frame_is_binary(wsi) == 0 else {
+            Log.debug("signaling", "ignored a binary frame from \(socket.peerAddress)")
+            return 0
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            Log.debug("signaling", "ignored a frame that is not UTF-8 from \(socket.peerAddress)")
+            return 0
+        }
+        socket.delegate?.webSocket(socket, didReceive: text)
+        return 0
+    }
+
+    private func writable(_ socket: WebSocketConnection, _ wsi: OpaquePointer) -> Int32 {
+        if !socket.outbox.isEmpty {
+            let frame = socket.outbox.removeFirst()
+            let pre = Int(ic_lws_pre())
+            var buffer = [UInt8](repeating: 0, count: pre + frame.count)
+            buffer.replaceSubrange(pre..., with: frame)
+            let written = buffer.withUnsafeMutableBufferPointer {
+                lws_write(wsi, $0.baseAddress! + pre, frame.count, LWS_WRITE_TEXT)
+            }
+            if written < frame.count { return -1 }
+            if !socket.outbox.isEmpty || socket.closeRequested { lws_callback_on_writable(wsi) }
+            return 0
+        }
+        if socket.closeRequested {
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, nil, 0)
+            return -1
+        }
+        return 0
+    }
+
+    private func startHTTPResponse(_ wsi: OpaquePointer, _ response: HTTPResponse) -> Int32 {
+        let pre = Int(ic_lws_pre())
+        var buffer = [UInt8](repeating: 0, count: pre + 4096)
+        return buffer.withUnsafeMutableBufferPointer { raw -> Int32 in
+            let start = raw.baseAddress! + pre
+            var p: UnsafeMutablePointer<UInt8>? = start
+            let end = raw.baseAddress! + raw.count - 1
+            if lws_add_http_common_headers(wsi, response.status, response.contentType,
+                                           lws_filepos_t(response.body.count), &p, end) != 0 { return 1 }
+            for (name, value) in response.headers {
+                let ok = lowercasedHeaderName(name).withCString { n in
+                    value.withCString { v in
+                        lws_add_http_header_by_name(wsi, UnsafeRawPointer(n).assumingMemoryBound(to: UInt8.self),
+                                                    UnsafeRawPointer(v).assumingMemoryBound(to: UInt8.self),
+                                                    Int32(value.utf8.count), &p, end)
+                    }
+                }
+                if ok != 0 { return 1 }
+            }
+            if lws_finalize_write_http_header(wsi, start, &p, end) != 0 { return 1 }
+            pendingHTTP[wsi] = response.body
+            lws_callback_on_writable(wsi)
+            return 0
+        }
+    }
+
+    private func lowercasedHeaderName(_ name: String) -> String {
+        let lower = String(name.unicodeScalars.map { $0.properties.isUppercase ? Character($0.properties.lowercaseMapping) : Character($0) })
+        return lower.hasSuffix(":") ? lower : lower + ":"
+    }
+
+    private func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
+        let length = Int(lws_hdr_total_length(wsi, token))
+        guard length > 0, length < 8192 else { return nil }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        guard lws_hdr_copy(wsi, &buffer, Int32(buffer.count), token) >= 0 else { return nil }
+        return String(cString: buffer)
+    }
+
+    /// URL arguments (`key=…&id=…`), each already URL-decoded by lws.
+    private func queryArguments(_ wsi: OpaquePointer) -> [String: String] {
+        var result: [String: String] = [:]
+        var buffer = [CChar](repeating: 0, count: 1024)
+        var index: Int32 = 0
+        while index < 32, lws_hdr_copy_fragment(wsi, &buffer, Int32(buffer.count), WSI_TOKEN_HTTP_URI_ARGS, index) > 0 {
+            let pair = String(cString: buffer)
+            if let eq = pair.firstIndex(of: "=") {
+                result[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            } else {
+                result[pair] = ""
+            }
+            index += 1
+        }
+        return result
+    }
+
+    private func remoteAddress(_ wsi: OpaquePointer) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        lws_get_peer_simple(wsi, &buffer, buffer.count)
+        return String(cString: buffer)
+    }
+}
+
+/// The one lws protocol callback; lws calls it on the GLib thread (GLib event-loop mode).
+private func lwsCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
+                         _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
+    guard let wsi, let context = lws_get_context(wsi), let owner = lws_context_user(context) else {
+        return lws_callback_http_dummy(wsi, reason, user, input, length)
+    }
+    let host = Unmanaged<WebSocketHost>.fromOpaque(owner).takeUnretainedValue()
+    let event = LWSEvent(wsi: wsi, reason: reason, input: input, length: length)
+    return GLibActor.assumeIsolated { host.handle(event.wsi, event.reason, event.input, event.length) }
+}
+
+/// The callback's arguments, carried into the actor-isolated handler. Safe: we are already on the GLib thread
+/// (lws runs in GLib mode) and the handler uses them before returning.
+private struct LWSEvent: @unchecked Sendable {
+    let wsi: OpaquePointer
+    let reason: lws_callback_reasons
+    let input: UnsafeMutableRawPointer?
+    let length: Int
+}
