@@ -1,0 +1,65 @@
+# The two commands: `make run` (the device on this machine, simulated buttons, snapshot display)
+# and `make test` (unit tests, then the end-to-end tests with headless Chromium).
+# scripts/deps.sh installs whatever each target needs and is missing.
+
+SHELL := /bin/bash
+
+# The Swift toolchain lives in /opt/swift on the build machines; a swift already on PATH wins.
+export PATH := $(PATH):/opt/swift/usr/bin
+SWIFT ?= $(if $(shell command -v swift 2>/dev/null),swift,/opt/swift/usr/bin/swift)
+
+PORT ?= 8080
+RUN_DIR ?= run
+WEB_ROOT ?= rootfs-overlay/usr/share/intercom/web
+RELEASE_BIN := .build/release/intercom
+PYTEST ?= .venv/bin/pytest
+
+.PHONY: deps build run ring test unit e2e clean
+
+## deps: install everything the build, `make run` and the tests need
+deps:
+	scripts/deps.sh test
+
+## build: release build into .build/release
+build:
+	scripts/deps.sh build
+	$(SWIFT) build -c release
+
+## run: build and run the device here; press b in the terminal (or `make ring`) to ring
+run:
+	scripts/deps.sh run
+	$(SWIFT) build -c release
+	mkdir -p $(RUN_DIR)/snapshots
+	@echo
+	@echo "Open http://localhost:$(PORT)/?room=<code> after pressing b (doorbell) in this terminal,"
+	@echo "or \`make ring\` from another terminal; the code is on the screen and in the log."
+	@echo "Screen snapshots: $(RUN_DIR)/snapshots"
+	@echo
+	$(RELEASE_BIN) run --listen 0.0.0.0:$(PORT) --web-root $(WEB_ROOT) \
+		--web-base http://localhost:$(PORT) --control $(RUN_DIR)/control.sock --snapshots $(RUN_DIR)/snapshots
+
+## ring: press the doorbell of a running `make run`
+ring:
+	$(RELEASE_BIN) ctl --control $(RUN_DIR)/control.sock press doorbell
+
+## test: everything CI runs: debug build, unit tests, end-to-end tests
+test:
+	scripts/deps.sh test
+	$(SWIFT) build
+	$(SWIFT) test
+	$(PYTEST) -v tests/e2e
+
+## unit: swift test
+unit:
+	scripts/deps.sh run
+	$(SWIFT) test
+
+## e2e: end-to-end tests against the debug binary (INTERCOM_BIN overrides it)
+e2e:
+	scripts/deps.sh test
+	$(SWIFT) build
+	$(PYTEST) -v tests/e2e
+
+clean:
+	rm -rf .build $(RUN_DIR) .pytest_cache
+	find tests -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Installs what `make build`, `make run` or `make test` needs and is missing.
+# Usage: scripts/deps.sh build|run|test
+# Idempotent and quick when everything is there: apt is called only for missing packages,
+# pip only when tests/requirements.txt changed since the last install.
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 build|run|test" >&2
+    exit 2
+}
+[[ $# -eq 1 ]] || usage
+set_name=$1
+
+# Headers and libraries Package.swift links against (one system-library target per pkg-config name),
+# plus the font the screens are drawn with.
+build_packages=(
+    pkg-config
+    libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+    libwebsockets-dev libwebsockets-evlib-glib
+    libqrencode-dev libdrm-dev libgpiod-dev libpango1.0-dev libcairo2-dev
+    fonts-dejavu-core
+)
+# GStreamer elements the pipelines load at run time (webrtcbin, nice, x264enc, avdec_h264, alsa, pulse).
+run_packages=(
+    gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+    gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-tools
+    gstreamer1.0-alsa gstreamer1.0-pulseaudio
+)
+# End-to-end tests: headless Chromium driven by selenium, zbarimg for the QR, ip for the namespace.
+test_packages=(chromium chromium-driver zbar-tools iproute2 python3 python3-venv)
+
+case $set_name in
+    build) packages=("${build_packages[@]}") ;;
+    run) packages=("${build_packages[@]}" "${run_packages[@]}") ;;
+    test) packages=("${build_packages[@]}" "${run_packages[@]}" "${test_packages[@]}") ;;
+    *) usage ;;
+esac
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo_root"
+
+step() {
+    printf 'deps(%s): %s\n' "$set_name" "$*"
+}
+
+sudo_cmd=()
+if [[ $EUID -ne 0 ]]; then
+    sudo_cmd=(sudo)
+fi
+
+# 1. The Swift toolchain does not come from apt.
+if swift_bin=$(command -v swift); then
+    step "swift: $swift_bin"
+elif [[ -x /opt/swift/usr/bin/swift ]]; then
+    step "swift: /opt/swift/usr/bin/swift (not on PATH; the Makefile adds /opt/swift/usr/bin)"
+else
+    echo "deps($set_name): error: no Swift toolchain: 'swift' is not on PATH and /opt/swift/usr/bin does not exist." >&2
+    echo "deps($set_name): install Swift 6 for Debian 12 (the release tarball from swift.org) and unpack it into" >&2
+    echo "deps($set_name): /opt/swift, or put its usr/bin directory on PATH." >&2
+    exit 1
+fi
+
+# 2. Debian packages: one dpkg-query for all of them, apt only for what is missing.
+declare -A installed=()
+while read -r name status; do
+    if [[ $status == "install ok installed" ]]; then
+        installed[$name]=1
+    fi
+done < <(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null || true)
+
+missing=()
+for package in "${packages[@]}"; do
+    [[ -n ${installed[$package]:-} ]] || missing+=("$package")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    step "all ${#packages[@]} Debian packages are installed"
+else
+    step "installing ${#missing[@]} missing Debian packages: ${missing[*]}"
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 "${missing[@]}"
+    step "installed ${missing[*]}"
+fi
+
+# 3. The Python venv for the end-to-end tests.
+if [[ $set_name == test ]]; then
+    requirements=tests/requirements.txt
+    stamp=.venv/.requirements-installed
+    if ! .venv/bin/python -c '' 2>/dev/null; then
+        step "creating the Python venv .venv"
+        rm -rf .venv
+        python3 -m venv .venv
+    fi
+    if [[ $requirements -nt $stamp ]]; then
+        step "installing $requirements into .venv"
+        .venv/bin/pip install -q --disable-pip-version-check -r "$requirements"
+        touch "$stamp"
+    else
+        step ".venv is up to date with $requirements"
+    fi
+fi
