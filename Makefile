@@ -40,7 +40,7 @@ run:
 
 ## ring: press the doorbell of a running `make run`
 ring:
-	$(RELEASE_BIN) ctl --control $(RUN_DIR)/control.sock press doorbell
+	$(RELEASE_BIN) ctl press doorbell --control $(RUN_DIR)/control.sock
 
 ## test: everything CI runs: debug build, unit tests, end-to-end tests
 test:

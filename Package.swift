@@ -12,6 +12,9 @@ let package = Package(
     products: [
         .executable(name: "intercom", targets: ["intercom"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         system("CGStreamer", "gstreamer-webrtc-1.0",
                ["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev", "libgstreamer-plugins-bad1.0-dev"]),
@@ -32,7 +35,8 @@ let package = Package(
         .target(name: "Display", dependencies: ["Intercom", "MainLoop", "CQRencode", "CPangoCairo", "CDrm"]),
         .target(name: "Buttons", dependencies: ["Intercom", "MainLoop", "CGpiod"]),
         .executableTarget(name: "intercom",
-                          dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons"]),
+                          dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "Intercom"]),

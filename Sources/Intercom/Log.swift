@@ -17,6 +17,12 @@ public enum Log {
     public static func warning(_ module: String, _ message: @autoclosure () -> String) { emit(.warning, module, message) }
     public static func error(_ module: String, _ message: @autoclosure () -> String) { emit(.error, module, message) }
 
+    /// A line for people and scripts reading standard output (unbuffered, so it shows at once in a pipe).
+    public static func standardOutput(_ line: String) {
+        var bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress, $0.count) }
+    }
+
     private static func emit(_ level: Level, _ module: String, _ message: () -> String) {
         guard level >= minimum else { return }
         var ts = timespec()

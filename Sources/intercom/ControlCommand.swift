@@ -1,0 +1,59 @@
+import ArgumentParser
+import Buttons
+import Intercom
+
+/// `intercom ctl …`: talks to a running intercom over its control socket.
+struct ControlCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctl", abstract: "Control a running intercom: press a button, read its state, follow events.",
+        subcommands: [Press.self, State.self, Events.self, HangUp.self])
+
+    struct Common: ParsableArguments {
+        @Option(help: "Control socket path.")
+        var control = RunCommand.defaultControlPath
+    }
+
+    struct Press: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Press a button: doorbell, answer, decline, mute.")
+        @OptionGroup var common: Common
+        @Argument var button: String
+        @Flag(help: "A long press.") var long = false
+
+        func run() throws {
+            guard Button(rawValue: button) != nil else {
+                throw ValidationError("no button '\(button)'; use doorbell, answer, decline or mute")
+            }
+            try ControlCommand.request(common.control, ["cmd": "press", "button": .string(button), "long": .bool(long)])
+        }
+    }
+
+    struct State: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the device's state as JSON.")
+        @OptionGroup var common: Common
+        func run() throws { try ControlCommand.request(common.control, ["cmd": "state"]) }
+    }
+
+    struct HangUp: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "hangup", abstract: "Hang up the running call.")
+        @OptionGroup var common: Common
+        func run() throws { try ControlCommand.request(common.control, ["cmd": "hangup"]) }
+    }
+
+    struct Events: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print events as JSON lines until interrupted.")
+        @OptionGroup var common: Common
+        func run() throws {
+            let client = try ControlClient(path: common.control)
+            try client.streamEvents { event in
+                print(event.jsonText())
+                return true
+            }
+        }
+    }
+
+    static func request(_ path: String, _ request: JSONValue) throws {
+        let reply = try ControlClient(path: path).send(request)
+        print(reply.jsonText())
+        if reply["ok"]?.boolValue != true { throw ExitCode(1) }
+    }
+}

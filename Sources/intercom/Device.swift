@@ -1,0 +1,308 @@
+import Buttons
+import CGStreamer
+import Display
+import Glibc
+import Intercom
+import MainLoop
+import Media
+import Signaling
+
+/// The running door: carries out the state machine's actions with the adapters, and feeds it their events.
+@GLibActor
+final class Device {
+    typealias CallID = CallStateMachine.CallID
+
+    private let options: DeviceOptions
+    private var machine: CallStateMachine
+    private let host: WebSocketHost
+    private let peerServer: PeerServer?
+    private let signalingURL: WebSocketURL
+    private let media: MediaEngine
+    private let display: Display?
+    private let snapshotSink: SnapshotSink?
+    private var control: ControlServer?
+    private let simulated = SimulatedButtons()
+    private let terminal = TerminalButtons()
+    private var roomClient: PeerJSClient?
+    private var roomLink: String?
+    private var roomPeerID: String?
+    private var pendingOffers: [CallID: ConnectionPayload] = [:]
+    private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
+    private var sessions: [CallID: CallSession] = [:]
+    private var lastCall: JSONValue = .null
+    private var ticker: GLibTimer?
+    private var signalSources: [guint] = []
+    private let onExit: @Sendable () -> Void
+
+    init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
+        self.options = options
+        self.onExit = onExit
+        var settings = CallStateMachine.Settings()
+        settings.doorName = options.doorName
+        settings.webBase = options.webBase
+        settings.roomLifetimeMillis = options.roomLifetimeMillis
+        machine = CallStateMachine(settings: settings)
+
+        media = try MediaEngine(settings: MediaSettings())
+        host = try WebSocketHost(listen: options.listen)
+        if options.listen != nil {
+            var serverSettings = PeerServer.Settings()
+            serverSettings.webRoot = options.webRoot
+            serverSettings.core.key = options.key
+            peerServer = PeerServer(host: host, settings: serverSettings)
+            if options.webRoot == nil { Log.warning("intercom", "no web client directory found; serving signaling only") }
+        } else {
+            peerServer = nil
+        }
+        if let text = options.signaling {
+            signalingURL = try WebSocketURL(parsing: text)
+        } else {
+            signalingURL = WebSocketURL(secure: false, host: "127.0.0.1", port: options.listen!.port, path: "/")
+        }
+
+        do {
+            let sink = try SnapshotSink(directory: options.snapshotDirectory)
+            (snapshotSink, display) = (sink, try Display(sink: sink))
+        } catch {
+            Log.error("display", "screen unavailable: \(error)")
+            (snapshotSink, display) = (nil, nil)
+        }
+
+        try simulated.start { [weak self] press in self?.handle(.press(press)) }
+        try terminal.start { [weak self] press in self?.handle(.press(press)) }
+        ticker = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.handle(.tick) }
+        installSignalHandlers()
+        let control = ControlServer(path: options.controlPath) { [weak self] request in
+            self?.handleControl(request) ?? ["ok": false, "error": "shutting down"]
+        }
+        try control.start()
+        self.control = control
+        display?.show(.idle(doorName: options.doorName))
+        Log.info("intercom", "ready: signaling \(signalingURL), control socket \(options.controlPath)")
+    }
+
+    // MARK: - Events into the state machine
+
+    private func handle(_ event: CallStateMachine.Event) {
+        let actions = machine.handle(event, now: wallClockMillis())
+        actions.forEach(perform)
+    }
+
+    private func perform(_ action: CallStateMachine.Action) {
+        switch action {
+        case .openRoom(let code, let link):
+            openRoom(code: code, link: link)
+        case .closeRoom(let code):
+            Log.info("intercom", "room \(code) closed")
+            roomClient?.stop()
+            roomClient = nil
+            roomLink = nil
+            roomPeerID = nil
+            pendingOffers.removeAll()
+            pendingCandidates.removeAll()
+            control?.publish(["event": "room-closed", "code": .string(code)])
+        case .answer(let call):
+            answer(call)
+        case .ignore(let call, let reason):
+            Log.info("intercom", "not answering \(call): \(reason)")
+            pendingOffers[call] = nil
+            pendingCandidates[call] = nil
+        case .hangUp(let call):
+            sessions[call]?.hangUp()
+        case .show(let screen):
+            display?.show(screen)
+        }
+    }
+
+    private func openRoom(code: String, link: String) {
+        let peerID = options.roomPrefix + code
+        var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
+        clientOptions.key = options.key
+        let client = PeerJSClient(host: host, options: clientOptions)
+        client.onMessage = { [weak self] message in self?.route(message) }
+        client.onOpen = { [weak self] in
+            self?.control?.publish(["event": "room-reachable", "code": .string(code), "peerId": .string(peerID)])
+        }
+        client.onFailure = { error in Log.error("intercom", "room \(code) cannot register: \(error)") }
+        roomClient = client
+        roomLink = link
+        roomPeerID = peerID
+        client.start()
+        Log.info("intercom", "room \(code) open, join link: \(link)")
+        Log.standardOutput("join link: \(link)")
+        control?.publish(["event": "room-opened", "code": .string(code), "link": .string(link)])
+    }
+
+    // MARK: - Signaling routing: strictly by (peer, connectionId)
+
+    private func route(_ message: PeerJSMessage) {
+        guard let src = message.src else { return }
+        switch message.type {
+        case .offer:
+            let payload: ConnectionPayload
+            do { payload = try ConnectionPayload(message.payload) } catch {
+                return Log.debug("intercom", "dropped an OFFER from \(src): \(error)")
+            }
+            guard payload.type == .media else {
+                return Log.info("intercom", "data connection from \(src) not supported yet; ignored")
+            }
+            let call = CallID(peer: src, connectionId: payload.connectionId)
+            pendingOffers[call] = payload
+            handle(.offer(call))
+        case .candidate:
+            let payload: CandidatePayload
+            do { payload = try CandidatePayload(message.payload) } catch {
+                return Log.debug("intercom", "dropped a CANDIDATE from \(src): \(error)")
+            }
+            let call = CallID(peer: src, connectionId: payload.connectionId)
+            if let session = sessions[call] {
+                session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
+            } else if pendingOffers[call] != nil, pendingCandidates[call, default: []].count < 64 {
+                pendingCandidates[call, default: []].append(payload)
+            } else {
+                Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
+            }
+        case .leave:
+            for (call, session) in sessions where call.peer == src {
+                Log.info("intercom", "\(src) left")
+                session.hangUp()
+            }
+        case .expire:
+            Log.info("intercom", "peer \(src) is not reachable (EXPIRE)")
+        default:
+            Log.debug("intercom", "dropped \(message.type.rawValue) from \(src)")
+        }
+    }
+
+    private func answer(_ call: CallID) {
+        guard let offer = pendingOffers.removeValue(forKey: call) else { return }
+        let session: CallSession
+        do {
+            session = try CallSession(peer: call.peer, connectionId: call.connectionId, offerSDP: offer.sdp.sdp,
+                                      engine: media)
+        } catch {
+            Log.warning("intercom", "cannot answer \(call): \(error)")
+            return handle(.callEnded(call, .failed))
+        }
+        sessions[call] = session
+        session.onAnswer = { [weak self] sdp in
+            let payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .media,
+                                            connectionId: call.connectionId)
+            self?.roomClient?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: payload.json))
+        }
+        session.onLocalCandidate = { [weak self] mline, candidate in
+            let payload = CandidatePayload(candidate: candidate, sdpMid: String(mline), sdpMLineIndex: mline,
+                                           type: .media, connectionId: call.connectionId)
+            self?.roomClient?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
+        }
+        session.onConnected = { [weak self] in
+            self?.control?.publish(["event": "call-connected", "peer": .string(call.peer)])
+        }
+        session.onEnded = { [weak self] reason, detail in self?.callEnded(call, session: session, reason: reason) }
+        do { try session.start() } catch {
+            Log.warning("intercom", "cannot answer \(call): \(error)")
+            sessions[call] = nil
+            return handle(.callEnded(call, .failed))
+        }
+        for candidate in pendingCandidates.removeValue(forKey: call) ?? [] {
+            session.addRemoteCandidate(mline: candidate.sdpMLineIndex, candidate: candidate.candidate)
+        }
+        control?.publish(["event": "call-started", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+    }
+
+    private func callEnded(_ call: CallID, session: CallSession, reason: CallSession.EndReason) {
+        let now = wallClockMillis()
+        let counts = session.counters.snapshot
+        let endedBy: CallStateMachine.EndedBy = reason == .remoteHangUp ? .remote : reason == .localHangUp ? .local : .failed
+        lastCall = ["peer": .string(call.peer), "connectionId": .string(call.connectionId),
+                    "endedBy": .string(endedBy.rawValue), "endedAt": .number(Double(now)),
+                    "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
+                    "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
+        sessions[call] = nil
+        control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
+        handle(.callEnded(call, endedBy))
+    }
+
+    // MARK: - Control socket
+
+    private func handleControl(_ request: JSONValue) -> JSONValue {
+        switch request["cmd"]?.stringValue {
+        case "press":
+            guard let name = request["button"]?.stringValue, let button = Button(rawValue: name) else {
+                return ["ok": false, "error": "press needs button: doorbell, answer, decline or mute"]
+            }
+            handle(.press(ButtonPress(button, long: request["long"]?.boolValue ?? false)))
+            return ["ok": true]
+        case "state":
+            return ["ok": true, "state": stateJSON()]
+        case "hangup":
+            handle(.hangUpRequested)
+            return ["ok": true]
+        case let other:
+            return ["ok": false, "error": .string("unknown cmd \(other ?? "(none)"); try press, state, hangup, events")]
+        }
+    }
+
+    private func stateJSON() -> JSONValue {
+        var state: [String: JSONValue] = ["lastCall": lastCall]
+        switch machine.phase {
+        case .idle: state["phase"] = "idle"
+        case .room: state["phase"] = "room"
+        case .inCall: state["phase"] = "in-call"
+        }
+        switch machine.phase {
+        case .room(let room), .inCall(let room, _, _):
+            state["room"] = ["code": .string(room.code), "link": .string(roomLink ?? ""),
+                             "peerId": .string(roomPeerID ?? "")]
+        case .idle:
+            state["room"] = .null
+        }
+        if case .inCall(_, let call, _) = machine.phase, let session = sessions[call] {
+            let counts = session.counters.snapshot
+            state["call"] = ["peer": .string(call.peer), "connectionId": .string(call.connectionId),
+                             "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
+                             "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded)),
+                             "videoWidth": .number(Double(counts.videoWidth)),
+                             "videoHeight": .number(Double(counts.videoHeight))]
+        } else {
+            state["call"] = .null
+        }
+        state["snapshot"] = snapshotSink.map { .string($0.latestPath) } ?? .null
+        return .object(state)
+    }
+
+    // MARK: - Shutdown
+
+    private func installSignalHandlers() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            let box = Unmanaged.passRetained(ShutdownBox(device: self)).toOpaque()
+            signalSources.append(g_unix_signal_add_full(G_PRIORITY_DEFAULT, signalNumber, deviceShutdownSignal, box,
+                                                        { if let p = $0 { Unmanaged<ShutdownBox>.fromOpaque(p).release() } }))
+        }
+    }
+
+    fileprivate func shutdown() {
+        Log.info("intercom", "shutting down")
+        for session in sessions.values { session.hangUp() }
+        roomClient?.stop()
+        terminal.stop()
+        ticker = nil
+        // Let the hang-ups reach the browsers, then leave.
+        exitTimer = GLibTimer(milliseconds: 400) { [onExit] in onExit() }
+    }
+
+    private var exitTimer: GLibTimer?
+}
+
+final class ShutdownBox: @unchecked Sendable {
+    // Read only on the GLib thread, where GLib dispatches the signal source.
+    weak var device: Device?
+    init(device: Device) { self.device = device }
+}
+
+private func deviceShutdownSignal(_ data: gpointer?) -> gboolean {
+    guard let data else { return 0 }
+    let box = Unmanaged<ShutdownBox>.fromOpaque(data).takeUnretainedValue()
+    GLibActor.assumeIsolated { box.device?.shutdown() }
+    return 0
+}

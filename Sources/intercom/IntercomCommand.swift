@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct IntercomCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intercom",
+        abstract: "A video intercom for the door: press the bell, scan the QR, talk.",
+        subcommands: [RunCommand.self, ControlCommand.self],
+        defaultSubcommand: RunCommand.self)
+}

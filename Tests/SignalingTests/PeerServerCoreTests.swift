@@ -1,0 +1,82 @@
+import Intercom
+import Testing
+@testable import Signaling
+
+/// The built-in server must behave like the official PeerServer (notes/peerjs-wire.md §2).
+@Suite struct PeerServerCoreTests {
+    typealias Core = PeerServerCore<Int>
+
+    @Test func registersAndSaysOpen() {
+        var core = Core()
+        #expect(core.connect(1, key: "peerjs", id: "door", token: "t1", now: 0) ==
+                [.send(1, PeerJSMessage(type: .open))])
+        #expect(core.registeredIDs == ["door"])
+    }
+
+    @Test func refusesMissingParametersAndWrongKey() {
+        var core = Core()
+        let missing = core.connect(1, key: "peerjs", id: nil, token: "t", now: 0)
+        #expect(missing == [.send(1, PeerJSMessage(type: .error, payload: ["msg": "No id, token, or key supplied to websocket server"])),
+                            .close(1)])
+        let wrongKey = core.connect(2, key: "nope", id: "a", token: "t", now: 0)
+        #expect(wrongKey.first == .send(2, PeerJSMessage(type: .error, payload: ["msg": "Invalid key provided"])))
+        #expect(core.registeredIDs.isEmpty)
+    }
+
+    @Test func sameTokenReattachesSilentlyAndOtherTokenIsTaken() {
+        var core = Core()
+        _ = core.connect(1, key: "peerjs", id: "door", token: "t1", now: 0)
+        #expect(core.connect(2, key: "peerjs", id: "door", token: "t1", now: 10) == [.close(1)])
+        #expect(core.connect(3, key: "peerjs", id: "door", token: "other", now: 20) ==
+                [.send(3, PeerJSMessage(type: .idTaken, payload: ["msg": "ID is taken"])), .close(3)])
+        // The re-attached socket now receives what is sent to the ID.
+        _ = core.connect(4, key: "peerjs", id: "page", token: "p", now: 30)
+        let offer = PeerJSMessage(type: .offer, dst: "door", payload: ["x": 1])
+        #expect(core.receive(offer, from: 4, now: 40) ==
+                [.send(2, PeerJSMessage(type: .offer, src: "page", dst: "door", payload: ["x": 1]))])
+    }
+
+    @Test func forwardsWithTheSendersRealID() {
+        var core = Core()
+        _ = core.connect(1, key: "peerjs", id: "a", token: "t", now: 0)
+        _ = core.connect(2, key: "peerjs", id: "b", token: "t", now: 0)
+        let forged = PeerJSMessage(type: .candidate, src: "someone-else", dst: "b", payload: ["c": 1])
+        #expect(core.receive(forged, from: 1, now: 1) ==
+                [.send(2, PeerJSMessage(type: .candidate, src: "a", dst: "b", payload: ["c": 1]))])
+    }
+
+    @Test func queuesForAbsentPeersThenDeliversOrExpires() {
+        var core = Core()
+        _ = core.connect(1, key: "peerjs", id: "a", token: "t", now: 0)
+        let offer = PeerJSMessage(type: .offer, dst: "late", payload: ["n": 1])
+        #expect(core.receive(offer, from: 1, now: 0).isEmpty)
+        // Arrives in time: OPEN, then the queued message.
+        let actions = core.connect(2, key: "peerjs", id: "late", token: "t", now: 1000)
+        #expect(actions == [.send(2, PeerJSMessage(type: .open)),
+                            .send(2, PeerJSMessage(type: .offer, src: "a", dst: "late", payload: ["n": 1]))])
+        // Never arrives: one EXPIRE to the sender after 5 s.
+        _ = core.receive(PeerJSMessage(type: .offer, dst: "ghost"), from: 1, now: 2000)
+        _ = core.receive(PeerJSMessage(type: .candidate, dst: "ghost"), from: 1, now: 2100)
+        #expect(core.sweep(now: 6000).isEmpty)
+        #expect(core.sweep(now: 7000) == [.send(1, PeerJSMessage(type: .expire, src: "ghost", dst: "a"))])
+        // LEAVE and EXPIRE for absent peers are dropped, not queued.
+        _ = core.receive(PeerJSMessage(type: .leave, dst: "nobody"), from: 1, now: 8000)
+        #expect(core.sweep(now: 20000).isEmpty)
+    }
+
+    @Test func dropsClientsThatStopHeartbeating() {
+        var core = Core()
+        _ = core.connect(1, key: "peerjs", id: "quiet", token: "t", now: 0)
+        _ = core.connect(2, key: "peerjs", id: "alive", token: "t", now: 0)
+        _ = core.receive(PeerJSMessage(type: .heartbeat), from: 2, now: 55_000)
+        #expect(core.sweep(now: 60_500) == [.close(1)])
+        #expect(core.registeredIDs == ["alive"])
+    }
+
+    @Test func closeFreesTheIDAtOnce() {
+        var core = Core()
+        _ = core.connect(1, key: "peerjs", id: "door", token: "t1", now: 0)
+        core.disconnect(1)
+        #expect(core.connect(2, key: "peerjs", id: "door", token: "new", now: 1).first == .send(2, PeerJSMessage(type: .open)))
+    }
+}
