@@ -1,0 +1,20 @@
+// The 5-digit door code shown on the intercom, and the PeerJS ID the device registers for it.
+
+import { isValidPeerId } from './peerjs-wire.js';
+
+const ROOM_CODE_PATTERN = /^[0-9]{5}$/;
+
+/** Returns the 5-digit code in `text` (surrounding spaces allowed), or null. */
+export function parseRoomCode(text) {
+  const code = typeof text === 'string' ? text.trim() : '';
+  return ROOM_CODE_PATTERN.test(code) ? code : null;
+}
+
+/** The device's peer ID for a room: config roomPrefix + code, e.g. "intercom-12345". */
+export function roomPeerId(prefix, code) {
+  const id = `${prefix}${code}`;
+  if (!isValidPeerId(id)) {
+    throw new Error(`roomPrefix "${prefix}" does not give a valid PeerJS ID ("${id}")`);
+  }
+  return id;
+}
