@@ -174,8 +174,8 @@ public final class CallSession {
     }
 
     fileprivate func dataChannelClosed() {
-        guard !ended, hangUpTimer == nil else { return }
-        finish(.remoteHangUp, nil)
+        guard !ended else { return }
+        finish(hangUpTimer == nil ? .remoteHangUp : .localHangUp, nil)
     }
 
     fileprivate func iceStateChanged(_ state: GstWebRTCICEConnectionState) {
@@ -193,9 +193,16 @@ public final class CallSession {
         }
     }
 
-    fileprivate func busError(_ text: String) {
+    fileprivate func busError(source: String, _ text: String) {
         guard !ended else { return }
-        finish(.failed, text)
+        // While we hang up, SCTP errors are the channel going away as asked.
+        if hangUpTimer != nil { return finish(.localHangUp, nil) }
+        // A browser that closes its peer connection aborts the SCTP association; the write error that follows
+        // can beat the data channel's on-close. Either way the other side hung up.
+        if source.hasPrefix("sctp") || source.hasPrefix("dtls") {
+            return finish(.remoteHangUp, "\(source): \(text)")
+        }
+        finish(.failed, "\(source): \(text)")
     }
 
     // MARK: - Teardown
@@ -365,7 +372,7 @@ private let onBusMessage: GstBusFunc = { _, message, data in
         g_free(debug)
         let text = takeError(error)
         let source = message.pointee.src.map { String(cString: $0.pointee.name) } ?? "?"
-        GLibActor.assumeIsolated { link.session?.busError("\(source): \(text)") }
+        GLibActor.assumeIsolated { link.session?.busError(source: source, text) }
     case GST_MESSAGE_WARNING:
         var error: UnsafeMutablePointer<GError>?
         var debug: UnsafeMutablePointer<gchar>?
@@ -397,34 +404,43 @@ struct DescriptionBox: @unchecked Sendable {
 final class PromiseHandler: @unchecked Sendable {
     // Immutable after init.
     let link: SessionLink
-    let body: @Sendable (SessionLink, UnsafePointer<GstStructure>?) -> Void
-    init(link: SessionLink, body: @escaping @Sendable (SessionLink, UnsafePointer<GstStructure>?) -> Void) {
+    let body: @Sendable (SessionLink, PromiseOutcome) -> Void
+    init(link: SessionLink, body: @escaping @Sendable (SessionLink, PromiseOutcome) -> Void) {
         self.link = link; self.body = body
     }
 }
 
-func makePromise(_ link: SessionLink, _ body: @escaping @Sendable (SessionLink, UnsafePointer<GstStructure>?) -> Void)
+/// How a promise ended. A successful `set-*-description` replies with no structure at all.
+enum PromiseOutcome {
+    case replied(UnsafePointer<GstStructure>?)
+    case interrupted
+}
+
+func makePromise(_ link: SessionLink, _ body: @escaping @Sendable (SessionLink, PromiseOutcome) -> Void)
     -> UnsafeMutablePointer<GstPromise> {
     let handler = Unmanaged.passRetained(PromiseHandler(link: link, body: body)).toOpaque()
     return gst_promise_new_with_change_func({ promise, data in
         guard let promise, let data else { return }
         let handler = Unmanaged<PromiseHandler>.fromOpaque(data).takeUnretainedValue()
-        let reply = gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED ? gst_promise_get_reply(promise) : nil
-        handler.body(handler.link, reply)
+        guard gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED else {
+            return handler.body(handler.link, .interrupted)
+        }
+        handler.body(handler.link, .replied(gst_promise_get_reply(promise)))
     }, handler, { data in if let data { Unmanaged<PromiseHandler>.fromOpaque(data).release() } })
 }
 
 /// webrtcbin reports a failed operation as an "error" GError field in the reply.
-func promiseError(_ reply: UnsafePointer<GstStructure>?) -> String? {
-    guard let reply else { return "no reply" }
+func promiseError(_ outcome: PromiseOutcome) -> String? {
+    guard case .replied(let reply) = outcome else { return "interrupted" }
+    guard let reply else { return nil }
     guard gst_structure_has_field(reply, "error") != 0, let value = gst_structure_get_value(reply, "error"),
           let boxed = g_value_get_boxed(value) else { return nil }
     let error = boxed.assumingMemoryBound(to: GError.self)
     return error.pointee.message.map { String(cString: $0) } ?? "error"
 }
 
-func copyDescription(_ reply: UnsafePointer<GstStructure>?, field: String) -> DescriptionBox? {
-    guard let reply, let value = gst_structure_get_value(reply, field), let boxed = g_value_get_boxed(value),
+func copyDescription(_ outcome: PromiseOutcome, field: String) -> DescriptionBox? {
+    guard case .replied(let reply?) = outcome, let value = gst_structure_get_value(reply, field), let boxed = g_value_get_boxed(value),
           let copy = gst_webrtc_session_description_copy(boxed.assumingMemoryBound(to: GstWebRTCSessionDescription.self))
     else { return nil }
     return DescriptionBox(value: copy)
