@@ -1,0 +1,7 @@
+import Intercom
+
+/// Where rendered frames go: PNG snapshots where there is no panel (`SnapshotSink`), the KMS/DRM scanout on a
+/// Pi, a fake in tests. `screen` travels along so a sink can name or log what it shows.
+public protocol DisplaySink: AnyObject {
+    func show(_ frame: Frame, screen: Screen) throws
+}

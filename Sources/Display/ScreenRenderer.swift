@@ -1,0 +1,200 @@
+import CPangoCairo
+import Intercom
+
+/// Draws a `Screen` with cairo and Pango into a BGRx image the size of the panel.
+///
+/// Every length is a multiple of `height / 480`, so the 800×480 Pi touch display, 720p and 1080p screens
+/// show the same picture; extra width goes to the right-hand panel. Text that would not fit shrinks.
+public final class ScreenRenderer {
+    public let width: Int
+    public let height: Int
+    private let surface: CairoSurface
+    /// The room screen is redrawn every second with the same link; encoding it once is enough.
+    private var cachedQR: (link: String, code: QRCode)?
+
+    /// Modules of white around the symbol that readers need to find it (ISO/IEC 18004).
+    static let quietZone = 4
+
+    public init(width: Int = 800, height: Int = 480) throws {
+        guard width > 0, height > 0 else { throw DisplayError.badFrame("screen size \(width)x\(height)") }
+        self.width = width
+        self.height = height
+        surface = try CairoSurface(width: width, height: height)
+    }
+
+    /// The pixels of `screen`, copied out so the renderer can reuse its one surface for the next frame.
+    /// Throws when cairo fails or a room link is too long for any QR code.
+    public func render(_ screen: Screen) throws -> Frame {
+        let context = try CairoContext(surface: surface)
+        switch screen {
+        case .idle(let doorName):
+            drawIdle(doorName: doorName, on: context)
+        case .room(let code, let link, let secondsLeft):
+            try drawRoom(code: code, link: link, secondsLeft: secondsLeft, on: context)
+        case .inCall(let peer, let seconds, let muted):
+            drawInCall(peer: peer, seconds: seconds, muted: muted, on: context)
+        case .ended(let reason):
+            drawMessage(reason, background: .background, on: context)
+        case .error(let message):
+            drawMessage(message, background: .errorBackground, on: context)
+        }
+        return try surface.frame()
+    }
+
+    /// "m:ss", or "h:mm:ss" from an hour on; negative counts show as 0:00.
+    static func clock(_ seconds: Int) -> String {
+        let s = max(0, seconds)
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return s >= 3600 ? "\(s / 3600):\(two(s % 3600 / 60)):\(two(s % 60))" : "\(s / 60):\(two(s % 60))"
+    }
+
+    // MARK: Screens
+
+    private var unit: Double { Double(height) / 480 }
+    private var margin: Double { 24 * unit }
+
+    private func drawIdle(doorName: String, on context: CairoContext) {
+        context.fill(.background)
+        let maxWidth = Double(width) - 2 * margin
+        drawStack([
+            Line(text(doorName, pixels: 64 * unit, bold: true, maxWidth: maxWidth, on: context), color: .text),
+            Line(text("Ring the bell", pixels: 36 * unit, maxWidth: maxWidth, on: context),
+                 color: .secondary, gap: 18 * unit),
+        ], centerX: Double(width) / 2, centerY: Double(height) / 2, on: context)
+    }
+
+    private func drawRoom(code: String, link: String, secondsLeft: Int, on context: CairoContext) throws {
+        context.fill(.background)
+        let symbol = try qrCode(for: link)
+        // Whole pixels per module keep every module edge sharp for the phone camera.
+        let modules = symbol.size + 2 * Self.quietZone
+        let available = min(Double(height) - 2 * margin, Double(width) * 0.55 - margin)
+        let scale = max(1, Int(available) / modules)
+        let side = scale * modules
+        let left = Int(margin.rounded())
+        drawQR(symbol, left: left, top: (height - side) / 2, scale: scale, on: context)
+
+        let panelLeft = Double(left + side) + 32 * unit
+        let panelWidth = Double(width) - margin - panelLeft
+        let expiring = secondsLeft <= 15
+        drawStack([
+            Line(text("Scan to talk", pixels: 36 * unit, bold: true, maxWidth: panelWidth, on: context), color: .text),
+            Line(text(code, pixels: 116 * unit, bold: true, maxWidth: panelWidth, on: context),
+                 color: .accent, gap: 2 * unit),
+            Line(text(link, pixels: 16 * unit, maxWidth: panelWidth, wrap: true, on: context),
+                 color: .secondary, gap: 6 * unit),
+            Line(text("Expires in \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: panelWidth, on: context),
+                 color: expiring ? .warning : .secondary, gap: 30 * unit),
+        ], centerX: panelLeft + panelWidth / 2, centerY: Double(height) / 2, on: context)
+    }
+
+    private func drawInCall(peer: String, seconds: Int, muted: Bool, on context: CairoContext) {
+        context.fill(.background)
+        let maxWidth = Double(width) - 2 * margin
+        var lines = [
+            Line(text("In call with \(peer)", pixels: 36 * unit, maxWidth: maxWidth, on: context), color: .text),
+            Line(text(Self.clock(seconds), pixels: 120 * unit, bold: true, maxWidth: maxWidth, on: context),
+                 color: .text, gap: 8 * unit),
+        ]
+        if muted {
+            lines.append(Line(text("Microphone muted", pixels: 28 * unit, bold: true, maxWidth: maxWidth, on: context),
+                              color: .text, gap: 28 * unit, badge: .badge))
+        }
+        drawStack(lines, centerX: Double(width) / 2, centerY: Double(height) / 2, on: context)
+    }
+
+    private func drawMessage(_ message: String, background: Color, on context: CairoContext) {
+        context.fill(background)
+        let layout = text(message, pixels: 56 * unit, bold: true, maxWidth: Double(width) - 2 * margin,
+                          maxHeight: Double(height) - 2 * margin, wrap: true, on: context)
+        drawStack([Line(layout, color: .text)], centerX: Double(width) / 2, centerY: Double(height) / 2, on: context)
+    }
+
+    // MARK: Drawing helpers
+
+    private func qrCode(for link: String) throws -> QRCode {
+        if let cachedQR, cachedQR.link == link { return cachedQR.code }
+        let code = try QRCode(link)
+        cachedQR = (link, code)
+        return code
+    }
+
+    /// Black modules on a white card whose border is exactly the quiet zone; runs of dark modules become one
+    /// rectangle each, drawn without antialiasing.
+    private func drawQR(_ symbol: QRCode, left: Int, top: Int, scale: Int, on context: CairoContext) {
+        let side = Double(scale * (symbol.size + 2 * Self.quietZone))
+        context.fillRoundedRectangle(x: Double(left), y: Double(top), width: side, height: side,
+                                     radius: Double(scale) * 1.5, color: .qrLight)
+        let origin = (x: left + Self.quietZone * scale, y: top + Self.quietZone * scale)
+        cairo_set_antialias(context.pointer, CAIRO_ANTIALIAS_NONE)
+        defer { cairo_set_antialias(context.pointer, CAIRO_ANTIALIAS_DEFAULT) }
+        for y in 0..<symbol.size {
+            var x = 0
+            while x < symbol.size {
+                guard symbol.isDark(x: x, y: y) else { x += 1; continue }
+                let start = x
+                while x < symbol.size, symbol.isDark(x: x, y: y) { x += 1 }
+                cairo_rectangle(context.pointer, Double(origin.x + start * scale), Double(origin.y + y * scale),
+                                Double((x - start) * scale), Double(scale))
+            }
+        }
+        context.setColor(.qrDark)
+        cairo_fill(context.pointer)
+    }
+
+    /// Lays out `string` at `pixels`, shrinking it until it fits `maxWidth` × `maxHeight`; below the smallest
+    /// readable size it is cut with an ellipsis instead.
+    private func text(_ string: String, pixels: Double, bold: Bool = false, maxWidth: Double,
+                      maxHeight: Double = .infinity, wrap: Bool = false, on context: CairoContext) -> TextLayout {
+        let smallest = 12 * unit
+        var size = pixels
+        while true {
+            let font = FontDescription(pixels: size, bold: bold)
+            let layout = TextLayout(context: context, text: string, font: font, wrapWidth: wrap ? maxWidth : nil)
+            let measured = layout.size
+            if measured.width <= maxWidth, measured.height <= maxHeight { return layout }
+            if size <= smallest {
+                layout.ellipsize(at: maxWidth)
+                return layout
+            }
+            let factor = min(0.95, maxWidth / measured.width, maxHeight / measured.height)
+            size = max(smallest, (size * factor).rounded(.down))
+        }
+    }
+
+    /// One block of a vertically centred stack: its text, colour, space above, and an optional pill behind it.
+    private struct Line {
+        let layout: TextLayout
+        let color: Color
+        let gap: Double
+        let badge: Color?
+
+        init(_ layout: TextLayout, color: Color, gap: Double = 0, badge: Color? = nil) {
+            self.layout = layout
+            self.color = color
+            self.gap = gap
+            self.badge = badge
+        }
+    }
+
+    private func drawStack(_ lines: [Line], centerX: Double, centerY: Double, on context: CairoContext) {
+        func padding(_ line: Line) -> (x: Double, y: Double) {
+            line.badge == nil ? (0, 0) : (line.layout.size.height * 0.7, line.layout.size.height * 0.3)
+        }
+        let total = lines.reduce(0) { $0 + $1.gap + $1.layout.size.height + 2 * padding($1).y }
+        var top = centerY - total / 2
+        for line in lines {
+            top += line.gap
+            let size = line.layout.size
+            let pad = padding(line)
+            if let badge = line.badge {
+                let height = size.height + 2 * pad.y
+                context.fillRoundedRectangle(x: centerX - size.width / 2 - pad.x, y: top,
+                                             width: size.width + 2 * pad.x, height: height,
+                                             radius: height / 2, color: badge)
+            }
+            line.layout.draw(on: context, centerX: centerX, top: top + pad.y, color: line.color)
+            top += size.height + 2 * pad.y
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Intercom
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes every shown frame as a PNG (`cairo_surface_write_to_png`): `screen-0001-room.png`, … for the
+/// history, and `latest.png` for whoever watches the screen (a test, a viewer window). `latest.png` is
+/// replaced by `rename`, so a reader never sees a half-written file.
+public final class SnapshotSink: DisplaySink {
+    public let directory: String
+    /// How many frames have been written; the number in the last file name.
+    public private(set) var count = 0
+
+    /// Creates `directory` (and its parents) when missing.
+    public init(directory: String) throws {
+        self.directory = directory
+        try Self.makeDirectory(directory)
+    }
+
+    /// Always the frame shown last.
+    public var latestPath: String { directory + "/latest.png" }
+
+    /// The numbered file the `n`th frame went to.
+    public func path(ofSnapshot n: Int, screen: Screen) -> String {
+        let digits = String(n)
+        let padded = String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+        return "\(directory)/screen-\(padded)-\(Self.caseName(screen)).png"
+    }
+
+    public func show(_ frame: Frame, screen: Screen) throws {
+        let numbered = path(ofSnapshot: count + 1, screen: screen)
+        let temporary = directory + "/.latest.png.tmp"
+        unlink(temporary)  // a leftover from a crash may be hard-linked to an older snapshot
+        try Self.writePNG(frame, to: temporary)
+        // Encode once: the numbered name is a second link to the same file (a second write where links fail).
+        unlink(numbered)
+        if link(temporary, numbered) != 0 { try Self.writePNG(frame, to: numbered) }
+        guard rename(temporary, latestPath) == 0 else {
+            throw DisplayError.snapshotWrite(path: latestPath, reason: errnoText(errno))
+        }
+        count += 1
+    }
+
+    private static func writePNG(_ frame: Frame, to path: String) throws {
+        try frame.pixels.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { throw DisplayError.badFrame("no pixels") }
+            // cairo only reads the pixels while it encodes the PNG, so lending it the immutable buffer is sound.
+            let surface = try CairoSurface(
+                borrowing: UnsafeMutableRawPointer(mutating: base), count: bytes.count,
+                width: frame.width, height: frame.height, stride: frame.stride)
+            try surface.writePNG(to: path)
+        }
+    }
+
+    /// `mkdir -p`, then a check that frames can really be written there, so a bad path fails at start.
+    private static func makeDirectory(_ path: String) throws {
+        guard !path.isEmpty else { throw DisplayError.snapshotDirectory(path: path, reason: "empty path") }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST {
+                throw DisplayError.snapshotDirectory(path: path, reason: "mkdir \(prefix): \(errnoText(errno))")
+            }
+            prefix += "/"
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw DisplayError.snapshotDirectory(path: path, reason: errnoText(errno))
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw DisplayError.snapshotDirectory(path: path, reason: "not a directory")
+        }
+        guard access(path, W_OK | X_OK) == 0 else {
+            throw DisplayError.snapshotDirectory(path: path, reason: "not writable: \(errnoText(errno))")
+        }
+    }
+
+    /// The `Screen` case as it appears in file names.
+    static func caseName(_ screen: Screen) -> String {
+        switch screen {
+        case .idle: "idle"
+        case .room: "room"
+        case .inCall: "inCall"
+        case .ended: "ended"
+        case .error: "error"
+        }
+    }
+}
