@@ -89,7 +89,7 @@ public struct CallStateMachine: Sendable {
             return end(room, call, hangUp: true)
         case (.inCall(let room, let current, _), .callEnded(let call, _)) where call == current:
             return end(room, call, hangUp: false)
-        case (.room(let room), .press(let press)) where press.button == .decline:
+        case (.room(let room), .press(ButtonPress(.decline))), (.room(let room), .hangUpRequested):
             phase = .idle
             return [.closeRoom(code: room.code), .show(.idle(doorName: settings.doorName))]
         case (.room(let room), .tick):
