@@ -11,21 +11,23 @@ import Glibc
     }
 
     @Test func emptyDirectoryThrowsNoDisplay() throws {
-        let dir = try ScratchDirectory("drm-empty")
-        #expect(throws: DisplayError.noDisplay("no \(dir.path)/card* device")) { try DRMProbe.cards(in: dir.path) }
+        try inScratchDirectory("drm-empty") { dir in
+            #expect(throws: DisplayError.noDisplay("no \(dir)/card* device")) { try DRMProbe.cards(in: dir) }
+        }
     }
 
     @Test func cardThatIsNoDRMDeviceThrowsNoDisplayNamingIt() throws {
-        let dir = try ScratchDirectory("drm-fake")
-        let fake = dir.path + "/card0"
-        let fd = open(fake, O_CREAT | O_WRONLY, 0o644)
-        try #require(fd >= 0)
-        close(fd)
-        do {
-            _ = try DRMProbe.cards(in: dir.path)
-            Issue.record("probing a plain file succeeded")
-        } catch let DisplayError.noDisplay(why) {
-            #expect(why.hasPrefix("no KMS device: \(fake): "), "\(why)")
+        try inScratchDirectory("drm-fake") { dir in
+            let fake = dir + "/card0"
+            let fd = open(fake, O_CREAT | O_WRONLY, 0o644)
+            try #require(fd >= 0)
+            close(fd)
+            do {
+                _ = try DRMProbe.cards(in: dir)
+                Issue.record("probing a plain file succeeded")
+            } catch let DisplayError.noDisplay(why) {
+                #expect(why.hasPrefix("no KMS device: \(fake): "), "\(why)")
+            }
         }
     }
 }

@@ -8,25 +8,27 @@ import Testing
 
     @Test(arguments: sizes)
     func roomQRDecodesToTheLink(width: Int, height: Int) throws {
-        let dir = try ScratchDirectory("room-\(width)x\(height)")
-        let sink = try SnapshotSink(directory: dir.path)
-        let frame = try ScreenRenderer(width: width, height: height)
-            .render(.room(code: "12345", link: Self.link, secondsLeft: 114))
-        try sink.show(frame, screen: .room(code: "12345", link: Self.link, secondsLeft: 114))
-        let decoded = try decodeQR(sink.latestPath)
-        #expect(decoded == Self.link)
+        try inScratchDirectory("room-\(width)x\(height)") { dir in
+            let sink = try SnapshotSink(directory: dir)
+            let frame = try ScreenRenderer(width: width, height: height)
+                .render(.room(code: "12345", link: Self.link, secondsLeft: 114))
+            try sink.show(frame, screen: .room(code: "12345", link: Self.link, secondsLeft: 114))
+            let decoded = try decodeQR(sink.latestPath)
+            #expect(decoded == Self.link)
+        }
     }
 
     @Test func newLinkWithASecretFragmentDecodesAfterAnOldOne() throws {
         let secretLink = Self.link + "#s=Q2hvb3NlIGEgbG9uZyBzZWNyZXQgaGVyZQ"
-        let dir = try ScratchDirectory("room-secret")
-        let sink = try SnapshotSink(directory: dir.path)
-        let renderer = try ScreenRenderer()
-        _ = try renderer.render(.room(code: "12345", link: Self.link, secondsLeft: 5))
-        let screen = Screen.room(code: "54321", link: secretLink, secondsLeft: 120)
-        try sink.show(renderer.render(screen), screen: screen)
-        let decoded = try decodeQR(sink.latestPath)
-        #expect(decoded == secretLink)
+        try inScratchDirectory("room-secret") { dir in
+            let sink = try SnapshotSink(directory: dir)
+            let renderer = try ScreenRenderer()
+            _ = try renderer.render(.room(code: "12345", link: Self.link, secondsLeft: 5))
+            let screen = Screen.room(code: "54321", link: secretLink, secondsLeft: 120)
+            try sink.show(renderer.render(screen), screen: screen)
+            let decoded = try decodeQR(sink.latestPath)
+            #expect(decoded == secretLink)
+        }
     }
 
     @Test(arguments: sizes)
@@ -50,25 +52,26 @@ import Testing
     @Test(arguments: sizes)
     func everyScreenDrawsTextOnItsBackground(width: Int, height: Int) throws {
         let renderer = try ScreenRenderer(width: width, height: height)
-        let dir = try ScratchDirectory("screens-\(width)x\(height)")
-        let sink = try SnapshotSink(directory: dir.path)
-        let screens: [Screen] = [
-            .idle(doorName: "Front door"),
-            .room(code: "12345", link: Self.link, secondsLeft: 114),
-            .room(code: "12345", link: Self.link, secondsLeft: 9),
-            .inCall(peer: "visitor-7f3a", seconds: 83, muted: false),
-            .inCall(peer: "visitor-7f3a", seconds: 3725, muted: true),
-            .ended(reason: "Call ended"),
-            .error(message: "Camera unavailable: no /dev/video0 and no libcamera camera found"),
-        ]
-        for screen in screens {
-            let frame = try renderer.render(screen)
-            try sink.show(frame, screen: screen)
-            #expect(frame.width == width && frame.height == height && frame.stride >= width * 4)
-            let corner = frame.pixel(x: 0, y: 0)
-            let expected: (UInt8, UInt8, UInt8) = if case .error = screen { (0x7A, 0x14, 0x14) } else { (0x10, 0x13, 0x17) }
-            #expect(corner == expected, "\(screen) background")
-            #expect(count(frame) { $0 == (255, 255, 255) } > width * height / 500, "\(screen) has little white text")
+        try inScratchDirectory("screens-\(width)x\(height)") { dir in
+            let sink = try SnapshotSink(directory: dir)
+            let screens: [Screen] = [
+                .idle(doorName: "Front door"),
+                .room(code: "12345", link: Self.link, secondsLeft: 114),
+                .room(code: "12345", link: Self.link, secondsLeft: 9),
+                .inCall(peer: "visitor-7f3a", seconds: 83, muted: false),
+                .inCall(peer: "visitor-7f3a", seconds: 3725, muted: true),
+                .ended(reason: "Call ended"),
+                .error(message: "Camera unavailable: no /dev/video0 and no libcamera camera found"),
+            ]
+            for screen in screens {
+                let frame = try renderer.render(screen)
+                try sink.show(frame, screen: screen)
+                #expect(frame.width == width && frame.height == height && frame.stride >= width * 4)
+                let corner = frame.pixel(x: 0, y: 0)
+                let expected: (UInt8, UInt8, UInt8) = if case .error = screen { (0x7A, 0x14, 0x14) } else { (0x10, 0x13, 0x17) }
+                #expect(corner == expected, "\(screen) background")
+                #expect(count(frame) { $0 == (255, 255, 255) } > width * height / 500, "\(screen) has little white text")
+            }
         }
     }
 

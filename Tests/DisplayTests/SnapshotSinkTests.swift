@@ -7,56 +7,57 @@ import Glibc
 
 @Suite struct SnapshotSinkTests {
     @Test func latestIsTheSecondOfTwoShowsAndBothAreNumbered() throws {
-        let dir = try ScratchDirectory("sink-two")
-        let renderer = try ScreenRenderer()
-        let sink = try SnapshotSink(directory: dir.path)
-        let first = Screen.idle(doorName: "Front door")
-        let second = Screen.ended(reason: "Call ended")
-        try sink.show(renderer.render(first), screen: first)
-        try sink.show(renderer.render(second), screen: second)
+        try inScratchDirectory("sink-two") { dir in
+            let renderer = try ScreenRenderer()
+            let sink = try SnapshotSink(directory: dir)
+            let first = Screen.idle(doorName: "Front door")
+            let second = Screen.ended(reason: "Call ended")
+            try sink.show(renderer.render(first), screen: first)
+            try sink.show(renderer.render(second), screen: second)
 
-        let one = try #require(readBytes(dir.path + "/screen-0001-idle.png"))
-        let two = try #require(readBytes(dir.path + "/screen-0002-ended.png"))
-        let latest = try #require(readBytes(sink.latestPath))
-        #expect(sink.latestPath == dir.path + "/latest.png")
-        #expect(sink.count == 2)
-        #expect(Array(one.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
-        #expect(latest == two)
-        #expect(latest != one)
-        #expect(!fileExists(dir.path + "/.latest.png.tmp"))
+            let one = try #require(readBytes(dir + "/screen-0001-idle.png"))
+            let two = try #require(readBytes(dir + "/screen-0002-ended.png"))
+            let latest = try #require(readBytes(sink.latestPath))
+            #expect(sink.latestPath == dir + "/latest.png")
+            #expect(sink.count == 2)
+            #expect(Array(one.prefix(8)) == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], "not a PNG")
+            #expect(latest == two)
+            #expect(latest != one)
+            #expect(!fileExists(dir + "/.latest.png.tmp"))
+        }
     }
 
     @Test func createsMissingDirectories() throws {
-        let dir = try ScratchDirectory("sink-nested")
-        let nested = dir.path + "/a/b"
-        let sink = try SnapshotSink(directory: nested)
-        try sink.show(ScreenRenderer(width: 320, height: 240).render(.idle(doorName: "x")), screen: .idle(doorName: "x"))
-        #expect(fileExists(nested + "/latest.png"))
-        rmdir(nested)  // ScratchDirectory removes only files at its top level
-        rmdir(dir.path + "/a")
-        unlink(nested + "/latest.png")
+        try inScratchDirectory("sink-nested") { dir in
+            let nested = dir + "/a/b"
+            let sink = try SnapshotSink(directory: nested)
+            try sink.show(ScreenRenderer(width: 320, height: 240).render(.idle(doorName: "x")), screen: .idle(doorName: "x"))
+            #expect(fileExists(nested + "/latest.png"))
+        }
     }
 
     @Test func directoryBelowAFileFailsWithSnapshotDirectory() throws {
-        let dir = try ScratchDirectory("sink-bad")
-        let file = dir.path + "/file"
-        let fd = open(file, O_CREAT | O_WRONLY, 0o644)
-        try #require(fd >= 0)
-        close(fd)
-        do {
-            _ = try SnapshotSink(directory: file + "/sub")
-            Issue.record("a directory below a regular file was accepted")
-        } catch let error as DisplayError {
-            #expect(error.code == "snapshot-directory")
-            #expect(error.description.contains(file + "/sub"), "\(error)")
+        try inScratchDirectory("sink-bad") { dir in
+            let file = dir + "/file"
+            let fd = open(file, O_CREAT | O_WRONLY, 0o644)
+            try #require(fd >= 0)
+            close(fd)
+            do {
+                _ = try SnapshotSink(directory: file + "/sub")
+                Issue.record("a directory below a regular file was accepted")
+            } catch let error as DisplayError {
+                #expect(error.code == "snapshot-directory")
+                #expect(error.description.contains(file + "/sub"), "\(error)")
+            }
         }
     }
 
     @Test func frameTooShortForItsSizeThrowsBadFrame() throws {
-        let dir = try ScratchDirectory("sink-short")
-        let sink = try SnapshotSink(directory: dir.path)
-        let frame = Frame(width: 10, height: 10, stride: 40, pixels: [UInt8](repeating: 0, count: 100))
-        #expect { try sink.show(frame, screen: .idle(doorName: "x")) } throws: { ($0 as? DisplayError)?.code == "bad-frame" }
-        #expect(sink.count == 0)
+        try inScratchDirectory("sink-short") { dir in
+            let sink = try SnapshotSink(directory: dir)
+            let frame = Frame(width: 10, height: 10, stride: 40, pixels: [UInt8](repeating: 0, count: 100))
+            #expect { try sink.show(frame, screen: .idle(doorName: "x")) } throws: { ($0 as? DisplayError)?.code == "bad-frame" }
+            #expect(sink.count == 0)
+        }
     }
 }

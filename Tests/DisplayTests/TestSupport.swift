@@ -3,34 +3,32 @@ import Glibc
 #endif
 import Testing
 
-/// A fresh directory under /tmp, or `$DISPLAY_TEST_OUTPUT/<name>` (kept) to look at the pictures.
-struct ScratchDirectory: ~Copyable {
-    let path: String
-    private let keep: Bool
-
-    init(_ name: String) throws {
-        if let base = getenv("DISPLAY_TEST_OUTPUT").map({ String(cString: $0) }), !base.isEmpty {
-            path = base + "/" + name
-            keep = true
-            mkdir(base, 0o755)
-            mkdir(path, 0o755)
-            return
-        }
-        var template = Array("/tmp/display-tests-\(name)-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        path = try #require(made.map { String(cString: $0) }, "mkdtemp: \(String(cString: strerror(errno)))")
-        keep = false
+/// Runs `body` with a fresh directory under /tmp and removes it afterwards; with `$DISPLAY_TEST_OUTPUT` set,
+/// uses and keeps `$DISPLAY_TEST_OUTPUT/<name>` so the pictures can be looked at.
+func inScratchDirectory(_ name: String, _ body: (String) throws -> Void) throws {
+    if let base = getenv("DISPLAY_TEST_OUTPUT").map({ String(cString: $0) }), !base.isEmpty {
+        mkdir(base, 0o755)
+        mkdir(base + "/" + name, 0o755)
+        return try body(base + "/" + name)
     }
+    var template = Array("/tmp/display-tests-\(name)-XXXXXX".utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    let path = try #require(made.map { String(cString: $0) }, "mkdtemp: \(String(cString: strerror(errno)))")
+    defer { removeTree(path) }
+    try body(path)
+}
 
-    deinit {
-        guard !keep, let dir = opendir(path) else { return }
+/// `rm -r`, for scratch directories only.
+private func removeTree(_ path: String) {
+    if let dir = opendir(path) {
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { unlink(path + "/" + name) }
+            guard name != ".", name != ".." else { continue }
+            if Int32(entry.pointee.d_type) == Int32(DT_DIR) { removeTree(path + "/" + name) } else { unlink(path + "/" + name) }
         }
         closedir(dir)
-        rmdir(path)
     }
+    rmdir(path)
 }
 
 /// The whole file, or nil when it cannot be read.
