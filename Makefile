@@ -42,11 +42,12 @@ run:
 ring:
 	$(RELEASE_BIN) ctl press doorbell --control $(RUN_DIR)/control.sock
 
-## test: everything CI runs: debug build, unit tests, end-to-end tests
+## test: everything CI runs: debug build, unit tests, the box tests (config, service, packaging), end-to-end tests
 test:
 	scripts/deps.sh test
 	$(SWIFT) build
 	$(SWIFT) test
+	$(PYTEST) -v tests/box
 	$(PYTEST) -v tests/e2e
 
 ## unit: swift test

@@ -23,6 +23,7 @@ let package = Package(
         system("CDrm", "libdrm", ["libdrm-dev"]),
         system("CGpiod", "libgpiod", ["libgpiod-dev"]),
         system("CPangoCairo", "pangocairo", ["libpango1.0-dev", "libcairo2-dev"]),
+        system("CYAML", "yaml-0.1", ["libyaml-dev"]),
         // The only C we write: wrappers for variadic GObject calls Swift cannot make.
         .target(name: "CIntercomShim", dependencies: ["CGStreamer"]),
 
@@ -34,8 +35,10 @@ let package = Package(
         .target(name: "Media", dependencies: ["Intercom", "MainLoop", "CGStreamer", "CIntercomShim"]),
         .target(name: "Display", dependencies: ["Intercom", "MainLoop", "CQRencode", "CPangoCairo", "CDrm"]),
         .target(name: "Buttons", dependencies: ["Intercom", "MainLoop", "CGpiod"]),
+        // Reads the YAML config file (libyaml) into the core's `Configuration`.
+        .target(name: "ConfigFile", dependencies: ["Intercom", "CYAML"]),
         .executableTarget(name: "intercom",
-                          dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons",
+                          dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),
@@ -43,6 +46,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop"]),
         .testTarget(name: "DisplayTests", dependencies: ["Display", "Intercom"]),
         .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "Intercom"]),
+        .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "Intercom"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,7 +18,7 @@ build_packages=(
     pkg-config
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
     libwebsockets-dev libwebsockets-evlib-glib
-    libqrencode-dev libdrm-dev libgpiod-dev libpango1.0-dev libcairo2-dev
+    libqrencode-dev libdrm-dev libgpiod-dev libpango1.0-dev libcairo2-dev libyaml-dev
     fonts-dejavu-core
 )
 # GStreamer elements the pipelines load at run time (webrtcbin, nice, x264enc, avdec_h264, alsa, pulse).

@@ -1,7 +1,10 @@
 import Glibc
+import Intercom
 
-/// Everything `intercom run` was told, validated.
+/// Everything `intercom run` was told, validated: the resolved `Configuration` and the values `Device`
+/// reads from it.
 struct DeviceOptions: Sendable {
+    var configuration: Configuration
     var listen: (host: String, port: Int)?
     var signaling: String?
     var key: String
@@ -13,11 +16,26 @@ struct DeviceOptions: Sendable {
     var doorName: String
     var roomLifetimeMillis: Int64
 
+    init(_ c: Configuration) {
+        configuration = c
+        listen = c.signaling.listen.map { ($0.host, $0.port) }
+        signaling = c.signaling.server.map { server in
+            // The PeerJS path option goes after the host when the URL has no path of its own.
+            c.signaling.path == "/" ? server : server.trimmingSuffix("/") + c.signaling.path
+        }
+        key = c.signaling.key
+        webRoot = c.web.root ?? Self.defaultWebRoot()
+        webBase = c.web.base
+        roomPrefix = c.signaling.roomPrefix
+        controlPath = c.paths.control ?? RunCommand.defaultControlPath
+        snapshotDirectory = c.paths.snapshots
+        doorName = c.door.name
+        roomLifetimeMillis = Int64(c.door.roomLifetimeSeconds) * 1000
+    }
+
     static func parseListen(_ text: String) -> (host: String, port: Int)? {
-        guard text != "off", let colon = text.lastIndex(of: ":"),
-              let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port) else { return nil }
-        let host = String(text[..<colon])
-        return (host.isEmpty ? "0.0.0.0" : host, port)
+        guard text != "off", let listen = Configuration.Listen(parsing: text) else { return nil }
+        return (listen.host, listen.port)
     }
 
     /// The checkout's web client when run from the source tree, else the installed one.
@@ -28,4 +46,8 @@ struct DeviceOptions: Sendable {
         }
         return nil
     }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
 }

@@ -1,42 +1,47 @@
 import ArgumentParser
+import ConfigFile
 import Dispatch
 import Glibc
 import Intercom
 import MainLoop
 
-/// `intercom run`: the device itself.
+/// `intercom run`: the device itself. Settings come from the built-in defaults, then `--config FILE`, then
+/// the options given here.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the intercom (the default).")
 
-    @Option(help: "Built-in signaling + web server address, HOST:PORT, or 'off' to use --signaling only.")
-    var listen = "0.0.0.0:8080"
+    @Option(help: "Config file (YAML, e.g. /etc/intercom/intercom.yaml); the options below override it.")
+    var config: String?
 
-    @Option(help: "Signaling server URL (ws://, wss://). Default: the built-in server.")
+    @Option(help: "Built-in signaling + web server address, HOST:PORT, or 'off' to use --signaling only. (default: 0.0.0.0:8080)")
+    var listen: String?
+
+    @Option(help: "Signaling server URL (ws://, wss://). (default: the built-in server)")
     var signaling: String?
 
-    @Option(help: "PeerJS key.")
-    var key = "peerjs"
+    @Option(help: "PeerJS key. (default: peerjs)")
+    var key: String?
 
     @Option(help: "Directory of the web client served by the built-in server.")
     var webRoot: String?
 
-    @Option(help: "Base URL of the web client in join links.")
-    var webBase = "http://localhost:8080"
+    @Option(help: "Base URL of the web client in join links. (default: http://localhost:8080)")
+    var webBase: String?
 
-    @Option(help: "Prefix of the room's peer ID; the 5-digit code follows it.")
-    var roomPrefix = "intercom-"
+    @Option(help: "Prefix of the room's peer ID; the 5-digit code follows it. (default: intercom-)")
+    var roomPrefix: String?
 
-    @Option(help: "Control socket path.")
-    var control = RunCommand.defaultControlPath
+    @Option(help: "Control socket path. (default: $RUNTIME_DIRECTORY/control.sock or /run/intercom/control.sock)")
+    var control: String?
 
-    @Option(help: "Directory for PNG snapshots of the screen.")
-    var snapshots = "/var/lib/intercom/snapshots"
+    @Option(help: "Directory for PNG snapshots of the screen. (default: /var/lib/intercom/snapshots)")
+    var snapshots: String?
 
-    @Option(help: "Name of the door, shown on the idle screen.")
-    var doorName = "Front door"
+    @Option(help: "Name of the door, shown on the idle screen. (default: Front door)")
+    var doorName: String?
 
-    @Option(help: "Seconds an unanswered room stays open.")
-    var roomLifetime = 120
+    @Option(help: "Seconds an unanswered room stays open. (default: 120)")
+    var roomLifetime: Int?
 
     @Flag(help: "Log debug lines.")
     var verbose = false
@@ -47,23 +52,40 @@ struct RunCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if listen != "off", DeviceOptions.parseListen(listen) == nil {
+        if let listen, listen != "off", Configuration.Listen(parsing: listen) == nil {
             throw ValidationError("--listen must be HOST:PORT or 'off', not '\(listen)'")
         }
-        if listen == "off", signaling == nil {
+        if let roomLifetime, !(10...3600).contains(roomLifetime) {
+            throw ValidationError("--room-lifetime must be 10…3600 seconds")
+        }
+    }
+
+    /// The file's settings (or the defaults) with the command line's on top.
+    func resolvedConfiguration() throws -> Configuration {
+        var c = Configuration()
+        if let config { c = try ConfigCheck.load(config) }
+        if let listen { c.signaling.listen = listen == "off" ? nil : Configuration.Listen(parsing: listen) }
+        if let signaling { c.signaling.server = signaling }
+        if let key { c.signaling.key = key }
+        if let webRoot { c.web.root = webRoot }
+        if let webBase { c.web.base = webBase }
+        if let roomPrefix { c.signaling.roomPrefix = roomPrefix }
+        if let control { c.paths.control = control }
+        if let snapshots { c.paths.snapshots = snapshots }
+        if let doorName { c.door.name = doorName }
+        if let roomLifetime { c.door.roomLifetimeSeconds = roomLifetime }
+        if verbose { c.log.level = .debug }
+        if c.signaling.listen == nil, c.signaling.server == nil {
             throw ValidationError("--listen off needs --signaling URL (no built-in server to use)")
         }
-        guard (10...3600).contains(roomLifetime) else { throw ValidationError("--room-lifetime must be 10…3600 seconds") }
+        return c
     }
 
     func run() throws {
-        Log.minimum = verbose ? .debug : .info
+        let configuration = try resolvedConfiguration()
+        Log.minimum = Log.Level(configuration.log.level)
         signal(SIGPIPE, SIG_IGN)
-        let options = DeviceOptions(
-            listen: DeviceOptions.parseListen(listen), signaling: signaling, key: key,
-            webRoot: webRoot ?? DeviceOptions.defaultWebRoot(), webBase: webBase, roomPrefix: roomPrefix,
-            controlPath: control, snapshotDirectory: snapshots, doorName: doorName,
-            roomLifetimeMillis: Int64(roomLifetime) * 1000)
+        let options = DeviceOptions(configuration)
         let done = DispatchSemaphore(value: 0)
         let outcome = Outcome()
         GLibLoop.shared.start()
@@ -78,7 +100,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         done.wait()
-        if outcome.failed { throw ExitCode(78) }
+        if outcome.failed { throw ExitCode(ConfigurationError.exitStatus) }
     }
 }
 
@@ -90,4 +112,15 @@ final class Outcome: @unchecked Sendable {
     private(set) var failed = false
     func keep(_ device: AnyObject) { self.device = device }
     func fail() { failed = true }
+}
+
+extension Log.Level {
+    init(_ level: Configuration.LogSettings.Level) {
+        switch level {
+        case .debug: self = .debug
+        case .info: self = .info
+        case .warning: self = .warning
+        case .error: self = .error
+        }
+    }
 }

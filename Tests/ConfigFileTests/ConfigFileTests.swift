@@ -1,0 +1,93 @@
+import Intercom
+import Testing
+@testable import ConfigFile
+
+/// The repository's `config/intercom.yaml`, found from this file's path.
+private let defaultConfigPath: String = {
+    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast(3)  // Tests/ConfigFileTests/ConfigFileTests.swift
+    return parts.joined(separator: "/") + "/config/intercom.yaml"
+}()
+
+private func error(_ yaml: String) -> ConfigurationError? {
+    do {
+        _ = try ConfigFile.parse(yaml, file: "test.yaml")
+        return nil
+    } catch {
+        return error
+    }
+}
+
+@Suite struct ConfigFileTests {
+    @Test func theShippedConfigLoadsWithTheDocumentedValues() throws {
+        let c = try ConfigFile.load(path: defaultConfigPath)
+        #expect(c.door.name == "Front door")
+        #expect(c.door.roomLifetimeSeconds == 120)
+        #expect(c.web.base == "http://intercom.local:8080")
+        #expect(c.web.root == nil)
+        #expect(c.signaling.listen == Configuration.Listen(host: "0.0.0.0", port: 8080))
+        #expect(c.signaling.server == nil)
+        #expect(c.gpio.buttons == [.doorbell: .init(offset: 17), .answer: .init(offset: 27),
+                                   .decline: .init(offset: 22), .mute: .init(offset: 23)])
+        #expect(c.media.width == 640 && c.media.height == 480 && c.media.encoder == .auto)
+        #expect(c.paths.control == nil)
+        #expect(c.line(of: "gpio.buttons.mute") != nil)
+    }
+
+    @Test func emptyFileIsAllDefaults() throws {
+        #expect(try ConfigFile.parse("") == Configuration())
+        #expect(try ConfigFile.parse("# only a comment\n") == Configuration())
+    }
+
+    @Test func errorsNameFileLineAndKey() throws {
+        let e = try #require(error("door:\n  name: Back door\n  room_lifetim: 60\n"))
+        #expect(e.code == .unknownKey)
+        #expect(e.key == "door.room_lifetim")
+        #expect(e.line == 3)
+        #expect(e.description.hasPrefix("test.yaml:3: door.room_lifetim: unknown key; did you mean 'room_lifetime'?"))
+    }
+
+    @Test func quotedNumbersAreTextAndPlainWordsAreNotNumbers() throws {
+        #expect(error("door:\n  room_lifetime: \"60\"\n")?.code == .wrongType)
+        #expect(error("media:\n  bitrate_kbps: fast\n")?.key == "media.bitrate_kbps")
+        #expect(try ConfigFile.parse("media:\n  bitrate_kbps: 2_000\n").media.bitrateKbps == 2000)
+        #expect(try ConfigFile.parse("door:\n  name: 1234\n").door.name == "1234")
+    }
+
+    @Test func shortButtonFormAndDefaultsPerButton() throws {
+        let c = try ConfigFile.parse("gpio:\n  buttons:\n    doorbell: 5\n    mute: { line: 6, active_low: false }\n")
+        #expect(c.gpio.buttons == [.doorbell: .init(offset: 5), .mute: .init(offset: 6, activeLow: false, pullUp: true)])
+    }
+
+    @Test func resolutionsBeyondLevel31AreRefused() throws {
+        #expect(try ConfigFile.parse("media:\n  resolution: 1280x720\n").media.width == 1280)
+        let e = try #require(error("media:\n  resolution: 1920x1080\n"))
+        #expect(e.key == "media.resolution" && e.code == .badValue && e.line == 2)
+        let fps = try #require(error("media:\n  resolution: 1280x720\n  framerate: 60\n"))
+        #expect(fps.key == "media.resolution")
+        let onlyFps = try #require(error("media:\n  framerate: 60\n  resolution: 1280x720\n"))
+        #expect(onlyFps.line == 3)
+    }
+
+    @Test func syntaxErrorsCarryTheLine() throws {
+        let e = try #require(error("door:\n  name: [unclosed\nweb:\n  base: x\n"))
+        #expect(e.code == .syntax)
+        #expect(e.line != nil)
+        #expect(error("a: &x 1\nb: *x\n")?.code == .syntax)
+    }
+
+    @Test func duplicateKeysAreRefused() throws {
+        let e = try #require(error("door:\n  name: A\n  name: B\n"))
+        #expect(e.key == "door.name" && e.line == 3 && e.message.contains("line 2"))
+    }
+
+    @Test func aMissingFileSaysSo() throws {
+        do {
+            _ = try ConfigFile.load(path: "/nonexistent/intercom.yaml")
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.code == .unreadable)
+            #expect(error.description.contains("/nonexistent/intercom.yaml"))
+        }
+    }
+}
