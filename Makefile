@@ -14,7 +14,7 @@ WEB_ROOT ?= rootfs-overlay/usr/share/intercom/web
 RELEASE_BIN := .build/release/intercom
 PYTEST ?= .venv/bin/pytest
 
-.PHONY: deps build run ring test unit e2e clean
+.PHONY: deps build run ring test unit e2e deb clean
 
 ## deps: install everything the build, `make run` and the tests need
 deps:
@@ -61,6 +61,13 @@ e2e:
 	$(SWIFT) build
 	$(PYTEST) -v tests/e2e
 
+## deb: the Debian package (static Swift runtime) in .build-static/deb; a device installs it with
+## `apt install ./intercom_*.deb`
+deb:
+	scripts/deps.sh build
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static
+	scripts/build-deb.sh .build-static/release/intercom .build-static/deb
+
 clean:
-	rm -rf .build $(RUN_DIR) .pytest_cache
+	rm -rf .build .build-static $(RUN_DIR) .pytest_cache
 	find tests -name __pycache__ -type d -prune -exec rm -rf {} +

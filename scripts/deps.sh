@@ -13,13 +13,14 @@ usage() {
 set_name=$1
 
 # Headers and libraries Package.swift links against (one system-library target per pkg-config name),
-# plus the font the screens are drawn with.
+# plus the font the screens are drawn with, and dpkg-shlibdeps for `make deb`.
 build_packages=(
     pkg-config
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
     libwebsockets-dev libwebsockets-evlib-glib
     libqrencode-dev libdrm-dev libgpiod-dev libpango1.0-dev libcairo2-dev libyaml-dev
     fonts-dejavu-core
+    dpkg-dev
 )
 # GStreamer elements the pipelines load at run time (webrtcbin, nice, x264enc, avdec_h264, alsa, pulse).
 run_packages=(
@@ -28,7 +29,8 @@ run_packages=(
     gstreamer1.0-alsa gstreamer1.0-pulseaudio
 )
 # End-to-end tests: headless Chromium driven by selenium, zbarimg for the QR, ip for the namespace.
-test_packages=(chromium chromium-driver zbar-tools iproute2 python3 python3-venv)
+# Box tests: shellcheck on every script, systemd-analyze and systemd-sysusers on the unit and user.
+test_packages=(chromium chromium-driver zbar-tools iproute2 python3 python3-venv shellcheck systemd)
 
 case $set_name in
     build) packages=("${build_packages[@]}") ;;

@@ -23,8 +23,22 @@ public enum Log {
         _ = bytes.withUnsafeMutableBytes { write(1, $0.baseAddress, $0.count) }
     }
 
+    /// stderr is systemd's journal stream (`JOURNAL_STREAM` names its device and inode): lines then start
+    /// with the syslog priority (`<6>`), which journald stores as the level, and carry no timestamp of ours.
+    static let toJournal: Bool = {
+        guard let value = getenv("JOURNAL_STREAM") else { return false }
+        var info = stat()
+        guard fstat(2, &info) == 0 else { return false }
+        return String(cString: value) == "\(info.st_dev):\(info.st_ino)"
+    }()
+
     private static func emit(_ level: Level, _ module: String, _ message: () -> String) {
         guard level >= minimum else { return }
+        if toJournal {
+            var bytes = Array("<\([7, 6, 4, 3][level.rawValue])>\(module): \(message())\n".utf8)
+            _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+            return
+        }
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         let millis = Int(ts.tv_sec) * 1000 + Int(ts.tv_nsec) / 1_000_000

@@ -88,29 +88,36 @@ struct RunCommand: ParsableCommand {
         let options = DeviceOptions(configuration)
         let done = DispatchSemaphore(value: 0)
         let outcome = Outcome()
+        let notifier = SystemdNotifier.fromEnvironment()
         GLibLoop.shared.start()
         GLibLoop.shared.post {
             do {
                 let device = try Device(options: options) { done.signal() }
                 outcome.keep(device)
+                if let watchdog = ServiceWatchdog(notifier: notifier) {
+                    watchdog.ready(status: "ready: \(options.doorName)")
+                    outcome.keep(watchdog)
+                }
             } catch {
                 Log.error("intercom", "\(error)")
+                notifier?.notify("STATUS=failed to start: \(error)")
                 outcome.fail()
                 done.signal()
             }
         }
         done.wait()
         if outcome.failed { throw ExitCode(ConfigurationError.exitStatus) }
+        notifier?.notify("STOPPING=1")
     }
 }
 
-/// Carries the running device (kept alive) and whether start-up failed, between the GLib and main threads.
+/// Carries the running device and its watchdog (kept alive) and whether start-up failed, between the GLib and main threads.
 final class Outcome: @unchecked Sendable {
     // Written on the GLib thread before `done` is signalled, read on the main thread after: the semaphore
     // orders the accesses.
-    private var device: AnyObject?
+    private var kept: [AnyObject] = []
     private(set) var failed = false
-    func keep(_ device: AnyObject) { self.device = device }
+    func keep(_ object: AnyObject) { kept.append(object) }
     func fail() { failed = true }
 }
 
