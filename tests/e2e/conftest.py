@@ -334,9 +334,7 @@ def _page_summary(driver):
         " intercomTest: window.intercomTest || null};"), indent=2)
 
 
-@pytest.fixture
-def browser(netns, request, tmp_path):
-    """Headless Chromium (Debian's chromium + chromium-driver) with a fake camera and microphone."""
+def _start_browser(request, log_path, label=""):
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not os.access(path, os.X_OK):
             pytest.fail(f"{path} not found: install {package} (scripts/deps.sh test does)")
@@ -346,13 +344,38 @@ def browser(netns, request, tmp_path):
     for argument in CHROMIUM_ARGS:
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log"))
+    service = Service(CHROMEDRIVER, log_output=str(log_path))
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_page_load_timeout(20)
     driver.set_script_timeout(10)
-    _add_diagnostic(request, "browser page", lambda: _page_summary(driver))
-    _add_diagnostic(request, "browser console", lambda: _console_log(driver))
+    _add_diagnostic(request, f"browser{label} page", lambda: _page_summary(driver))
+    _add_diagnostic(request, f"browser{label} console", lambda: _console_log(driver))
+    return driver
+
+
+@pytest.fixture
+def browser(netns, request, tmp_path):
+    """Headless Chromium (Debian's chromium + chromium-driver) with a fake camera and microphone."""
+    driver = _start_browser(request, tmp_path / "chromedriver.log")
     try:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def more_browsers(netns, request, tmp_path):
+    """A function that starts another headless Chromium like `browser` (for browser-to-browser calls);
+    every one is quit at teardown."""
+    drivers = []
+
+    def start():
+        label = f" #{len(drivers) + 2}"
+        drivers.append(_start_browser(request, tmp_path / f"chromedriver-{len(drivers) + 2}.log", label))
+        return drivers[-1]
+
+    try:
+        yield start
+    finally:
+        for driver in drivers:
+            driver.quit()

@@ -1,43 +1,70 @@
-// Page wiring: config → signalling → join form → call → the two <video> elements.
+// Page wiring: config → signalling → join / create a room → calls, chat and the views.
+//
+// One PeerJSWire at a time: a random ID from the server, or `intercom-<code>` while this page
+// hosts a room (the same peer-ID scheme as the door, so a browser can be "a door" too).
 
 import { Call } from './call.js';
+import { ChatStore, MAX_TEXT_CHARS } from './chat-store.js';
 import { loadConfig } from './config.js';
+import { DataConnection } from './data-connection.js';
 import { openLocalMedia, stopMedia } from './local-media.js';
 import { PageState } from './page-state.js';
 import { PeerJSWire } from './peerjs-wire.js';
-import { parseRoomCode, roomPeerId } from './room-code.js';
+import { parseRoomCode, randomRoomCode, roomPeerId } from './room-code.js';
+import { copyText, roomLink, shareMessage, shareViaApps } from './share.js';
 
 const CALL_METADATA = Object.freeze({ client: 'intercom-web' });
-const UNREACHABLE_TEXT = 'The door is not reachable';
+const RING_TIMEOUT_MS = 45000;
+const SWITCH_TIMEOUT_MS = 10000;
+const ANSWERER_CHAT_DELAY_MS = 3000;
+const CREATE_ATTEMPTS = 5;
 
 const ui = Object.fromEntries(
-  ['status', 'join-form', 'prompt', 'code-field', 'code', 'join', 'hint', 'remote', 'local', 'unmute', 'media-note', 'hangup']
-    .map((id) => [id, document.getElementById(id)]),
+  [
+    'status', 'signal-banner', 'join-form', 'prompt', 'code-field', 'code', 'join', 'join-audio', 'watch', 'hint',
+    'create-panel', 'create', 'history-panel', 'history-log', 'room-code', 'room-link', 'copy-message', 'share',
+    'copy-link', 'share-note', 'close-room', 'remote', 'local', 'timer', 'unmute', 'media-note', 'mute', 'camera',
+    'talk', 'chat-toggle', 'chat-unread', 'hangup', 'chat', 'chat-log', 'chat-form', 'chat-input', 'chat-send', 'chat-note',
+    'incoming', 'incoming-from', 'answer', 'answer-audio', 'decline',
+  ].map((id) => [id, document.getElementById(id)]),
 );
 
 const pageUrl = new URL(window.location.href);
-const page = new PageState(document.body, ui.status, (window.intercomTest = {}));
+const hooks = (window.intercomTest = {});
+const page = new PageState(document.body, ui.status, hooks);
 
 let config = null;
-let roomCode = null; // from ?room=, when valid
-let wire = null; // the open PeerJSWire, or null
+const linkRoom = parseRoomCode(pageUrl.searchParams.get('room')); // from ?room=, when valid
+let wire = null; // the open (or reconnecting) PeerJSWire, or null
 let wireOpening = null; // its open() in flight
-let call = null;
+let hosting = null; // {code, link} while this page hosts a room
+let call = null; // the current Call (placed, or answered)
+let incoming = null; // a Call waiting in the incoming-call dialog
+let switching = null; // the Call replacing a watch-only one (see startTalking)
+let ringTimer = 0;
 let localStream = null;
-let joining = false;
+let callRoom = null; // the room (or peer) the current call's chat is stored under
+let chatStore = null;
+const dataConnections = new Map(); // remote peer ID → Set<DataConnection>
+let answererChatTimer = 0;
+let timer = 0;
+let connectedAt = 0;
+let unread = 0;
 
 page.set('idle');
-setUpJoinForm(pageUrl.searchParams.get('room'));
-ui.hangup.addEventListener('click', hangUp);
-ui.unmute.addEventListener('click', unmute);
-ui.remote.addEventListener('playing', () => {
-  if (page.state === 'calling') page.set('in-call');
-});
+setSignaling('connecting');
+setUpJoinForm();
+setUpHostView();
+setUpCallView();
+setUpIncomingDialog();
 window.addEventListener('pagehide', () => {
   call?.hangUp();
+  incoming?.decline('declined');
   wire?.close();
 });
 start();
+
+// --- start and signalling ------------------------------------------------------------------
 
 async function start() {
   if (!(await ensureConfig())) return;
@@ -54,41 +81,35 @@ async function ensureConfig() {
   return config;
 }
 
-function setUpJoinForm(roomParam) {
-  roomCode = parseRoomCode(roomParam);
-  if (roomCode) {
-    ui.code.value = roomCode;
-    ui['code-field'].hidden = true;
-    ui.prompt.textContent = 'Join now?';
-    ui.join.textContent = 'Join now';
-  } else if (roomParam !== null) {
-    ui.hint.textContent = 'This link has no valid door code. Type the 5 digits shown on the door.';
-  }
-  ui.code.addEventListener('input', () => {
-    const digits = ui.code.value.replace(/\D/g, '').slice(0, 5);
-    if (digits !== ui.code.value) ui.code.value = digits;
-    ui.hint.textContent = '';
-  });
-  ui['join-form'].addEventListener('submit', (event) => {
-    event.preventDefault();
-    join();
-  });
+function setSignaling(state) {
+  hooks.signaling = state;
+  document.body.dataset.signaling = state;
+  ui['signal-banner'].hidden = state !== 'reconnecting';
+}
+
+/** Opens a wire (random ID, or `id`) and listens to it; resolves with it once OPEN. */
+function openWire(id = null) {
+  const opening = new PeerJSWire(config.signaling, { id });
+  opening.addEventListener('offer', (event) => onOffer(opening, event.detail));
+  opening.addEventListener('disconnected', () => onSignalingDown(opening));
+  opening.addEventListener('reconnected', () => onSignalingUp(opening));
+  opening.addEventListener('error', (event) => onSignalingLost(opening, event.detail));
+  opening.addEventListener('close', () => onSignalingLost(opening, null));
+  return opening.open().then(() => opening);
 }
 
 function connectSignaling() {
   if (wire) return Promise.resolve(wire);
   if (wireOpening) return wireOpening;
-  const opening = new PeerJSWire(config.signaling);
-  opening.addEventListener('error', (event) => onSignalingLost(opening, event.detail));
-  opening.addEventListener('close', () => onSignalingLost(opening, null));
-  wireOpening = opening.open().then(
-    () => {
-      wire = opening;
-      page.note('peerId', opening.id);
+  setSignaling('connecting');
+  wireOpening = openWire().then(
+    (opened) => {
+      useWire(opened);
       if (page.state === 'idle' || page.state === 'error') page.set('ready', readyText());
-      return opening;
+      return opened;
     },
     (error) => {
+      setSignaling('closed');
       page.fail(`Cannot reach the intercom service: ${error.message}`);
       throw error;
     },
@@ -98,35 +119,150 @@ function connectSignaling() {
   return wireOpening;
 }
 
-// A call in progress carries on without signalling (call.js decides); otherwise say so,
-// and the next join reconnects.
+function useWire(opened) {
+  const old = wire;
+  wire = opened;
+  page.note('peerId', opened.id);
+  setSignaling('open');
+  if (old && old !== opened) old.close();
+}
+
+function onSignalingDown(lost) {
+  if (lost !== wire) return;
+  setSignaling('reconnecting');
+  if (!page.inCall) page.say('Connection to the server lost — reconnecting…');
+}
+
+function onSignalingUp(back) {
+  if (back !== wire) return;
+  setSignaling('open');
+  if (page.state === 'hosting') page.set('hosting', hostingText());
+  else if (page.state === 'ready') page.set('ready', readyText());
+}
+
+// Refused, or gone for good: a call in progress carries on peer to peer.
 function onSignalingLost(lost, error) {
   if (lost !== wire) return;
   wire = null;
-  if (page.state === 'idle' || page.state === 'ready') {
-    page.fail(error?.message ?? 'Lost connection to the intercom service.');
+  setSignaling('closed');
+  if (hosting) {
+    hosting = null;
+    document.body.dataset.role = '';
+  }
+  if (!page.inCall) page.fail(error?.message ?? 'Lost the connection to the intercom service. Press a button to retry.');
+}
+
+// --- incoming OFFERs ---------------------------------------------------------------------------
+
+function onOffer(from, { src, payload }) {
+  if (payload?.type === 'data') {
+    acceptDataConnection(from, src, payload);
+    return;
+  }
+  if (payload?.type !== 'media' || typeof payload.connectionId !== 'string') return;
+  let offered;
+  try {
+    offered = new Call({ wire: from, iceServers: config.iceServers, offer: { src, payload } });
+  } catch (error) {
+    console.warn('intercom: unusable media offer dropped', error);
+    return;
+  }
+  const replaces = payload.metadata?.replaces;
+  if (call && !call.ended && call.remoteId === src && replaces === call.connectionId) {
+    answerReplacement(offered);
+  } else if (call || incoming || page.state === 'calling') {
+    offered.decline('busy');
+  } else {
+    showIncoming(offered);
   }
 }
 
-async function join() {
-  if (joining || page.inCall) return;
-  const code = roomCode ?? parseRoomCode(ui.code.value);
+function showIncoming(offered) {
+  incoming = offered;
+  page.startCall('incoming', hosting ? `Incoming call to room ${hosting.code}` : 'Incoming call');
+  page.note('remoteId', offered.remoteId);
+  ui['incoming-from'].textContent = `From ${describeCaller(offered)}`;
+  offered.addEventListener('ended', ({ detail }) => {
+    if (incoming !== offered) return;
+    closeIncoming();
+    // The caller gave up (or the offer was unusable) before anyone answered.
+    page.endCall('remote', detail.reason === 'error' ? 'The incoming call failed.' : 'Missed call.', detail.reason,
+      idleState());
+  });
+  ringTimer = setTimeout(() => {
+    if (incoming === offered) declineIncoming('No answer: the call was not taken.');
+  }, RING_TIMEOUT_MS);
+  if (!ui.incoming.open) ui.incoming.showModal();
+  ui.answer.focus();
+}
+
+function describeCaller(offered) {
+  const name = offered.metadata?.name;
+  if (typeof name === 'string' && name.trim() !== '') return name.trim().slice(0, 60);
+  if (hosting) return `someone with your room code ${hosting.code}`;
+  return offered.remoteId.startsWith(config.roomPrefix) ? 'the door' : 'another browser';
+}
+
+function closeIncoming() {
+  clearTimeout(ringTimer);
+  incoming = null;
+  if (ui.incoming.open) ui.incoming.close();
+}
+
+function declineIncoming(text = 'You declined the call.') {
+  const offered = incoming;
+  if (!offered) return;
+  closeIncoming();
+  offered.decline('declined');
+  page.endCall('local', text, 'declined', idleState());
+}
+
+async function answerIncoming(mode) {
+  const offered = incoming;
+  if (!offered) return;
+  closeIncoming();
+  call = offered;
+  callRoom = hosting?.code ?? offered.remoteId;
+  page.startCall('calling', 'Connecting…');
+  page.note('callPhase', 'connecting');
+  page.note('connectionId', offered.connectionId);
+  watchCall(offered);
+  const local = await getLocalMedia(mode);
+  if (call !== offered || offered.ended) {
+    stopMedia(local.stream);
+    return;
+  }
+  useLocalMedia(local, mode);
+  await offered.answer(localStream);
+}
+
+// --- placing a call ----------------------------------------------------------------------------
+
+async function join(mode) {
+  if (page.inCall || page.state === 'incoming' || ui.join.disabled) return;
+  const code = linkRoom ?? parseRoomCode(ui.code.value);
   if (!code) {
-    ui.hint.textContent = 'Please enter the 5-digit code shown on the door.';
+    ui.hint.textContent = 'Please enter the 5-digit room code.';
     ui.code.focus();
     return;
   }
-  joining = true;
-  ui.join.disabled = true;
+  if (hosting && code === hosting.code) {
+    ui.hint.textContent = 'That is your own room: share it, and others can call you.';
+    return;
+  }
+  setJoinButtonsDisabled(true);
   try {
-    await placeCall(code);
+    await placeCall(code, mode);
   } finally {
-    joining = false;
-    ui.join.disabled = false;
+    setJoinButtonsDisabled(false);
   }
 }
 
-async function placeCall(code) {
+function setJoinButtonsDisabled(disabled) {
+  for (const id of ['join', 'join-audio', 'watch', 'create']) ui[id].disabled = disabled;
+}
+
+async function placeCall(code, mode) {
   if (!(await ensureConfig())) return;
   let remoteId;
   try {
@@ -142,34 +278,62 @@ async function placeCall(code) {
     return;
   }
 
-  page.startCall();
+  page.startCall('calling', mode === 'watch' ? 'Connecting…' : 'Starting camera and microphone…');
+  page.note('callPhase', 'connecting');
   page.note('remoteId', remoteId);
-  page.say('Starting camera and microphone…');
-  const local = await openLocalMedia();
+  page.note('room', code);
+  callRoom = code;
+  const local = await getLocalMedia(mode);
   if (page.state !== 'calling') {
     stopMedia(local.stream); // hung up while the browser was asking
     return;
   }
-  page.note('localMedia', local.kind);
-  localStream = local.stream;
-  ui.local.srcObject = localStream;
-  ui.local.hidden = !local.kind.includes('video');
-  ui['media-note'].textContent = mediaNote(local);
+  useLocalMedia(local, mode);
 
-  call = new Call({ wire: signaling, remoteId, iceServers: config.iceServers, metadata: CALL_METADATA });
-  page.note('connectionId', call.connectionId);
-  call.addEventListener('remotestream', (event) => showRemote(event.detail));
-  call.addEventListener('connected', () => {
-    if (page.state === 'calling') page.set('in-call');
+  const placed = new Call({ wire: signaling, remoteId, iceServers: config.iceServers, metadata: CALL_METADATA });
+  call = placed;
+  page.note('connectionId', placed.connectionId);
+  watchCall(placed);
+  placed.addEventListener('answered', () => {
+    if (call === placed && page.state === 'calling') {
+      page.note('callPhase', 'connecting');
+      page.say('Answered — connecting…');
+    }
   });
-  call.addEventListener('connectionstate', (event) => {
-    if (page.state !== 'in-call') return;
-    if (event.detail === 'disconnected') page.say('Connection to the door is unstable…');
-    if (event.detail === 'connected') page.set('in-call');
+  page.say('Connecting…');
+  await placed.start(localStream);
+  if (call === placed && !placed.ended && !placed.answered) {
+    page.note('callPhase', 'ringing');
+    page.say(`Ringing room ${code}…`);
+  }
+}
+
+function watchCall(active) {
+  active.addEventListener('remotestream', (event) => {
+    if (call === active) showRemote(event.detail);
   });
-  call.addEventListener('ended', (event) => onCallEnded(event.detail));
-  page.say('Calling the door…');
-  await call.start(localStream);
+  active.addEventListener('connected', () => {
+    if (call === active) onConnected(active);
+  });
+  active.addEventListener('connectionstate', (event) => {
+    if (call !== active || page.state !== 'in-call') return;
+    if (event.detail === 'disconnected') page.say('The connection is unstable…');
+    if (event.detail === 'connected') page.say(inCallText());
+  });
+  active.addEventListener('ended', (event) => {
+    if (call === active) onCallEnded(event.detail);
+  });
+}
+
+function onConnected(active) {
+  if (page.state === 'calling') page.set('in-call', inCallText());
+  page.note('callPhase', 'connected');
+  if (!connectedAt) {
+    connectedAt = Date.now();
+    timer = setInterval(showDuration, 1000);
+    showDuration();
+  }
+  openChat(active);
 }
 
 function hangUp() {
@@ -178,29 +342,199 @@ function hangUp() {
   if (call) {
     call.hangUp(); // → onCallEnded
   } else {
-    page.endCall('local', 'You hung up.');
+    page.endCall('local', 'You hung up.', 'hangup', afterCallState());
   }
 }
 
 function onCallEnded({ by, reason, error }) {
+  const ended = call;
   call = null;
+  switching?.hangUp();
+  switching = null;
+  stopTimer();
   stopMedia(localStream);
   localStream = null;
   ui.local.srcObject = null;
   ui.remote.srcObject = null;
   ui.remote.muted = false;
   ui.unmute.hidden = true;
-  ui.join.textContent = 'Call again';
-  if (reason === 'unreachable') {
-    page.fail(UNREACHABLE_TEXT);
-  } else if (reason === 'error') {
-    page.fail(error?.message || 'The call failed.');
-  } else if (by === 'local') {
-    page.endCall('local', 'You hung up.');
-  } else {
-    page.endCall('remote', 'The door ended the call.');
+  ui.talk.hidden = true;
+  closeChat(ended?.remoteId);
+  ui.join.textContent = linkRoom ? 'Join again' : 'Video call';
+  const room = callRoom;
+  switch (reason) {
+    case 'unreachable':
+      page.fail(`Room ${room} was not found or has expired.`, 'unreachable');
+      break;
+    case 'declined':
+      page.endCall(by, by === 'local' ? 'You declined the call.' : 'The call was declined.', 'declined', afterCallState());
+      break;
+    case 'busy':
+      page.endCall(by, `Busy: room ${room} is already in a call.`, 'busy', afterCallState());
+      break;
+    case 'error':
+      page.fail(error?.message || 'The call failed.');
+      break;
+    default:
+      if (by === 'local') page.endCall('local', 'You hung up.', reason, afterCallState());
+      else page.endCall('remote', 'The other side ended the call.', reason, afterCallState());
+      break;
   }
 }
+
+function afterCallState() {
+  return 'ended';
+}
+
+function idleState() {
+  return hosting ? 'hosting' : 'ready';
+}
+
+// --- local media -----------------------------------------------------------------------------
+
+/** mode: 'video' (camera + microphone, with fallbacks), 'audio', or 'watch' (never asks). */
+async function getLocalMedia(mode) {
+  if (mode === 'watch') return { stream: new MediaStream(), kind: 'none', problem: null };
+  if (mode === 'audio') {
+    if (!navigator.mediaDevices?.getUserMedia) {
+      return { stream: new MediaStream(), kind: 'none', problem: 'The microphone needs a secure (https) page.' };
+    }
+    try {
+      return { stream: await navigator.mediaDevices.getUserMedia({ audio: true }), kind: 'audio', problem: null };
+    } catch (error) {
+      const problem = error?.name === 'NotAllowedError' ? 'The microphone is blocked.' : 'No microphone available.';
+      return { stream: new MediaStream(), kind: 'none', problem };
+    }
+  }
+  return openLocalMedia();
+}
+
+function useLocalMedia(local, mode) {
+  localStream = local.stream;
+  page.note('localMedia', local.kind);
+  page.note('mediaMode', mode);
+  ui.local.srcObject = localStream;
+  ui.local.hidden = !local.kind.includes('video');
+  ui['media-note'].textContent = mediaNote(local, mode);
+  ui.talk.hidden = local.kind !== 'none';
+  updateMediaButtons();
+}
+
+function mediaNote({ kind, problem }, mode) {
+  switch (kind) {
+    case 'audio+video':
+      return '';
+    case 'audio':
+      return mode === 'audio' ? '' : `${problem} The other side can hear you but not see you.`;
+    case 'video':
+      return `${problem} The other side can see you but not hear you.`;
+    default:
+      return mode === 'watch' && !problem
+        ? 'Watching only: the other side cannot see or hear you. Press Talk to join in.'
+        : `${problem} You are watching only: the other side cannot see or hear you.`;
+  }
+}
+
+function updateMediaButtons() {
+  const audio = localStream?.getAudioTracks() ?? [];
+  const video = localStream?.getVideoTracks() ?? [];
+  const muted = audio.length > 0 && audio.every((track) => !track.enabled);
+  const cameraOff = video.length > 0 && video.every((track) => !track.enabled);
+  ui.mute.disabled = audio.length === 0;
+  ui.mute.setAttribute('aria-pressed', String(muted));
+  ui.mute.textContent = muted ? 'Unmute' : 'Mute';
+  ui.camera.disabled = video.length === 0;
+  ui.camera.setAttribute('aria-pressed', String(cameraOff));
+  ui.camera.textContent = cameraOff ? 'Camera on' : 'Camera off';
+  ui.local.classList.toggle('off', cameraOff);
+  page.note('muted', muted);
+  page.note('cameraOff', cameraOff);
+}
+
+function toggleTracks(tracks) {
+  if (tracks.length === 0) return;
+  const enable = tracks.every((track) => !track.enabled);
+  for (const track of tracks) track.enabled = enable;
+  updateMediaButtons();
+}
+
+/**
+ * Watch-only → talking. PeerJS has no renegotiation (an offer fixes the m-lines for good), so
+ * this places a second call to the same peer with camera and microphone, its metadata saying
+ * {replaces: <the watch-only call's connectionId>}; this page answers such a call at once
+ * (no ringing). Once the new call connects, the watch-only one is hung up. A peer that does not
+ * take the replacing call (a stock PeerJS app may ask its user; the door may refuse a second
+ * caller) leaves the watch-only call as it was, with a message.
+ */
+async function startTalking() {
+  const current = call;
+  if (!current || switching || page.state !== 'in-call') return;
+  ui.talk.disabled = true;
+  const local = await openLocalMedia();
+  ui.talk.disabled = false;
+  if (local.kind === 'none') {
+    ui['media-note'].textContent = `${local.problem} Allow camera or microphone for this page, then press Talk again.`;
+    return;
+  }
+  if (call !== current) {
+    stopMedia(local.stream);
+    return;
+  }
+  const replacement = new Call({
+    wire: wire ?? current.wire,
+    remoteId: current.remoteId,
+    iceServers: config.iceServers,
+    metadata: { ...CALL_METADATA, replaces: current.connectionId },
+  });
+  switching = replacement;
+  ui['media-note'].textContent = 'Switching to talking…';
+  const giveUp = setTimeout(() => replacement.hangUp(), SWITCH_TIMEOUT_MS);
+  replacement.addEventListener('connected', () => {
+    clearTimeout(giveUp);
+    if (switching !== replacement || call !== current) return;
+    switching = null;
+    swapCall(current, replacement, local, local.kind.includes('video') ? 'video' : 'audio');
+  });
+  replacement.addEventListener('ended', () => {
+    clearTimeout(giveUp);
+    if (switching !== replacement) return;
+    switching = null;
+    stopMedia(local.stream);
+    ui['media-note'].textContent =
+      'The other side did not take the switch. Still watching only: hang up and call again to talk.';
+  });
+  await replacement.start(local.stream);
+}
+
+/** The callee's side of startTalking(): answer the replacing call with what we already send. */
+function answerReplacement(replacement) {
+  const current = call;
+  watchCallSwitch(current, replacement);
+  replacement.answer(localStream ?? new MediaStream());
+}
+
+function watchCallSwitch(current, replacement) {
+  replacement.addEventListener('connected', () => {
+    if (call !== current) return;
+    swapCall(current, replacement, null, hooks.mediaMode);
+  });
+}
+
+function swapCall(old, replacement, local, mode) {
+  call = replacement;
+  page.note('connectionId', replacement.connectionId);
+  watchCall(replacement);
+  const tracks = replacement.pc.getReceivers().map((receiver) => receiver.track).filter(Boolean);
+  if (tracks.length > 0) showRemote(new MediaStream(tracks));
+  if (local) {
+    stopMedia(localStream);
+    useLocalMedia(local, mode);
+  }
+  old.hangUp();
+  page.say(inCallText());
+}
+
+// --- in call -----------------------------------------------------------------------------------
 
 function showRemote(stream) {
   if (ui.remote.srcObject !== stream) ui.remote.srcObject = stream;
@@ -213,25 +547,338 @@ function showRemote(stream) {
   });
 }
 
-function unmute() {
+function unmuteRemote() {
   ui.remote.muted = false;
   ui.unmute.hidden = true;
   ui.remote.play().catch(() => {});
 }
 
-function readyText() {
-  return roomCode ? `Ready to call door ${roomCode}.` : 'Ready to call the door.';
+function showDuration() {
+  const seconds = Math.max(0, Math.floor((Date.now() - connectedAt) / 1000));
+  page.note('durationSeconds', seconds);
+  ui.timer.textContent = formatDuration(seconds);
 }
 
-function mediaNote({ kind, problem }) {
-  switch (kind) {
-    case 'audio+video':
-      return '';
-    case 'audio':
-      return `${problem} The door can hear you but not see you.`;
-    case 'video':
-      return `${problem} The door can see you but not hear you.`;
-    default:
-      return `${problem} The door cannot see or hear you.`;
+export function formatDuration(seconds) {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = String(seconds % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+function stopTimer() {
+  clearInterval(timer);
+  timer = 0;
+  connectedAt = 0;
+  ui.timer.textContent = '0:00';
+}
+
+// --- chat over a PeerJS data connection --------------------------------------------------------
+//
+// Messages are BinaryPack maps {t: 'chat', text} (and {t: 'status', …} from the door), the same
+// protocol as the device. The caller opens the data connection when the call connects; the
+// answerer opens one itself if none arrived within a few seconds (a caller that has no chat).
+
+function openChat(active) {
+  chatStore = new ChatStore(callRoom ?? active.remoteId);
+  renderChat(ui['chat-log'], chatStore.load());
+  page.note('chatOpen', hasOpenData(active.remoteId));
+  updateChatNote(active.remoteId);
+  clearTimeout(answererChatTimer);
+  if (active.isOfferer) {
+    connectData(active.remoteId);
+  } else {
+    answererChatTimer = setTimeout(() => {
+      if (call?.remoteId === active.remoteId && !hasData(active.remoteId)) connectData(active.remoteId);
+    }, ANSWERER_CHAT_DELAY_MS);
   }
+}
+
+function connectData(remoteId) {
+  const from = wire ?? call?.wire;
+  if (!from) return;
+  const conn = new DataConnection({
+    wire: from,
+    remoteId,
+    iceServers: config.iceServers,
+    reliable: true,
+    serialization: 'binary',
+    metadata: { purpose: 'chat' },
+  });
+  trackData(conn);
+  conn.start();
+}
+
+function acceptDataConnection(from, src, payload) {
+  let conn;
+  try {
+    conn = new DataConnection({ wire: from, iceServers: config.iceServers, offer: { src, payload } });
+  } catch (error) {
+    console.warn('intercom: data connection refused', error);
+    return;
+  }
+  trackData(conn);
+  conn.answer();
+}
+
+function trackData(conn) {
+  const set = dataConnections.get(conn.remoteId) ?? new Set();
+  set.add(conn);
+  dataConnections.set(conn.remoteId, set);
+  conn.addEventListener('open', () => updateChatNote(conn.remoteId));
+  conn.addEventListener('data', (event) => onData(conn.remoteId, event.detail));
+  conn.addEventListener('ended', () => {
+    set.delete(conn);
+    if (set.size === 0) dataConnections.delete(conn.remoteId);
+    updateChatNote(conn.remoteId);
+  });
+}
+
+function hasData(remoteId) {
+  return (dataConnections.get(remoteId)?.size ?? 0) > 0;
+}
+
+function openData(remoteId) {
+  for (const conn of dataConnections.get(remoteId) ?? []) if (conn.open) return conn;
+  return null;
+}
+
+function hasOpenData(remoteId) {
+  return openData(remoteId) !== null;
+}
+
+function closeChat(remoteId) {
+  clearTimeout(answererChatTimer);
+  for (const conn of [...(dataConnections.get(remoteId) ?? [])]) conn.close();
+  chatStore = null;
+  page.note('chatOpen', false);
+}
+
+function updateChatNote(remoteId) {
+  if (call?.remoteId !== remoteId) return;
+  const open = hasOpenData(remoteId);
+  page.note('chatOpen', open);
+  ui['chat-send'].disabled = !open;
+  ui['chat-note'].textContent = open ? '' : 'Chat is connecting…';
+}
+
+function onData(remoteId, value) {
+  if (value === null || typeof value !== 'object' || call?.remoteId !== remoteId || !chatStore) return;
+  let entry = null;
+  if (value.t === 'chat' && typeof value.text === 'string' && value.text.trim() !== '') {
+    entry = chatStore.append('them', value.text);
+  } else if (value.t === 'status') {
+    const text = typeof value.text === 'string' ? value.text : describeStatus(value);
+    if (text) entry = chatStore.append('status', text);
+  }
+  if (!entry) return;
+  appendChat(ui['chat-log'], entry);
+  if (ui.chat.hidden) {
+    unread += 1;
+    ui['chat-unread'].textContent = String(unread);
+    ui['chat-unread'].hidden = false;
+  }
+}
+
+function describeStatus(value) {
+  const parts = Object.entries(value)
+    .filter(([key, item]) => key !== 't' && ['string', 'number', 'boolean'].includes(typeof item))
+    .map(([key, item]) => `${key}: ${item}`);
+  return parts.length ? `Status — ${parts.join(', ')}` : '';
+}
+
+function sendChat() {
+  const text = ui['chat-input'].value.trim().slice(0, MAX_TEXT_CHARS);
+  if (!text || !call || !chatStore) return;
+  const conn = openData(call.remoteId);
+  if (!conn || !conn.send({ t: 'chat', text })) {
+    ui['chat-note'].textContent = 'Not sent: chat is not connected.';
+    return;
+  }
+  appendChat(ui['chat-log'], chatStore.append('me', text));
+  ui['chat-input'].value = '';
+}
+
+function renderChat(list, entries) {
+  list.replaceChildren();
+  for (const entry of entries) appendChat(list, entry);
+}
+
+function appendChat(list, entry) {
+  const item = document.createElement('li');
+  item.className = `message ${entry.from}`;
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = entry.from === 'me' ? 'You' : entry.from === 'them' ? 'Them' : 'Status';
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.textContent = entry.text;
+  const time = document.createElement('time');
+  time.dateTime = new Date(entry.at).toISOString();
+  time.textContent = new Date(entry.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  item.append(who, text, time);
+  list.append(item);
+  list.scrollTop = list.scrollHeight;
+}
+
+function toggleChat() {
+  const show = ui.chat.hidden;
+  ui.chat.hidden = !show;
+  ui['chat-toggle'].setAttribute('aria-expanded', String(show));
+  document.body.classList.toggle('chat-open', show);
+  if (show) {
+    unread = 0;
+    ui['chat-unread'].hidden = true;
+    ui['chat-input'].focus();
+  }
+}
+
+// --- hosting a room ----------------------------------------------------------------------------
+
+async function createRoom() {
+  if (page.inCall || hosting || ui.create.disabled) return;
+  if (!(await ensureConfig())) return;
+  setJoinButtonsDisabled(true);
+  page.say('Creating a room…');
+  try {
+    for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt += 1) {
+      const code = randomRoomCode();
+      let opened;
+      try {
+        opened = await openWire(roomPeerId(config.roomPrefix, code));
+      } catch (error) {
+        if (error.type === 'unavailable-id') continue; // that code is in use: draw another
+        page.fail(`Could not create a room: ${error.message}`);
+        return;
+      }
+      useWire(opened);
+      hosting = { code, link: roomLink(pageUrl, code) };
+      document.body.dataset.role = 'host';
+      page.note('room', code);
+      page.note('role', 'host');
+      ui['room-code'].textContent = code;
+      ui['room-link'].textContent = hosting.link;
+      ui['room-link'].href = hosting.link;
+      ui['share-note'].textContent = '';
+      page.set('hosting', hostingText());
+      return;
+    }
+    page.fail('Could not create a room: every code tried was taken. Try again.');
+  } finally {
+    setJoinButtonsDisabled(false);
+  }
+}
+
+function closeRoom() {
+  if (!hosting || page.inCall) return;
+  hosting = null;
+  document.body.dataset.role = '';
+  page.note('role', null);
+  page.note('room', null);
+  const old = wire;
+  wire = null;
+  old?.close();
+  page.set('idle', 'Closing the room…');
+  connectSignaling().catch(() => {});
+}
+
+async function share(kind) {
+  if (!hosting) return;
+  const { code, link } = hosting;
+  const message = shareMessage(link, code);
+  let note;
+  if (kind === 'apps') {
+    const result = await shareViaApps({ title: 'Join my video call', text: message, url: link });
+    note = { shared: 'Shared.', copied: 'No share menu here: the message was copied instead.', cancelled: '', failed: 'Could not share or copy.' }[result];
+    page.note('lastShare', result);
+  } else {
+    const copied = await copyText(kind === 'link' ? link : message);
+    note = copied ? (kind === 'link' ? 'Link copied.' : 'Message copied.') : 'Could not copy: select the link and copy it by hand.';
+    page.note('lastShare', copied ? `copied-${kind}` : 'failed');
+  }
+  ui['share-note'].textContent = note;
+}
+
+// --- texts -------------------------------------------------------------------------------------
+
+function readyText() {
+  return linkRoom ? `Room ${linkRoom}` : 'Call a room, or create one.';
+}
+
+function hostingText() {
+  return hosting ? `Room ${hosting.code} is open. Waiting for someone to join…` : 'Waiting…';
+}
+
+function inCallText() {
+  return callRoom ? `In call — room ${callRoom}` : 'In call';
+}
+
+// --- setup -------------------------------------------------------------------------------------
+
+function setUpJoinForm() {
+  const roomParam = pageUrl.searchParams.get('room');
+  if (linkRoom) {
+    ui.code.value = linkRoom;
+    ui['code-field'].hidden = true;
+    ui['create-panel'].hidden = true;
+    ui.prompt.textContent = `Join room ${linkRoom} now?`;
+    ui.join.textContent = 'Join now';
+    const history = new ChatStore(linkRoom).load();
+    if (history.length > 0) {
+      renderChat(ui['history-log'], history);
+      ui['history-panel'].hidden = false;
+    }
+  } else if (roomParam !== null) {
+    ui.hint.textContent = 'This link has no valid room code. Type the 5 digits you were given.';
+  }
+  ui.code.addEventListener('input', () => {
+    const digits = ui.code.value.replace(/\D/g, '').slice(0, 5);
+    if (digits !== ui.code.value) ui.code.value = digits;
+    ui.hint.textContent = '';
+  });
+  ui['join-form'].addEventListener('submit', (event) => {
+    event.preventDefault();
+    join('video');
+  });
+  ui['join-audio'].addEventListener('click', () => join('audio'));
+  ui.watch.addEventListener('click', () => join('watch'));
+  ui.create.addEventListener('click', createRoom);
+}
+
+function setUpHostView() {
+  ui['copy-message'].addEventListener('click', () => share('message'));
+  ui['copy-link'].addEventListener('click', () => share('link'));
+  ui.share.addEventListener('click', () => share('apps'));
+  ui['close-room'].addEventListener('click', closeRoom);
+}
+
+function setUpCallView() {
+  ui.hangup.addEventListener('click', hangUp);
+  ui.unmute.addEventListener('click', unmuteRemote);
+  ui.mute.addEventListener('click', () => toggleTracks(localStream?.getAudioTracks() ?? []));
+  ui.camera.addEventListener('click', () => toggleTracks(localStream?.getVideoTracks() ?? []));
+  ui.talk.addEventListener('click', startTalking);
+  ui['chat-toggle'].addEventListener('click', toggleChat);
+  ui['chat-form'].addEventListener('submit', (event) => {
+    event.preventDefault();
+    sendChat();
+  });
+  ui.remote.addEventListener('playing', () => {
+    if (page.state === 'calling' && call?.answered !== false) page.set('in-call', inCallText());
+  });
+  document.addEventListener('keydown', (event) => {
+    if (!page.inCall || event.target instanceof HTMLInputElement) return;
+    if (event.key === 'm') ui.mute.click();
+  });
+}
+
+function setUpIncomingDialog() {
+  ui.answer.addEventListener('click', () => answerIncoming('video'));
+  ui['answer-audio'].addEventListener('click', () => answerIncoming('audio'));
+  ui.decline.addEventListener('click', () => declineIncoming());
+  // Escape must not silently drop a ringing call: it declines, as the button says.
+  ui.incoming.addEventListener('cancel', (event) => {
+    event.preventDefault();
+    declineIncoming();
+  });
 }

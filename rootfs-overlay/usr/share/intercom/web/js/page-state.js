@@ -1,11 +1,13 @@
 // What the page is doing, in three places kept in step: document.body.dataset.state (drives
 // the CSS and the end-to-end test), #status (words for people) and window.intercomTest.
 
-export const STATES = Object.freeze(['idle', 'ready', 'calling', 'in-call', 'ended', 'error']);
+export const STATES = Object.freeze(['idle', 'ready', 'hosting', 'incoming', 'calling', 'in-call', 'ended', 'error']);
 
 const STATUS_TEXT = Object.freeze({
   idle: 'Connecting…',
   ready: 'Ready to call the door.',
+  hosting: 'Waiting for someone to join…',
+  incoming: 'Incoming call',
   calling: 'Calling the door…',
   'in-call': 'Connected to the door.',
   ended: 'Call ended.',
@@ -27,6 +29,9 @@ export class PageState {
       endedAt: null,
       hangupAt: null,
       lastError: null,
+      endReason: null,
+      callPhase: null,
+      signaling: 'connecting',
     });
   }
 
@@ -50,9 +55,9 @@ export class PageState {
     this.#status.textContent = text;
   }
 
-  startCall() {
-    Object.assign(this.#hooks, { endedBy: null, endedAt: null, hangupAt: null, lastError: null });
-    this.set('calling');
+  startCall(state = 'calling', text = undefined) {
+    Object.assign(this.#hooks, { endedBy: null, endedAt: null, hangupAt: null, lastError: null, endReason: null });
+    this.set(state, text);
   }
 
   /** The hang-up button was pressed (the call ends a moment later). */
@@ -60,13 +65,13 @@ export class PageState {
     this.#hooks.hangupAt = Date.now();
   }
 
-  endCall(by, text) {
-    Object.assign(this.#hooks, { endedBy: by, endedAt: Date.now() });
-    this.set('ended', text);
+  endCall(by, text, reason = null, state = 'ended') {
+    Object.assign(this.#hooks, { endedBy: by, endedAt: Date.now(), endReason: reason, callPhase: null });
+    this.set(state, text);
   }
 
-  fail(message) {
-    if (this.inCall) this.#hooks.endedAt = Date.now();
+  fail(message, reason = 'error') {
+    if (this.inCall) Object.assign(this.#hooks, { endedAt: Date.now(), endReason: reason, callPhase: null });
     this.#hooks.lastError = message;
     this.set('error', message);
   }

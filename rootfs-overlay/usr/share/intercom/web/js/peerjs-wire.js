@@ -2,16 +2,24 @@
 // protocol as the official browser client (see shared/notes/peerjs-wire.md).
 //
 // Events (EventTarget):
-//   'open'   — the server sent OPEN; `wire.id` is our peer ID.
-//   'offer'  — detail {src, payload}: an OFFER nobody routed (an incoming call).
-//   'error'  — detail SignalingError, after the socket opened (before that, open() rejects).
-//   'close'  — the socket is gone (the server frees our ID; P2P connections stay up).
+//   'open'         — the server sent OPEN; `wire.id` is our peer ID.
+//   'offer'        — detail {src, payload}: an OFFER nobody routed (an incoming call or data connection).
+//   'error'        — detail SignalingError, after the socket opened (before that, open() rejects).
+//   'disconnected' — the socket dropped; the wire reconnects by itself with the same ID and token.
+//   'reconnected'  — registered again after 'disconnected' (OPEN, or a same-token reattach that
+//                    the server acknowledges with silence, notes §2).
+//   'close'        — gone for good: close() was called, the server refused us, or reconnecting
+//                    failed for RECONNECT_GIVE_UP_MS (P2P connections stay up either way).
 // OFFER/ANSWER/CANDIDATE for a (src, connectionId) someone routed go to that route's handler;
 // EXPIRE and LEAVE from a peer go to every route for that peer.
 
 export const PEERJS_VERSION = '1.5.5';
 export const HEARTBEAT_INTERVAL_MS = 5000;
 const OPEN_TIMEOUT_MS = 10000;
+// A same-token reattach gets no OPEN: an open socket that is not refused within this is registered.
+const REATTACH_QUIET_MS = 1500;
+const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
+const RECONNECT_GIVE_UP_MS = 5 * 60 * 1000;
 const MAX_FRAME_CHARS = 1 << 20;
 
 // The PeerJS client's rule for user-chosen IDs (the server itself accepts anything non-empty).
@@ -54,22 +62,36 @@ export class PeerJSWire extends EventTarget {
   #isOpen = false;
   #pendingOpen = null;
   #routes = new Map();
+  #reconnecting = false;
+  #reconnectAttempt = 0;
+  #reconnectTimer = 0;
+  #lostAt = 0;
 
-  /** server: resolved {host, port, path, key, secure} (see config.js). */
-  constructor(server) {
+  /**
+   * server: resolved {host, port, path, key, secure} (see config.js).
+   * id: the peer ID to register (e.g. a room's "intercom-12345"); null asks the server for one.
+   */
+  constructor(server, { id = null } = {}) {
     super();
     this.#server = server;
+    if (id !== null && !isValidPeerId(id)) throw new SignalingError('invalid-id', `"${id}" is not a valid peer ID`);
+    this.id = id;
   }
 
   get isOpen() {
     return this.#isOpen;
   }
 
-  /** Gets an ID over HTTP, connects the WebSocket and resolves on OPEN. */
+  /** True between 'disconnected' and 'reconnected'/'close'. */
+  get reconnecting() {
+    return this.#reconnecting;
+  }
+
+  /** Gets an ID over HTTP (unless one was given), connects the WebSocket and resolves on OPEN. */
   async open() {
     if (this.#started) throw new Error('PeerJSWire.open() called twice');
     this.#started = true;
-    this.id = await this.#fetchId();
+    this.id ??= await this.#fetchId();
     if (this.#closed) throw new SignalingError('network', 'Signalling closed.');
     await new Promise((resolve, reject) => {
       this.#pendingOpen = { resolve, reject };
@@ -93,8 +115,18 @@ export class PeerJSWire extends EventTarget {
     };
   }
 
+  /** Tells `dst` we will not take its connection (PeerJS peers close everything with us on LEAVE). */
+  sendLeave(dst, payload) {
+    return this.send({ type: 'LEAVE', dst, payload });
+  }
+
   close() {
     this.#shutDown(new SignalingError('network', 'Signalling closed.'));
+  }
+
+  /** Drops the socket as if the network failed (the wire then reconnects). For tests and diagnostics. */
+  dropSocketForTest() {
+    this.#socket?.close();
   }
 
   #base(scheme) {
@@ -137,22 +169,71 @@ export class PeerJSWire extends EventTarget {
       return;
     }
     this.#socket = socket;
+    const reattach = this.#reconnecting;
+    let quietTimer = 0;
     const openTimer = setTimeout(() => {
-      this.#fail(new SignalingError('network', 'The signalling server did not answer.'));
+      if (reattach) socket.close();
+      else this.#fail(new SignalingError('network', 'The signalling server did not answer.'));
     }, OPEN_TIMEOUT_MS);
     socket.addEventListener('open', () => {
       // PeerJS counts liveness only by HEARTBEAT messages, never WebSocket pings.
       this.#heartbeat = setInterval(() => {
         if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'HEARTBEAT' }));
       }, HEARTBEAT_INTERVAL_MS);
+      if (reattach) {
+        quietTimer = setTimeout(() => {
+          clearTimeout(openTimer);
+          if (this.#socket === socket) this.#onReattached();
+        }, REATTACH_QUIET_MS);
+      }
     });
     socket.addEventListener('message', (event) => {
-      if (this.#onFrame(event.data) === 'OPEN') clearTimeout(openTimer);
+      if (this.#socket !== socket) return;
+      if (this.#onFrame(event.data) === 'OPEN') {
+        clearTimeout(openTimer);
+        clearTimeout(quietTimer);
+      }
     });
     socket.addEventListener('close', () => {
       clearTimeout(openTimer);
-      this.#shutDown(new SignalingError('network', 'Lost connection to the signalling server.'));
+      clearTimeout(quietTimer);
+      if (this.#socket !== socket) return;
+      clearInterval(this.#heartbeat);
+      if (this.#isOpen || this.#reconnecting) {
+        this.#onSocketLost();
+      } else {
+        this.#shutDown(new SignalingError('network', 'Lost connection to the signalling server.'));
+      }
     });
+  }
+
+  #onSocketLost() {
+    this.#socket = null;
+    if (!this.#reconnecting) {
+      this.#isOpen = false;
+      this.#reconnecting = true;
+      this.#reconnectAttempt = 0;
+      this.#lostAt = Date.now();
+      this.dispatchEvent(new Event('disconnected'));
+    }
+    if (Date.now() - this.#lostAt > RECONNECT_GIVE_UP_MS) {
+      this.#reconnecting = false;
+      this.#shutDown(new SignalingError('network', 'Lost connection to the signalling server.'), true);
+      return;
+    }
+    const base = RECONNECT_DELAYS_MS[Math.min(this.#reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)];
+    this.#reconnectAttempt += 1;
+    const delay = base / 2 + Math.random() * base / 2;
+    this.#reconnectTimer = setTimeout(() => {
+      if (!this.#closed) this.#connect();
+    }, delay);
+  }
+
+  #onReattached() {
+    if (!this.#reconnecting) return;
+    this.#reconnecting = false;
+    this.#isOpen = true;
+    this.dispatchEvent(new Event('reconnected'));
   }
 
   #onFrame(data) {
@@ -172,6 +253,8 @@ export class PeerJSWire extends EventTarget {
           this.#pendingOpen.resolve();
           this.#pendingOpen = null;
           this.dispatchEvent(new Event('open'));
+        } else if (this.#reconnecting) {
+          this.#onReattached();
         }
         break;
       case 'ERROR':
@@ -213,13 +296,15 @@ export class PeerJSWire extends EventTarget {
     this.#shutDown(error);
   }
 
-  #shutDown(error) {
+  #shutDown(error, wasRegistered = false) {
     if (this.#closed) return;
     this.#closed = true;
     const socket = this.#socket;
-    const wasOpen = this.#isOpen;
+    const wasOpen = this.#isOpen || this.#reconnecting || wasRegistered;
     this.#socket = null;
     this.#isOpen = false;
+    this.#reconnecting = false;
+    clearTimeout(this.#reconnectTimer);
     clearInterval(this.#heartbeat);
     if (socket?.readyState === WebSocket.CONNECTING || socket?.readyState === WebSocket.OPEN) socket.close();
     if (this.#pendingOpen) {

@@ -18,3 +18,11 @@ export function roomPeerId(prefix, code) {
   }
   return id;
 }
+
+/** A fresh random 5-digit code (uniform over 00000–99999, from the CSPRNG). */
+export function randomRoomCode() {
+  const limit = 4294900000; // the largest multiple of 100000 below 2^32: no modulo bias
+  const word = new Uint32Array(1);
+  do crypto.getRandomValues(word); while (word[0] >= limit);
+  return String(word[0] % 100000).padStart(5, '0');
+}

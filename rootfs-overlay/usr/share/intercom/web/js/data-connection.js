@@ -1,0 +1,166 @@
+// A PeerJS data connection (what `peer.connect()` makes), either side: one RTCDataChannel on
+// its own RTCPeerConnection, created by the offerer with the OFFER's label and reliability, and
+// the OFFER's serialization deciding the bytes (shared/notes/peerjs-wire.md §5):
+//   binary (default; also 'binary-utf8', 'default') — one BinaryPack value per binary frame,
+//     values over 16 300 packed bytes chunked as {__peerData: id, n, data, total};
+//   json — UTF-8 JSON in a binary frame (PeerJS 1.5); text frames (1.4) are read too;
+//   raw  — strings as text frames, bytes as binary frames.
+//
+// Events: 'open'; 'data' — detail: the value; 'ended' — detail {by, reason, error}, once.
+
+import { ChunkAssembler, chunk, pack, unpack } from './binarypack.js';
+import { PeerLink } from './peer-link.js';
+
+export const SERIALIZATIONS = Object.freeze(['binary', 'binary-utf8', 'default', 'json', 'raw']);
+const MAX_BUFFERED_BYTES = 8 << 20;
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder();
+
+export class DataConnection extends PeerLink {
+  label;
+  reliable;
+  /** 'binary', 'json' or 'raw' (aliases of binary normalised). */
+  serialization;
+  metadata;
+
+  #channel = null;
+  #open = false;
+  #chunks = new ChunkAssembler();
+  #nextMessageId = 1;
+
+  /**
+   * Outgoing: {wire, remoteId, iceServers, label?, reliable = true, serialization = 'binary', metadata?},
+   * then start(). Incoming: {wire, iceServers, offer: {src, payload}}, then answer().
+   */
+  constructor({ wire, remoteId, iceServers = [], offer = null, label, reliable = true, serialization = 'binary', metadata }) {
+    super({ wire, remoteId, kind: 'data', iceServers, offer });
+    const source = offer ? offer.payload : { label, reliable, serialization, metadata };
+    if (!SERIALIZATIONS.includes(source.serialization)) {
+      throw new Error(`unknown data serialization "${source.serialization}"`);
+    }
+    this.label = typeof source.label === 'string' ? source.label : this.connectionId;
+    this.reliable = Boolean(source.reliable);
+    this.serialization = source.serialization === 'json' || source.serialization === 'raw' ? source.serialization : 'binary';
+    this.metadata = source.metadata;
+  }
+
+  get open() {
+    return this.#open;
+  }
+
+  /** Offerer: creates the channel and sends the OFFER. */
+  async start() {
+    try {
+      const pc = this.createPeerConnection();
+      this.#watchChannel(pc.createDataChannel(this.label, { ordered: this.reliable }));
+    } catch (error) {
+      this.end(null, 'error', error);
+      return;
+    }
+    const extra = { label: this.label, reliable: this.reliable, serialization: this.serialization };
+    if (this.metadata !== undefined) extra.metadata = this.metadata;
+    await this.sendOffer(extra);
+  }
+
+  /** Answerer: accepts the offered channel (PeerJS does this without asking the app). */
+  async answer() {
+    if (this.isOfferer || this.answered || this.ended) return;
+    try {
+      const pc = this.createPeerConnection();
+      pc.addEventListener('datachannel', (event) => this.#watchChannel(event.channel));
+    } catch (error) {
+      this.end(null, 'error', error);
+      return;
+    }
+    await this.sendAnswer();
+  }
+
+  /** Sends one value; returns false when the channel is not open or too far behind. */
+  send(value) {
+    const channel = this.#channel;
+    if (!this.#open || channel?.readyState !== 'open') return false;
+    if (channel.bufferedAmount > MAX_BUFFERED_BYTES) return false;
+    switch (this.serialization) {
+      case 'raw':
+        channel.send(value);
+        break;
+      case 'json':
+        channel.send(utf8.encode(JSON.stringify(value)));
+        break;
+      default:
+        for (const piece of chunk(pack(value), this.#nextMessageId++)) channel.send(piece);
+        break;
+    }
+    return true;
+  }
+
+  close() {
+    this.end('local', 'hangup');
+  }
+
+  onConnectionState(state) {
+    if (this.ended) return;
+    if (state === 'failed' || state === 'closed') this.end('remote', 'connection-lost');
+  }
+
+  beforeClose() {
+    this.#open = false;
+    this.#channel?.close();
+  }
+
+  #watchChannel(channel) {
+    if (this.#channel) return;
+    this.#channel = channel;
+    channel.binaryType = 'arraybuffer';
+    const opened = () => {
+      if (this.#open || this.ended) return;
+      this.#open = true;
+      this.dispatchEvent(new Event('open'));
+    };
+    channel.addEventListener('open', opened);
+    if (channel.readyState === 'open') queueMicrotask(opened);
+    channel.addEventListener('close', () => this.end('remote', 'hangup'));
+    channel.addEventListener('message', (event) => this.#onMessage(event.data));
+  }
+
+  #onMessage(data) {
+    let value;
+    try {
+      value = this.#decode(data);
+    } catch (error) {
+      console.warn('intercom: undecodable data message dropped', error);
+      return;
+    }
+    if (value === NOTHING) return;
+    this.dispatchEvent(new CustomEvent('data', { detail: value }));
+  }
+
+  #decode(data) {
+    switch (this.serialization) {
+      case 'raw':
+        return data;
+      case 'json':
+        return JSON.parse(typeof data === 'string' ? data : fromUtf8.decode(data));
+      default: {
+        if (typeof data === 'string') return NOTHING; // BinaryPack is binary frames only
+        const value = unpack(data);
+        return this.#control(value);
+      }
+    }
+  }
+
+  // Maps with a truthy __peerData are PeerJS control messages: a chunk, or {type: 'close'}.
+  #control(value) {
+    const marker = value !== null && typeof value === 'object' ? value.__peerData : undefined;
+    if (!marker) return value;
+    if (marker.type === 'close') {
+      this.end('remote', 'hangup');
+      return NOTHING;
+    }
+    const whole = this.#chunks.add(value);
+    return whole ? this.#control(unpack(whole)) : NOTHING;
+  }
+}
+
+const NOTHING = Symbol('nothing');
