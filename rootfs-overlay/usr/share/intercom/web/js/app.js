@@ -516,11 +516,13 @@ function answerReplacement(replacement) {
 function watchCallSwitch(current, replacement) {
   replacement.addEventListener('connected', () => {
     if (call !== current) return;
-    swapCall(current, replacement, null, hooks.mediaMode);
+    // The caller hangs up the watch-only call once its side is connected too; closing it
+    // from here could beat the caller's own 'connected' and end its call.
+    swapCall(current, replacement, null, hooks.mediaMode, false);
   });
 }
 
-function swapCall(old, replacement, local, mode) {
+function swapCall(old, replacement, local, mode, hangUpOld = true) {
   call = replacement;
   page.note('connectionId', replacement.connectionId);
   watchCall(replacement);
@@ -530,7 +532,7 @@ function swapCall(old, replacement, local, mode) {
     stopMedia(localStream);
     useLocalMedia(local, mode);
   }
-  old.hangUp();
+  if (hangUpOld) old.hangUp();
   page.say(inCallText());
 }
 
