@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Intercom"),
         .target(name: "Signaling", dependencies: ["Intercom", "MainLoop", "CWebSockets"]),
         .target(name: "Media", dependencies: ["Intercom", "MainLoop", "CGStreamer", "CIntercomShim"]),
-        .target(name: "Display", dependencies: ["Intercom", "MainLoop", "CQRencode", "CPangoCairo", "CDrm"]),
+        .target(name: "Display", dependencies: ["Intercom", "MainLoop", "CQRencode", "CPangoCairo", "CDrm", "CGStreamer"]),
         .target(name: "Buttons", dependencies: ["Intercom", "MainLoop", "CGpiod"]),
         // Reads the YAML config file (libyaml) into the core's `Configuration`.
         .target(name: "ConfigFile", dependencies: ["Intercom", "CYAML"]),
@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "Intercom"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop"]),
-        .testTarget(name: "DisplayTests", dependencies: ["Display", "Intercom"]),
+        .testTarget(name: "DisplayTests", dependencies: ["Display", "Intercom", "MainLoop"]),
         .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "Intercom"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "Intercom"]),
     ],

@@ -30,7 +30,8 @@ run_packages=(
 )
 # End-to-end tests: headless Chromium driven by selenium, zbarimg for the QR, ip for the namespace.
 # Box tests: shellcheck on every script, systemd-analyze and systemd-sysusers on the unit and user.
-test_packages=(chromium chromium-driver zbar-tools iproute2 python3 python3-venv shellcheck systemd)
+# Display tests: tesseract reads the room code back off the rendered screens.
+test_packages=(chromium chromium-driver zbar-tools tesseract-ocr iproute2 python3 python3-venv shellcheck systemd)
 
 case $set_name in
     build) packages=("${build_packages[@]}") ;;

@@ -17,6 +17,7 @@ struct Color: Equatable {
     static let accent = Color(hex: 0xFFC83D)
     static let warning = Color(hex: 0xFF7466)
     static let badge = Color(hex: 0xD32F2F)
+    static let overlayBadge = Color(hex: 0x000000)
     static let qrDark = Color(hex: 0x000000)
     static let qrLight = Color(hex: 0xFFFFFF)
 }

@@ -23,9 +23,15 @@ public final class ScreenRenderer {
     }
 
     /// The pixels of `screen`, copied out so the renderer can reuse its one surface for the next frame.
+    /// `video` is the caller's picture, drawn full screen under the in-call overlay (other screens ignore it).
     /// Throws when cairo fails or a room link is too long for any QR code.
-    public func render(_ screen: Screen) throws -> Frame {
+    public func render(_ screen: Screen, video: VideoPicture? = nil) throws -> Frame {
         let context = try CairoContext(surface: surface)
+        if case .inCall(let peer, let seconds, let muted) = screen, let video, video.isWellFormed {
+            try drawVideo(video, on: context)
+            drawCallOverlay(peer: peer, seconds: seconds, muted: muted, on: context)
+            return try surface.frame()
+        }
         switch screen {
         case .idle(let doorName):
             drawIdle(doorName: doorName, on: context)
@@ -66,6 +72,7 @@ public final class ScreenRenderer {
     private func drawRoom(code: String, link: String, secondsLeft: Int, on context: CairoContext) throws {
         context.fill(.background)
         let symbol = try qrCode(for: link)
+        if height > width { return drawPortraitRoom(symbol, code: code, link: link, secondsLeft: secondsLeft, on: context) }
         // Whole pixels per module keep every module edge sharp for the phone camera.
         let modules = symbol.size + 2 * Self.quietZone
         let available = min(Double(height) - 2 * margin, Double(width) * 0.55 - margin)
@@ -86,6 +93,68 @@ public final class ScreenRenderer {
             Line(text("Expires in \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: panelWidth, on: context),
                  color: expiring ? .warning : .secondary, gap: 30 * unit),
         ], centerX: panelLeft + panelWidth / 2, centerY: Double(height) / 2, on: context)
+    }
+
+    /// A panel mounted on its side: the QR on top, the code and the words under it.
+    private func drawPortraitRoom(_ symbol: QRCode, code: String, link: String, secondsLeft: Int,
+                                  on context: CairoContext) {
+        let portraitUnit = Double(width) / 480
+        let modules = symbol.size + 2 * Self.quietZone
+        let available = min(Double(width) - 2 * margin, Double(height) * 0.5)
+        let scale = max(1, Int(available) / modules)
+        let side = scale * modules
+        let top = Int(margin.rounded())
+        drawQR(symbol, left: (width - side) / 2, top: top, scale: scale, on: context)
+        let panelTop = Double(top + side)
+        let maxWidth = Double(width) - 2 * margin
+        drawStack([
+            Line(text("Scan to talk", pixels: 36 * portraitUnit, bold: true, maxWidth: maxWidth, on: context),
+                 color: .text),
+            Line(text(code, pixels: 116 * portraitUnit, bold: true, maxWidth: maxWidth, on: context),
+                 color: .accent, gap: 2 * portraitUnit),
+            Line(text(link, pixels: 16 * portraitUnit, maxWidth: maxWidth, wrap: true, on: context),
+                 color: .secondary, gap: 6 * portraitUnit),
+            Line(text("Expires in \(Self.clock(secondsLeft))", pixels: 26 * portraitUnit, maxWidth: maxWidth,
+                      on: context), color: secondsLeft <= 15 ? .warning : .secondary, gap: 24 * portraitUnit),
+        ], centerX: Double(width) / 2, centerY: panelTop + (Double(height) - panelTop) / 2, on: context)
+    }
+
+    /// The caller's video scaled to cover the whole screen (cropping the overflow), centred.
+    private func drawVideo(_ video: VideoPicture, on context: CairoContext) throws {
+        context.fill(.background)
+        try video.pixels.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            // cairo only reads the pixels while painting, so lending it the immutable buffer is sound.
+            let picture = try CairoSurface(borrowing: UnsafeMutableRawPointer(mutating: base), count: bytes.count,
+                                           width: video.width, height: video.height, stride: video.stride)
+            let scale = max(Double(width) / Double(video.width), Double(height) / Double(video.height))
+            cairo_save(context.pointer)
+            cairo_translate(context.pointer, (Double(width) - Double(video.width) * scale) / 2,
+                            (Double(height) - Double(video.height) * scale) / 2)
+            cairo_scale(context.pointer, scale, scale)
+            cairo_set_source_surface(context.pointer, picture.pointer, 0, 0)
+            cairo_pattern_set_filter(cairo_get_source(context.pointer), CAIRO_FILTER_BILINEAR)
+            cairo_paint(context.pointer)
+            cairo_restore(context.pointer)
+        }
+    }
+
+    /// Over the video: who and how long in a bar at the top, the muted badge at the bottom.
+    private func drawCallOverlay(peer: String, seconds: Int, muted: Bool, on context: CairoContext) {
+        let bar = 56 * unit
+        cairo_set_source_rgba(context.pointer, 0, 0, 0, 0.55)
+        cairo_rectangle(context.pointer, 0, 0, Double(width), bar)
+        cairo_fill(context.pointer)
+        let label = text("\(peer)  \(Self.clock(seconds))", pixels: 28 * unit, bold: true,
+                         maxWidth: Double(width) - 2 * margin, on: context)
+        label.draw(on: context, centerX: Double(width) / 2, top: (bar - label.size.height) / 2, color: .text)
+        if muted {
+            let badge = text("Microphone muted", pixels: 28 * unit, bold: true, maxWidth: Double(width) - 2 * margin,
+                             on: context)
+            // Dark, not red: it must stand out over whatever the camera shows.
+            drawStack([Line(badge, color: .text, badge: .overlayBadge)], centerX: Double(width) / 2,
+                      centerY: Double(height) - margin - badge.size.height, on: context)
+        }
     }
 
     private func drawInCall(peer: String, seconds: Int, muted: Bool, on context: CairoContext) {

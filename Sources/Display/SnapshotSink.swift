@@ -11,9 +11,14 @@ public final class SnapshotSink: DisplaySink {
     /// How many frames have been written; the number in the last file name.
     public private(set) var count = 0
 
+    /// During a call the picture changes with every video frame; at most this many are written a second.
+    public let callFramesPerSecond: Int
+    private var lastCallFrameAt: Int64 = 0
+
     /// Creates `directory` (and its parents) when missing.
-    public init(directory: String) throws {
+    public init(directory: String, callFramesPerSecond: Int = 1) throws {
         self.directory = directory
+        self.callFramesPerSecond = max(0, callFramesPerSecond)
         try Self.makeDirectory(directory)
     }
 
@@ -28,6 +33,14 @@ public final class SnapshotSink: DisplaySink {
     }
 
     public func show(_ frame: Frame, screen: Screen) throws {
+        if case .inCall = screen {
+            let now = monotonicMillis()
+            let interval = callFramesPerSecond > 0 ? Int64(1000 / callFramesPerSecond) : Int64.max
+            guard lastCallFrameAt == 0 || now - lastCallFrameAt >= interval else { return }
+            lastCallFrameAt = now
+        } else {
+            lastCallFrameAt = 0
+        }
         let numbered = path(ofSnapshot: count + 1, screen: screen)
         let temporary = directory + "/.latest.png.tmp"
         unlink(temporary)  // a leftover from a crash may be hard-linked to an older snapshot

@@ -96,9 +96,11 @@ public struct Configuration: Sendable, Equatable {
 
     public struct Display: Sendable, Equatable {
         public enum Output: String, Sendable, CaseIterable {
-            /// A KMS/DRM screen when one is connected, else PNG snapshots.
+            /// A KMS/DRM screen when one is connected, else a desktop window, else PNG snapshots.
             case auto
             case drm
+            /// A window on an X11 or Wayland desktop (`make run` on a laptop).
+            case window
             case snapshot
         }
         public var output = Output.auto
@@ -106,6 +108,8 @@ public struct Configuration: Sendable, Equatable {
         public var connector: String?
         /// Degrees clockwise the panel is mounted: 0, 90, 180 or 270.
         public var rotation = 0
+        /// PNG snapshots a second during a call (0: only when the screen changes).
+        public var snapshotsPerSecond = 1
         public init() {}
     }
 
@@ -171,7 +175,7 @@ extension Configuration {
         }
         if let s = try top.section("paths", keys: ["state", "snapshots", "control"]) { try readPaths(s) }
         if let s = try top.section("gpio", keys: ["chip", "debounce_ms", "long_press_ms", "buttons"]) { try readGPIO(s) }
-        if let s = try top.section("display", keys: ["output", "connector", "rotation"]) { try readDisplay(s) }
+        if let s = try top.section("display", keys: ["output", "connector", "rotation", "snapshots_per_second"]) { try readDisplay(s) }
         if let s = try top.section("media", keys: ["camera", "camera_device", "microphone", "speaker", "resolution",
                                                    "framerate", "bitrate_kbps", "encoder", "echo_cancellation"]) {
             try readMedia(s)
@@ -315,6 +319,9 @@ extension Configuration {
         if let rotation = try s.int("rotation", in: 0...270, unit: "degrees") {
             guard rotation % 90 == 0 else { throw s.fail("rotation", "must be 0, 90, 180 or 270, not \(rotation)") }
             display.rotation = rotation
+        }
+        if let rate = try s.int("snapshots_per_second", in: 0...30, unit: "per second") {
+            display.snapshotsPerSecond = rate
         }
     }
 

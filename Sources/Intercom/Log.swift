@@ -56,3 +56,12 @@ public func wallClockMillis() -> Int64 {
     clock_gettime(CLOCK_REALTIME, &ts)
     return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
 }
+
+/// Milliseconds of a clock that never jumps (for intervals, not dates).
+public func monotonicMillis() -> Int64 { monotonicMicros() / 1000 }
+
+public func monotonicMicros() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+}

@@ -2,6 +2,7 @@ import CGStreamer
 import CIntercomShim
 import Intercom
 import MainLoop
+import Synchronization
 
 /// One call with one browser: a GStreamer pipeline around `webrtcbin` that answers the browser's offer,
 /// sends H.264 + Opus from the device's sources and decodes what the browser sends.
@@ -29,6 +30,8 @@ public final class CallSession {
     public var onLocalCandidate: (@GLibActor (_ mline: Int, _ candidate: String) -> Void)?
     /// Once, when the call is over for any reason; the pipeline is already stopped.
     public var onEnded: (@GLibActor (EndReason, String?) -> Void)?
+    /// A decoded picture of the caller, scaled for the screen (only when `MediaSettings.remoteVideoWidth` > 0).
+    public var onRemoteVideo: (@GLibActor (VideoPicture) -> Void)?
     /// ICE reached connected/completed.
     public var onConnected: (@GLibActor () -> Void)?
 
@@ -50,7 +53,8 @@ public final class CallSession {
         self.offerText = offerSDP
         self.offer = try SDPOffer(parsing: offerSDP)
         self.engine = engine
-        self.link = SessionLink(counters: counters)
+        self.link = SessionLink(counters: counters, remoteVideoWidth: engine.settings.remoteVideoWidth,
+                                remoteVideoFramesPerSecond: engine.settings.remoteVideoFramesPerSecond)
         link.session = self
     }
 
@@ -193,6 +197,11 @@ public final class CallSession {
         }
     }
 
+    fileprivate func remoteVideo(_ picture: VideoPicture) {
+        guard !ended else { return }
+        onRemoteVideo?(picture)
+    }
+
     fileprivate func busError(source: String, _ text: String) {
         guard !ended else { return }
         // While we hang up, SCTP errors are the channel going away as asked.
@@ -254,7 +263,15 @@ public final class CallSession {
 final class SessionLink: @unchecked Sendable {
     weak var session: CallSession?
     let counters: MediaCounters
-    init(counters: MediaCounters) { self.counters = counters }
+    let remoteVideoWidth: Int
+    let remoteVideoFramesPerSecond: Int
+    /// Written only by the appsink's streaming thread; atomic so the type stays honestly Sendable.
+    let lastPictureMicros = Atomic<Int64>(0)
+    init(counters: MediaCounters, remoteVideoWidth: Int = 0, remoteVideoFramesPerSecond: Int = 15) {
+        self.counters = counters
+        self.remoteVideoWidth = remoteVideoWidth
+        self.remoteVideoFramesPerSecond = remoteVideoFramesPerSecond
+    }
 }
 
 // MARK: - C callbacks (free functions: never actor-isolated closures, see notes/gstreamer-swift.md §5)
@@ -331,17 +348,74 @@ private let onDecodedPadAdded: @convention(c) (UnsafeMutablePointer<GstElement>?
         gst_caps_unref(caps)
     }
     let bin = UnsafeMutablePointer<GstBin>(OpaquePointer(parent))
-    guard let sink = gst_element_factory_make("fakesink", nil) else { return }
-    gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(sink)), "sync", "false")
-    gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(sink)), "async", "false")
-    gst_bin_add(bin, sink)
-    gst_element_sync_state_with_parent(sink)
     let counter = CounterChoice(counters: link.counters, video: isVideo)
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, countBuffer, Unmanaged.passRetained(counter).toOpaque(),
                       { data in if let data { Unmanaged<CounterChoice>.fromOpaque(data).release() } })
-    let sinkPad = gst_element_get_static_pad(sink, "sink")
+    let sinkPad: UnsafeMutablePointer<GstPad>?
+    if isVideo, link.remoteVideoWidth > 0 {
+        sinkPad = addScreenBranch(to: bin, link: link)
+    } else {
+        guard let sink = gst_element_factory_make("fakesink", nil) else { return }
+        gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(sink)), "sync", "false")
+        gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(sink)), "async", "false")
+        gst_bin_add(bin, sink)
+        gst_element_sync_state_with_parent(sink)
+        sinkPad = gst_element_get_static_pad(sink, "sink")
+    }
+    guard let sinkPad else { return }
     gst_pad_link(pad, sinkPad)
     gst_object_unref(sinkPad)
+}
+
+/// `videoconvert ! videoscale ! BGRx ! appsink`: the caller's pictures for the device screen, scaled to its width
+/// here, in the streaming thread, not on the GLib loop.
+private func addScreenBranch(to bin: UnsafeMutablePointer<GstBin>, link: SessionLink) -> UnsafeMutablePointer<GstPad>? {
+    // Not videorate: with WebRTC's variable frame rate (framerate 0/1) it aborts on a buffer without duration
+    // (GStreamer 1.22); the appsink callback thins the pictures instead.
+    let description = "videoconvert ! videoscale ! video/x-raw,format=BGRx,width=\(link.remoteVideoWidth),pixel-aspect-ratio=1/1 "
+        + "! appsink name=screen sync=false async=false max-buffers=1 drop=true"
+    var error: UnsafeMutablePointer<GError>?
+    guard let branch = gst_parse_bin_from_description(description, 1, &error), error == nil else {
+        Log.warning("media", "no screen branch for the caller's video: \(takeError(error))")
+        return nil
+    }
+    let branchBin = UnsafeMutablePointer<GstBin>(OpaquePointer(branch))
+    if let appsink = gst_bin_get_by_name(branchBin, "screen") {
+        var callbacks = GstAppSinkCallbacks()
+        callbacks.new_sample = onScreenSample
+        gst_app_sink_set_callbacks(UnsafeMutablePointer<GstAppSink>(OpaquePointer(appsink)), &callbacks,
+                                   Unmanaged.passRetained(link).toOpaque(),
+                                   { data in if let data { Unmanaged<SessionLink>.fromOpaque(data).release() } })
+        gst_object_unref(UnsafeMutableRawPointer(appsink))
+    }
+    gst_bin_add(bin, branch)
+    gst_element_sync_state_with_parent(branch)
+    return gst_element_get_static_pad(branch, "sink")
+}
+
+/// Copies one scaled picture out of the appsink and hops to the GLib thread with it.
+private let onScreenSample: @convention(c) (UnsafeMutablePointer<GstAppSink>?, gpointer?) -> GstFlowReturn = {
+    appsink, data in
+    guard let appsink, let data, let sample = gst_app_sink_pull_sample(appsink) else { return GST_FLOW_OK }
+    defer { gst_sample_unref(sample) }
+    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
+    // At most remoteVideoFramesPerSecond pictures a second reach the GLib thread.
+    let now = monotonicMicros()
+    let interval = Int64(1_000_000 / max(1, link.remoteVideoFramesPerSecond))
+    guard now - link.lastPictureMicros.load(ordering: .relaxed) >= interval else { return GST_FLOW_OK }
+    link.lastPictureMicros.store(now, ordering: .relaxed)
+    var info = GstVideoInfo()
+    guard let caps = gst_sample_get_caps(sample), gst_video_info_from_caps(&info, caps) != 0,
+          let buffer = gst_sample_get_buffer(sample) else { return GST_FLOW_OK }
+    var map = GstMapInfo()
+    guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return GST_FLOW_OK }
+    defer { gst_buffer_unmap(buffer, &map) }
+    let width = Int(info.width), height = Int(info.height), stride = Int(info.stride.0)
+    guard stride * height <= Int(map.size), let bytes = map.data else { return GST_FLOW_OK }
+    let picture = VideoPicture(width: width, height: height, stride: stride,
+                               pixels: Array(UnsafeBufferPointer(start: bytes, count: stride * height)))
+    GLibLoop.shared.post { link.session?.remoteVideo(picture) }
+    return GST_FLOW_OK
 }
 
 private final class CounterChoice: Sendable {

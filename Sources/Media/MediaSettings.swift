@@ -6,6 +6,10 @@ public struct MediaSettings: Sendable, Equatable {
     public var videoBitrateKbps = 1500
     /// Receive jitter buffer; tens of milliseconds, not webrtcbin's 200 ms default.
     public var jitterLatencyMillis = 60
+    /// Width the caller's video is scaled to for the device screen (height follows its aspect); 0 = not shown.
+    public var remoteVideoWidth = 0
+    /// At most this many of the caller's pictures a second go to the screen.
+    public var remoteVideoFramesPerSecond = 15
     /// `stun://host:port`, or nil on a LAN.
     public var stunServer: String?
     public init() {}

@@ -43,7 +43,18 @@ final class Device {
         settings.roomLifetimeMillis = options.roomLifetimeMillis
         machine = CallStateMachine(settings: settings)
 
-        media = try MediaEngine(settings: MediaSettings())
+        do {
+            let opened = try DisplayBackend.open(options.display)
+            (display, snapshotSink) = (opened.display, opened.snapshots)
+            Log.info("display", opened.description)
+        } catch {
+            Log.error("display", "screen unavailable: \(error)")
+            (display, snapshotSink) = (nil, nil)
+        }
+        var mediaSettings = MediaSettings()
+        mediaSettings.remoteVideoWidth = display.map { min($0.width, 1280) } ?? 0
+        mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
+        media = try MediaEngine(settings: mediaSettings)
         host = try WebSocketHost(listen: options.listen)
         if options.listen != nil {
             var serverSettings = PeerServer.Settings()
@@ -60,13 +71,6 @@ final class Device {
             signalingURL = WebSocketURL(secure: false, host: "127.0.0.1", port: options.listen!.port, path: "/")
         }
 
-        do {
-            let sink = try SnapshotSink(directory: options.snapshotDirectory)
-            (snapshotSink, display) = (sink, try Display(sink: sink))
-        } catch {
-            Log.error("display", "screen unavailable: \(error)")
-            (snapshotSink, display) = (nil, nil)
-        }
 
         try simulated.start { [weak self] press in self?.handle(.press(press)) }
         try terminal.start { [weak self] press in self?.handle(.press(press)) }
@@ -84,9 +88,13 @@ final class Device {
     // MARK: - Events into the state machine
 
     private func handle(_ event: CallStateMachine.Event) {
+        eventStartedMicros = monotonicMicros()
         let actions = machine.handle(event, now: wallClockMillis())
         actions.forEach(perform)
     }
+
+    /// When the event being handled arrived, to report how long its screen took to reach the sink.
+    private var eventStartedMicros: Int64 = 0
 
     private func perform(_ action: CallStateMachine.Action) {
         switch action {
@@ -110,7 +118,15 @@ final class Device {
         case .hangUp(let call):
             sessions[call]?.hangUp()
         case .show(let screen):
-            display?.show(screen)
+            guard let display, display.current != screen else { return }
+            display.show(screen)
+            guard display.current == screen else { return }
+            let millis = Double(monotonicMicros() - eventStartedMicros) / 1000
+            if case .room = screen, display.current == screen {
+                Log.debug("display", "room on screen \(millis) ms after the event")
+            }
+            control?.publish(["event": "screen", "screen": .string(Self.screenName(screen)),
+                              "millis": .number(millis)])
         }
     }
 
@@ -195,6 +211,7 @@ final class Device {
                                            type: .media, connectionId: call.connectionId)
             self?.roomClient?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
+        session.onRemoteVideo = { [weak self] picture in self?.display?.showVideo(picture) }
         session.onConnected = { [weak self] in
             self?.control?.publish(["event": "call-connected", "peer": .string(call.peer)])
         }
@@ -221,6 +238,16 @@ final class Device {
         sessions[call] = nil
         control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
         handle(.callEnded(call, endedBy))
+    }
+
+    static func screenName(_ screen: Screen) -> String {
+        switch screen {
+        case .idle: "idle"
+        case .room: "room"
+        case .inCall: "in-call"
+        case .ended: "ended"
+        case .error: "error"
+        }
     }
 
     // MARK: - Control socket

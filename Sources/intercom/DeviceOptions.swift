@@ -1,3 +1,5 @@
+import Display
+import Display
 import Glibc
 import Intercom
 
@@ -12,7 +14,7 @@ struct DeviceOptions: Sendable {
     var webBase: String
     var roomPrefix: String
     var controlPath: String
-    var snapshotDirectory: String
+    var display: DisplayBackend.Configuration
     var doorName: String
     var roomLifetimeMillis: Int64
 
@@ -28,7 +30,12 @@ struct DeviceOptions: Sendable {
         webBase = c.web.base
         roomPrefix = c.signaling.roomPrefix
         controlPath = c.paths.control ?? RunCommand.defaultControlPath
-        snapshotDirectory = c.paths.snapshots
+        display = DisplayBackend.Configuration()
+        display.mode = DisplayBackend.Mode(rawValue: c.display.output.rawValue) ?? .auto
+        display.connector = c.display.connector
+        display.rotation = VideoOutputSink.Rotation(rawValue: c.display.rotation) ?? .none
+        display.snapshotDirectory = c.paths.snapshots
+        display.snapshotCallFramesPerSecond = c.display.snapshotsPerSecond
         doorName = c.door.name
         roomLifetimeMillis = Int64(c.door.roomLifetimeSeconds) * 1000
     }

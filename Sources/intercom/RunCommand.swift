@@ -37,6 +37,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Directory for PNG snapshots of the screen. (default: /var/lib/intercom/snapshots)")
     var snapshots: String?
 
+    @Option(help: "Where the screen goes: auto (KMS/DRM, else a window, else snapshots), drm, window, snapshot.")
+    var display: Configuration.Display.Output?
+
     @Option(help: "Name of the door, shown on the idle screen. (default: Front door)")
     var doorName: String?
 
@@ -73,6 +76,7 @@ struct RunCommand: ParsableCommand {
         if let control { c.paths.control = control }
         if let snapshots { c.paths.snapshots = snapshots }
         if let doorName { c.door.name = doorName }
+        if let display { c.display.output = display }
         if let roomLifetime { c.door.roomLifetimeSeconds = roomLifetime }
         if verbose { c.log.level = .debug }
         if c.signaling.listen == nil, c.signaling.server == nil {
@@ -131,3 +135,5 @@ extension Log.Level {
         }
     }
 }
+
+extension Configuration.Display.Output: ExpressibleByArgument {}
