@@ -15,8 +15,10 @@ public enum DisplayBackend {
         /// Frame size when no panel tells us its mode (window, snapshots).
         public var width = 800
         public var height = 480
-        /// Where PNG snapshots go (nil: none, unless no other output exists).
+        /// Where PNG snapshots go when there is no panel or window (nil: a `snapshots` folder here).
         public var snapshotDirectory: String?
+        /// Also write snapshots while a panel or window shows the screen (off on a device: SD cards wear).
+        public var snapshotsAlongsideOutput = false
         /// PNG snapshots per second during a call (0: only on screen changes).
         public var snapshotCallFramesPerSecond = 1
         /// How often the caller's video is redrawn on a real output.
@@ -58,7 +60,8 @@ public enum DisplayBackend {
         let size = output.map { ($0.width, $0.height) }
             ?? rotated(configuration.width, configuration.height, configuration.rotation)
         var snapshots: SnapshotSink?
-        if let directory = configuration.snapshotDirectory ?? (output == nil ? "snapshots" : nil) {
+        if output == nil || configuration.snapshotsAlongsideOutput {
+            let directory = configuration.snapshotDirectory ?? "snapshots"
             snapshots = try SnapshotSink(directory: directory,
                                          callFramesPerSecond: configuration.snapshotCallFramesPerSecond)
         }
