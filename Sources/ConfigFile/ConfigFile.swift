@@ -50,7 +50,7 @@ public enum ConfigFile {
 }
 
 extension ConfigurationError {
-    func `in`(file: String) -> ConfigurationError {
+    public func `in`(file: String) -> ConfigurationError {
         var copy = self
         copy.file = file
         return copy

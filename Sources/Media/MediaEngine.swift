@@ -11,14 +11,7 @@ public final class MediaEngine {
     /// Initialises GStreamer and checks every element the call pipeline needs, naming the package to install.
     public init(settings: MediaSettings) throws(MediaError) {
         gst_init(nil, nil)
-        let required: [(String, String)] = [
-            ("webrtcbin", "gstreamer1.0-plugins-bad"), ("nicesrc", "gstreamer1.0-nice"),
-            ("dtlssrtpenc", "gstreamer1.0-plugins-bad"), ("rtph264pay", "gstreamer1.0-plugins-good"),
-            ("rtpopuspay", "gstreamer1.0-plugins-good"), ("opusenc", "gstreamer1.0-plugins-base"),
-            ("videotestsrc", "gstreamer1.0-plugins-base"), ("audiotestsrc", "gstreamer1.0-plugins-base"),
-            ("decodebin", "gstreamer1.0-plugins-base"), ("videoconvert", "gstreamer1.0-plugins-base"),
-        ]
-        for (element, package) in required where !elementExists(element) {
+        for (element, package) in Self.requiredElements where !elementExists(element) {
             throw MediaError(.missingElement, "GStreamer element \(element) is missing: install \(package)")
         }
         guard let encoder = EncoderChoice.detect() else {
@@ -33,7 +26,16 @@ public final class MediaEngine {
         Log.info("media", "GStreamer \(Self.version()), H.264 encoder \(encoder.rawValue)")
     }
 
-    static func version() -> String {
+    /// Every element the call pipeline needs, with the Debian package that has it.
+    public nonisolated static let requiredElements: [(element: String, package: String)] = [
+        ("webrtcbin", "gstreamer1.0-plugins-bad"), ("nicesrc", "gstreamer1.0-nice"),
+        ("dtlssrtpenc", "gstreamer1.0-plugins-bad"), ("rtph264pay", "gstreamer1.0-plugins-good"),
+        ("rtpopuspay", "gstreamer1.0-plugins-good"), ("opusenc", "gstreamer1.0-plugins-base"),
+        ("videotestsrc", "gstreamer1.0-plugins-base"), ("audiotestsrc", "gstreamer1.0-plugins-base"),
+        ("decodebin", "gstreamer1.0-plugins-base"), ("videoconvert", "gstreamer1.0-plugins-base"),
+    ]
+
+    public nonisolated static func version() -> String {
         var major: guint = 0, minor: guint = 0, micro: guint = 0, nano: guint = 0
         gst_version(&major, &minor, &micro, &nano)
         return "\(major).\(minor).\(micro)"

@@ -23,6 +23,7 @@ final class Device {
     private var control: ControlServer?
     private let simulated = SimulatedButtons()
     private let terminal = TerminalButtons()
+    private var gpio: GPIOButtons?
     private var roomClient: PeerJSClient?
     private var roomLink: String?
     private var roomPeerID: String?
@@ -51,7 +52,7 @@ final class Device {
             Log.error("display", "screen unavailable: \(error)")
             (display, snapshotSink) = (nil, nil)
         }
-        var mediaSettings = MediaSettings()
+        var mediaSettings = options.media
         mediaSettings.remoteVideoWidth = display.map { min($0.width, 1280) } ?? 0
         mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
         media = try MediaEngine(settings: mediaSettings)
@@ -74,6 +75,11 @@ final class Device {
 
         try simulated.start { [weak self] press in self?.handle(.press(press)) }
         try terminal.start { [weak self] press in self?.handle(.press(press)) }
+        if let configuration = options.gpio {
+            let buttons = GPIOButtons(configuration)
+            try buttons.start { [weak self] press in self?.handle(.press(press)) }
+            gpio = buttons
+        }
         ticker = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.handle(.tick) }
         installSignalHandlers()
         let control = ControlServer(path: options.controlPath) { [weak self] request in

@@ -1,7 +1,8 @@
-import Display
+import Buttons
 import Display
 import Glibc
 import Intercom
+import Media
 
 /// Everything `intercom run` was told, validated: the resolved `Configuration` and the values `Device`
 /// reads from it.
@@ -17,8 +18,11 @@ struct DeviceOptions: Sendable {
     var display: DisplayBackend.Configuration
     var doorName: String
     var roomLifetimeMillis: Int64
+    /// The buttons on GPIO, with the chip found (`HardwareCheck.gpio`); nil: no GPIO buttons.
+    var gpio: GPIOButtons.Configuration?
+    var media: MediaSettings
 
-    init(_ c: Configuration) {
+    init(_ c: Configuration, gpio: GPIOButtons.Configuration? = nil) {
         configuration = c
         listen = c.signaling.listen.map { ($0.host, $0.port) }
         signaling = c.signaling.server.map { server in
@@ -38,6 +42,12 @@ struct DeviceOptions: Sendable {
         display.snapshotCallFramesPerSecond = c.display.snapshotsPerSecond
         doorName = c.door.name
         roomLifetimeMillis = Int64(c.door.roomLifetimeSeconds) * 1000
+        self.gpio = gpio
+        media = MediaSettings()
+        media.width = c.media.width
+        media.height = c.media.height
+        media.framerate = c.media.framerate
+        media.videoBitrateKbps = c.media.bitrateKbps
     }
 
     static func parseListen(_ text: String) -> (host: String, port: Int)? {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Buttons
 import ConfigFile
 import Dispatch
 import Glibc
@@ -89,7 +90,16 @@ struct RunCommand: ParsableCommand {
         let configuration = try resolvedConfiguration()
         Log.minimum = Log.Level(configuration.log.level)
         signal(SIGPIPE, SIG_IGN)
-        let options = DeviceOptions(configuration)
+        let stateDirectory = getenv("STATE_DIRECTORY").map { String(cString: $0) } ?? configuration.paths.state
+        if let id = DeviceID.loadOrCreate(stateDirectory: stateDirectory) {
+            Log.info("intercom", "device \(id) (state in \(stateDirectory))")
+        }
+        let gpio: GPIOButtons.Configuration?
+        do { gpio = try HardwareCheck.gpio(configuration) } catch {
+            ConfigCheck.report(config.map { error.in(file: $0) } ?? error)
+            throw ExitCode(ConfigurationError.exitStatus)
+        }
+        let options = DeviceOptions(configuration, gpio: gpio)
         let done = DispatchSemaphore(value: 0)
         let outcome = Outcome()
         let notifier = SystemdNotifier.fromEnvironment()

@@ -70,3 +70,18 @@ def test_a_missing_file_is_a_config_error(intercom_bin, tmp_path):
     result = check_config(intercom_bin, tmp_path / "absent.yaml")
     assert result.returncode == EX_CONFIG
     assert "absent.yaml: cannot open: No such file or directory" in result.stderr
+
+
+def test_run_names_the_gpio_chip_key_when_the_chip_is_missing(intercom_bin, repo_root, tmp_path):
+    """The shipped config wires four buttons; on a machine without GPIO the start stops at gpio.chip."""
+    if list(Path("/dev").glob("gpiochip*")):
+        pytest.skip("this machine has GPIO chips")
+    path = repo_root / "config/intercom.yaml"
+    chip_line = next(n for n, line in enumerate(path.read_text().splitlines(), 1) if line.startswith("  chip:"))
+    result = subprocess.run(
+        [intercom_bin, "run", "--config", str(path), "--listen", "127.0.0.1:18080",
+         "--control", str(tmp_path / "control.sock")],
+        capture_output=True, text=True, timeout=30)
+    assert result.returncode == EX_CONFIG
+    assert f"{path}:{chip_line}: gpio.chip: no Raspberry Pi GPIO chip (pinctrl-rp1" in result.stderr, result.stderr
+    assert "intercom probe gpio" in result.stderr
