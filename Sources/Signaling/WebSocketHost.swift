@@ -117,6 +117,8 @@ public final class WebSocketHost {
         foreignLoops.initialize(to: UnsafeMutableRawPointer(GLibLoop.shared.loop))
         listeningPort = listen?.port
 
+        // lws logs a failed bind and carries on without a listener; find out first, in words.
+        if let listen { try Self.checkCanListen(host: listen.host, port: listen.port) }
         var info = lws_context_creation_info()
         info.port = Int32(listen?.port ?? Int(CONTEXT_PORT_NO_LISTEN))
         let iface = listen.map { strdup($0.host == "0.0.0.0" || $0.host == "*" ? "" : $0.host)! }
@@ -136,6 +138,28 @@ public final class WebSocketHost {
                 "libwebsockets could not start (\(target)): port in use, or libwebsockets-evlib-glib missing")
         }
         if let listen { Log.info("signaling", "listening on \(listen.host):\(listen.port)") }
+    }
+
+    /// Binds a throwaway IPv4 TCP socket to `host:port` (with SO_REUSEADDR, as lws does) and closes it.
+    static func checkCanListen(host: String, port: Int) throws(SignalingError) {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let any = host.isEmpty || host == "0.0.0.0" || host == "*"
+        guard any || inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+            throw SignalingError(.listenFailed, "cannot listen on \(host):\(port): not an IPv4 address")
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SignalingError(.listenFailed, "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            throw SignalingError(.listenFailed, "cannot listen on \(host):\(port): \(String(cString: strerror(errno)))")
+        }
     }
 
     isolated deinit {

@@ -5,6 +5,7 @@ import Dispatch
 import Glibc
 import Intercom
 import MainLoop
+import Media
 
 /// `intercom run`: the device itself. Settings come from the built-in defaults, then `--config FILE`, then
 /// the options given here.
@@ -49,6 +50,14 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Log debug lines.")
     var verbose = false
+
+    /// 78 (EX_CONFIG, which the unit does not restart) for what only a person can fix — a missing package, a
+    /// wrong setting; 1 for what may pass (a port still in use), so systemd tries again.
+    static func exitStatus(for error: any Error) -> Int32 {
+        if error is ConfigurationError { return ConfigurationError.exitStatus }
+        if let media = error as? MediaError, media.code == .missingElement { return ConfigurationError.exitStatus }
+        return 1
+    }
 
     static var defaultControlPath: String {
         if let dir = getenv("RUNTIME_DIRECTORY") { return String(cString: dir) + "/control.sock" }
@@ -115,12 +124,12 @@ struct RunCommand: ParsableCommand {
             } catch {
                 Log.error("intercom", "\(error)")
                 notifier?.notify("STATUS=failed to start: \(error)")
-                outcome.fail()
+                outcome.fail(status: Self.exitStatus(for: error))
                 done.signal()
             }
         }
         done.wait()
-        if outcome.failed { throw ExitCode(ConfigurationError.exitStatus) }
+        if let status = outcome.failure { throw ExitCode(status) }
         notifier?.notify("STOPPING=1")
     }
 }
@@ -130,9 +139,10 @@ final class Outcome: @unchecked Sendable {
     // Written on the GLib thread before `done` is signalled, read on the main thread after: the semaphore
     // orders the accesses.
     private var kept: [AnyObject] = []
-    private(set) var failed = false
+    /// The exit status start-up failed with, if it did.
+    private(set) var failure: Int32?
     func keep(_ object: AnyObject) { kept.append(object) }
-    func fail() { failed = true }
+    func fail(status: Int32) { failure = status }
 }
 
 extension Log.Level {

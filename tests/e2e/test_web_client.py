@@ -4,10 +4,12 @@ signaling lost, camera denied).
 
 Real headless Chromium pages (fake camera and microphone) in the test namespace; the device binary provides
 signaling and serves the page. The tests write phone-size (390×844) screenshots of the main states into
-docs/web/ (committed; shown in the README).
+a scratch folder; `UPDATE_SCREENSHOTS=1` writes them into docs/web/ (committed; shown in the README).
 """
 
 import itertools
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from conftest import REPO_ROOT
 from polling import poll
 from test_call import click, page_state, page_test_hooks, remote_video, ring, wait_page_state
 
-SCREENSHOTS = REPO_ROOT / "docs" / "web"
+# Tests write their screenshots to a scratch folder; UPDATE_SCREENSHOTS=1 refreshes the committed ones.
+SCREENSHOTS = (REPO_ROOT / "docs" / "web") if os.environ.get("UPDATE_SCREENSHOTS") == "1" \
+    else Path(tempfile.gettempdir()) / "intercom-web-screenshots"
 PAGE_TIMEOUT = 15.0
 CALL_TIMEOUT = 20.0
 EXPIRE_TIMEOUT = 12.0  # the server's 5 s queue + its 1 s sweep, with room to spare
