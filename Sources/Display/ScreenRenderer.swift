@@ -37,6 +37,10 @@ public final class ScreenRenderer {
             drawIdle(doorName: doorName, on: context)
         case .room(let code, let link, let secondsLeft):
             try drawRoom(code: code, link: link, secondsLeft: secondsLeft, on: context)
+        case .knock(let peer, let secondsLeft):
+            drawPrompt(title: "Someone is knocking", peer: peer, secondsLeft: secondsLeft, on: context)
+        case .incomingCall(let peer, let secondsLeft):
+            drawPrompt(title: "Incoming call", peer: peer, secondsLeft: secondsLeft, on: context)
         case .inCall(let peer, let seconds, let muted):
             drawInCall(peer: peer, seconds: seconds, muted: muted, on: context)
         case .ended(let reason):
@@ -155,6 +159,21 @@ public final class ScreenRenderer {
             drawStack([Line(badge, color: .text, badge: .overlayBadge)], centerX: Double(width) / 2,
                       centerY: Double(height) - margin - badge.size.height, on: context)
         }
+    }
+
+    /// A caller waits for a button: what happened, which button does what, who, and how long it waits.
+    private func drawPrompt(title: String, peer: String, secondsLeft: Int, on context: CairoContext) {
+        context.fill(.background)
+        let maxWidth = Double(width) - 2 * margin
+        drawStack([
+            Line(text(title, pixels: 64 * unit, bold: true, maxWidth: maxWidth, on: context), color: .accent),
+            Line(text("Press ANSWER to talk,\nDECLINE to refuse", pixels: 44 * unit, bold: true, maxWidth: maxWidth,
+                      wrap: true, on: context), color: .text, gap: 24 * unit),
+            Line(text("Caller \(peer)", pixels: 22 * unit, maxWidth: maxWidth, on: context),
+                 color: .secondary, gap: 28 * unit),
+            Line(text("Waiting \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: maxWidth, on: context),
+                 color: secondsLeft <= 10 ? .warning : .secondary, gap: 10 * unit),
+        ], centerX: Double(width) / 2, centerY: Double(height) / 2, on: context)
     }
 
     private func drawInCall(peer: String, seconds: Int, muted: Bool, on context: CairoContext) {

@@ -93,6 +93,8 @@ public final class SnapshotSink: DisplaySink {
         switch screen {
         case .idle: "idle"
         case .room: "room"
+        case .knock: "knock"
+        case .incomingCall: "incomingCall"
         case .inCall: "inCall"
         case .ended: "ended"
         case .error: "error"

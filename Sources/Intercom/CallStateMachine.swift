@@ -1,8 +1,34 @@
 /// The door's decisions as a value: events in, actions out, no I/O and no clock of its own (`now` is passed
 /// in), so every order of events can be tested without sleeping.
+///
+/// Phases: `idle` → doorbell → `room` (ringing) → an offer arrives → `knock` (the caller did not prove the
+/// room's secret: someone must press ANSWER) or `incoming` (proved, but residents answer by hand) or straight
+/// `inCall` (proved and auto-accepted) → the call ends → `ending` (the "ended" screen for a moment) → `idle`.
+///
+/// Every timeout is a timer the actor owns: the machine asks for it with `startTimer(kind, at:)` and takes it
+/// back with `cancelTimer(kind)`. Which timers run follows from the phase alone (`Phase.deadlines`), and every
+/// phase change emits exactly the starts and cancels between the old and the new set, so no timer outlives
+/// the state that started it.
+///
+/// Media exists only between `answer` and the end of that call: the machine emits `answer` only for a call
+/// somebody accepted (a proved caller under `autoAcceptProvenCallers`, or an ANSWER press).
 public struct CallStateMachine: Sendable {
     public struct Settings: Sendable, Equatable {
         public var roomLifetimeMillis: Int64 = 120_000
+        /// How long a knock waits for ANSWER before it is refused.
+        public var knockTimeoutMillis: Int64 = 30_000
+        /// How long a proved caller waits for ANSWER when proven callers are not auto-accepted.
+        public var answerTimeoutMillis: Int64 = 30_000
+        /// From `answer` to connected media; a call that never connects is hung up, never left as a zombie.
+        public var connectTimeoutMillis: Int64 = 20_000
+        /// How long the "ended" screen stays before the idle screen.
+        public var endingMillis: Int64 = 3_000
+        /// A caller that did not prove the room's secret is a knock that needs ANSWER. Off: the room code is
+        /// enough (a trusted LAN), and every offer counts as proved.
+        public var knocksNeedAnswer = true
+        /// A caller that proved the secret is answered at once. Off: it waits for ANSWER like a knock, shown
+        /// as an incoming call.
+        public var autoAcceptProvenCallers = true
         public var doorName = "Front door"
         /// Where the web client lives; join links are `<webBase>/?room=<code>`.
         public var webBase = "http://localhost:8080"
@@ -27,34 +53,140 @@ public struct CallStateMachine: Sendable {
         public var expiresAt: Int64
     }
 
+    /// A caller whose offer waits for ANSWER; the actor keeps the offer (webrtcbin needs it to answer).
+    public struct Pending: Sendable, Equatable {
+        public var call: CallID
+        public var proved: Bool
+        public var deadline: Int64
+    }
+
+    /// The accepted call.
+    public struct ActiveCall: Sendable, Equatable {
+        public var call: CallID
+        public var since: Int64
+        /// Until media connects; nil once connected.
+        public var connectDeadline: Int64?
+        public var muted = false
+    }
+
     public enum Phase: Sendable, Equatable {
         case idle
+        /// Ringing: the room is registered and its QR shown; nobody called yet.
         case room(Room)
-        case inCall(Room, CallID, since: Int64)
+        /// A caller without the secret waits for ANSWER or DECLINE.
+        case knock(Room, Pending)
+        /// A caller with the secret waits for ANSWER (only with `autoAcceptProvenCallers` off).
+        case incoming(Room, Pending)
+        /// The accepted call; the room stays registered for its signaling but no longer expires.
+        case inCall(Room, ActiveCall)
+        /// The "ended" screen until `until`, then idle.
+        case ending(reason: String, until: Int64)
+
+        /// The name the control socket reports.
+        public var name: String {
+            switch self {
+            case .idle: "idle"
+            case .room: "room"
+            case .knock: "knock"
+            case .incoming: "incoming"
+            case .inCall: "in-call"
+            case .ending: "ending"
+            }
+        }
+
+        /// The open room, in every phase that has one.
+        public var room: Room? {
+            switch self {
+            case .room(let room), .knock(let room, _), .incoming(let room, _), .inCall(let room, _): room
+            case .idle, .ending: nil
+            }
+        }
+
+        /// The caller waiting for ANSWER, if any.
+        public var pending: Pending? {
+            switch self {
+            case .knock(_, let pending), .incoming(_, let pending): pending
+            default: nil
+            }
+        }
+
+        /// The timers this phase runs and when each fires. Nothing else may be armed.
+        public var deadlines: [TimerKind: Int64] {
+            switch self {
+            case .idle: [:]
+            case .room(let room): [.roomExpiry: room.expiresAt]
+            case .knock(let room, let pending): [.roomExpiry: room.expiresAt, .knock: pending.deadline]
+            case .incoming(let room, let pending): [.roomExpiry: room.expiresAt, .answer: pending.deadline]
+            case .inCall(_, let active): active.connectDeadline.map { [.connect: $0] } ?? [:]
+            case .ending(_, let until): [.ending: until]
+            }
+        }
+    }
+
+    public enum TimerKind: String, Sendable, CaseIterable, Hashable {
+        /// The unanswered room closes.
+        case roomExpiry = "room-expiry"
+        /// A knock nobody answered is refused.
+        case knock
+        /// A proved caller nobody answered is refused.
+        case answer
+        /// An accepted call whose media never connected is hung up.
+        case connect
+        /// The "ended" screen gives way to idle.
+        case ending
     }
 
     public enum EndedBy: String, Sendable { case remote, local, failed }
 
+    /// Why a caller is turned away; the actor tells the caller (PeerJS `LEAVE` with this reason).
+    public enum Refusal: String, Sendable {
+        /// Another call runs or another caller waits.
+        case busy
+        /// Somebody pressed DECLINE.
+        case declined
+        /// Nobody pressed ANSWER in time.
+        case timeout
+        /// The room closed while the caller waited.
+        case closed
+    }
+
     public enum Event: Sendable, Equatable {
         case press(ButtonPress)
-        /// A media offer arrived for the open room.
-        case offer(CallID)
+        /// A media offer arrived for the open room; `proved` says whether it proved the room's secret
+        /// (`JoinVerifier`).
+        case offer(CallID, proved: Bool)
+        /// The accepted call's media connected (ICE connected).
+        case callConnected(CallID)
+        /// A call ended on its own (the caller hung up, left signaling, or the media failed). For a caller still
+        /// waiting for ANSWER this means it gave up.
         case callEnded(CallID, EndedBy)
-        /// Once a second: countdowns and expiry.
+        /// A timer asked for with `startTimer` fired.
+        case timer(TimerKind)
+        /// Once a second: redraws countdowns and the call clock. Changes no state.
         case tick
-        /// The control socket or a later feature asks to hang up.
+        /// The control socket asks to hang up (or to close the room).
         case hangUpRequested
     }
 
     public enum Action: Sendable, Equatable {
         /// Register the room's peer ID and tell people the link.
         case openRoom(code: String, link: String)
-        /// Unregister the room's peer ID.
+        /// The doorbell again while the room is open: tell people again, same code and link.
+        case ringAgain(code: String, link: String)
+        /// Unregister the room's peer ID and wipe what belongs to the room.
         case closeRoom(code: String)
+        /// Build the media session from the kept offer and answer it.
         case answer(CallID)
-        /// Drop an offer without answering (no ICE candidates, no IP address leaked).
+        /// Turn a caller away: drop its offer and tell it why. No media object was ever made for it.
+        case refuse(CallID, Refusal)
+        /// Drop an offer without a word (no answer, no ICE candidates, no IP address leaked).
         case ignore(CallID, reason: String)
         case hangUp(CallID)
+        /// Close or open the device microphone in the running call, and tell the peer.
+        case setMuted(Bool)
+        /// Arm the timer `kind` to fire at `at` (ms, the same clock as `now`); replaces an armed one.
+        case startTimer(TimerKind, at: Int64)
+        case cancelTimer(TimerKind)
         case show(Screen)
     }
 
@@ -68,61 +200,216 @@ public struct CallStateMachine: Sendable {
     }
 
     public mutating func handle(_ event: Event, now: Int64) -> [Action] {
-        switch (phase, event) {
-        case (.idle, .press(let press)) where press.button == .doorbell:
-            return open(now: now)
-        case (.room(var room), .press(let press)) where press.button == .doorbell:
-            // Ringing again keeps the code (people may already be typing it) and restarts the countdown.
-            room.expiresAt = now + settings.roomLifetimeMillis
-            phase = .room(room)
-            return [.show(roomScreen(room, now: now))]
-        case (.room(let room), .offer(let call)):
-            phase = .inCall(room, call, since: now)
-            return [.answer(call), .show(.inCall(peer: call.peer, seconds: 0, muted: false))]
-        case (.inCall(_, let current, _), .offer(let call)) where call != current:
-            return [.ignore(call, reason: "busy: already in a call")]
-        case (.idle, .offer(let call)):
+        switch event {
+        case .press(let press): pressed(press, now: now)
+        case .offer(let call, let proved): offered(call, proved: proved, now: now)
+        case .callConnected(let call): connected(call, now: now)
+        case .callEnded(let call, let endedBy): ended(call, by: endedBy, now: now)
+        case .timer(let kind): fired(kind, now: now)
+        case .tick: currentScreen(now: now).map { [.show($0)] } ?? []
+        case .hangUpRequested: close(refusal: .closed, now: now)
+        }
+    }
+
+    // MARK: - Buttons
+
+    private mutating func pressed(_ press: ButtonPress, now: Int64) -> [Action] {
+        switch (press.button, phase) {
+        case (.doorbell, .idle), (.doorbell, .ending):
+            return openRoom(now: now)
+        case (.doorbell, .room), (.doorbell, .knock), (.doorbell, .incoming):
+            return ringAgain(now: now)
+        case (.doorbell, .inCall):
+            return []
+
+        case (.answer, .knock(let room, let pending)), (.answer, .incoming(let room, let pending)):
+            return accept(pending.call, in: room, now: now)
+        case (.answer, _):
+            return []
+
+        case (.decline, .knock(let room, let pending)), (.decline, .incoming(let room, let pending)):
+            // Short: turn this caller away, keep ringing for the right one. Long: close the room as well.
+            if press.long { return close(refusal: .declined, now: now) }
+            return [.refuse(pending.call, .declined)] + move(to: .room(room), now: now)
+        case (.decline, .room), (.decline, .inCall):
+            return close(refusal: .declined, now: now)
+        case (.decline, _):
+            return []
+
+        case (.mute, .inCall(let room, var active)):
+            active.muted.toggle()
+            return [.setMuted(active.muted)] + move(to: .inCall(room, active), now: now)
+        case (.mute, _):
+            return []
+        }
+    }
+
+    // MARK: - Signaling
+
+    private mutating func offered(_ call: CallID, proved: Bool, now: Int64) -> [Action] {
+        switch phase {
+        case .idle, .ending:
             return [.ignore(call, reason: "no room is open")]
-        case (.inCall(let room, let call, _), .press(let press)) where press.button == .decline:
-            return end(room, call, hangUp: true)
-        case (.inCall(let room, let call, _), .hangUpRequested):
-            return end(room, call, hangUp: true)
-        case (.inCall(let room, let current, _), .callEnded(let call, _)) where call == current:
-            return end(room, call, hangUp: false)
-        case (.room(let room), .press(ButtonPress(.decline))), (.room(let room), .hangUpRequested):
-            phase = .idle
-            return [.closeRoom(code: room.code), .show(.idle(doorName: settings.doorName))]
-        case (.room(let room), .tick):
-            if now >= room.expiresAt {
-                phase = .idle
-                return [.closeRoom(code: room.code), .show(.ended(reason: "Nobody answered")),
-                        .show(.idle(doorName: settings.doorName))]
+        case .room(let room):
+            return admit(call, proved: proved, in: room, now: now)
+        case .knock(let room, let pending), .incoming(let room, let pending):
+            if call == pending.call { return [] } // the same offer again: the actor keeps the newest copy
+            if call.peer == pending.call.peer {
+                // The page called again (a new connection): the old one is dead on its side.
+                return [.ignore(pending.call, reason: "replaced by a newer offer from the same peer")]
+                    + admit(call, proved: proved, in: room, now: now)
             }
-            return [.show(roomScreen(room, now: now))]
-        case (.inCall(_, let call, let since), .tick):
-            return [.show(.inCall(peer: call.peer, seconds: Int((now - since) / 1000), muted: false))]
+            // A caller with the secret is not kept waiting behind a knock: knocks must not be able to lock
+            // the residents out.
+            if case .knock = phase, proved {
+                return [.refuse(pending.call, .busy)] + admit(call, proved: proved, in: room, now: now)
+            }
+            return [.refuse(call, .busy)]
+        case .inCall(_, let active):
+            if call == active.call { return [.ignore(call, reason: "the running call offered again")] }
+            // Telling this peer "busy" (LEAVE) would close its running call too.
+            if call.peer == active.call.peer { return [.ignore(call, reason: "already in a call with this peer")] }
+            return [.refuse(call, .busy)]
+        }
+    }
+
+    /// An offer in an open room with nobody waiting: answer it, or keep it waiting for ANSWER.
+    private mutating func admit(_ call: CallID, proved: Bool, in room: Room, now: Int64) -> [Action] {
+        let accepted = proved || !settings.knocksNeedAnswer
+        if accepted, settings.autoAcceptProvenCallers { return accept(call, in: room, now: now) }
+        if accepted {
+            let pending = Pending(call: call, proved: true, deadline: now + settings.answerTimeoutMillis)
+            return move(to: .incoming(room, pending), now: now)
+        }
+        let pending = Pending(call: call, proved: false, deadline: now + settings.knockTimeoutMillis)
+        return move(to: .knock(room, pending), now: now)
+    }
+
+    /// The only way into a call, and so the only place media is asked for.
+    private mutating func accept(_ call: CallID, in room: Room, now: Int64) -> [Action] {
+        let active = ActiveCall(call: call, since: now, connectDeadline: now + settings.connectTimeoutMillis)
+        return [.answer(call)] + move(to: .inCall(room, active), now: now)
+    }
+
+    // MARK: - Media
+
+    private mutating func connected(_ call: CallID, now: Int64) -> [Action] {
+        guard case .inCall(let room, var active) = phase, active.call == call, active.connectDeadline != nil else {
+            return []
+        }
+        active.connectDeadline = nil
+        return move(to: .inCall(room, active), now: now)
+    }
+
+    private mutating func ended(_ call: CallID, by endedBy: EndedBy, now: Int64) -> [Action] {
+        switch phase {
+        case .inCall(let room, let active) where active.call == call:
+            return [.closeRoom(code: room.code)]
+                + move(to: .ending(reason: endedBy == .failed ? "Call failed" : "Call ended", until: now + settings.endingMillis), now: now)
+        case .knock(let room, let pending) where pending.call == call,
+             .incoming(let room, let pending) where pending.call == call:
+            return [.ignore(call, reason: "the caller left before anyone answered")] + move(to: .room(room), now: now)
         default:
             return []
         }
     }
 
-    private mutating func open(now: Int64) -> [Action] {
-        let room = Room(code: makeCode(), openedAt: now, expiresAt: now + settings.roomLifetimeMillis)
-        phase = .room(room)
-        return [.openRoom(code: room.code, link: settings.joinLink(code: room.code)), .show(roomScreen(room, now: now))]
+    // MARK: - Timers
+
+    private mutating func fired(_ kind: TimerKind, now: Int64) -> [Action] {
+        // A timer the phase does not run is stale (the actor cancels on request, but never trust that).
+        guard phase.deadlines[kind] != nil else { return [] }
+        // The timer that fired is gone already; cancelling it again would be noise.
+        return firedActions(kind, now: now).filter { $0 != .cancelTimer(kind) }
     }
 
-    /// A call ends: the room is single-caller, so it closes with it.
-    private mutating func end(_ room: Room, _ call: CallID, hangUp: Bool) -> [Action] {
-        phase = .idle
-        var actions: [Action] = hangUp ? [.hangUp(call)] : []
-        actions += [.closeRoom(code: room.code), .show(.ended(reason: "Call ended")),
-                    .show(.idle(doorName: settings.doorName))]
+    private mutating func firedActions(_ kind: TimerKind, now: Int64) -> [Action] {
+        switch (kind, phase) {
+        case (.roomExpiry, _):
+            return close(reason: "Nobody answered", refusal: .timeout, now: now)
+        case (.knock, .knock(let room, let pending)), (.answer, .incoming(let room, let pending)):
+            return [.refuse(pending.call, .timeout)] + move(to: .room(room), now: now)
+        case (.connect, .inCall):
+            return close(reason: "Call failed", refusal: .closed, now: now)
+        case (.ending, .ending):
+            return move(to: .idle, now: now)
+        default:
+            return []
+        }
+    }
+
+    // MARK: - Phase changes
+
+    private mutating func openRoom(now: Int64) -> [Action] {
+        let room = Room(code: makeCode(), openedAt: now, expiresAt: now + settings.roomLifetimeMillis)
+        return [.openRoom(code: room.code, link: settings.joinLink(code: room.code))] + move(to: .room(room), now: now)
+    }
+
+    /// Ringing again keeps the code (people may already be typing it) and restarts the countdown; a waiting
+    /// caller keeps waiting.
+    private mutating func ringAgain(now: Int64) -> [Action] {
+        let expiresAt = now + settings.roomLifetimeMillis
+        let next: Phase
+        switch phase {
+        case .room(var room): room.expiresAt = expiresAt; next = .room(room)
+        case .knock(var room, let pending): room.expiresAt = expiresAt; next = .knock(room, pending)
+        case .incoming(var room, let pending): room.expiresAt = expiresAt; next = .incoming(room, pending)
+        case .idle, .inCall, .ending: return []
+        }
+        guard let room = next.room else { return [] }
+        return [.ringAgain(code: room.code, link: settings.joinLink(code: room.code))] + move(to: next, now: now)
+    }
+
+    /// Ends whatever runs: the call is hung up, a waiting caller refused with `refusal`, the room closed.
+    /// `reason` is what the "ended" screen says; by default "Call ended" for a call, else "Room closed".
+    private mutating func close(reason: String? = nil, refusal: Refusal, now: Int64) -> [Action] {
+        var actions: [Action] = []
+        var shown = reason ?? "Room closed"
+        switch phase {
+        case .idle, .ending: return []
+        case .room: break
+        case .knock(_, let pending), .incoming(_, let pending): actions.append(.refuse(pending.call, refusal))
+        case .inCall(_, let active):
+            actions.append(.hangUp(active.call))
+            shown = reason ?? "Call ended"
+        }
+        if let room = phase.room { actions.append(.closeRoom(code: room.code)) }
+        return actions + move(to: .ending(reason: shown, until: now + settings.endingMillis), now: now)
+    }
+
+    /// Enters `next`: cancels the timers only the old phase ran, starts the new or moved ones, shows the screen.
+    private mutating func move(to next: Phase, now: Int64) -> [Action] {
+        let before = phase.deadlines
+        let after = next.deadlines
+        phase = next
+        var actions: [Action] = []
+        for kind in TimerKind.allCases {
+            if let at = after[kind] {
+                if before[kind] != at { actions.append(.startTimer(kind, at: at)) }
+            } else if before[kind] != nil {
+                actions.append(.cancelTimer(kind))
+            }
+        }
+        if let screen = currentScreen(now: now) { actions.append(.show(screen)) }
         return actions
     }
 
-    private func roomScreen(_ room: Room, now: Int64) -> Screen {
-        .room(code: room.code, link: settings.joinLink(code: room.code), secondsLeft: Int(max(0, room.expiresAt - now) / 1000))
+    private func currentScreen(now: Int64) -> Screen? {
+        func secondsLeft(_ deadline: Int64) -> Int { Int(max(0, deadline - now) / 1000) }
+        switch phase {
+        case .idle:
+            return .idle(doorName: settings.doorName)
+        case .room(let room):
+            return .room(code: room.code, link: settings.joinLink(code: room.code), secondsLeft: secondsLeft(room.expiresAt))
+        case .knock(_, let pending):
+            return .knock(peer: pending.call.peer, secondsLeft: secondsLeft(pending.deadline))
+        case .incoming(_, let pending):
+            return .incomingCall(peer: pending.call.peer, secondsLeft: secondsLeft(pending.deadline))
+        case .inCall(_, let active):
+            return .inCall(peer: active.call.peer, seconds: Int((now - active.since) / 1000), muted: active.muted)
+        case .ending(let reason, _):
+            return .ended(reason: reason)
+        }
     }
 }
 

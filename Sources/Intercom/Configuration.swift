@@ -23,6 +23,12 @@ public struct Configuration: Sendable, Equatable {
         public var name = "Front door"
         /// How long an unanswered room stays open.
         public var roomLifetimeSeconds = 120
+        /// How long a caller waiting for ANSWER (a knock or an incoming call) waits before it is refused.
+        public var answerTimeoutSeconds = 30
+        /// A caller that did not prove the room's secret must be let in with ANSWER (`CallStateMachine`).
+        public var knocksNeedAnswer = true
+        /// A caller that proved the room's secret is answered without a button press.
+        public var autoAcceptProvenCallers = true
         public init() {}
     }
 
@@ -168,7 +174,8 @@ extension Configuration {
     public init(document: ConfigNode) throws(ConfigurationError) {
         self.init()
         let top = try ConfigSection(document, path: "", keys: Self.sections)
-        if let s = try top.section("door", keys: ["name", "room_lifetime"]) { try readDoor(s) }
+        if let s = try top.section("door", keys: ["name", "room_lifetime", "answer_timeout", "knocks_need_answer",
+                                                  "auto_accept_proven_callers"]) { try readDoor(s) }
         if let s = try top.section("web", keys: ["root", "base"]) { try readWeb(s) }
         if let s = try top.section("signaling", keys: ["listen", "server", "path", "key", "room_prefix"]) {
             try readSignaling(s)
@@ -194,6 +201,9 @@ extension Configuration {
             door.name = name
         }
         if let seconds = try s.int("room_lifetime", in: 10...3600, unit: "seconds") { door.roomLifetimeSeconds = seconds }
+        if let seconds = try s.int("answer_timeout", in: 5...600, unit: "seconds") { door.answerTimeoutSeconds = seconds }
+        if let value = try s.bool("knocks_need_answer") { door.knocksNeedAnswer = value }
+        if let value = try s.bool("auto_accept_proven_callers") { door.autoAcceptProvenCallers = value }
     }
 
     private mutating func readWeb(_ s: ConfigSection) throws(ConfigurationError) {

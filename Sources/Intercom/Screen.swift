@@ -4,6 +4,11 @@ public enum Screen: Sendable, Equatable {
     case idle(doorName: String)
     /// A room is open: QR of `link`, the 5-digit `code` in large digits, and the seconds left.
     case room(code: String, link: String, secondsLeft: Int)
+    /// Someone called with only the room code (a knock): ANSWER lets them in, DECLINE refuses; `secondsLeft`
+    /// until the knock is refused on its own.
+    case knock(peer: String, secondsLeft: Int)
+    /// A caller that proved the room's secret waits for ANSWER (when proven callers are not auto-accepted).
+    case incomingCall(peer: String, secondsLeft: Int)
     /// A call is running with the visitor's peer.
     case inCall(peer: String, seconds: Int, muted: Bool)
     /// The call or room ended; `reason` in words.

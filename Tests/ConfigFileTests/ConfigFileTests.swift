@@ -23,6 +23,7 @@ private func error(_ yaml: String) -> ConfigurationError? {
         let c = try ConfigFile.load(path: defaultConfigPath)
         #expect(c.door.name == "Front door")
         #expect(c.door.roomLifetimeSeconds == 120)
+        #expect(c.door.answerTimeoutSeconds == 30 && c.door.knocksNeedAnswer && c.door.autoAcceptProvenCallers)
         #expect(c.web.base == "http://intercom.local:8080")
         #expect(c.web.root == nil)
         #expect(c.signaling.listen == Configuration.Listen(host: "0.0.0.0", port: 8080))
@@ -52,6 +53,13 @@ private func error(_ yaml: String) -> ConfigurationError? {
         #expect(error("media:\n  bitrate_kbps: fast\n")?.key == "media.bitrate_kbps")
         #expect(try ConfigFile.parse("media:\n  bitrate_kbps: 2_000\n").media.bitrateKbps == 2000)
         #expect(try ConfigFile.parse("door:\n  name: 1234\n").door.name == "1234")
+    }
+
+    @Test func knockPolicyKeys() throws {
+        let c = try ConfigFile.parse("door:\n  knocks_need_answer: false\n  auto_accept_proven_callers: false\n  answer_timeout: 45\n")
+        #expect(!c.door.knocksNeedAnswer && !c.door.autoAcceptProvenCallers && c.door.answerTimeoutSeconds == 45)
+        #expect(error("door:\n  answer_timeout: 2\n")?.key == "door.answer_timeout")
+        #expect(error("door:\n  knocks_need_answer: maybe\n")?.key == "door.knocks_need_answer")
     }
 
     @Test func shortButtonFormAndDefaultsPerButton() throws {

@@ -55,6 +55,19 @@ import Testing
         #expect(text.contains("muted"), "tesseract read: \(text)")
     }
 
+    /// The knock and incoming-call screens tell the person at the door which button does what.
+    @Test(arguments: [Screen.knock(peer: "visitor-7f3a", secondsLeft: 27),
+                      Screen.incomingCall(peer: "visitor-7f3a", secondsLeft: 27)])
+    func promptScreensSayWhichButtonDoesWhat(screen: Screen) throws {
+        let frame = try ScreenRenderer().render(screen)
+        let words = try ocr(frame, name: SnapshotSink.caseName(screen))
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ").uppercased()
+        let title = if case .knock = screen { "SOMEONE IS KNOCKING" } else { "INCOMING CALL" }
+        for expected in [title, "PRESS ANSWER TO TALK", "DECLINE TO REFUSE", "WAITING 0:27"] {
+            #expect(words.contains(expected), "\(screen): no \"\(expected)\" in \(words.debugDescription)")
+        }
+    }
+
     @Test func malformedVideoIsIgnored() throws {
         let renderer = try ScreenRenderer()
         let broken = VideoPicture(width: 100, height: 100, stride: 400, pixels: [0, 1, 2])

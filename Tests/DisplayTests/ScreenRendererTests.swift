@@ -58,6 +58,8 @@ import Testing
                 .idle(doorName: "Front door"),
                 .room(code: "12345", link: Self.link, secondsLeft: 114),
                 .room(code: "12345", link: Self.link, secondsLeft: 9),
+                .knock(peer: "visitor-7f3a", secondsLeft: 27),
+                .incomingCall(peer: "visitor-7f3a", secondsLeft: 4),
                 .inCall(peer: "visitor-7f3a", seconds: 83, muted: false),
                 .inCall(peer: "visitor-7f3a", seconds: 3725, muted: true),
                 .ended(reason: "Call ended"),
@@ -82,6 +84,13 @@ import Testing
         let unmuted = try renderer.render(.inCall(peer: "p", seconds: 5, muted: false))
         #expect(count(muted) { $0 == red } > 1000)
         #expect(count(unmuted) { $0 == red } == 0)
+    }
+
+    @Test func promptCountdownTurnsToWarningInTheLastTenSeconds() throws {
+        let renderer = try ScreenRenderer()
+        let warning: (UInt8, UInt8, UInt8) = (0xFF, 0x74, 0x66)
+        #expect(count(try renderer.render(.knock(peer: "p", secondsLeft: 11))) { $0 == warning } == 0)
+        #expect(count(try renderer.render(.knock(peer: "p", secondsLeft: 10))) { $0 == warning } > 100)
     }
 
     @Test func clockShowsMinutesAndSeconds() {
