@@ -105,6 +105,15 @@ public final class CallSession {
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
     }
 
+    /// Silences or restores the microphone in the running call: the `micvolume` element in the audio send
+    /// branch sends zeros while muted, so the stream (and the negotiated session) goes on unchanged.
+    public func setMicrophoneMuted(_ muted: Bool) {
+        guard let pipeline, !ended,
+              let volume = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "micvolume") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(volume)) }
+        gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(volume)), "mute", muted ? "true" : "false")
+    }
+
     /// Hangs up: closes the data channels (what a PeerJS 1.5 browser listens for), then stops the pipeline.
     public func hangUp() {
         guard !ended, hangUpTimer == nil else { return }
@@ -250,7 +259,8 @@ public final class CallSession {
                 + " ! application/x-rtp,media=video,encoding-name=H264,payload=\(video.type),clock-rate=90000 ! webrtc.")
         }
         if let audio, offer.section("audio")?.section.direction != "sendonly" {
-            parts.append("audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! audioconvert ! audioresample"
+            parts.append("audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! volume name=micvolume mute=false"
+                + " ! audioconvert ! audioresample"
                 + " ! audio/x-raw,rate=48000,channels=1 ! opusenc ! rtpopuspay pt=\(audio.type)"
                 + " ! application/x-rtp,media=audio,encoding-name=OPUS,payload=\(audio.type),clock-rate=48000 ! webrtc.")
         }

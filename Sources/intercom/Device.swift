@@ -32,6 +32,10 @@ final class Device {
     private var sessions: [CallID: CallSession] = [:]
     private var lastCall: JSONValue = .null
     private var ticker: GLibTimer?
+    /// The state machine's timers, one per kind (`startTimer` / `cancelTimer`).
+    private var timers: [CallStateMachine.TimerKind: GLibTimer] = [:]
+    /// Whether an offer proves the room's secret; the placeholder until the security work (issue 9).
+    private let verifier: any JoinVerifier = KnockVerifier()
     private var signalSources: [guint] = []
     private let onExit: @Sendable () -> Void
 
@@ -42,6 +46,11 @@ final class Device {
         settings.doorName = options.doorName
         settings.webBase = options.webBase
         settings.roomLifetimeMillis = options.roomLifetimeMillis
+        let door = options.configuration.door
+        settings.knockTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
+        settings.answerTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
+        settings.knocksNeedAnswer = door.knocksNeedAnswer
+        settings.autoAcceptProvenCallers = door.autoAcceptProvenCallers
         machine = CallStateMachine(settings: settings)
 
         do {
@@ -95,8 +104,19 @@ final class Device {
 
     private func handle(_ event: CallStateMachine.Event) {
         eventStartedMicros = monotonicMicros()
+        let before = machine.phase.name
         let actions = machine.handle(event, now: wallClockMillis())
         actions.forEach(perform)
+        if machine.phase.name != before { publishPhase() }
+    }
+
+    private func publishPhase() {
+        var event: [String: JSONValue] = ["event": "phase", "phase": .string(machine.phase.name)]
+        if let pending = machine.phase.pending {
+            event["peer"] = .string(pending.call.peer)
+            event["connectionId"] = .string(pending.call.connectionId)
+        }
+        control?.publish(.object(event))
     }
 
     /// When the event being handled arrived, to report how long its screen took to reach the sink.
@@ -115,14 +135,31 @@ final class Device {
             pendingOffers.removeAll()
             pendingCandidates.removeAll()
             control?.publish(["event": "room-closed", "code": .string(code)])
+        case .ringAgain(let code, _):
+            Log.info("intercom", "room \(code) rang again")
+            control?.publish(["event": "room-rang", "code": .string(code)])
         case .answer(let call):
             answer(call)
+        case .refuse(let call, let refusal):
+            refuse(call, refusal)
         case .ignore(let call, let reason):
             Log.info("intercom", "not answering \(call): \(reason)")
             pendingOffers[call] = nil
             pendingCandidates[call] = nil
         case .hangUp(let call):
             sessions[call]?.hangUp()
+        case .setMuted(let muted):
+            if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
+            Log.info("intercom", muted ? "microphone muted" : "microphone on")
+            control?.publish(["event": "muted", "muted": .bool(muted)])
+        case .startTimer(let kind, let at):
+            let delay = UInt32(clamping: max(0, at - wallClockMillis()))
+            timers[kind] = GLibTimer(milliseconds: delay) { [weak self] in
+                self?.timers[kind] = nil
+                self?.handle(.timer(kind))
+            }
+        case .cancelTimer(let kind):
+            timers.removeValue(forKey: kind)?.cancel()
         case .show(let screen):
             guard let display, display.current != screen else { return }
             display.show(screen)
@@ -134,6 +171,18 @@ final class Device {
             control?.publish(["event": "screen", "screen": .string(Self.screenName(screen)),
                               "millis": .number(millis)])
         }
+    }
+
+    /// The caller never got an answer, so it holds no media of ours; PeerJS `LEAVE` closes its pending call
+    /// (a PeerJS browser closes every connection with the sender), and `payload.reason` says why.
+    private func refuse(_ call: CallID, _ refusal: CallStateMachine.Refusal) {
+        Log.info("intercom", "refusing \(call): \(refusal.rawValue)")
+        pendingOffers[call] = nil
+        pendingCandidates[call] = nil
+        roomClient?.send(PeerJSMessage(type: .leave, dst: call.peer,
+                                       payload: ["reason": .string(refusal.rawValue),
+                                                 "connectionId": .string(call.connectionId)]))
+        control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
     }
 
     private func openRoom(code: String, link: String) {
@@ -170,7 +219,9 @@ final class Device {
             }
             let call = CallID(peer: src, connectionId: payload.connectionId)
             pendingOffers[call] = payload
-            handle(.offer(call))
+            let offer = JoinOffer(call: call, roomCode: machine.phase.room?.code ?? "", sdp: payload.sdp.sdp,
+                                  metadata: payload.metadata)
+            handle(.offer(call, proved: verifier.proves(offer)))
         case .candidate:
             let payload: CandidatePayload
             do { payload = try CandidatePayload(message.payload) } catch {
@@ -189,6 +240,7 @@ final class Device {
                 Log.info("intercom", "\(src) left")
                 session.hangUp()
             }
+            if let pending = machine.phase.pending, pending.call.peer == src { handle(.callEnded(pending.call, .remote)) }
         case .expire:
             Log.info("intercom", "peer \(src) is not reachable (EXPIRE)")
         default:
@@ -220,6 +272,7 @@ final class Device {
         session.onRemoteVideo = { [weak self] picture in self?.display?.showVideo(picture) }
         session.onConnected = { [weak self] in
             self?.control?.publish(["event": "call-connected", "peer": .string(call.peer)])
+            self?.handle(.callConnected(call))
         }
         session.onEnded = { [weak self] reason, detail in self?.callEnded(call, session: session, reason: reason) }
         do { try session.start() } catch {
@@ -250,6 +303,8 @@ final class Device {
         switch screen {
         case .idle: "idle"
         case .room: "room"
+        case .knock: "knock"
+        case .incomingCall: "incoming-call"
         case .inCall: "in-call"
         case .ended: "ended"
         case .error: "error"
@@ -277,22 +332,23 @@ final class Device {
     }
 
     private func stateJSON() -> JSONValue {
-        var state: [String: JSONValue] = ["lastCall": lastCall]
-        switch machine.phase {
-        case .idle: state["phase"] = "idle"
-        case .room: state["phase"] = "room"
-        case .inCall: state["phase"] = "in-call"
-        }
-        switch machine.phase {
-        case .room(let room), .inCall(let room, _, _):
+        var state: [String: JSONValue] = ["lastCall": lastCall, "phase": .string(machine.phase.name)]
+        if let room = machine.phase.room {
             state["room"] = ["code": .string(room.code), "link": .string(roomLink ?? ""),
                              "peerId": .string(roomPeerID ?? "")]
-        case .idle:
+        } else {
             state["room"] = .null
         }
-        if case .inCall(_, let call, _) = machine.phase, let session = sessions[call] {
+        if let pending = machine.phase.pending {
+            state["pending"] = ["peer": .string(pending.call.peer), "connectionId": .string(pending.call.connectionId),
+                                "proved": .bool(pending.proved)]
+        } else {
+            state["pending"] = .null
+        }
+        if case .inCall(_, let active) = machine.phase, let session = sessions[active.call] {
             let counts = session.counters.snapshot
-            state["call"] = ["peer": .string(call.peer), "connectionId": .string(call.connectionId),
+            state["call"] = ["peer": .string(active.call.peer), "connectionId": .string(active.call.connectionId),
+                             "connected": .bool(active.connectDeadline == nil), "muted": .bool(active.muted),
                              "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
                              "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded)),
                              "videoWidth": .number(Double(counts.videoWidth)),
@@ -320,6 +376,8 @@ final class Device {
         roomClient?.stop()
         terminal.stop()
         ticker = nil
+        timers.values.forEach { $0.cancel() }
+        timers = [:]
         // Let the hang-ups reach the browsers, then leave.
         exitTimer = GLibTimer(milliseconds: 400) { [onExit] in onExit() }
     }

@@ -48,6 +48,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seconds an unanswered room stays open. (default: 120)")
     var roomLifetime: Int?
 
+    @Option(help: "Seconds a caller waiting for ANSWER waits before it is refused. (default: 30)")
+    var answerTimeout: Int?
+
+    @Option(help: "true: a caller with only the room code waits for ANSWER; false: the code is enough. (default: true)")
+    var knocksNeedAnswer: Bool?
+
+    @Option(help: "true: a caller that proved the room's secret is answered at once; false: it waits for ANSWER. (default: true)")
+    var autoAcceptProvenCallers: Bool?
+
     @Flag(help: "Log debug lines.")
     var verbose = false
 
@@ -71,6 +80,9 @@ struct RunCommand: ParsableCommand {
         if let roomLifetime, !(10...3600).contains(roomLifetime) {
             throw ValidationError("--room-lifetime must be 10…3600 seconds")
         }
+        if let answerTimeout, !(5...600).contains(answerTimeout) {
+            throw ValidationError("--answer-timeout must be 5…600 seconds")
+        }
     }
 
     /// The file's settings (or the defaults) with the command line's on top.
@@ -88,6 +100,9 @@ struct RunCommand: ParsableCommand {
         if let doorName { c.door.name = doorName }
         if let display { c.display.output = display }
         if let roomLifetime { c.door.roomLifetimeSeconds = roomLifetime }
+        if let answerTimeout { c.door.answerTimeoutSeconds = answerTimeout }
+        if let knocksNeedAnswer { c.door.knocksNeedAnswer = knocksNeedAnswer }
+        if let autoAcceptProvenCallers { c.door.autoAcceptProvenCallers = autoAcceptProvenCallers }
         if verbose { c.log.level = .debug }
         if c.signaling.listen == nil, c.signaling.server == nil {
             throw ValidationError("--listen off needs --signaling URL (no built-in server to use)")

@@ -47,6 +47,9 @@ NAMESPACE_PREFIX = "intercom-e2e-"
 DEVICE_START_TIMEOUT = 20.0  # the first GStreamer registry scan on a new machine takes seconds
 DEVICE_STOP_TIMEOUT = 5.0
 LOG_TAIL_LINES = 80
+# The walking-skeleton flow (ring → join → in call) lets the room code alone in. Tests of the knock policy
+# run the device's own defaults with @pytest.mark.device_args() (or pass other options in it).
+DEFAULT_DEVICE_ARGS = ("--knocks-need-answer", "false")
 
 # Diagnostics that fixtures register for the failure report: (section title, callable returning text).
 DIAGNOSTICS = pytest.StashKey[list]()
@@ -66,6 +69,11 @@ def pytest_runtest_makereport(item, call):
                 text = f"(unavailable: {error!r})"
             report.sections.append((title, text))
     return report
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "device_args(*args): options for `intercom run` instead of "
+                                       "DEFAULT_DEVICE_ARGS (no args: the device's own defaults)")
 
 
 def _add_diagnostic(request, title, describe):
@@ -155,8 +163,9 @@ class Device:
     """The real intercom binary with simulated buttons and the snapshot display, driven through its
     control socket (newline-delimited JSON: one request line, one response line)."""
 
-    def __init__(self, binary, workdir, socket_dir):
+    def __init__(self, binary, workdir, socket_dir, extra_args=DEFAULT_DEVICE_ARGS):
         self.binary = binary
+        self.extra_args = tuple(extra_args)
         self.port = _free_port()
         self.control_path = socket_dir / "control.sock"
         self.snapshots = workdir / "snapshots"
@@ -175,6 +184,7 @@ class Device:
             "--web-base", f"http://localhost:{self.port}",
             "--control", str(self.control_path),
             "--snapshots", str(self.snapshots),
+            *self.extra_args,
         ]
 
     def start(self):
@@ -304,7 +314,8 @@ def device(netns, request, tmp_path):
 
     # A Unix socket path must fit in 108 bytes, so the socket lives in a short directory of its own.
     socket_dir = Path(tempfile.mkdtemp(prefix="intercom-e2e-", dir="/tmp"))
-    device = Device(binary, tmp_path, socket_dir)
+    marker = request.node.get_closest_marker("device_args")
+    device = Device(binary, tmp_path, socket_dir, marker.args if marker else DEFAULT_DEVICE_ARGS)
     _add_diagnostic(request, "device log", device.log_tail)
     try:
         device.start()

@@ -372,6 +372,12 @@ function onCallEnded({ by, reason, error }) {
     case 'busy':
       page.endCall(by, `Busy: room ${room} is already in a call.`, 'busy', afterCallState());
       break;
+    case 'timeout':
+      page.endCall(by, 'Nobody answered.', 'timeout', afterCallState());
+      break;
+    case 'closed':
+      page.endCall(by, `Room ${room} was closed.`, 'closed', afterCallState());
+      break;
     case 'error':
       page.fail(error?.message || 'The call failed.');
       break;

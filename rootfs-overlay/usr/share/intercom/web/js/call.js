@@ -6,7 +6,8 @@
 // Our one addition, invisible to stock PeerJS apps beyond what they already do on LEAVE:
 // refusing or cancelling a call that was not answered yet is a LEAVE to the other peer with
 // payload {connectionId, reason}: reason 'declined' or 'busy' from the callee, 'cancelled'
-// from the caller. A stock PeerJS peer closes its connections with us on any LEAVE.
+// from the caller; the door also says 'timeout' (nobody pressed ANSWER) and 'closed' (its room
+// closed while the call waited). A stock PeerJS peer closes its connections with us on any LEAVE.
 //
 // Events (EventTarget):
 //   'remotestream'    — detail MediaStream: attach it to the remote <video> (fires once per track).
@@ -15,12 +16,13 @@
 //   'connectionstate' — detail RTCPeerConnection.connectionState, on every change.
 //   'ended'           — detail {by: 'local'|'remote'|null, reason, error}; fires exactly once.
 //                       reason: 'hangup', 'connection-lost', 'unreachable' (EXPIRE or a LEAVE
-//                       without reason before the answer), 'declined', 'busy', 'cancelled',
+//                       without reason before the answer), 'declined', 'busy', 'timeout',
+//                       'closed', 'cancelled',
 //                       or 'error' (with error).
 
 import { PeerLink } from './peer-link.js';
 
-export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'cancelled']);
+export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'timeout', 'closed', 'cancelled']);
 
 export class Call extends PeerLink {
   #metadata;
@@ -115,7 +117,7 @@ export class Call extends PeerLink {
     if (!forUs) return;
     if (!this.isOfferer) {
       this.end('remote', 'cancelled');
-    } else if (type === 'LEAVE' && (reason === 'declined' || reason === 'busy')) {
+    } else if (type === 'LEAVE' && REFUSAL_REASONS.includes(reason) && reason !== 'cancelled') {
       this.end('remote', reason);
     } else {
       this.end(null, 'unreachable');
