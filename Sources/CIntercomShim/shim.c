@@ -53,3 +53,7 @@ void ic_object_set_string(gpointer object, const gchar *property, const gchar *v
 void ic_object_set_pointer_object(gpointer object, const gchar *property, gpointer value) {
     g_object_set(object, property, value, NULL);
 }
+
+void ic_webrtc_get_stats(GstElement *webrtc, GstPromise *promise) {
+    g_signal_emit_by_name(webrtc, "get-stats", NULL, promise);
+}

@@ -45,6 +45,12 @@ public final class CallSession {
     private var ended = false
     private var hangUpTimer: GLibTimer?
     private let link: SessionLink
+    private var videoCodec: SendPipeline.VideoCodec?
+    private var bitrate: BitrateController?
+    private var statsTimer: GLibTimer?
+    private var lastLossCounts: (lost: Int, sent: Int)?
+    public private(set) var microphoneMuted = false
+    public private(set) var cameraOff = false
 
     /// Parses nothing and builds nothing yet; `start()` does the work.
     public init(peer: String, connectionId: String, offerSDP: String, engine: MediaEngine) throws(MediaError) {
@@ -64,12 +70,17 @@ public final class CallSession {
 
     /// Builds the pipeline with the offer's payload types, starts it and begins answering.
     public func start() throws(MediaError) {
-        let video = offer.preferredH264()
-        let audio = offer.preferredOpus()
-        guard video != nil || audio != nil else {
-            throw MediaError(.noUsableCodec, "the offer has neither H.264 (packetization-mode=1) nor Opus")
+        let send = engine.sendPipeline()
+        let video = offer.section("video")?.section.direction == "sendonly" ? nil : send.videoCodec(for: offer)
+        let audio = offer.section("audio")?.section.direction == "sendonly" || !send.plan.sendsAudio ? nil : offer.preferredOpus()
+        guard offer.section("video") != nil || offer.section("audio") != nil else {
+            throw MediaError(.noUsableCodec, "the offer has neither audio nor video")
         }
-        let description = pipelineDescription(video: video, audio: audio)
+        if offer.section("video") != nil, video == nil, send.plan.sendsVideo {
+            Log.warning("media", "\(peer) offers no video codec we can send (H.264 packetization-mode=1 or VP8); no video")
+        }
+        videoCodec = video
+        let description = send.description(video: video, audioPayloadType: audio?.type)
         Log.debug("media", "pipeline: \(description)")
         var error: UnsafeMutablePointer<GError>?
         guard let element = gst_parse_launch(description, &error), error == nil else {
@@ -80,6 +91,7 @@ public final class CallSession {
             throw MediaError(.pipelineFailed, "no webrtcbin in the pipeline")
         }
         self.webrtc = webrtc
+        watchEncoder()
         let raw = UnsafeMutableRawPointer(webrtc)
         connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onIceCandidate, to: GCallback.self))
         connectSignal(raw, "pad-added", link, unsafeBitCast(onWebRTCPadAdded, to: GCallback.self))
@@ -95,8 +107,13 @@ public final class CallSession {
             throw MediaError(.pipelineFailed, "the call pipeline would not start")
         }
         try setRemoteOffer()
-        Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map { "H264/\($0.type)" } ?? "none"), "
+        Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "none"), "
                  + "audio \(audio.map { "opus/\($0.type)" } ?? "none"), data channel \(offer.hasDataChannel ? "yes" : "no")")
+        if video != nil {
+            bitrate = BitrateController(ceilingKbps: send.plan.bitrateKbps)
+            counters.videoBitrateKbps.store(send.plan.bitrateKbps, ordering: .relaxed)
+            statsTimer = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.requestStats() }
+        }
     }
 
     /// A remote ICE candidate; webrtcbin queues early ones itself. Empty end-of-candidates strings are ignored.
@@ -105,13 +122,84 @@ public final class CallSession {
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
     }
 
+    static func describe(_ codec: SendPipeline.VideoCodec) -> String {
+        switch codec {
+        case .h264(let pt, let encoder): "H264/\(pt) (\(encoder.rawValue))"
+        case .vp8(let pt): "VP8/\(pt)"
+        }
+    }
+
     /// Silences or restores the microphone in the running call: the `micvolume` element in the audio send
     /// branch sends zeros while muted, so the stream (and the negotiated session) goes on unchanged.
     public func setMicrophoneMuted(_ muted: Bool) {
-        guard let pipeline, !ended,
-              let volume = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "micvolume") else { return }
-        defer { gst_object_unref(UnsafeMutableRawPointer(volume)) }
-        gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(volume)), "mute", muted ? "true" : "false")
+        guard !ended else { return }
+        microphoneMuted = muted
+        setProperty("micvolume", "mute", muted ? "true" : "false")
+        Log.info("media", "microphone \(muted ? "muted" : "on") in the call with \(peer)")
+    }
+
+    /// Stops or restarts the camera's pictures without renegotiating: the `camvalve` valve drops frames before
+    /// the encoder, so the peer's picture stops (the page shows its placeholder); on again, a keyframe follows
+    /// at once so the picture comes back without waiting for the next periodic one.
+    public func setCameraOff(_ off: Bool) {
+        guard !ended else { return }
+        cameraOff = off
+        setProperty("camvalve", "drop", off ? "true" : "false")
+        if !off { requestKeyframe() }
+        Log.info("media", "camera \(off ? "off" : "on") in the call with \(peer)")
+    }
+
+    /// Asks the encoder for a keyframe now (the way a PLI from the peer does).
+    public func requestKeyframe() {
+        guard let pipeline, !ended, let encoder = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "venc") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(encoder)) }
+        guard let pad = gst_element_get_static_pad(encoder, "src") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }
+        gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0))
+    }
+
+    private func setProperty(_ element: String, _ property: String, _ value: String) {
+        guard let pipeline, let found = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), element) else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(found)) }
+        gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(found)), property, value)
+    }
+
+    /// Counts keyframes leaving the encoder and keyframe requests (force-key-unit events) reaching it.
+    private func watchEncoder() {
+        guard let pipeline, let encoder = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "venc") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(encoder)) }
+        guard let pad = gst_element_get_static_pad(encoder, "src") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }
+        let context = Unmanaged.passRetained(counters).toOpaque()
+        gst_pad_add_probe(pad, GstPadProbeType(rawValue: GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM.rawValue),
+                          watchEncoderPad, context, { data in if let data { Unmanaged<MediaCounters>.fromOpaque(data).release() } })
+    }
+
+    // MARK: - Bitrate from the peer's loss reports
+
+    private func requestStats() {
+        guard let webrtc, !ended else { return }
+        let promise = makePromise(link) { link, reply in
+            let counts = lossCounts(reply)
+            GLibLoop.shared.post { link.session?.statsArrived(counts) }
+        }
+        ic_webrtc_get_stats(webrtc, promise)
+        gst_promise_unref(promise)
+    }
+
+    private func statsArrived(_ counts: LossCounts?) {
+        guard !ended, let counts, let codec = videoCodec, var controller = bitrate else { return }
+        defer { lastLossCounts = (counts.lost, counts.sent) }
+        guard let last = lastLossCounts, counts.sent > last.sent else { return }
+        let loss = counts.fraction ?? Double(max(0, counts.lost - last.lost)) / Double(counts.sent - last.sent)
+        if let kbps = controller.update(lossFraction: loss) {
+            if let (name, value) = SendPipeline.bitrateProperty(codec, kbps: kbps) {
+                setProperty("venc", name, String(value))
+            }
+            counters.videoBitrateKbps.store(kbps, ordering: .relaxed)
+            Log.info("media", "video bitrate \(kbps) kbit/s (\(Int((loss * 100).rounded())) % lost)")
+        }
+        bitrate = controller
     }
 
     /// Hangs up: closes the data channels (what a PeerJS 1.5 browser listens for), then stops the pipeline.
@@ -196,6 +284,8 @@ public final class CallSession {
         switch state {
         case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED, GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
             Log.info("media", "ICE connected with \(peer)")
+            // A keyframe as soon as the peer can receive it: the first ones went out before DTLS was up.
+            requestKeyframe()
             onConnected?()
         case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
             finish(.failed, "ICE failed")
@@ -229,6 +319,7 @@ public final class CallSession {
         guard !ended else { return }
         ended = true
         hangUpTimer = nil
+        statsTimer = nil
         if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
         else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }
         stopPipeline()
@@ -245,26 +336,6 @@ public final class CallSession {
             gst_object_unref(UnsafeMutableRawPointer(pipeline))
             self.pipeline = nil
         }
-    }
-
-    private func pipelineDescription(video: SDPOffer.Payload?, audio: SDPOffer.Payload?) -> String {
-        let s = engine.settings
-        var parts = ["webrtcbin name=webrtc bundle-policy=max-bundle latency=\(s.jitterLatencyMillis)"
-                     + (s.stunServer.map { " stun-server=\($0)" } ?? "")]
-        if let video, offer.section("video")?.section.direction != "sendonly" {
-            parts.append("videotestsrc is-live=true pattern=ball ! video/x-raw,width=\(s.width),height=\(s.height),"
-                + "framerate=\(s.framerate)/1 ! videoconvert ! queue max-size-buffers=2 leaky=downstream ! "
-                + engine.encoder.description(bitrateKbps: s.videoBitrateKbps)
-                + " ! rtph264pay pt=\(video.type) config-interval=-1 aggregate-mode=zero-latency"
-                + " ! application/x-rtp,media=video,encoding-name=H264,payload=\(video.type),clock-rate=90000 ! webrtc.")
-        }
-        if let audio, offer.section("audio")?.section.direction != "sendonly" {
-            parts.append("audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! volume name=micvolume mute=false"
-                + " ! audioconvert ! audioresample"
-                + " ! audio/x-raw,rate=48000,channels=1 ! opusenc ! rtpopuspay pt=\(audio.type)"
-                + " ! application/x-rtp,media=audio,encoding-name=OPUS,payload=\(audio.type),clock-rate=48000 ! webrtc.")
-        }
-        return parts.joined(separator: "  ")
     }
 }
 
@@ -364,6 +435,8 @@ private let onDecodedPadAdded: @convention(c) (UnsafeMutablePointer<GstElement>?
     let sinkPad: UnsafeMutablePointer<GstPad>?
     if isVideo, link.remoteVideoWidth > 0 {
         sinkPad = addScreenBranch(to: bin, link: link)
+    } else if !isVideo, let speaker = addSpeakerBranch(to: bin) {
+        sinkPad = speaker
     } else {
         guard let sink = gst_element_factory_make("fakesink", nil) else { return }
         gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(sink)), "sync", "false")
@@ -399,6 +472,27 @@ private func addScreenBranch(to bin: UnsafeMutablePointer<GstBin>, link: Session
         gst_object_unref(UnsafeMutableRawPointer(appsink))
     }
     gst_bin_add(bin, branch)
+    gst_element_sync_state_with_parent(branch)
+    return gst_element_get_static_pad(branch, "sink")
+}
+
+/// `audioconvert ! audioresample` into the static speaker mixer (`SendPipeline.speakerBranch`), which leads
+/// through the echo probe to the speaker. Nil when the pipeline has no mixer.
+private func addSpeakerBranch(to bin: UnsafeMutablePointer<GstBin>) -> UnsafeMutablePointer<GstPad>? {
+    guard let mixer = gst_bin_get_by_name(bin, "speakermix") else { return nil }
+    defer { gst_object_unref(UnsafeMutableRawPointer(mixer)) }
+    var error: UnsafeMutablePointer<GError>?
+    guard let branch = gst_parse_bin_from_description("audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1 ! identity",
+                                                      1, &error), error == nil else {
+        Log.warning("media", "no speaker branch for the caller's audio: \(takeError(error))")
+        return nil
+    }
+    gst_bin_add(bin, branch)
+    guard let mixerPad = gst_element_request_pad_simple(mixer, "sink_%u"),
+          let branchSource = gst_element_get_static_pad(branch, "src") else { return nil }
+    gst_pad_link(branchSource, mixerPad)
+    gst_object_unref(UnsafeMutableRawPointer(branchSource))
+    gst_object_unref(UnsafeMutableRawPointer(mixerPad))
     gst_element_sync_state_with_parent(branch)
     return gst_element_get_static_pad(branch, "sink")
 }
@@ -528,4 +622,58 @@ func copyDescription(_ outcome: PromiseOutcome, field: String) -> DescriptionBox
           let copy = gst_webrtc_session_description_copy(boxed.assumingMemoryBound(to: GstWebRTCSessionDescription.self))
     else { return nil }
     return DescriptionBox(value: copy)
+}
+
+// MARK: - Encoder watch and stats (streaming threads)
+
+private let watchEncoderPad: GstPadProbeCallback = { _, info, data in
+    guard let info, let data else { return GST_PAD_PROBE_OK }
+    let counters = Unmanaged<MediaCounters>.fromOpaque(data).takeUnretainedValue()
+    if info.pointee.type.rawValue & GST_PAD_PROBE_TYPE_BUFFER.rawValue != 0 {
+        let buffer = info.pointee.data.assumingMemoryBound(to: GstBuffer.self)
+        if buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0 {
+            counters.keyframesSent.add(1, ordering: .relaxed)
+        }
+    } else if let event = info.pointee.data?.assumingMemoryBound(to: GstEvent.self),
+              gst_video_event_is_force_key_unit(event) != 0 {
+        counters.keyframeRequests.add(1, ordering: .relaxed)
+    }
+    return GST_PAD_PROBE_OK
+}
+
+/// Packets the peer reports lost (RTCP receiver reports) and packets we sent, summed over our streams, and
+/// the largest `fraction-lost` of the last report when webrtcbin gives it.
+struct LossCounts: Sendable {
+    var lost = 0
+    var sent = 0
+    var fraction: Double?
+}
+
+func lossCounts(_ outcome: PromiseOutcome) -> LossCounts? {
+    guard case .replied(let reply?) = outcome else { return nil }
+    var counts = LossCounts()
+    let structureType = gst_structure_get_type()
+    for index in 0..<gst_structure_n_fields(reply) {
+        guard let name = gst_structure_nth_field_name(reply, guint(index)),
+              let value = gst_structure_get_value(reply, name), g_type_check_value_holds(value, structureType) != 0,
+              let stats = gst_value_get_structure(value) else { continue }
+        var type: gint = 0
+        guard gst_structure_get_enum(stats, "type", gst_webrtc_stats_type_get_type(), &type) != 0 else { continue }
+        if type == gint(GST_WEBRTC_STATS_REMOTE_INBOUND_RTP.rawValue) {
+            var lost: gint = 0
+            if gst_structure_get_int(stats, "packets-lost", &lost) != 0 { counts.lost += Int(max(0, lost)) }
+            var fraction: gdouble = 0
+            if gst_structure_get_double(stats, "fraction-lost", &fraction) != 0 {
+                counts.fraction = max(counts.fraction ?? 0, fraction)
+            }
+        } else if type == gint(GST_WEBRTC_STATS_OUTBOUND_RTP.rawValue) {
+            var sent: guint = 0
+            if gst_structure_get_uint(stats, "packets-sent", &sent) != 0 { counts.sent += Int(sent) }
+            else {
+                var sent64: guint64 = 0
+                if gst_structure_get_uint64(stats, "packets-sent", &sent64) != 0 { counts.sent += Int(sent64) }
+            }
+        }
+    }
+    return counts
 }

@@ -6,6 +6,11 @@ public final class MediaCounters: Sendable {
     public let audioBuffersDecoded = Atomic<Int>(0)
     public let videoWidth = Atomic<Int>(0)
     public let videoHeight = Atomic<Int>(0)
+    /// Keyframes our encoder produced, and keyframe requests (PLI/FIR from the peer, or ours) that reached it.
+    public let keyframesSent = Atomic<Int>(0)
+    public let keyframeRequests = Atomic<Int>(0)
+    /// The video bitrate the encoder is set to now (lowered on loss).
+    public let videoBitrateKbps = Atomic<Int>(0)
     public init() {}
 
     public struct Snapshot: Sendable, Equatable {
@@ -13,11 +18,17 @@ public final class MediaCounters: Sendable {
         public var audioBuffersDecoded: Int
         public var videoWidth: Int
         public var videoHeight: Int
+        public var keyframesSent: Int
+        public var keyframeRequests: Int
+        public var videoBitrateKbps: Int
     }
 
     public var snapshot: Snapshot {
         Snapshot(videoFramesDecoded: videoFramesDecoded.load(ordering: .relaxed),
                  audioBuffersDecoded: audioBuffersDecoded.load(ordering: .relaxed),
-                 videoWidth: videoWidth.load(ordering: .relaxed), videoHeight: videoHeight.load(ordering: .relaxed))
+                 videoWidth: videoWidth.load(ordering: .relaxed), videoHeight: videoHeight.load(ordering: .relaxed),
+                 keyframesSent: keyframesSent.load(ordering: .relaxed),
+                 keyframeRequests: keyframeRequests.load(ordering: .relaxed),
+                 videoBitrateKbps: videoBitrateKbps.load(ordering: .relaxed))
     }
 }

@@ -2,37 +2,57 @@ import CGStreamer
 import Intercom
 import MainLoop
 
-/// GStreamer set-up for the process: `gst_init`, the plugin check, the encoder choice.
+/// GStreamer set-up for the process: `gst_init`, the plugin check, and the media plan (sources, encoder,
+/// speaker, echo cancellation) chosen once from what this machine has and logged at start.
 @GLibActor
 public final class MediaEngine {
-    public let encoder: EncoderChoice
     public let settings: MediaSettings
+    public let plan: MediaPlan
+    /// The H.264 encoder in use (nil: none installed; VP8 peers only).
+    public var encoder: EncoderChoice? { plan.encoder }
+    private var callCount = 0
 
     /// Initialises GStreamer and checks every element the call pipeline needs, naming the package to install.
-    public init(settings: MediaSettings) throws(MediaError) {
+    /// `inventory` defaults to scanning this machine.
+    public init(settings: MediaSettings, inventory: MediaInventory? = nil) throws(MediaError) {
         gst_init(nil, nil)
         for (element, package) in Self.requiredElements where !elementExists(element) {
             throw MediaError(.missingElement, "GStreamer element \(element) is missing: install \(package)")
         }
-        guard let encoder = EncoderChoice.detect() else {
-            throw MediaError(.missingElement,
-                             "no H.264 encoder: install gstreamer1.0-plugins-ugly (x264enc) or gstreamer1.0-plugins-bad (openh264enc)")
-        }
         if !elementExists("avdec_h264") && !elementExists("openh264dec") {
             Log.warning("media", "no H.264 decoder (install gstreamer1.0-libav): the caller's video will not decode")
         }
-        self.encoder = encoder
         self.settings = settings
-        Log.info("media", "GStreamer \(Self.version()), H.264 encoder \(encoder.rawValue)")
+        self.plan = MediaPlan.resolve(settings, inventory ?? MediaInventory.scan())
+        Log.info("media", "GStreamer \(Self.version())")
+        for note in plan.notes {
+            switch note.level {
+            case .info: Log.info("media", note.text)
+            case .warning: Log.warning("media", note.text)
+            case .error: Log.error("media", note.text)
+            }
+        }
     }
 
-    /// Every element the call pipeline needs, with the Debian package that has it.
+    /// The description builder for the next call (each call gets its own echo probe name).
+    func sendPipeline() -> SendPipeline {
+        callCount += 1
+        var pipeline = SendPipeline(plan: plan)
+        pipeline.jitterLatencyMillis = settings.jitterLatencyMillis
+        pipeline.stunServer = settings.stunServer
+        pipeline.echoProbeName = "echoprobe\(callCount)"
+        return pipeline
+    }
+
+    /// Every element the call pipeline needs whatever the sources, with the Debian package that has it.
     public nonisolated static let requiredElements: [(element: String, package: String)] = [
         ("webrtcbin", "gstreamer1.0-plugins-bad"), ("nicesrc", "gstreamer1.0-nice"),
         ("dtlssrtpenc", "gstreamer1.0-plugins-bad"), ("rtph264pay", "gstreamer1.0-plugins-good"),
         ("rtpopuspay", "gstreamer1.0-plugins-good"), ("opusenc", "gstreamer1.0-plugins-base"),
         ("videotestsrc", "gstreamer1.0-plugins-base"), ("audiotestsrc", "gstreamer1.0-plugins-base"),
         ("decodebin", "gstreamer1.0-plugins-base"), ("videoconvert", "gstreamer1.0-plugins-base"),
+        ("audiomixer", "gstreamer1.0-plugins-base"), ("h264parse", "gstreamer1.0-plugins-bad"),
+        ("valve", "libgstreamer1.0-0"),
     ]
 
     public nonisolated static func version() -> String {

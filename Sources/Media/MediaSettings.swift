@@ -1,9 +1,29 @@
-/// How the device's send branches are built. The skeleton uses test sources; cameras come later.
+/// What the configuration asks of the media path. `MediaPlan.resolve` turns it into what this machine does.
 public struct MediaSettings: Sendable, Equatable {
-    public var width = 640
-    public var height = 480
+    public enum Camera: String, Sendable, CaseIterable {
+        /// A Pi camera through libcamera, else a USB camera through V4L2, else the test picture.
+        case auto, libcamera, v4l2, test
+    }
+
+    public var camera = Camera.auto
+    /// `/dev/videoN` for `.v4l2`; nil: the first capture device.
+    public var cameraDevice: String?
+    /// `auto` (ALSA or PulseAudio default input, else a test tone), `test`, `off`, or an ALSA device name.
+    public var microphone = "auto"
+    /// `auto` (ALSA or PulseAudio default output, else nothing audible), `off`, or an ALSA device name.
+    public var speaker = "auto"
+    /// Picture size; nil: the encoder's default (1280x720 with the hardware encoder, 640x480 in software).
+    public var width: Int?
+    public var height: Int?
     public var framerate = 30
-    public var videoBitrateKbps = 1500
+    /// Video bitrate ceiling; nil: the encoder's default. Lowered on loss, raised back towards this.
+    public var videoBitrateKbps: Int?
+    /// nil: automatic (`EncoderChoice.choose`); else forced.
+    public var encoder: EncoderChoice?
+    public var echoCancellation = true
+    public var noiseSuppression = true
+    /// Seconds between periodic keyframes (keyframes on request come at once, whatever this is).
+    public var keyframeIntervalSeconds = 2
     /// Receive jitter buffer; tens of milliseconds, not webrtcbin's 200 ms default.
     public var jitterLatencyMillis = 60
     /// Width the caller's video is scaled to for the device screen (height follows its aspect); 0 = not shown.
@@ -13,22 +33,4 @@ public struct MediaSettings: Sendable, Equatable {
     /// `stun://host:port`, or nil on a LAN.
     public var stunServer: String?
     public init() {}
-}
-
-/// The H.264 encoder chosen at start-up from what is installed.
-public enum EncoderChoice: String, Sendable, CaseIterable {
-    case x264enc, openh264enc
-
-    /// The first installed encoder in order of preference, or nil.
-    public static func detect() -> EncoderChoice? { allCases.first { elementExists($0.rawValue) } }
-
-    func description(bitrateKbps: Int) -> String {
-        switch self {
-        case .x264enc:
-            return "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=\(bitrateKbps) "
-                + "! video/x-h264,profile=constrained-baseline"
-        case .openh264enc:
-            return "openh264enc complexity=low multi-thread=2 gop-size=60 bitrate=\(bitrateKbps * 1000)"
-        }
-    }
 }

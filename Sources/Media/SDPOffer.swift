@@ -103,6 +103,11 @@ public struct SDPOffer: Sendable, Equatable {
         }
     }
 
+    /// The VP8 payload type, for a peer that offers no usable H.264.
+    public func preferredVP8() -> Payload? {
+        section("video")?.section.payloads.first { $0.encoding == "VP8" && $0.clockRate == 90000 }
+    }
+
     /// The Opus payload type (48 kHz), if the offer has active audio with Opus.
     public func preferredOpus() -> Payload? {
         section("audio")?.section.payloads.first { $0.encoding == "OPUS" && $0.clockRate == 48000 }

@@ -43,11 +43,22 @@ struct DeviceOptions: Sendable {
         doorName = c.door.name
         roomLifetimeMillis = Int64(c.door.roomLifetimeSeconds) * 1000
         self.gpio = gpio
-        media = MediaSettings()
-        media.width = c.media.width
-        media.height = c.media.height
-        media.framerate = c.media.framerate
-        media.videoBitrateKbps = c.media.bitrateKbps
+        media = Self.mediaSettings(c)
+    }
+
+    /// The media section; size and bitrate only when the file sets them, else the encoder's defaults.
+    static func mediaSettings(_ c: Configuration) -> MediaSettings {
+        var m = MediaSettings()
+        m.camera = MediaSettings.Camera(rawValue: c.media.camera.rawValue) ?? .auto
+        m.cameraDevice = c.media.cameraDevice
+        m.microphone = c.media.microphone
+        m.speaker = c.media.speaker
+        if c.line(of: "media.resolution") != nil { (m.width, m.height) = (c.media.width, c.media.height) }
+        if c.line(of: "media.bitrate_kbps") != nil { m.videoBitrateKbps = c.media.bitrateKbps }
+        m.framerate = c.media.framerate
+        m.encoder = EncoderChoice(rawValue: c.media.encoder.rawValue)
+        m.echoCancellation = c.media.echoCancellation
+        return m
     }
 
     static func parseListen(_ text: String) -> (host: String, port: Int)? {

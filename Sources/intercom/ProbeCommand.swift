@@ -139,11 +139,23 @@ struct ProbeCommand: ParsableCommand {
         if c.media.encoder != .auto, !elementExists(c.media.encoder.rawValue) {
             report.missing("encoder", "media.encoder \(c.media.encoder.rawValue) is forced but absent",
                            fix: "set media.encoder: auto or install it")
-        } else if let chosen = c.media.encoder == .auto ? EncoderChoice.detect()?.rawValue : c.media.encoder.rawValue {
-            report.ok("encoder", "would use \(chosen) at \(c.media.width)x\(c.media.height), \(c.media.framerate) fps, \(c.media.bitrateKbps) kbit/s")
-        } else {
+        } else if EncoderChoice.detect() == nil {
             report.missing("encoder", "no H.264 encoder", fix: "apt install gstreamer1.0-plugins-ugly")
         }
+        for (element, what) in [("vp8enc", "VP8 for peers without H.264"), ("libcamerasrc", "Pi cameras"),
+                                ("v4l2src", "USB cameras"), ("alsasrc", "ALSA microphone"), ("alsasink", "ALSA speaker"),
+                                ("pulsesrc", "PulseAudio microphone"), ("pulsesink", "PulseAudio speaker"),
+                                ("webrtcdsp", "echo cancellation")] {
+            if elementExists(element) { report.ok("media", "\(element) present (\(what))") }
+            else { report.note("media", "\(element) absent (\(what))") }
+        }
+        // What `intercom run` would do with this config on this machine: the same plan it logs at start.
+        let plan = MediaPlan.resolve(DeviceOptions.mediaSettings(c), MediaInventory.scan())
+        for note in plan.notes where note.level != .info {
+            if note.level == .error { report.missing("media", note.text, fix: "fix media.* in the config or connect the device") }
+            else { report.note("media", note.text) }
+        }
+        report.ok("media", "would use: \(plan.encoder?.rawValue ?? "no H.264 encoder"); \(plan.summary)")
         if !elementExists("avdec_h264"), !elementExists("openh264dec") {
             report.missing("media", "no H.264 decoder: the caller's video will not show", fix: "apt install gstreamer1.0-libav")
         }

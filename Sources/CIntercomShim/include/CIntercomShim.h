@@ -11,6 +11,7 @@ void ic_webrtc_set_local_description(GstElement *webrtc, GstWebRTCSessionDescrip
 void ic_webrtc_create_answer(GstElement *webrtc, GstPromise *promise);
 void ic_webrtc_create_offer(GstElement *webrtc, GstPromise *promise);
 void ic_webrtc_add_ice_candidate(GstElement *webrtc, guint mline, const gchar *candidate);
+void ic_webrtc_get_stats(GstElement *webrtc, GstPromise *promise);
 /// Returns a new reference to the channel, or NULL.
 GObject *ic_webrtc_create_data_channel(GstElement *webrtc, const gchar *label, GstStructure *options);
 void ic_data_channel_close(GObject *channel);

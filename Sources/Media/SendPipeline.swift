@@ -1,0 +1,152 @@
+/// The `gst_parse_launch` description of one call's pipeline: webrtcbin, the send branches (camera → valve →
+/// encoder → payloader with the offer's payload type; microphone → echo canceller → mute → Opus) and the
+/// speaker branch (mixer → echo probe → sink) that the caller's decoded audio joins at run time.
+///
+/// Element names the session reaches at run time: `webrtc`, `camvalve` (camera off), `venc` (bitrate,
+/// keyframes), `micvolume` (mute), `speakermix` (the caller's audio).
+public struct SendPipeline: Sendable {
+    public enum VideoCodec: Sendable, Equatable {
+        case h264(payloadType: Int, encoder: EncoderChoice)
+        case vp8(payloadType: Int)
+    }
+
+    public var plan: MediaPlan
+    public var jitterLatencyMillis = 60
+    public var stunServer: String?
+    /// webrtcechoprobe is found by name process-wide, so each call's probe needs its own.
+    public var echoProbeName = "echoprobe"
+
+    public init(plan: MediaPlan) { self.plan = plan }
+
+    /// The video codec for this offer: H.264 with the offer's payload type when the offer has usable H.264 and
+    /// we have an encoder, else VP8 when both sides can, else nil (no video sent).
+    public func videoCodec(for offer: SDPOffer) -> VideoCodec? {
+        guard plan.sendsVideo else { return nil }
+        if let encoder = plan.encoder, let h264 = offer.preferredH264() {
+            return .h264(payloadType: h264.type, encoder: encoder)
+        }
+        if plan.vp8Available, let vp8 = offer.preferredVP8() { return .vp8(payloadType: vp8.type) }
+        return nil
+    }
+
+    public func description(video: VideoCodec?, audioPayloadType: Int?) -> String {
+        var parts = ["webrtcbin name=webrtc bundle-policy=max-bundle latency=\(jitterLatencyMillis)"
+                     + (stunServer.map { " stun-server=\($0)" } ?? "")]
+        if let video, let source = videoSource {
+            parts.append(source + " ! videoconvert ! videoscale ! videorate drop-only=true"
+                + " ! video/x-raw,width=\(plan.width),height=\(plan.height),framerate=\(plan.framerate)/1"
+                + " ! valve name=camvalve drop=false ! queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream"
+                + " ! " + encoderAndPayloader(video) + " ! webrtc.")
+        }
+        if let audioPayloadType, let source = microphoneSource {
+            parts.append(source + " ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=48000,channels=1"
+                + (plan.echoCancellation ? " ! " + dsp : "")
+                + " ! volume name=micvolume mute=false ! audioconvert"
+                + " ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=100000000 leaky=downstream"
+                + " ! opusenc bitrate=32000 frame-size=20 audio-type=voice inband-fec=true"
+                + " ! rtpopuspay pt=\(audioPayloadType)"
+                + " ! application/x-rtp,media=audio,encoding-name=OPUS,payload=\(audioPayloadType),clock-rate=48000 ! webrtc.")
+        }
+        parts.append(speakerBranch)
+        return parts.joined(separator: "  ")
+    }
+
+    // MARK: - Video
+
+    var videoSource: String? {
+        switch plan.video {
+        case .libcamera: return "libcamerasrc"
+        case .v4l2(let device): return "v4l2src device=\(device) io-mode=auto"
+        case .test: return "videotestsrc is-live=true pattern=ball"
+        case .none: return nil
+        }
+    }
+
+    func encoderAndPayloader(_ codec: VideoCodec) -> String {
+        switch codec {
+        case .h264(let pt, let encoder):
+            return Self.h264Encoder(encoder, plan: plan)
+                + " ! h264parse config-interval=-1"
+                + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency"
+                + " ! application/x-rtp,media=video,encoding-name=H264,payload=\(pt),clock-rate=90000"
+        case .vp8(let pt):
+            return "vp8enc name=venc deadline=1 cpu-used=8 threads=2 lag-in-frames=0 end-usage=cbr error-resilient=partitions"
+                + " keyframe-max-dist=\(plan.keyframeInterval) target-bitrate=\(plan.bitrateKbps * 1000)"
+                + " ! rtpvp8pay pt=\(pt) picture-id-mode=15-bit"
+                + " ! application/x-rtp,media=video,encoding-name=VP8,payload=\(pt),clock-rate=90000"
+        }
+    }
+
+    /// The encoder and a caps filter pinning constrained baseline (and the level where the encoder takes it), so
+    /// the SPS — and with it the `profile-level-id` rtph264pay puts in the answer — is what browsers decode.
+    static func h264Encoder(_ encoder: EncoderChoice, plan: MediaPlan) -> String {
+        let level = H264Level.fitting(width: plan.width, height: plan.height, framerate: plan.framerate)
+        switch encoder {
+        case .v4l2h264enc:
+            let controls = "controls,video_bitrate=\(plan.bitrateKbps * 1000),video_bitrate_mode=1"
+                + ",h264_i_frame_period=\(plan.keyframeInterval),repeat_sequence_header=1"
+                + ",h264_profile=1,h264_level=\(level.v4l2Menu)"
+            return "v4l2convert ! video/x-raw,format=I420 ! v4l2h264enc name=venc extra-controls=\"\(controls)\""
+                + " ! video/x-h264,profile=constrained-baseline,level=(string)\(level.name)"
+        case .x264enc:
+            return "x264enc name=venc tune=zerolatency speed-preset=ultrafast key-int-max=\(plan.keyframeInterval)"
+                + " bitrate=\(plan.bitrateKbps) vbv-buf-capacity=200"
+                + " ! video/x-h264,profile=constrained-baseline,level=(string)\(level.name)"
+        case .openh264enc:
+            return "openh264enc name=venc complexity=low multi-thread=2 rate-control=bitrate"
+                + " gop-size=\(plan.keyframeInterval) bitrate=\(plan.bitrateKbps * 1000)"
+                + " ! video/x-h264,profile=constrained-baseline"
+        }
+    }
+
+    /// The encoder property that takes the bitrate while playing, and the value for `kbps`; nil when the
+    /// encoder cannot change it live.
+    public static func bitrateProperty(_ codec: VideoCodec, kbps: Int) -> (name: String, value: Int)? {
+        switch codec {
+        case .h264(_, .x264enc): return ("bitrate", kbps)
+        case .h264(_, .openh264enc): return ("bitrate", kbps * 1000)
+        case .h264(_, .v4l2h264enc): return nil
+        case .vp8: return ("target-bitrate", kbps * 1000)
+        }
+    }
+
+    // MARK: - Audio
+
+    var microphoneSource: String? {
+        switch plan.microphone {
+        case .alsa(let device): return "alsasrc" + (device.map { " device=\($0)" } ?? "") + " buffer-time=40000 latency-time=10000"
+        case .pulse: return "pulsesrc buffer-time=40000 latency-time=10000"
+        case .test: return "audiotestsrc is-live=true wave=sine freq=440 volume=0.2"
+        case .none: return nil
+        }
+    }
+
+    /// Echo canceller and noise suppression on the microphone, fed by the speaker branch's probe.
+    var dsp: String { Self.dsp(probe: echoProbeName, echoCancel: true, noiseSuppression: plan.noiseSuppression) }
+
+    /// `delay-agnostic` lets the canceller find the speaker-to-microphone delay itself: it differs per board,
+    /// sound card and buffer size, and measured here it converges in about a second where the fixed-delay mode
+    /// did not converge at all. AGC stays off: the microphone level is the sound card mixer's.
+    public static func dsp(probe: String, echoCancel: Bool, noiseSuppression: Bool) -> String {
+        "webrtcdsp name=dsp probe=\(probe) echo-cancel=\(echoCancel) delay-agnostic=true extended-filter=false"
+            + " noise-suppression=\(noiseSuppression) gain-control=false high-pass-filter=true"
+    }
+
+    /// Where the caller's audio goes: a live mixer (kept running by silence, so the echo canceller always has
+    /// its reference), the echo probe, the speaker. The decoded stream links to `speakermix` when it appears.
+    var speakerBranch: String {
+        "audiotestsrc is-live=true wave=silence samplesperbuffer=480 ! audio/x-raw,format=S16LE,rate=48000,channels=1"
+            + " ! audiomixer name=speakermix latency=20000000 ! audioconvert ! audioresample"
+            + " ! audio/x-raw,format=S16LE,rate=48000,channels=1"
+            + (plan.echoCancellation ? " ! webrtcechoprobe name=\(echoProbeName)" : "")
+            + " ! " + speakerSink
+    }
+
+    var speakerSink: String {
+        switch plan.speaker {
+        case .alsa(let device): return "alsasink" + (device.map { " device=\($0)" } ?? "") + " buffer-time=40000 latency-time=10000 async=false"
+        case .pulse: return "pulsesink buffer-time=40000 latency-time=10000 async=false"
+        case .silent: return "fakesink name=speaker sync=true async=false"
+        }
+    }
+}
