@@ -22,7 +22,11 @@ def test_media_reports_the_encoders_and_the_choice(intercom_bin, repo_root):
     status, lines = probe(intercom_bin, "media", "--config", repo_root / "config/intercom.yaml")
     assert any(re.match(r"OK +media +GStreamer 1\.\d+", line) for line in lines), lines
     assert any(re.match(r"OK +encoder +x264enc present", line) for line in lines), lines
-    assert any(re.match(r"OK +encoder +would use x264enc at 640x480, 30 fps, 1500 kbit/s", line) for line in lines), lines
+    # The plan `intercom run` would log: encoder, source, size and bitrate from the config, sound, echo cancellation.
+    assert any(re.match(r"OK +media +would use: x264enc; .*640x480@30 1500 kbit/s, .*echo cancellation on", line)
+               for line in lines), lines
+    if not Path("/sys/class/video4linux").exists():
+        assert any(re.match(r"-- +media +camera: none found .*sending the test picture", line) for line in lines), lines
     if not Path("/proc/asound/cards").exists():
         assert status == 1
         assert any(line.startswith("MISSING  audio") and "→" in line for line in lines), lines
