@@ -295,6 +295,7 @@ final class Device {
                     "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
                     "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
         sessions[call] = nil
+        cameraOff = false
         control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
         handle(.callEnded(call, endedBy))
     }
@@ -326,10 +327,31 @@ final class Device {
         case "hangup":
             handle(.hangUpRequested)
             return ["ok": true]
+        case "keyframe":
+            guard let session = activeSession else { return ["ok": false, "error": "no call is running"] }
+            session.requestKeyframe()
+            return ["ok": true]
+        case "camera":
+            guard let off = request["off"]?.boolValue else { return ["ok": false, "error": "camera needs off: true|false"] }
+            guard let session = activeSession else { return ["ok": false, "error": "no call is running"] }
+            session.setCameraOff(off)
+            cameraOff = off
+            control?.publish(["event": "camera", "off": .bool(off)])
+            return ["ok": true]
         case let other:
-            return ["ok": false, "error": .string("unknown cmd \(other ?? "(none)"); try press, state, hangup, events")]
+            return ["ok": false, "error": .string(
+                "unknown cmd \(other ?? "(none)"); try press, state, hangup, keyframe, camera, events")]
         }
     }
+
+    /// The running call's media, if a call is running.
+    private var activeSession: CallSession? {
+        guard case .inCall(_, let active) = machine.phase else { return nil }
+        return sessions[active.call]
+    }
+
+    /// Whether the device's camera is switched off for the running call (a valve; the peer sees no picture).
+    private var cameraOff = false
 
     private func stateJSON() -> JSONValue {
         var state: [String: JSONValue] = ["lastCall": lastCall, "phase": .string(machine.phase.name)]
@@ -352,7 +374,11 @@ final class Device {
                              "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
                              "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded)),
                              "videoWidth": .number(Double(counts.videoWidth)),
-                             "videoHeight": .number(Double(counts.videoHeight))]
+                             "videoHeight": .number(Double(counts.videoHeight)),
+                             "keyframesSent": .number(Double(counts.keyframesSent)),
+                             "keyframeRequests": .number(Double(counts.keyframeRequests)),
+                             "videoBitrateKbps": .number(Double(counts.videoBitrateKbps)),
+                             "cameraOff": .bool(cameraOff)]
         } else {
             state["call"] = .null
         }

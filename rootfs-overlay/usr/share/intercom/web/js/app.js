@@ -23,7 +23,7 @@ const ui = Object.fromEntries(
   [
     'status', 'signal-banner', 'join-form', 'prompt', 'code-field', 'code', 'join', 'join-audio', 'watch', 'hint',
     'create-panel', 'create', 'history-panel', 'history-log', 'room-code', 'room-link', 'copy-message', 'share',
-    'copy-link', 'share-note', 'close-room', 'remote', 'local', 'timer', 'unmute', 'media-note', 'mute', 'camera',
+    'copy-link', 'share-note', 'close-room', 'remote', 'remote-off', 'local', 'timer', 'unmute', 'media-note', 'mute', 'camera',
     'talk', 'chat-toggle', 'chat-unread', 'hangup', 'chat', 'chat-log', 'chat-form', 'chat-input', 'chat-send', 'chat-note',
     'incoming', 'incoming-from', 'answer', 'answer-audio', 'decline',
   ].map((id) => [id, document.getElementById(id)]),
@@ -332,6 +332,7 @@ function onConnected(active) {
     connectedAt = Date.now();
     timer = setInterval(showDuration, 1000);
     showDuration();
+    pictureWatch = setInterval(watchPicture, PICTURE_CHECK_MS);
   }
   openChat(active);
 }
@@ -574,7 +575,36 @@ export function formatDuration(seconds) {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
+// The other side's picture: when no new frame arrives for a while (the door turned its camera off — a
+// valve, no renegotiation — or the video stalled), a placeholder covers the frozen last frame.
+const PICTURE_CHECK_MS = 250;
+const PICTURE_STALL_MS = 1500;
+let pictureWatch = 0;
+let lastFrameCount = -1;
+let lastFrameAt = 0;
+
+function watchPicture() {
+  const stream = ui.remote.srcObject;
+  const hasVideo = !!stream && stream.getVideoTracks().some((track) => track.readyState === 'live');
+  const frames = ui.remote.getVideoPlaybackQuality ? ui.remote.getVideoPlaybackQuality().totalVideoFrames : 0;
+  const now = Date.now();
+  if (frames !== lastFrameCount) {
+    lastFrameCount = frames;
+    lastFrameAt = now;
+  }
+  const off = hasVideo && frames > 0 && now - lastFrameAt >= PICTURE_STALL_MS;
+  if (off !== !ui['remote-off'].hidden) {
+    ui['remote-off'].hidden = !off;
+    page.note('remoteVideoOff', off);
+  }
+}
+
 function stopTimer() {
+  clearInterval(pictureWatch);
+  pictureWatch = 0;
+  lastFrameCount = -1;
+  ui['remote-off'].hidden = true;
+  page.note('remoteVideoOff', false);
   clearInterval(timer);
   timer = 0;
   connectedAt = 0;
