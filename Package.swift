@@ -24,6 +24,7 @@ let package = Package(
         system("CGpiod", "libgpiod", ["libgpiod-dev"]),
         system("CPangoCairo", "pangocairo", ["libpango1.0-dev", "libcairo2-dev"]),
         system("CYAML", "yaml-0.1", ["libyaml-dev"]),
+        system("CSoup", "libsoup-3.0", ["libsoup-3.0-dev", "glib-networking"]),
         // The only C we write: wrappers for variadic GObject calls Swift cannot make.
         .target(name: "CIntercomShim", dependencies: ["CGStreamer"]),
 
@@ -37,8 +38,10 @@ let package = Package(
         .target(name: "Buttons", dependencies: ["Intercom", "MainLoop", "CGpiod"]),
         // Reads the YAML config file (libyaml) into the core's `Configuration`.
         .target(name: "ConfigFile", dependencies: ["Intercom", "CYAML"]),
+        // Ring notifications (webhook, ntfy, Home Assistant) over libsoup 3 on the GLib loop.
+        .target(name: "Notify", dependencies: ["Intercom", "MainLoop", "CSoup"]),
         .executableTarget(name: "intercom",
-                          dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile",
+                          dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile", "Notify",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "DisplayTests", dependencies: ["Display", "Intercom", "MainLoop"]),
         .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "Intercom"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "Intercom"]),
+        .testTarget(name: "NotifyTests", dependencies: ["Notify", "Intercom", "MainLoop"]),
     ],
     swiftLanguageModes: [.v6]
 )

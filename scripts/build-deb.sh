@@ -14,10 +14,12 @@ output=$2
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Loaded at run time, so no linker sees them: GStreamer elements (webrtcbin, nice, x264enc, opus, avdec_h264,
-# alsasrc/alsasink), libwebsockets' GLib event-loop plugin, and the font the screens are drawn with.
+# alsasrc/alsasink), libwebsockets' GLib event-loop plugin, the font the screens are drawn with, and GIO's
+# TLS module (glib-networking) that libsoup needs for https:// notification targets.
 runtime_depends=(
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
     gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-alsa libwebsockets-evlib-glib fonts-dejavu-core
+    glib-networking
 )
 # Pi cameras through libcamera; `intercom probe` tells when they are missing.
 recommends=(gstreamer1.0-libcamera)

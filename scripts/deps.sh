@@ -18,20 +18,23 @@ build_packages=(
     pkg-config
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
     libwebsockets-dev libwebsockets-evlib-glib
-    libqrencode-dev libdrm-dev libgpiod-dev libpango1.0-dev libcairo2-dev libyaml-dev
+    libqrencode-dev libdrm-dev libgpiod-dev libpango1.0-dev libcairo2-dev libyaml-dev libsoup-3.0-dev
     fonts-dejavu-core
     dpkg-dev
 )
-# GStreamer elements the pipelines load at run time (webrtcbin, nice, x264enc, avdec_h264, alsa, pulse).
+# GStreamer elements the pipelines load at run time (webrtcbin, nice, x264enc, avdec_h264, alsa, pulse),
+# and glib-networking: libsoup's TLS, for https:// notification targets.
 run_packages=(
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
     gstreamer1.0-plugins-ugly gstreamer1.0-nice gstreamer1.0-libav gstreamer1.0-tools
     gstreamer1.0-alsa gstreamer1.0-pulseaudio
+    glib-networking
 )
 # End-to-end tests: headless Chromium driven by selenium, zbarimg for the QR, ip for the namespace.
 # Box tests: shellcheck on every script, systemd-analyze and systemd-sysusers on the unit and user.
 # Display tests: tesseract reads the room code back off the rendered screens.
-test_packages=(chromium chromium-driver zbar-tools tesseract-ocr iproute2 python3 python3-venv shellcheck systemd)
+# Notify tests: openssl makes the certificate authority the HTTPS receiver uses.
+test_packages=(chromium chromium-driver zbar-tools tesseract-ocr iproute2 python3 python3-venv shellcheck systemd openssl)
 
 case $set_name in
     build) packages=("${build_packages[@]}") ;;

@@ -13,6 +13,7 @@ public struct Configuration: Sendable, Equatable {
     public var display = Display()
     public var media = Media()
     public var log = LogSettings()
+    public var notify = Notify()
     /// Line of every key the file set, by dotted path; empty for the built-in defaults.
     public var lines: [String: Int] = [:]
 
@@ -168,7 +169,7 @@ public struct Configuration: Sendable, Equatable {
 // MARK: - Reading a document
 
 extension Configuration {
-    static let sections = ["door", "web", "signaling", "paths", "gpio", "display", "media", "log"]
+    static let sections = ["door", "web", "signaling", "paths", "gpio", "display", "media", "log", "notify"]
 
     /// Types and checks a whole document. The first problem found is thrown.
     public init(document: ConfigNode) throws(ConfigurationError) {
@@ -190,6 +191,7 @@ extension Configuration {
         if let s = try top.section("log", keys: ["level"]) {
             if let level = try s.choice("level", LogSettings.Level.self) { log.level = level }
         }
+        if let s = try top.section("notify", keys: Self.notifyKeys) { try readNotify(s) }
         Self.collectLines(document, path: "", into: &lines)
     }
 

@@ -5,6 +5,7 @@ import Glibc
 import Intercom
 import MainLoop
 import Media
+import Notify
 import Signaling
 
 /// The running door: carries out the state machine's actions with the adapters, and feeds it their events.
@@ -27,6 +28,7 @@ final class Device {
     private var roomClient: PeerJSClient?
     private var roomLink: String?
     private var roomPeerID: String?
+    private var notifier: Notifier?
     private var pendingOffers: [CallID: ConnectionPayload] = [:]
     private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
     private var sessions: [CallID: CallSession] = [:]
@@ -82,6 +84,12 @@ final class Device {
         }
 
 
+        notifier = try Self.makeNotifier(options.configuration)
+        notifier?.onDelivered = { [weak self] delivery in
+            self?.control?.publish(["event": "notified", "target": .string(delivery.kind.rawValue),
+                                    "origin": .string(delivery.origin), "attempts": .number(Double(delivery.attempts))])
+        }
+
         try simulated.start { [weak self] press in self?.handle(.press(press)) }
         try terminal.start { [weak self] press in self?.handle(.press(press)) }
         if let configuration = options.gpio {
@@ -130,6 +138,7 @@ final class Device {
             Log.info("intercom", "room \(code) closed")
             roomClient?.stop()
             roomClient = nil
+            notifier?.cancelAll()
             roomLink = nil
             roomPeerID = nil
             pendingOffers.removeAll()
@@ -191,8 +200,13 @@ final class Device {
         clientOptions.key = options.key
         let client = PeerJSClient(host: host, options: clientOptions)
         client.onMessage = { [weak self] message in self?.route(message) }
+        var notified = false
         client.onOpen = { [weak self] in
             self?.control?.publish(["event": "room-reachable", "code": .string(code), "peerId": .string(peerID)])
+            // Reachable: now the link works, so now people hear of it (once, not again on a reconnect).
+            guard let self, !notified else { return }
+            notified = true
+            notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link, timeMillis: wallClockMillis()))
         }
         client.onFailure = { error in Log.error("intercom", "room \(code) cannot register: \(error)") }
         roomClient = client

@@ -160,7 +160,7 @@ def test_the_deb_builds_and_declares_its_dependencies(repo_root, intercom_bin, t
     # Linked libraries (from dpkg-shlibdeps) and what is loaded at run time.
     for needed in ("libgstreamer1.0-0", "libwebsockets17", "libgpiod2", "libdrm2", "libqrencode4", "libyaml-0-2",
                    "gstreamer1.0-plugins-bad", "gstreamer1.0-nice", "gstreamer1.0-plugins-ugly",
-                   "libwebsockets-evlib-glib", "fonts-dejavu-core"):
+                   "libwebsockets-evlib-glib", "fonts-dejavu-core", "libsoup-3.0-0", "glib-networking"):
         assert needed in names, (needed, depends)
     for script in ("postinst", "prerm", "postrm", "conffiles"):
         assert f" {script}" in info.stdout

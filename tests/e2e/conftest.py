@@ -325,6 +325,31 @@ def device(netns, request, tmp_path):
         shutil.rmtree(socket_dir, ignore_errors=True)
 
 
+@pytest.fixture
+def start_device(netns, request, tmp_path):
+    """A function that starts the device like `device` but with extra command-line arguments (e.g.
+    `--config FILE`) and returns it once it answers; every one is stopped afterwards."""
+    binary = Path(os.environ.get("INTERCOM_BIN", DEFAULT_BINARY))
+    binary = binary if binary.is_absolute() else REPO_ROOT / binary
+    started = []
+
+    def start(*extra_args):
+        socket_dir = Path(tempfile.mkdtemp(prefix="intercom-e2e-", dir="/tmp"))
+        workdir = tmp_path / f"device-{len(started) + 1}"
+        workdir.mkdir()
+        started.append((Device(binary, workdir, socket_dir, (*DEFAULT_DEVICE_ARGS, *extra_args)), socket_dir))
+        _add_diagnostic(request, f"device {len(started)} log", started[-1][0].log_tail)
+        started[-1][0].start()
+        return started[-1][0]
+
+    try:
+        yield start
+    finally:
+        for device, socket_dir in started:
+            device.stop()
+            shutil.rmtree(socket_dir, ignore_errors=True)
+
+
 # --- the browser ---------------------------------------------------------------------------------------
 
 

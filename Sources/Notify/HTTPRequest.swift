@@ -1,0 +1,75 @@
+import FoundationEssentials
+import Intercom
+
+/// One POST to a target: where, which headers, which body. Built from a ring and a configured target, with no
+/// I/O, so what each kind of target receives is tested without a network.
+public struct HTTPRequest: Sendable, Equatable {
+    public var url: String
+    public var contentType: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(url: String, contentType: String, headers: [(name: String, value: String)] = [], body: [UInt8]) {
+        self.url = url
+        self.contentType = contentType
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func == (a: HTTPRequest, b: HTTPRequest) -> Bool {
+        a.url == b.url && a.contentType == b.contentType && a.body == b.body
+            && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
+    }
+
+    /// The request that tells `target` about `ring`.
+    public init(ring: RingNotice, target: Configuration.NotifyTarget) {
+        var headers: [(name: String, value: String)] = []
+        if let token = target.token { headers.append(("Authorization", "Bearer \(token)")) }
+        let event: JSONValue = ["event": "ring", "door": .string(ring.doorName), "code": .string(ring.code),
+                                "link": .string(ring.link), "time": .string(ring.timeText),
+                                "timestamp": .number(Double(ring.timeMillis))]
+        switch target.kind {
+        case .webhook:
+            self.init(url: target.url, contentType: "application/json", headers: headers, body: Self.encode(event))
+        case .homeassistant:
+            self.init(url: target.url + "/api/webhook/" + (target.webhookID ?? ""), contentType: "application/json",
+                      headers: headers, body: Self.encode(event))
+        case .ntfy:
+            // ntfy's JSON publishing (POST to the server's root with the topic in the body): UTF-8 door names
+            // survive, which the header form (Title:, Click:) would need RFC 2047 for.
+            let (server, topic) = Self.splitTopic(target.url)
+            var message: [String: JSONValue] = [
+                "topic": .string(topic),
+                "title": .string("\(ring.doorName): someone is at the door"),
+                "message": .string("Room \(ring.code). Tap to answer."),
+                "click": .string(ring.link),
+                "tags": ["bell"],
+                "actions": [["action": "view", "label": "Answer", "url": .string(ring.link), "clear": true]],
+            ]
+            if let priority = target.priority { message["priority"] = .number(Double(priority)) }
+            self.init(url: server, contentType: "application/json", headers: headers, body: Self.encode(.object(message)))
+        }
+    }
+
+    /// `https://ntfy.sh/door-7f3k` → (`https://ntfy.sh/`, `door-7f3k`).
+    static func splitTopic(_ url: String) -> (server: String, topic: String) {
+        guard let schemeEnd = url.firstRange(of: "://"),
+              let slash = url[schemeEnd.upperBound...].firstIndex(of: "/") else { return (url + "/", "") }
+        return (String(url[...slash]), String(url[url.index(after: slash)...]))
+    }
+
+    static func encode(_ value: JSONValue) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? Array(encoder.encode(value))) ?? Array("{}".utf8)
+    }
+
+    /// What a log line may say about where a request went: the kind's scheme, host and port. Paths and
+    /// queries are left out — an ntfy topic or a Home Assistant webhook ID is itself a password.
+    public static func loggableOrigin(_ url: String) -> String {
+        guard let schemeEnd = url.firstRange(of: "://") else { return "(bad URL)" }
+        let authority = url[schemeEnd.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.split(separator: "@").last.map(String.init) ?? ""
+        return url[..<schemeEnd.upperBound] + host
+    }
+}

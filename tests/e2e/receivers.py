@@ -1,0 +1,142 @@
+"""HTTP receivers on loopback that stand in for what notifications go to: a generic webhook endpoint (also
+Home Assistant's /api/webhook/<id>), an ntfy-compatible server, and HTTPS with a certificate authority the
+test makes with openssl."""
+
+import json
+import ssl
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NTFY_TOPIC_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+@dataclass
+class Received:
+    at: float  # time.time() when the request was read
+    method: str
+    path: str
+    headers: dict
+    body: bytes
+    status: int  # what the receiver answered
+
+    def json(self):
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A threaded HTTP(S) server on 127.0.0.1 that records every request. The first `fail_first` requests
+    are answered 503; `respond` may replace the answer (returns status, body)."""
+    fail_first: int = 0
+    tls: ssl.SSLContext = None
+    respond: callable = None
+    requests: list = field(default_factory=list)
+
+    def __post_init__(self):
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                if len(receiver.requests) < receiver.fail_first:
+                    status, reply = 503, b"busy, try later"
+                elif receiver.respond is not None:
+                    status, reply = receiver.respond(self.path, self.headers, body)
+                else:
+                    status, reply = 200, b"{}"
+                receiver.requests.append(Received(time.time(), "POST", self.path, dict(self.headers), body, status))
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            do_PUT = do_POST
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
+
+    @property
+    def accepted(self):
+        return [r for r in self.requests if 200 <= r.status < 300]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class NtfyServer(Receiver):
+    """Publishing as ntfy does it (docs.ntfy.sh/publish): JSON to `/` with the topic in the body, or the
+    message as the body of a POST/PUT to `/<topic>` with Title, Click, Tags, Priority and Actions headers.
+    Bad topics and bad JSON get 400, as from ntfy. Published messages are in `messages`, by topic."""
+
+    def __init__(self, **kwargs):
+        self.messages = {}
+        super().__init__(respond=self._publish, **kwargs)
+
+    def _publish(self, path, headers, body):
+        topic = path.strip("/")
+        if topic:
+            message = {"topic": topic, "message": body.decode("utf-8", errors="replace"),
+                       "title": headers.get("Title"), "click": headers.get("Click"),
+                       "tags": (headers.get("Tags") or "").split(",") if headers.get("Tags") else [],
+                       "priority": int(headers.get("Priority") or 3)}
+        else:
+            try:
+                message = json.loads(body)
+            except ValueError:
+                return 400, b'{"code":40001,"error":"invalid request: body is not JSON"}'
+            if not isinstance(message, dict):
+                return 400, b'{"code":40001,"error":"invalid request"}'
+            topic = message.get("topic") or ""
+        if not topic or len(topic) > 64 or not set(topic) <= NTFY_TOPIC_CHARS:
+            return 400, b'{"code":40009,"error":"invalid request: topic invalid"}'
+        priority = message.get("priority", 3)
+        if not isinstance(priority, int) or not 1 <= priority <= 5:
+            return 400, b'{"code":40007,"error":"invalid priority"}'
+        for action in message.get("actions") or []:
+            if action.get("action") not in ("view", "http", "broadcast", "copy") or not action.get("label"):
+                return 400, b'{"code":40018,"error":"invalid action"}'
+        self.messages.setdefault(topic, []).append(message)
+        envelope = {"id": f"m{len(self.messages[topic])}", "time": int(time.time()), "event": "message", **message}
+        return 200, json.dumps(envelope).encode()
+
+
+def _openssl(*args, cwd):
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args)} failed: {result.stderr}")
+
+
+def make_certificate_authority(directory, name="intercom test CA"):
+    """A self-signed CA (ca.pem) and a server certificate it signed for 127.0.0.1 and localhost. Returns
+    (ca.pem path, an SSLContext for a server presenting that certificate)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+             "-subj", f"/CN={name}", "-keyout", "ca.key", "-out", "ca.pem",
+             "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+             cwd=directory)
+    _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=127.0.0.1",
+             "-keyout", "server.key", "-out", "server.csr", cwd=directory)
+    (directory / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                                          "extendedKeyUsage=serverAuth\n")
+    _openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+             "-days", "2", "-extfile", "server.ext", "-out", "server.pem", cwd=directory)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(directory / "server.pem", directory / "server.key")
+    return directory / "ca.pem", context
