@@ -18,6 +18,7 @@ public final class Display {
     /// The last failure, logged once until it changes so a broken sink does not flood the journal each second.
     private var lastFailure: String?
     private var video: VideoPicture?
+    private var selfView: VideoPicture?
     private var lastVideoFrameAt: Int64 = 0
     private let videoFramesPerSecond: Int
 
@@ -35,7 +36,7 @@ public final class Display {
     /// is logged and the old picture stays, the next call tries again.
     public func show(_ screen: Screen) {
         guard screen != current else { return }
-        if case .inCall = screen {} else { video = nil }
+        if case .inCall = screen {} else { (video, selfView) = (nil, nil) }
         present(screen)
     }
 
@@ -49,10 +50,16 @@ public final class Display {
         present(current!)
     }
 
+    /// The device camera's own picture; drawn with the next caller picture (it never triggers a redraw).
+    public func showSelfView(_ picture: VideoPicture) {
+        guard case .inCall? = current, picture.isWellFormed else { return }
+        selfView = picture
+    }
+
     private func present(_ screen: Screen) {
         let started = monotonicMicros()
         do {
-            try sink.show(renderer.render(screen, video: video), screen: screen)
+            try sink.show(renderer.render(screen, video: video, selfView: selfView), screen: screen)
             current = screen
             lastFailure = nil
             lastShowMillis = Double(monotonicMicros() - started) / 1000

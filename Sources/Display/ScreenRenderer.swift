@@ -25,11 +25,13 @@ public final class ScreenRenderer {
     /// The pixels of `screen`, copied out so the renderer can reuse its one surface for the next frame.
     /// `video` is the caller's picture, drawn full screen under the in-call overlay (other screens ignore it).
     /// Throws when cairo fails or a room link is too long for any QR code.
-    public func render(_ screen: Screen, video: VideoPicture? = nil) throws -> Frame {
+    /// `selfView` is the device camera's own picture, drawn small in the bottom-right corner of a call.
+    public func render(_ screen: Screen, video: VideoPicture? = nil, selfView: VideoPicture? = nil) throws -> Frame {
         let context = try CairoContext(surface: surface)
         if case .inCall(let peer, let seconds, let muted) = screen, let video, video.isWellFormed {
             try drawVideo(video, on: context)
             drawCallOverlay(peer: peer, seconds: seconds, muted: muted, on: context)
+            if let selfView, selfView.isWellFormed { try drawSelfView(selfView, on: context) }
             return try surface.frame()
         }
         switch screen {
@@ -138,6 +140,30 @@ public final class ScreenRenderer {
             cairo_scale(context.pointer, scale, scale)
             cairo_set_source_surface(context.pointer, picture.pointer, 0, 0)
             cairo_pattern_set_filter(cairo_get_source(context.pointer), CAIRO_FILTER_BILINEAR)
+            cairo_paint(context.pointer)
+            cairo_restore(context.pointer)
+        }
+    }
+
+    /// The device's own camera, a quarter of the screen wide, framed, above the bottom-right corner.
+    private func drawSelfView(_ picture: VideoPicture, on context: CairoContext) throws {
+        let boxWidth = Double(width) / 4
+        let scale = boxWidth / Double(picture.width)
+        let boxHeight = Double(picture.height) * scale
+        let left = Double(width) - margin - boxWidth
+        let top = Double(height) - margin - boxHeight
+        let frame = 3 * unit
+        context.fillRectangle(x: left - frame, y: top - frame, width: boxWidth + 2 * frame,
+                              height: boxHeight + 2 * frame, color: .text)
+        try picture.pixels.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            // cairo only reads the pixels while painting, so lending it the immutable buffer is sound.
+            let surface = try CairoSurface(borrowing: UnsafeMutableRawPointer(mutating: base), count: bytes.count,
+                                           width: picture.width, height: picture.height, stride: picture.stride)
+            cairo_save(context.pointer)
+            cairo_translate(context.pointer, left, top)
+            cairo_scale(context.pointer, scale, scale)
+            cairo_set_source_surface(context.pointer, surface.pointer, 0, 0)
             cairo_paint(context.pointer)
             cairo_restore(context.pointer)
         }

@@ -16,3 +16,49 @@ public enum Screen: Sendable, Equatable {
     /// Something is wrong; `message` in words, e.g. "Camera unavailable".
     case error(message: String)
 }
+
+extension Screen {
+    /// The same screen with every caller's peer ID replaced by the words `label` gives for it (peer IDs are
+    /// random strings nobody at a door should have to read).
+    public func labelingCallers(_ label: (String) -> String) -> Screen {
+        switch self {
+        case .knock(let peer, let secondsLeft): .knock(peer: label(peer), secondsLeft: secondsLeft)
+        case .incomingCall(let peer, let secondsLeft): .incomingCall(peer: label(peer), secondsLeft: secondsLeft)
+        case .inCall(let peer, let seconds, let muted): .inCall(peer: label(peer), seconds: seconds, muted: muted)
+        default: self
+        }
+    }
+}
+
+/// What the screen calls a caller: the `name` the page put in its offer's metadata when it is short, printable
+/// text, else "Visitor".
+public enum CallerName {
+    public static let fallback = "Visitor"
+    public static let maxLength = 40
+
+    public static func from(metadata: JSONValue?) -> String {
+        guard let raw = metadata?["name"]?.stringValue else { return fallback }
+        let cleaned = raw.unicodeScalars.filter { !$0.properties.generalCategory.isControlOrFormat }
+        let text = String(String.UnicodeScalarView(cleaned)).trimmingWhitespace()
+        guard !text.isEmpty else { return fallback }
+        return text.count > maxLength ? String(text.prefix(maxLength - 1)) + "…" : text
+    }
+}
+
+extension Unicode.GeneralCategory {
+    var isControlOrFormat: Bool {
+        switch self {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate, .privateUse, .unassigned: true
+        default: false
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first...last])
+    }
+}

@@ -32,6 +32,8 @@ public final class CallSession {
     public var onEnded: (@GLibActor (EndReason, String?) -> Void)?
     /// A decoded picture of the caller, scaled for the screen (only when `MediaSettings.remoteVideoWidth` > 0).
     public var onRemoteVideo: (@GLibActor (VideoPicture) -> Void)?
+    /// The device's own camera picture, small, for the self-view (only when `MediaSettings.selfViewWidth` > 0).
+    public var onSelfView: (@GLibActor (VideoPicture) -> Void)?
     /// ICE reached connected/completed.
     public var onConnected: (@GLibActor () -> Void)?
 
@@ -91,6 +93,11 @@ public final class CallSession {
             throw MediaError(.pipelineFailed, "no webrtcbin in the pipeline")
         }
         self.webrtc = webrtc
+        if let selfView = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfview") {
+            attachPictureTap(selfView, PictureTap(link: link, kind: .selfView,
+                                                  framesPerSecond: engine.settings.remoteVideoFramesPerSecond))
+            gst_object_unref(UnsafeMutableRawPointer(selfView))
+        }
         watchEncoder()
         let raw = UnsafeMutableRawPointer(webrtc)
         connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onIceCandidate, to: GCallback.self))
@@ -296,9 +303,12 @@ public final class CallSession {
         }
     }
 
-    fileprivate func remoteVideo(_ picture: VideoPicture) {
+    fileprivate func picture(_ picture: VideoPicture, kind: PictureTap.Kind) {
         guard !ended else { return }
-        onRemoteVideo?(picture)
+        switch kind {
+        case .caller: onRemoteVideo?(picture)
+        case .selfView: onSelfView?(picture)
+        }
     }
 
     fileprivate func busError(source: String, _ text: String) {
@@ -346,8 +356,6 @@ final class SessionLink: @unchecked Sendable {
     let counters: MediaCounters
     let remoteVideoWidth: Int
     let remoteVideoFramesPerSecond: Int
-    /// Written only by the appsink's streaming thread; atomic so the type stays honestly Sendable.
-    let lastPictureMicros = Atomic<Int64>(0)
     init(counters: MediaCounters, remoteVideoWidth: Int = 0, remoteVideoFramesPerSecond: Int = 15) {
         self.counters = counters
         self.remoteVideoWidth = remoteVideoWidth
@@ -464,11 +472,7 @@ private func addScreenBranch(to bin: UnsafeMutablePointer<GstBin>, link: Session
     }
     let branchBin = UnsafeMutablePointer<GstBin>(OpaquePointer(branch))
     if let appsink = gst_bin_get_by_name(branchBin, "screen") {
-        var callbacks = GstAppSinkCallbacks()
-        callbacks.new_sample = onScreenSample
-        gst_app_sink_set_callbacks(UnsafeMutablePointer<GstAppSink>(OpaquePointer(appsink)), &callbacks,
-                                   Unmanaged.passRetained(link).toOpaque(),
-                                   { data in if let data { Unmanaged<SessionLink>.fromOpaque(data).release() } })
+        attachPictureTap(appsink, PictureTap(link: link, kind: .caller, framesPerSecond: link.remoteVideoFramesPerSecond))
         gst_object_unref(UnsafeMutableRawPointer(appsink))
     }
     gst_bin_add(bin, branch)
@@ -497,17 +501,40 @@ private func addSpeakerBranch(to bin: UnsafeMutablePointer<GstBin>) -> UnsafeMut
     return gst_element_get_static_pad(branch, "sink")
 }
 
-/// Copies one scaled picture out of the appsink and hops to the GLib thread with it.
-private let onScreenSample: @convention(c) (UnsafeMutablePointer<GstAppSink>?, gpointer?) -> GstFlowReturn = {
+/// Which picture an appsink delivers, for whom, and how often.
+final class PictureTap: Sendable {
+    enum Kind: Sendable { case caller, selfView }
+    let link: SessionLink
+    let kind: Kind
+    let framesPerSecond: Int
+    /// Written only by the appsink's streaming thread; atomic so the type stays honestly Sendable.
+    let lastPictureMicros = Atomic<Int64>(0)
+    init(link: SessionLink, kind: Kind, framesPerSecond: Int) {
+        self.link = link; self.kind = kind; self.framesPerSecond = max(1, framesPerSecond)
+    }
+}
+
+/// Hands `appsink`'s pictures to the session through `tap` (the callbacks hold a reference to it).
+func attachPictureTap(_ appsink: UnsafeMutablePointer<GstElement>, _ tap: PictureTap) {
+    var callbacks = GstAppSinkCallbacks()
+    callbacks.new_sample = onPictureSample
+    gst_app_sink_set_callbacks(UnsafeMutablePointer<GstAppSink>(OpaquePointer(appsink)), &callbacks,
+                               Unmanaged.passRetained(tap).toOpaque(),
+                               { data in if let data { Unmanaged<PictureTap>.fromOpaque(data).release() } })
+}
+
+/// Copies one scaled picture out of the appsink and hops to the GLib thread with it, at most
+/// `framesPerSecond` times a second.
+private let onPictureSample: @convention(c) (UnsafeMutablePointer<GstAppSink>?, gpointer?) -> GstFlowReturn = {
     appsink, data in
     guard let appsink, let data, let sample = gst_app_sink_pull_sample(appsink) else { return GST_FLOW_OK }
     defer { gst_sample_unref(sample) }
-    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
-    // At most remoteVideoFramesPerSecond pictures a second reach the GLib thread.
+    let tap = Unmanaged<PictureTap>.fromOpaque(data).takeUnretainedValue()
     let now = monotonicMicros()
-    let interval = Int64(1_000_000 / max(1, link.remoteVideoFramesPerSecond))
-    guard now - link.lastPictureMicros.load(ordering: .relaxed) >= interval else { return GST_FLOW_OK }
-    link.lastPictureMicros.store(now, ordering: .relaxed)
+    guard now - tap.lastPictureMicros.load(ordering: .relaxed) >= Int64(1_000_000 / tap.framesPerSecond) else {
+        return GST_FLOW_OK
+    }
+    tap.lastPictureMicros.store(now, ordering: .relaxed)
     var info = GstVideoInfo()
     guard let caps = gst_sample_get_caps(sample), gst_video_info_from_caps(&info, caps) != 0,
           let buffer = gst_sample_get_buffer(sample) else { return GST_FLOW_OK }
@@ -518,7 +545,8 @@ private let onScreenSample: @convention(c) (UnsafeMutablePointer<GstAppSink>?, g
     guard stride * height <= Int(map.size), let bytes = map.data else { return GST_FLOW_OK }
     let picture = VideoPicture(width: width, height: height, stride: stride,
                                pixels: Array(UnsafeBufferPointer(start: bytes, count: stride * height)))
-    GLibLoop.shared.post { link.session?.remoteVideo(picture) }
+    let link = tap.link, kind = tap.kind
+    GLibLoop.shared.post { link.session?.picture(picture, kind: kind) }
     return GST_FLOW_OK
 }
 

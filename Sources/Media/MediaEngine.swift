@@ -41,6 +41,7 @@ public final class MediaEngine {
         pipeline.jitterLatencyMillis = settings.jitterLatencyMillis
         pipeline.stunServer = settings.stunServer
         pipeline.echoProbeName = "echoprobe\(callCount)"
+        pipeline.selfViewWidth = settings.selfViewWidth
         return pipeline
     }
 

@@ -30,6 +30,8 @@ public struct MediaSettings: Sendable, Equatable {
     public var remoteVideoWidth = 0
     /// At most this many of the caller's pictures a second go to the screen.
     public var remoteVideoFramesPerSecond = 15
+    /// Width of the device camera's self-view on the screen during a call; 0 = no self-view.
+    public var selfViewWidth = 0
     /// `stun://host:port`, or nil on a LAN.
     public var stunServer: String?
     public init() {}

@@ -15,6 +15,8 @@ public struct SendPipeline: Sendable {
     public var stunServer: String?
     /// webrtcechoprobe is found by name process-wide, so each call's probe needs its own.
     public var echoProbeName = "echoprobe"
+    /// Width of the self-view picture for the device screen (an appsink named `selfview`); 0 = none.
+    public var selfViewWidth = 0
 
     public init(plan: MediaPlan) { self.plan = plan }
 
@@ -35,8 +37,15 @@ public struct SendPipeline: Sendable {
         if let video, let source = videoSource {
             parts.append(source + " ! videoconvert ! videoscale ! videorate drop-only=true"
                 + " ! video/x-raw,width=\(plan.width),height=\(plan.height),framerate=\(plan.framerate)/1"
-                + " ! valve name=camvalve drop=false ! queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream"
+                + " ! valve name=camvalve drop=false" + (selfViewWidth > 0 ? " ! tee name=camtee" : "")
+                + " ! queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream"
                 + " ! " + encoderAndPayloader(video) + " ! webrtc.")
+            if selfViewWidth > 0 {
+                // After the valve: with the camera off the self-view freezes too, as the caller's picture does.
+                parts.append("camtee. ! queue max-size-buffers=1 leaky=downstream ! videoconvert ! videoscale"
+                    + " ! video/x-raw,format=BGRx,width=\(selfViewWidth),pixel-aspect-ratio=1/1"
+                    + " ! appsink name=selfview sync=false async=false max-buffers=1 drop=true")
+            }
         }
         if let audioPayloadType, let source = microphoneSource {
             parts.append(source + " ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=48000,channels=1"

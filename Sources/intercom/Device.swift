@@ -65,6 +65,7 @@ final class Device {
         }
         var mediaSettings = options.media
         mediaSettings.remoteVideoWidth = display.map { min($0.width, 1280) } ?? 0
+        mediaSettings.selfViewWidth = display.map { $0.width / 4 } ?? 0
         mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
         media = try MediaEngine(settings: mediaSettings)
         host = try WebSocketHost(listen: options.listen)
@@ -127,6 +128,9 @@ final class Device {
         control?.publish(.object(event))
     }
 
+    /// The last caller's peer ID and what the screen calls them.
+    private var latestCaller: (peer: String, label: String)?
+
     /// When the event being handled arrived, to report how long its screen took to reach the sink.
     private var eventStartedMicros: Int64 = 0
 
@@ -169,7 +173,10 @@ final class Device {
             }
         case .cancelTimer(let kind):
             timers.removeValue(forKey: kind)?.cancel()
-        case .show(let screen):
+        case .show(let core):
+            let screen = core.labelingCallers { [latestCaller] peer in
+                peer == latestCaller?.peer ? latestCaller!.label : CallerName.fallback
+            }
             guard let display, display.current != screen else { return }
             display.show(screen)
             guard display.current == screen else { return }
@@ -233,6 +240,7 @@ final class Device {
             }
             let call = CallID(peer: src, connectionId: payload.connectionId)
             pendingOffers[call] = payload
+            latestCaller = (src, CallerName.from(metadata: payload.metadata))
             let offer = JoinOffer(call: call, roomCode: machine.phase.room?.code ?? "", sdp: payload.sdp.sdp,
                                   metadata: payload.metadata)
             handle(.offer(call, proved: verifier.proves(offer)))
@@ -284,6 +292,7 @@ final class Device {
             self?.roomClient?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
         session.onRemoteVideo = { [weak self] picture in self?.display?.showVideo(picture) }
+        session.onSelfView = { [weak self] picture in self?.display?.showSelfView(picture) }
         session.onConnected = { [weak self] in
             self?.control?.publish(["event": "call-connected", "peer": .string(call.peer)])
             self?.handle(.callConnected(call))

@@ -68,6 +68,22 @@ import Testing
         }
     }
 
+    @Test func selfViewSitsInTheBottomRightCorner() throws {
+        func solid(_ blue: UInt8, _ green: UInt8, _ red: UInt8, width: Int, height: Int) -> VideoPicture {
+            VideoPicture(width: width, height: height, stride: width * 4,
+                         pixels: Array((0..<(width * height)).map { _ in [blue, green, red, 0] }.joined()))
+        }
+        let renderer = try ScreenRenderer()
+        let frame = try renderer.render(.inCall(peer: "Visitor", seconds: 3, muted: false),
+                                        video: solid(200, 0, 0, width: 64, height: 48),
+                                        selfView: solid(0, 200, 0, width: 200, height: 150))
+        // 800×480: the self-view is 200 px wide, 24 px in from the right and bottom edges.
+        let inside = frame.pixel(x: 800 - 24 - 100, y: 480 - 24 - 75)
+        #expect(inside.green > 180 && inside.blue < 60, "self-view \(inside)")
+        let caller = frame.pixel(x: 200, y: 240)
+        #expect(caller.blue > 180 && caller.green < 60, "caller \(caller)")
+    }
+
     @Test func malformedVideoIsIgnored() throws {
         let renderer = try ScreenRenderer()
         let broken = VideoPicture(width: 100, height: 100, stride: 400, pixels: [0, 1, 2])
