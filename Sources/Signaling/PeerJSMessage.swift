@@ -21,10 +21,7 @@ public struct PeerJSMessage: Sendable, Equatable {
 
     /// Parses one text frame. Unknown types and malformed JSON are errors the caller logs and drops.
     public static func decode(_ text: String) throws(SignalingError) -> PeerJSMessage {
-        let value: JSONValue
-        do { value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) } catch {
-            throw SignalingError(.malformedMessage, "not JSON (\(text.utf8.count) bytes)")
-        }
+        let value = try JSONText.parse(text.utf8, maxBytes: WebSocketHost.maxMessageBytes)
         guard case .object(let fields) = value else { throw SignalingError(.malformedMessage, "not a JSON object") }
         guard let typeName = fields["type"]?.stringValue else { throw SignalingError(.malformedMessage, "no type") }
         guard let kind = Kind(rawValue: typeName) else {

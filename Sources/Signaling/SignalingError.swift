@@ -1,7 +1,7 @@
 /// Everything that goes wrong in signaling, with a code and words for the log.
 public struct SignalingError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable {
-        case malformedMessage, unknownMessageType, tooLarge, invalidURL, connectFailed, listenFailed, closed, idTaken, serverError
+        case malformedMessage, unknownMessageType, malformedData, tooLarge, rateLimited, invalidURL, connectFailed, listenFailed, closed, idTaken, serverError
     }
     public var code: Code
     public var context: String

@@ -89,7 +89,7 @@ public final class WebSocketConnection {
 @GLibActor
 public final class WebSocketHost {
     /// Frames above this are refused and the socket closed (the official server has no limit; we do).
-    public static let maxMessageBytes = 64 * 1024
+    public nonisolated static let maxMessageBytes = 64 * 1024
 
     public weak var serverHandler: (any WebSocketServerHandler)?
     public let listeningPort: Int?
