@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         system("CGStreamer", "gstreamer-webrtc-1.0",
@@ -40,8 +41,11 @@ let package = Package(
         .target(name: "ConfigFile", dependencies: ["Intercom", "CYAML"]),
         // Ring notifications (webhook, ntfy, Home Assistant) over libsoup 3 on the GLib loop.
         .target(name: "Notify", dependencies: ["Intercom", "MainLoop", "CSoup"]),
+        // Who may join: room keys, offer/answer MACs, DTLS fingerprint checks (swift-crypto).
+        .target(name: "Admission", dependencies: ["Intercom", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "intercom",
                           dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile", "Notify",
+                                         "Admission",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),
@@ -51,6 +55,7 @@ let package = Package(
         .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "Intercom"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "Intercom"]),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "Intercom", "MainLoop"]),
+        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "Intercom", "Signaling"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -30,12 +30,12 @@ public struct CallStateMachine: Sendable {
         /// as an incoming call.
         public var autoAcceptProvenCallers = true
         public var doorName = "Front door"
-        /// Where the web client lives; join links are `<webBase>/?room=<code>`.
+        /// Where the web client lives; join links are `<webBase>/?room=<code>#k=<secret>`.
         public var webBase = "http://localhost:8080"
         public init() {}
 
-        public func joinLink(code: String) -> String {
-            (webBase.hasSuffix("/") ? webBase : webBase + "/") + "?room=" + code
+        public func joinLink(code: String, secret: RoomSecret) -> RoomLink {
+            RoomLink(webBase: webBase, code: code, secret: secret)
         }
     }
 
@@ -51,6 +51,12 @@ public struct CallStateMachine: Sendable {
         public var code: String
         public var openedAt: Int64
         public var expiresAt: Int64
+        /// This room's secret (`RoomSecret`): minted when the room opens, gone with the room.
+        public var secret: RoomSecret
+
+        public init(code: String, openedAt: Int64, expiresAt: Int64, secret: RoomSecret) {
+            self.code = code; self.openedAt = openedAt; self.expiresAt = expiresAt; self.secret = secret
+        }
     }
 
     /// A caller whose offer waits for ANSWER; the actor keeps the offer (webrtcbin needs it to answer).
@@ -169,10 +175,10 @@ public struct CallStateMachine: Sendable {
     }
 
     public enum Action: Sendable, Equatable {
-        /// Register the room's peer ID and tell people the link.
-        case openRoom(code: String, link: String)
+        /// Register the room's peer IDs and tell people the link (which carries the room's secret).
+        case openRoom(code: String, link: RoomLink)
         /// The doorbell again while the room is open: tell people again, same code and link.
-        case ringAgain(code: String, link: String)
+        case ringAgain(code: String, link: RoomLink)
         /// Unregister the room's peer ID and wipe what belongs to the room.
         case closeRoom(code: String)
         /// Build the media session from the kept offer and answer it.
@@ -193,10 +199,13 @@ public struct CallStateMachine: Sendable {
     public private(set) var phase: Phase = .idle
     public let settings: Settings
     private var makeCode: @Sendable () -> String
+    private var makeSecret: @Sendable () -> RoomSecret
 
-    public init(settings: Settings = Settings(), makeCode: @escaping @Sendable () -> String = RoomCode.random) {
+    public init(settings: Settings = Settings(), makeCode: @escaping @Sendable () -> String = RoomCode.random,
+                makeSecret: @escaping @Sendable () -> RoomSecret = RoomSecret.random) {
         self.settings = settings
         self.makeCode = makeCode
+        self.makeSecret = makeSecret
     }
 
     public mutating func handle(_ event: Event, now: Int64) -> [Action] {
@@ -341,8 +350,11 @@ public struct CallStateMachine: Sendable {
     // MARK: - Phase changes
 
     private mutating func openRoom(now: Int64) -> [Action] {
-        let room = Room(code: makeCode(), openedAt: now, expiresAt: now + settings.roomLifetimeMillis)
-        return [.openRoom(code: room.code, link: settings.joinLink(code: room.code))] + move(to: .room(room), now: now)
+        // A fresh secret every time a room opens: a link from an earlier room never works again.
+        let room = Room(code: makeCode(), openedAt: now, expiresAt: now + settings.roomLifetimeMillis,
+                        secret: makeSecret())
+        return [.openRoom(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret))]
+            + move(to: .room(room), now: now)
     }
 
     /// Ringing again keeps the code (people may already be typing it) and restarts the countdown; a waiting
@@ -357,7 +369,8 @@ public struct CallStateMachine: Sendable {
         case .idle, .inCall, .ending: return []
         }
         guard let room = next.room else { return [] }
-        return [.ringAgain(code: room.code, link: settings.joinLink(code: room.code))] + move(to: next, now: now)
+        return [.ringAgain(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret))]
+            + move(to: next, now: now)
     }
 
     /// Ends whatever runs: the call is hung up, a waiting caller refused with `refusal`, the room closed.
@@ -400,7 +413,8 @@ public struct CallStateMachine: Sendable {
         case .idle:
             return .idle(doorName: settings.doorName)
         case .room(let room):
-            return .room(code: room.code, link: settings.joinLink(code: room.code), secondsLeft: secondsLeft(room.expiresAt))
+            return .room(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret).url,
+                         secondsLeft: secondsLeft(room.expiresAt))
         case .knock(_, let pending):
             return .knock(peer: pending.call.peer, secondsLeft: secondsLeft(pending.deadline))
         case .incoming(_, let pending):

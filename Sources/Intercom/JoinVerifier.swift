@@ -1,31 +1,42 @@
-/// What the core knows about an offer when it decides between "proved the room's secret" and "knock".
-/// Nothing in it is logged: `metadata` may carry a MAC (notes/security.md §1.4).
+/// What the door knows about an offer when it decides between "proved the room's secret", "knock" and
+/// "forged". Nothing in it is logged: `metadata` carries a MAC (notes/security.md §1.4).
 public struct JoinOffer: Sendable, Equatable {
     public var call: CallStateMachine.CallID
-    /// The room the offer was addressed to.
-    public var roomCode: String
-    /// The offer SDP text, as the caller sent it.
+    /// The door's peer ID the offer was addressed to (the room's secret peer ID, or its knock peer ID).
+    public var addressedTo: String
+    /// The offer SDP text, exactly as the caller sent it (the MAC covers these bytes).
     public var sdp: String
     /// The PeerJS OFFER payload's `metadata`, chosen by the caller.
     public var metadata: JSONValue?
 
-    public init(call: CallStateMachine.CallID, roomCode: String, sdp: String, metadata: JSONValue?) {
-        self.call = call; self.roomCode = roomCode; self.sdp = sdp; self.metadata = metadata
+    public init(call: CallStateMachine.CallID, addressedTo: String, sdp: String, metadata: JSONValue?) {
+        self.call = call; self.addressedTo = addressedTo; self.sdp = sdp; self.metadata = metadata
     }
 }
 
-/// Decides whether an offer proves the open room's secret, before any media object exists. The answer becomes
-/// `CallStateMachine.Event.offer(_, proved:)`; what a proved caller or a knock may do is the machine's
-/// policy (`knocksNeedAnswer`, `autoAcceptProvenCallers`), not the verifier's.
-///
-/// The per-ring secret and its MAC check are the security work (issue 9); until then `KnockVerifier` is used.
-public protocol JoinVerifier: Sendable {
-    func proves(_ offer: JoinOffer) -> Bool
+/// A verifier's verdict on one offer.
+public enum JoinProof: Sendable, Equatable {
+    /// The offer carries no proof: a knock (what happens to it is the machine's policy).
+    case absent
+    /// The offer proves the room's secret.
+    case valid
+    /// The offer claims a proof that does not hold (wrong MAC, replayed nonce, malformed proof, oversized):
+    /// drop it without a word — no answer, no ICE candidate, no media object. `reason` is for counters and
+    /// debug logs and never holds caller data.
+    case invalid(reason: String)
 }
 
-/// The placeholder: no room has a secret yet, so nobody can prove one and every offer is a knock. With the
-/// machine's `knocksNeedAnswer` off, knocks are answered like proved callers (the code alone is enough).
+/// Decides, before any media object exists, whether an offer proves the open room's secret. `.absent` and
+/// `.valid` become `CallStateMachine.Event.offer(_, proved:)`; `.invalid` never reaches the machine. What a
+/// proved caller or a knock may do is the machine's policy (`knocksNeedAnswer`, `autoAcceptProvenCallers`).
+///
+/// A verifier belongs to one room and remembers what it has seen (nonces), hence `mutating`.
+public protocol JoinVerifier: Sendable {
+    mutating func verify(_ offer: JoinOffer) -> JoinProof
+}
+
+/// For offers that can prove nothing (the room's knock peer ID, or no room): every offer is a knock.
 public struct KnockVerifier: JoinVerifier {
     public init() {}
-    public func proves(_ offer: JoinOffer) -> Bool { false }
+    public func verify(_ offer: JoinOffer) -> JoinProof { .absent }
 }

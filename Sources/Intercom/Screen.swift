@@ -1,8 +1,10 @@
 /// What the device's screen shows. The display module draws each case; the core decides which one.
-public enum Screen: Sendable, Equatable {
+/// Printing a screen redacts the room secret in a `.room` link (`RoomLink.redact`).
+public enum Screen: Sendable, Equatable, CustomStringConvertible {
     /// Nobody at the door: the door's name and "Ring the bell".
     case idle(doorName: String)
-    /// A room is open: QR of `link`, the 5-digit `code` in large digits, and the seconds left.
+    /// A room is open: QR of `link` (the full join link, secret included), the 5-digit `code` in large digits,
+    /// the link without its secret in words, and the seconds left.
     case room(code: String, link: String, secondsLeft: Int)
     /// Someone called with only the room code (a knock): ANSWER lets them in, DECLINE refuses; `secondsLeft`
     /// until the knock is refused on its own.
@@ -15,6 +17,18 @@ public enum Screen: Sendable, Equatable {
     case ended(reason: String)
     /// Something is wrong; `message` in words, e.g. "Camera unavailable".
     case error(message: String)
+
+    public var description: String {
+        switch self {
+        case .idle(let doorName): "idle(\(doorName))"
+        case .room(let code, let link, let secondsLeft): "room(\(code), \(RoomLink.redact(link)), \(secondsLeft) s)"
+        case .knock(let peer, let secondsLeft): "knock(\(peer), \(secondsLeft) s)"
+        case .incomingCall(let peer, let secondsLeft): "incomingCall(\(peer), \(secondsLeft) s)"
+        case .inCall(let peer, let seconds, let muted): "inCall(\(peer), \(seconds) s\(muted ? ", muted" : ""))"
+        case .ended(let reason): "ended(\(reason))"
+        case .error(let message): "error(\(message))"
+        }
+    }
 }
 
 extension Screen {

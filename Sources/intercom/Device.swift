@@ -1,3 +1,4 @@
+import Admission
 import Buttons
 import CGStreamer
 import Display
@@ -25,10 +26,17 @@ final class Device {
     private let simulated = SimulatedButtons()
     private let terminal = TerminalButtons()
     private var gpio: GPIOButtons?
+    /// The room's two registrations: its secret-derived peer ID, and the knock peer ID (prefix + code).
     private var roomClient: PeerJSClient?
-    private var roomLink: String?
-    private var roomPeerID: String?
     private var notifier: Notifier?
+    private var knockClient: PeerJSClient?
+    private var roomLink: RoomLink?
+    /// Who may join the open room (RoomGate): holds the room's keys; nil when no room is open.
+    private var gate: RoomGate?
+    /// Which of the room's peer IDs each call came through (replies go out the same way).
+    private var callDoor: [CallID: RoomGate.Door] = [:]
+    /// Media objects ever made (the security tests count them: only accepted calls get one).
+    private var callSessionsCreated = 0
     private var pendingOffers: [CallID: ConnectionPayload] = [:]
     private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
     private var sessions: [CallID: CallSession] = [:]
@@ -36,8 +44,6 @@ final class Device {
     private var ticker: GLibTimer?
     /// The state machine's timers, one per kind (`startTimer` / `cancelTimer`).
     private var timers: [CallStateMachine.TimerKind: GLibTimer] = [:]
-    /// Whether an offer proves the room's secret; the placeholder until the security work (issue 9).
-    private let verifier: any JoinVerifier = KnockVerifier()
     private var signalSources: [guint] = []
     private let onExit: @Sendable () -> Void
 
@@ -143,8 +149,12 @@ final class Device {
             roomClient?.stop()
             roomClient = nil
             notifier?.cancelAll()
+            knockClient?.stop()
+            knockClient = nil
+            // The secret goes with the room: the link, the keys and the nonces.
             roomLink = nil
-            roomPeerID = nil
+            gate = nil
+            callDoor.removeAll()
             pendingOffers.removeAll()
             pendingCandidates.removeAll()
             control?.publish(["event": "room-closed", "code": .string(code)])
@@ -159,6 +169,7 @@ final class Device {
             Log.info("intercom", "not answering \(call): \(reason)")
             pendingOffers[call] = nil
             pendingCandidates[call] = nil
+            callDoor[call] = nil
         case .hangUp(let call):
             sessions[call]?.hangUp()
         case .setMuted(let muted):
@@ -195,39 +206,54 @@ final class Device {
         Log.info("intercom", "refusing \(call): \(refusal.rawValue)")
         pendingOffers[call] = nil
         pendingCandidates[call] = nil
-        roomClient?.send(PeerJSMessage(type: .leave, dst: call.peer,
+        signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
                                        payload: ["reason": .string(refusal.rawValue),
                                                  "connectionId": .string(call.connectionId)]))
+        callDoor[call] = nil
         control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
     }
 
-    private func openRoom(code: String, link: String) {
-        let peerID = options.roomPrefix + code
-        var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
-        clientOptions.key = options.key
-        let client = PeerJSClient(host: host, options: clientOptions)
-        client.onMessage = { [weak self] message in self?.route(message) }
-        var notified = false
-        client.onOpen = { [weak self] in
-            self?.control?.publish(["event": "room-reachable", "code": .string(code), "peerId": .string(peerID)])
-            // Reachable: now the link works, so now people hear of it (once, not again on a reconnect).
-            guard let self, !notified else { return }
-            notified = true
-            notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link, timeMillis: wallClockMillis()))
-        }
-        client.onFailure = { error in Log.error("intercom", "room \(code) cannot register: \(error)") }
-        roomClient = client
+    /// The registration a call came through.
+    private func signaling(for call: CallID) -> PeerJSClient? {
+        callDoor[call] == .knock ? knockClient : roomClient
+    }
+
+    /// Registers the room's secret-derived peer ID (callers with the link) and its knock peer ID (callers who
+    /// typed the code). `link` prints redacted; only the screen, `ctl link` and a terminal get the whole link.
+    private func openRoom(code: String, link: RoomLink) {
+        let gate = RoomGate(link: link, prefix: options.roomPrefix)
+        self.gate = gate
         roomLink = link
-        roomPeerID = peerID
-        client.start()
+        func register(_ peerID: String, _ door: RoomGate.Door) -> PeerJSClient {
+            var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
+            clientOptions.key = options.key
+            let client = PeerJSClient(host: host, options: clientOptions)
+            client.onMessage = { [weak self] message in self?.route(message, door: door) }
+            var notified = false
+            client.onOpen = { [weak self] in
+                self?.control?.publish(["event": "room-reachable", "code": .string(code), "door": .string(door.rawValue),
+                                        "peerId": .string(peerID)])
+                // Reachable: now the link works, so now people hear of it (once, not again on a reconnect).
+                guard let self, door == .room, !notified else { return }
+                notified = true
+                notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link.url,
+                                          timeMillis: wallClockMillis()))
+            }
+            client.onFailure = { error in Log.error("intercom", "room \(code) cannot register its \(door.rawValue) ID: \(error)") }
+            client.start()
+            return client
+        }
+        roomClient = register(gate.roomPeerID, .room)
+        knockClient = register(gate.knockPeerID, .knock)
         Log.info("intercom", "room \(code) open, join link: \(link)")
-        Log.standardOutput("join link: \(link)")
-        control?.publish(["event": "room-opened", "code": .string(code), "link": .string(link)])
+        // A terminal (make run) is the person at the door, who sees the QR anyway; a pipe or the journal is a log.
+        Log.standardOutput("join link: \(isatty(1) == 1 ? link.url : link.redacted)")
+        control?.publish(["event": "room-opened", "code": .string(code), "link": .string(link.redacted)])
     }
 
     // MARK: - Signaling routing: strictly by (peer, connectionId)
 
-    private func route(_ message: PeerJSMessage) {
+    private func route(_ message: PeerJSMessage, door: RoomGate.Door) {
         guard let src = message.src else { return }
         switch message.type {
         case .offer:
@@ -239,11 +265,19 @@ final class Device {
                 return Log.info("intercom", "data connection from \(src) not supported yet; ignored")
             }
             let call = CallID(peer: src, connectionId: payload.connectionId)
+            guard var gate else { return }
+            let addressedTo = door == .room ? gate.roomPeerID : gate.knockPeerID
+            let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
+                                               metadata: payload.metadata), now: monotonicMillis())
+            self.gate = gate
+            if case .drop(let reason) = verdict {
+                // No answer, no candidate, no media object: the caller learns nothing, not even our address.
+                return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
+            }
             pendingOffers[call] = payload
+            callDoor[call] = door
             latestCaller = (src, CallerName.from(metadata: payload.metadata))
-            let offer = JoinOffer(call: call, roomCode: machine.phase.room?.code ?? "", sdp: payload.sdp.sdp,
-                                  metadata: payload.metadata)
-            handle(.offer(call, proved: verifier.proves(offer)))
+            handle(.offer(call, proved: verdict == .proved))
         case .candidate:
             let payload: CandidatePayload
             do { payload = try CandidatePayload(message.payload) } catch {
@@ -281,15 +315,24 @@ final class Device {
             return handle(.callEnded(call, .failed))
         }
         sessions[call] = session
+        callSessionsCreated += 1
+        let offerSDP = offer.sdp.sdp
         session.onAnswer = { [weak self] sdp in
-            let payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .media,
-                                            connectionId: call.connectionId)
-            self?.roomClient?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: payload.json))
+            guard let self else { return }
+            var payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .media,
+                                            connectionId: call.connectionId).json
+            // A proved caller checks this MAC before it uses the answer: it reached the real door.
+            if let proof = gate?.answerProof(call: call, offerSDP: offerSDP, answerSDP: sdp),
+               case .object(var fields) = payload {
+                fields["proof"] = proof
+                payload = .object(fields)
+            }
+            signaling(for: call)?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: payload))
         }
         session.onLocalCandidate = { [weak self] mline, candidate in
             let payload = CandidatePayload(candidate: candidate, sdpMid: String(mline), sdpMLineIndex: mline,
                                            type: .media, connectionId: call.connectionId)
-            self?.roomClient?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
+            self?.signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
         session.onRemoteVideo = { [weak self] picture in self?.display?.showVideo(picture) }
         session.onSelfView = { [weak self] picture in self?.display?.showSelfView(picture) }
@@ -347,6 +390,10 @@ final class Device {
             return ["ok": true]
         case "state":
             return ["ok": true, "state": stateJSON()]
+        case "link":
+            // The whole join link, secret included: for whoever may press the door's buttons anyway (mode 0660).
+            guard let roomLink else { return ["ok": false, "error": "no room is open"] }
+            return ["ok": true, "link": .string(roomLink.url)]
         case "hangup":
             handle(.hangUpRequested)
             return ["ok": true]
@@ -363,7 +410,7 @@ final class Device {
             return ["ok": true]
         case let other:
             return ["ok": false, "error": .string(
-                "unknown cmd \(other ?? "(none)"); try press, state, hangup, keyframe, camera, events")]
+                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, events")]
         }
     }
 
@@ -379,8 +426,8 @@ final class Device {
     private func stateJSON() -> JSONValue {
         var state: [String: JSONValue] = ["lastCall": lastCall, "phase": .string(machine.phase.name)]
         if let room = machine.phase.room {
-            state["room"] = ["code": .string(room.code), "link": .string(roomLink ?? ""),
-                             "peerId": .string(roomPeerID ?? "")]
+            state["room"] = ["code": .string(room.code), "link": .string(roomLink?.redacted ?? ""),
+                             "peerId": .string(gate?.roomPeerID ?? ""), "knockPeerId": .string(gate?.knockPeerID ?? "")]
         } else {
             state["room"] = .null
         }
@@ -406,6 +453,9 @@ final class Device {
             state["call"] = .null
         }
         state["snapshot"] = snapshotSink.map { .string($0.latestPath) } ?? .null
+        var offers: [String: JSONValue] = [:]
+        for (reason, count) in gate?.counts ?? [:] { offers[reason] = .number(Double(count)) }
+        state["admission"] = ["callSessionsCreated": .number(Double(callSessionsCreated)), "offers": .object(offers)]
         return .object(state)
     }
 
@@ -423,6 +473,7 @@ final class Device {
         Log.info("intercom", "shutting down")
         for session in sessions.values { session.hangUp() }
         roomClient?.stop()
+        knockClient?.stop()
         terminal.stop()
         ticker = nil
         timers.values.forEach { $0.cancel() }

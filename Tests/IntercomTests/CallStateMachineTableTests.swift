@@ -51,11 +51,12 @@ import Testing
     static let a2 = Machine.CallID(peer: "page-a", connectionId: "mc_a2")
     static let b = Machine.CallID(peer: "page-b", connectionId: "mc_b")
     static let code = "04321"
-    static let link = "http://door.local:8080/?room=04321"
+    static let secret = RoomSecret(bytes: Array(0..<16))!
+    static let link = RoomLink(webBase: "http://door.local:8080", code: code, secret: secret)
     static let now: Int64 = 10_000
 
     /// Opened at 0, expiring at 120 s.
-    static let room0 = Machine.Room(code: code, openedAt: 0, expiresAt: 120_000)
+    static let room0 = Machine.Room(code: code, openedAt: 0, expiresAt: 120_000, secret: secret)
 
     static func settings(_ state: State) -> Machine.Settings {
         var settings = Machine.Settings()
@@ -69,7 +70,7 @@ import Testing
     /// The machine in `state`, reached through real events: ring at 0, the caller at 1 s, answered at 2 s,
     /// connected at 3 s, ended at 9 s.
     static func machine(in state: State) -> Machine {
-        var m = Machine(settings: settings(state), makeCode: { code })
+        var m = Machine(settings: settings(state), makeCode: { code }, makeSecret: { secret })
         func step(_ event: Machine.Event, _ at: Int64) { _ = m.handle(event, now: at) }
         if state == .idle { return m }
         step(.press(ButtonPress(.doorbell)), 0)
@@ -93,11 +94,11 @@ import Testing
     static let inCallA = Machine.ActiveCall(call: a, since: 2000, connectDeadline: nil)
     static let endedAt9 = Machine.Phase.ending(reason: "Call ended", until: 12_000)
     static func ending(_ reason: String) -> Machine.Phase { .ending(reason: reason, until: now + 3000) }
-    static let roomScreen = Action.show(.room(code: code, link: link, secondsLeft: 110))
-    static let freshRoomScreen = Action.show(.room(code: code, link: link, secondsLeft: 120))
-    static let rerung = Machine.Room(code: code, openedAt: 0, expiresAt: now + 120_000)
+    static let roomScreen = Action.show(.room(code: code, link: link.url, secondsLeft: 110))
+    static let freshRoomScreen = Action.show(.room(code: code, link: link.url, secondsLeft: 120))
+    static let rerung = Machine.Room(code: code, openedAt: 0, expiresAt: now + 120_000, secret: secret)
     static func newRoom() -> (Machine.Phase, [Action]) {
-        (.room(Machine.Room(code: code, openedAt: now, expiresAt: now + 120_000)),
+        (.room(Machine.Room(code: code, openedAt: now, expiresAt: now + 120_000, secret: secret)),
          [.openRoom(code: code, link: link), .startTimer(.roomExpiry, at: now + 120_000), freshRoomScreen])
     }
     static func answered(_ call: Machine.CallID, from pendingTimer: Machine.TimerKind?) -> (Machine.Phase, [Action]) {

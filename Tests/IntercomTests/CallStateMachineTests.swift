@@ -5,29 +5,31 @@ import Testing
 @Suite struct CallStateMachineTests {
     typealias Machine = CallStateMachine
     let call = Machine.CallID(peer: "page-1", connectionId: "mc_1")
+    static let secret = RoomSecret(bytes: Array(0..<16))!
+    let link = RoomLink(webBase: "http://door.local:8080", code: "04321", secret: secret)
 
     func machine(_ configure: (inout Machine.Settings) -> Void = { _ in }) -> Machine {
         var settings = Machine.Settings()
         settings.webBase = "http://door.local:8080"
         configure(&settings)
-        return Machine(settings: settings, makeCode: { "04321" })
+        return Machine(settings: settings, makeCode: { "04321" }, makeSecret: { Self.secret })
     }
 
     @Test func doorbellOpensARoomWithItsLinkAndExpiryTimer() {
         var m = machine()
         let actions = m.handle(.press(ButtonPress(.doorbell)), now: 0)
-        #expect(actions == [.openRoom(code: "04321", link: "http://door.local:8080/?room=04321"),
+        #expect(actions == [.openRoom(code: "04321", link: link),
                             .startTimer(.roomExpiry, at: 120_000),
-                            .show(.room(code: "04321", link: "http://door.local:8080/?room=04321", secondsLeft: 120))])
+                            .show(.room(code: "04321", link: link.url, secondsLeft: 120))])
     }
 
     @Test func ringingAgainKeepsTheCodeAndMovesTheExpiry() {
         var m = machine()
         _ = m.handle(.press(ButtonPress(.doorbell)), now: 0)
         let again = m.handle(.press(ButtonPress(.doorbell)), now: 100_000)
-        #expect(again.first == .ringAgain(code: "04321", link: "http://door.local:8080/?room=04321"))
+        #expect(again.first == .ringAgain(code: "04321", link: link))
         #expect(again.contains(.startTimer(.roomExpiry, at: 220_000)))
-        #expect(m.handle(.tick, now: 219_000) == [.show(.room(code: "04321", link: "http://door.local:8080/?room=04321",
+        #expect(m.handle(.tick, now: 219_000) == [.show(.room(code: "04321", link: link.url,
                                                              secondsLeft: 1))])
     }
 
@@ -68,7 +70,7 @@ import Testing
         _ = m.handle(.offer(call, proved: false), now: 1000)
         let refused = m.handle(.timer(.knock), now: 31_000)
         #expect(refused.first == .refuse(call, .timeout))
-        #expect(m.phase == .room(Machine.Room(code: "04321", openedAt: 0, expiresAt: 120_000)))
+        #expect(m.phase == .room(Machine.Room(code: "04321", openedAt: 0, expiresAt: 120_000, secret: Self.secret)))
         // The next caller is a knock again.
         let next = Machine.CallID(peer: "page-2", connectionId: "mc_2")
         _ = m.handle(.offer(next, proved: false), now: 40_000)

@@ -2,7 +2,7 @@
 buttons, the microphone muted (measured as audio energy in Chromium), a second caller refused as busy.
 
 The knock tests run the device with its own defaults (@pytest.mark.device_args()): a caller with only the
-room code is a knock that waits for ANSWER.
+room code (the join link without its #k= secret) is a knock that waits for ANSWER.
 """
 
 import subprocess
@@ -21,6 +21,11 @@ QUIET_WINDOW = 2.0  # how long "nothing happens" is watched
 
 def press(device, button, long=False):
     assert device.control({"cmd": "press", "button": button, "long": long}) == {"ok": True}
+
+
+def without_secret(link):
+    """What a person who typed the code has: the link without its #k= fragment."""
+    return link.split("#")[0]
 
 
 def call_door(browser, link):
@@ -128,7 +133,7 @@ def audio_power(browser, seconds):
 def test_knock_waits_for_answer_then_media_flows(device, browser):
     install_pc_probe(browser)
     link = ring(device)
-    call_door(browser, link)
+    call_door(browser, without_secret(link))
     wait_knock(device, browser)
     check_knock_screen(device)
 
@@ -152,7 +157,7 @@ def test_knock_waits_for_answer_then_media_flows(device, browser):
 def test_knock_declined_ends_the_page_call_and_the_room_keeps_ringing(device, browser):
     install_pc_probe(browser)
     link = ring(device)
-    call_door(browser, link)
+    call_door(browser, without_secret(link))
     wait_knock(device, browser)
 
     press(device, "decline")
@@ -172,7 +177,7 @@ def test_knock_declined_ends_the_page_call_and_the_room_keeps_ringing(device, br
 @pytest.mark.device_args()
 def test_long_decline_refuses_the_knock_and_closes_the_room(device, browser):
     link = ring(device)
-    call_door(browser, link)
+    call_door(browser, without_secret(link))
     wait_knock(device, browser)
 
     press(device, "decline", long=True)

@@ -23,18 +23,24 @@ HANGUP_NOTICE_MS = 1000  # DESIGN §1.5: the other side notices within a second
 
 
 def ring(device):
-    """Press the doorbell; return the join link, checked against the device's state."""
+    """Press the doorbell; return the whole join link (`ctl link`), checked against the device's state and log,
+    which show it only with its secret redacted."""
     assert device.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
-    link = device.wait_for_log(r"join link: (\S+)", timeout=5).group(1)
+    logged = device.wait_for_log(r"join link: (\S+)", timeout=5).group(1)
 
     state = poll(lambda: (s := device.state())["room"] and s, 5,
                  message="state.room stayed null after the doorbell press")
     room = state["room"]
+    answer = device.control({"cmd": "link"})
+    assert answer.get("ok") is True, answer
+    link = answer["link"]
     assert state["phase"] == "room", state
-    assert room["link"] == link, f"the logged join link differs from state.room.link: {state}"
     assert re.fullmatch(r"\d{5}", room["code"]), f"room code is not 5 digits: {room}"
     assert link.startswith(f"http://localhost:{device.port}/"), f"link does not use --web-base: {link}"
-    assert f"room={room['code']}" in link, f"link does not carry the room code: {link}"
+    assert re.fullmatch(rf"[^#]*[?&]room={room['code']}#k=[A-Za-z0-9_-]{{22}}", link), \
+        f"link does not carry the room code and a secret fragment: {link}"
+    redacted = link.split("#")[0] + "#k=…"
+    assert logged == redacted and room["link"] == redacted, f"log {logged!r} / state {room['link']!r} vs {link!r}"
     return link
 
 

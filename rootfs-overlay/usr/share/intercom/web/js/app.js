@@ -11,6 +11,7 @@ import { openLocalMedia, stopMedia } from './local-media.js';
 import { PageState } from './page-state.js';
 import { PeerJSWire } from './peerjs-wire.js';
 import { parseRoomCode, randomRoomCode, roomPeerId } from './room-code.js';
+import { RoomProof } from './room-proof.js';
 import { copyText, roomLink, shareMessage, shareViaApps } from './share.js';
 
 const CALL_METADATA = Object.freeze({ client: 'intercom-web' });
@@ -35,6 +36,8 @@ const page = new PageState(document.body, ui.status, hooks);
 
 let config = null;
 const linkRoom = parseRoomCode(pageUrl.searchParams.get('room')); // from ?room=, when valid
+// The room secret from the link's #k= fragment (a RoomProof, or null: then the code alone, i.e. a knock).
+const linkProof = linkRoom ? RoomProof.forRoom(linkRoom).catch(() => null) : Promise.resolve(null);
 let wire = null; // the open (or reconnecting) PeerJSWire, or null
 let wireOpening = null; // its open() in flight
 let hosting = null; // {code, link} while this page hosts a room
@@ -264,13 +267,17 @@ function setJoinButtonsDisabled(disabled) {
 
 async function placeCall(code, mode) {
   if (!(await ensureConfig())) return;
+  // With the link's secret: the room's own peer ID, and a proof in the offer. Without: the code's
+  // peer ID, where the door treats the call as a knock someone must let in.
+  const proof = code === linkRoom ? await linkProof : null;
   let remoteId;
   try {
-    remoteId = roomPeerId(config.roomPrefix, code);
+    remoteId = proof ? proof.roomPeerId(config.roomPrefix) : roomPeerId(config.roomPrefix, code);
   } catch (error) {
     page.fail(error.message);
     return;
   }
+  page.note('proved', proof !== null);
   let signaling;
   try {
     signaling = await connectSignaling();
@@ -290,7 +297,7 @@ async function placeCall(code, mode) {
   }
   useLocalMedia(local, mode);
 
-  const placed = new Call({ wire: signaling, remoteId, iceServers: config.iceServers, metadata: CALL_METADATA });
+  const placed = new Call({ wire: signaling, remoteId, iceServers: config.iceServers, metadata: CALL_METADATA, proof });
   call = placed;
   page.note('connectionId', placed.connectionId);
   watchCall(placed);
@@ -365,7 +372,12 @@ function onCallEnded({ by, reason, error }) {
   const room = callRoom;
   switch (reason) {
     case 'unreachable':
-      page.fail(`Room ${room} was not found or has expired.`, 'unreachable');
+      // A link's room ID exists only while its room does: a used or old link finds nobody there.
+      if (hooks.proved) page.fail('This link has expired. Ring the bell again for a new one.', 'expired');
+      else page.fail(`Room ${room} was not found or has expired.`, 'unreachable');
+      break;
+    case 'impostor':
+      page.fail('This is not the real door: its answer did not prove the room\'s secret. The call was stopped.', 'impostor');
       break;
     case 'declined':
       page.endCall(by, by === 'local' ? 'You declined the call.' : 'The call was declined.', 'declined', afterCallState());
@@ -492,6 +504,7 @@ async function startTalking() {
     remoteId: current.remoteId,
     iceServers: config.iceServers,
     metadata: { ...CALL_METADATA, replaces: current.connectionId },
+    proof: callRoom === linkRoom ? await linkProof : null,
   });
   switching = replacement;
   ui['media-note'].textContent = 'Switching to talking…';

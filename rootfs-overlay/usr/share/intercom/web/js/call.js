@@ -17,8 +17,8 @@
 //   'ended'           — detail {by: 'local'|'remote'|null, reason, error}; fires exactly once.
 //                       reason: 'hangup', 'connection-lost', 'unreachable' (EXPIRE or a LEAVE
 //                       without reason before the answer), 'declined', 'busy', 'timeout',
-//                       'closed', 'cancelled',
-//                       or 'error' (with error).
+//                       'closed', 'cancelled', 'impostor' (the ANSWER did not prove the room's
+//                       secret: not the real door), or 'error' (with error).
 
 import { PeerLink } from './peer-link.js';
 
@@ -26,18 +26,24 @@ export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'timeout', 'cl
 
 export class Call extends PeerLink {
   #metadata;
+  #proof;
+  #offerSdp = null;
+  #offerNonce = null;
   #channel = null;
   #channelOpened = false;
   #streamlessTracks = [];
   #connected = false;
 
   /**
-   * Outgoing: {wire, remoteId, iceServers, metadata}, then start(localStream).
+   * Outgoing: {wire, remoteId, iceServers, metadata, proof}, then start(localStream). `proof` (a
+   * RoomProof, room-proof.js) adds metadata.proof to the OFFER and requires the ANSWER to prove the
+   * room's secret too.
    * Incoming: {wire, iceServers, offer: {src, payload}} (an OFFER of type 'media'), then answer() or decline().
    */
-  constructor({ wire, remoteId, iceServers = [], metadata, offer = null }) {
+  constructor({ wire, remoteId, iceServers = [], metadata, offer = null, proof = null }) {
     super({ wire, remoteId, kind: 'media', iceServers, offer });
     this.#metadata = offer ? offer.payload.metadata : metadata;
+    this.#proof = offer ? null : proof;
   }
 
   /** The OFFER's metadata (whatever the caller sent), or ours when we call. */
@@ -68,7 +74,30 @@ export class Call extends PeerLink {
       this.end(null, 'error', error);
       return;
     }
-    await this.sendOffer(this.#metadata === undefined ? {} : { metadata: this.#metadata });
+    if (!this.#proof) {
+      await this.sendOffer(this.#metadata === undefined ? {} : { metadata: this.#metadata });
+      return;
+    }
+    await this.sendOffer(async (offerSdp) => {
+      const proof = await this.#proof.offerProof(this.#binding(offerSdp));
+      this.#offerSdp = offerSdp;
+      this.#offerNonce = proof.n;
+      return { metadata: { ...(this.#metadata ?? {}), proof } };
+    });
+  }
+
+  async acceptAnswer(payload) {
+    if (!this.#proof) return true;
+    return this.#proof.answerHolds({
+      ...this.#binding(this.#offerSdp),
+      nonce: this.#offerNonce,
+      answerSdp: payload.sdp.sdp,
+      proof: payload.proof,
+    });
+  }
+
+  #binding(offerSdp) {
+    return { room: this.remoteId, caller: this.wire.id, connectionId: this.connectionId, offerSdp };
   }
 
   /** Answerer: answers with the stream's tracks (an empty stream answers receive-only). */

@@ -77,12 +77,17 @@ export class PeerLink extends EventTarget {
     return pc;
   }
 
-  /** Offerer: creates and sends the OFFER with `extra` payload fields. Never throws (ends instead). */
+  /**
+   * Offerer: creates and sends the OFFER with `extra` payload fields, or with what `extra(offerSdp)`
+   * resolves to (a proof over the SDP). Never throws (ends instead).
+   */
   async sendOffer(extra) {
     try {
       const offer = await this.pc.createOffer();
       if (this.#ended) return;
       await this.pc.setLocalDescription(offer);
+      if (this.#ended) return;
+      if (typeof extra === 'function') extra = await extra(offer.sdp);
       if (this.#ended) return;
       const sent = this.wire.send({
         type: 'OFFER',
@@ -132,6 +137,14 @@ export class PeerLink extends EventTarget {
     }
   }
 
+  /**
+   * Offerer: may this ANSWER payload be used? Called before setRemoteDescription; false ends the link
+   * with reason 'impostor'. Default: yes.
+   */
+  async acceptAnswer(payload) {
+    return true;
+  }
+
   /** Called with LEAVE/EXPIRE for this peer before the link is answered; default: unreachable. */
   onUnreachable(type, payload) {
     this.end(null, 'unreachable');
@@ -178,6 +191,17 @@ export class PeerLink extends EventTarget {
     const sdp = payload.sdp;
     if (this.#answered || sdp?.type !== 'answer' || typeof sdp.sdp !== 'string') return;
     this.#answered = true;
+    let accepted = false;
+    try {
+      accepted = await this.acceptAnswer(payload);
+    } catch (error) {
+      console.warn('intercom: answer check failed', error);
+    }
+    if (this.#ended) return;
+    if (!accepted) {
+      this.end(null, 'impostor', new Error('The answer does not come from the real door.'));
+      return;
+    }
     this.dispatchEvent(new Event('answered'));
     try {
       await this.pc.setRemoteDescription({ type: 'answer', sdp: sdp.sdp });

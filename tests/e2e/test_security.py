@@ -1,0 +1,169 @@
+"""Who may join (README "Security"): the join link's secret, proof before media, knocks, lifetimes, limits.
+
+The device runs with its own defaults (@pytest.mark.device_args()): a caller with the link's secret is
+answered at once, a caller with only the code is a knock.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+
+import pytest
+
+from polling import poll
+from test_call import (CALL_TIMEOUT, PAGE_TIMEOUT, check_browser_video_rises, check_device_media_rises, click,
+                       join, page_state, page_test_hooks, ring, wait_page_state)
+
+EXPIRE_TIMEOUT = 15.0  # the signaling server answers EXPIRE ~5 s after an OFFER to an unregistered ID
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def secret_of(link):
+    return re.search(r"#k=([A-Za-z0-9_-]+)", link).group(1)
+
+
+def mac_key(secret):
+    prk = hmac.new(b"intercom/1", secret, hashlib.sha256).digest()
+    return hmac.new(prk, b"mac\x01", hashlib.sha256).digest()
+
+
+def room_peer_id(secret, prefix="intercom-"):
+    tag = hmac.new(secret, b"peer-id", hashlib.sha256).digest()
+    return prefix + base64.b32encode(tag).decode().lower().rstrip("=")[:26]
+
+
+# --- the page's cryptography, in both of its implementations -------------------------------------------------
+
+PAGE_CRYPTO_JS = """
+const [vectors, done] = arguments;
+(async () => {
+  const { RoomProof } = await import('/js/room-proof.js');
+  const { hmacSha256 } = await import('/js/sha256.js');
+  const proof = await RoomProof.fromSecret(new Uint8Array(vectors.secret));
+  const offer = await proof.offerProof({room: vectors.room, caller: 'page-1', connectionId: 'mc_1',
+                                        offerSdp: vectors.offerSdp});
+  const answerHolds = await proof.answerHolds({room: vectors.room, caller: 'page-1', connectionId: 'mc_1',
+      nonce: vectors.nonce, offerSdp: vectors.offerSdp, answerSdp: vectors.answerSdp,
+      proof: {v: 1, mac: vectors.answerMac}});
+  const forgedHolds = await proof.answerHolds({room: vectors.room, caller: 'page-1', connectionId: 'mc_1',
+      nonce: vectors.nonce, offerSdp: vectors.offerSdp, answerSdp: vectors.answerSdp + ' ',
+      proof: {v: 1, mac: vectors.answerMac}});
+  const macs = vectors.hmacCases.map(([key, message]) =>
+      Array.from(hmacSha256(new Uint8Array(key), new Uint8Array(message))));
+  done({secure: isSecureContext, subtle: !!(globalThis.crypto && crypto.subtle), suffix: proof.peerIdSuffix,
+        offer, answerHolds, forgedHolds, macs});
+})().catch((e) => done({error: String(e && e.stack || e)}));
+"""
+
+
+@pytest.mark.parametrize("origin", ["localhost", "10.200.0.1"])
+def test_the_page_computes_what_the_device_checks(device, browser, origin):
+    """The same vectors as Tests/AdmissionTests (computed with Python's hmac): WebCrypto on a secure page
+    (localhost), the page's own SHA-256 on plain http to an address (what a phone on the LAN gets)."""
+    secret = bytes(range(16))
+    offer_sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\na=fingerprint:sha-256 AA:BB\r\n"
+    room = room_peer_id(secret)
+    assert room == "intercom-idil3m3jattiycythz3ybqcm3q"
+    hmac_cases = [(list(bytes(n % 7 for n in range(k))), list(bytes((n * 31) % 256 for n in range(m))))
+                  for k, m in [(0, 0), (16, 3), (64, 55), (65, 56), (100, 64), (32, 1000)]]
+    vectors = {"secret": list(secret), "room": room, "offerSdp": offer_sdp, "nonce": "AAECAwQFBgcICQoL",
+               "answerSdp": "v=0\r\nanswer\r\n", "answerMac": "YkMEXRvU5CD3biheWeg23IltNnlgZcQNb39bqfr7wI8",
+               "hmacCases": hmac_cases}
+    browser.get(f"http://{origin}:{device.port}/")
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    result = browser.execute_async_script(PAGE_CRYPTO_JS, vectors)
+    assert "error" not in result, result
+    assert result["subtle"] is (origin == "localhost"), result
+    assert result["suffix"] == room.removeprefix("intercom-")
+    nonce = result["offer"]["n"]
+    text = "\n".join(["intercom/1 offer", room, "page-1", "mc_1", nonce, hashlib.sha256(offer_sdp.encode()).hexdigest()])
+    assert result["offer"] == {"v": 1, "n": nonce, "mac": b64url(hmac.new(mac_key(secret), text.encode(),
+                                                                           hashlib.sha256).digest())}
+    assert len(base64.urlsafe_b64decode(nonce + "==")) == 12
+    assert result["answerHolds"] is True and result["forgedHolds"] is False, result
+    assert result["macs"] == [list(hmac.new(bytes(k), bytes(m), hashlib.sha256).digest()) for k, m in hmac_cases]
+
+
+# --- joining --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.device_args()
+def test_the_link_joins_at_once_and_the_code_alone_only_knocks(device, browser):
+    events = device.events()
+    link = ring(device)
+    state = device.state()
+    secret = base64.urlsafe_b64decode(secret_of(link) + "==")
+    assert len(secret) == 16
+    assert state["room"]["peerId"] == room_peer_id(secret), state["room"]
+    assert state["room"]["knockPeerId"] == "intercom-" + state["room"]["code"], state["room"]
+
+    join(browser, link)
+    hooks = page_test_hooks(browser)
+    assert hooks["proved"] is True and hooks["remoteId"] == room_peer_id(secret), hooks
+    # The secret left the address bar (it waits in sessionStorage for a reload).
+    assert "#" not in browser.current_url, browser.current_url
+    check_browser_video_rises(browser)
+    check_device_media_rises(device)
+    state = device.state()
+    assert state["admission"]["callSessionsCreated"] == 1, state["admission"]
+    assert state["admission"]["offers"] == {"proved": 1}, state["admission"]
+
+    phases = []
+    for event in events:
+        if event["event"] == "phase":
+            phases.append(event["phase"])
+        if event["event"] == "call-connected":
+            break
+    assert phases == ["room", "in-call"], f"a proved caller went through {phases}"
+
+
+@pytest.mark.device_args()
+def test_a_used_or_old_link_says_expired(device, browser):
+    link = ring(device)
+    join(browser, link)
+    assert device.control({"cmd": "hangup"}) == {"ok": True}
+    wait_page_state(browser, "ended", 5)
+    poll(lambda: device.state()["room"] is None, 5, message="the room stayed open after the call")
+
+    # The same link again, opened anew (as from the QR photo): its room ID is gone.
+    browser.get("about:blank")
+    browser.get(link)
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    click(browser, "join")
+    wait_page_state(browser, "error", EXPIRE_TIMEOUT)
+    hooks = page_test_hooks(browser)
+    status = browser.execute_script("return document.getElementById('status').textContent;")
+    assert hooks["endReason"] == "expired" and "expired" in status, (hooks, status)
+    assert device.state()["admission"]["callSessionsCreated"] == 1
+
+
+@pytest.mark.device_args()
+def test_the_secret_is_in_no_log(device, browser):
+    """A whole call, ring to hang-up: neither the device's output nor the page's console nor the control
+    socket's state and events carry the secret, and the log shows the link redacted."""
+    events = device.events()
+    link = ring(device)
+    secret = secret_of(link)
+    join(browser, link)
+    check_device_media_rises(device)
+    state_text = json.dumps(device.state())
+    click(browser, "hangup")
+    wait_page_state(browser, "ended", 5)
+    poll(lambda: device.state()["phase"] in ("ending", "idle"), 5, message="the call did not end")
+
+    seen = []
+    for event in events:
+        seen.append(json.dumps(event, ensure_ascii=False))
+        if event["event"] == "room-closed":
+            break
+    console = "\n".join(entry["message"] for entry in browser.get_log("browser"))
+    log = device.log_text()
+    assert "#k=…" in log, log[-2000:]
+    for name, text in [("device log", log), ("page console", console), ("state", state_text),
+                       ("events", "\n".join(seen))]:
+        assert secret not in text, f"the secret is in the {name}"
