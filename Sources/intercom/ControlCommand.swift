@@ -6,7 +6,7 @@ import Intercom
 struct ControlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl", abstract: "Control a running intercom: press a button, read its state, follow events.",
-        subcommands: [Press.self, State.self, Events.self, HangUp.self])
+        subcommands: [Press.self, State.self, Link.self, Events.self, HangUp.self])
 
     struct Common: ParsableArguments {
         @Option(help: "Control socket path.")
@@ -31,6 +31,20 @@ struct ControlCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the device's state as JSON.")
         @OptionGroup var common: Common
         func run() throws { try ControlCommand.request(common.control, ["cmd": "state"]) }
+    }
+
+    struct Link: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the open room's whole join link, secret included (state shows it redacted).")
+        @OptionGroup var common: Common
+        func run() throws {
+            let reply = try ControlClient(path: common.control).send(["cmd": "link"])
+            guard reply["ok"]?.boolValue == true, let link = reply["link"]?.stringValue else {
+                print(reply.jsonText())
+                throw ExitCode(1)
+            }
+            print(link)
+        }
     }
 
     struct HangUp: ParsableCommand {

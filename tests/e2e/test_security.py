@@ -167,3 +167,140 @@ def test_the_secret_is_in_no_log(device, browser):
     for name, text in [("device log", log), ("page console", console), ("state", state_text),
                        ("events", "\n".join(seen))]:
         assert secret not in text, f"the secret is in the {name}"
+
+
+# --- a flood of guesses, forgeries and replays while a real caller joins ---------------------------------------
+
+FAKE_SDP = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 " + \
+    ":".join(["AB"] * 32) + "\r\n"
+
+
+class Attacker:
+    """A PeerJS peer on the device's built-in server that sends what it is told and records every message
+    it gets back (an ANSWER or CANDIDATE would be a door answering a stranger)."""
+
+    def __init__(self, port, name):
+        import websocket  # websocket-client, already pinned in tests/requirements.txt (selenium needs it)
+        self.id = name
+        self.socket = websocket.create_connection(
+            f"ws://127.0.0.1:{port}/peerjs?key=peerjs&id={name}&token=t{name}&version=1.5.5", timeout=5)
+        opened = json.loads(self.socket.recv())
+        assert opened == {"type": "OPEN"}, opened
+        self.received = []
+        self.sent = 0
+        self._stop = False
+        import threading
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        self.socket.settimeout(0.2)
+        while not self._stop:
+            try:
+                text = self.socket.recv()
+            except Exception as error:  # a timeout, or the socket closed at the end
+                if type(error).__name__ == "WebSocketTimeoutException":
+                    continue
+                return
+            if text:
+                self.received.append(json.loads(text))
+
+    def offer(self, dst, metadata=None, sdp=FAKE_SDP, connection_id=None):
+        self.sent += 1
+        payload = {"sdp": {"type": "offer", "sdp": sdp}, "type": "media",
+                   "connectionId": connection_id or f"mc_{self.id}_{self.sent}"}
+        if metadata is not None:
+            payload["metadata"] = metadata
+        self.socket.send(json.dumps({"type": "OFFER", "dst": dst, "payload": payload}))
+
+    def close(self):
+        self._stop = True
+        self._reader.join(2)
+        self.socket.close()
+
+
+def forged_proof(rng):
+    return {"proof": {"v": 1, "n": b64url(rng.randbytes(12)), "mac": b64url(rng.randbytes(32))}}
+
+
+def proof_for(secret, room, caller, connection_id, sdp, nonce):
+    text = "\n".join(["intercom/1 offer", room, caller, connection_id, nonce, hashlib.sha256(sdp.encode()).hexdigest()])
+    return {"proof": {"v": 1, "n": nonce, "mac": b64url(hmac.new(mac_key(secret), text.encode(), hashlib.sha256).digest())}}
+
+
+@pytest.mark.device_args()
+def test_guesses_forgeries_and_replays_get_nothing_while_the_real_caller_gets_in(device, browser):
+    import random
+    import threading
+    import time
+
+    rng = random.Random(9)
+    # An earlier room: its link leaked (a photo of the QR). The flood replays proofs made with it.
+    old_link = ring(device)
+    old_secret = base64.urlsafe_b64decode(secret_of(old_link) + "==")
+    assert device.control({"cmd": "hangup"}) == {"ok": True}
+    poll(lambda: device.state()["phase"] == "idle", 10, message="the first room did not close")
+
+    link = ring(device)
+    room = device.state()["room"]
+    attackers = [Attacker(device.port, f"attacker{i}") for i in range(12)]
+    done = threading.Event()
+    counts = {"sent": 0}
+
+    def flood():
+        i = 0
+        while not done.is_set() and counts["sent"] < 6000:
+            a = attackers[i % len(attackers)]
+            kind = i % 6
+            if kind == 0:      # guessed codes (the real one among them) → knocks, limited per minute
+                a.offer(f"intercom-{rng.randrange(100000):05d}" if i % 60 else room["knockPeerId"])
+            elif kind == 1:    # guessed room IDs: nothing registered there
+                a.offer("intercom-" + "".join(rng.choice("abcdefghijklmnopqrstuvwxyz234567") for _ in range(26)))
+            elif kind == 2:    # forged MACs to the real room ID (as a signaling operator could)
+                a.offer(room["peerId"], forged_proof(rng))
+            elif kind == 3:    # a proof under the earlier room's key, sent to that room's ID and this one's
+                cid = f"mc_{a.id}_r{i}"
+                a.offer(room_peer_id(old_secret), proof_for(old_secret, room_peer_id(old_secret), a.id, cid, FAKE_SDP,
+                                                            b64url(rng.randbytes(12))), connection_id=cid)
+                a.offer(room["peerId"], proof_for(old_secret, room["peerId"], a.id, cid, FAKE_SDP,
+                                                  b64url(rng.randbytes(12))), connection_id=cid)
+                counts["sent"] += 1
+            elif kind == 4:    # a valid-looking proof over a different SDP (a fingerprint swap)
+                a.offer(room["peerId"], forged_proof(rng), sdp=FAKE_SDP.replace("AB", "CD"))
+            else:              # oversized metadata
+                a.offer(room["peerId"], {"pad": "x" * 4000})
+            counts["sent"] += 1
+            i += 1
+            if i % 200 == 0:
+                time.sleep(0.05)  # ~4000 offers/s would only measure the sender; keep it a steady flood
+
+    thread = threading.Thread(target=flood, daemon=True)
+    thread.start()
+    try:
+        poll(lambda: sum(device.state()["admission"]["offers"].values()) > 200, 20,
+             message=lambda: f"the flood did not reach the device: {device.state()['admission']}")
+        started = time.monotonic()
+        join(browser, link)  # the real caller, with the link, during the flood
+        joined_after = time.monotonic() - started
+        check_browser_video_rises(browser)
+        check_device_media_rises(device)
+    finally:
+        done.set()
+        thread.join(10)
+    time.sleep(1.0)  # late replies, if any, would arrive now
+    for a in attackers:
+        a.close()
+
+    state = device.state()
+    offers = state["admission"]["offers"]
+    replies = [m for a in attackers for m in a.received if m.get("type") in ("ANSWER", "CANDIDATE")]
+    print(f"flood: {counts['sent']} offers sent by {len(attackers)} peers; device counted {offers}; "
+          f"the real caller was in the call {joined_after:.1f} s after pressing Join")
+    assert counts["sent"] >= 2000, counts
+    assert replies == [], f"strangers got answers: {replies[:3]}"
+    assert state["admission"]["callSessionsCreated"] == 1, state["admission"]
+    assert offers.get("proved") == 1, offers
+    # Each attacker's first offers reach the MAC check; after 5 in 10 s it is cut off before it.
+    assert offers.get("bad proof", 0) >= len(attackers) and offers.get("rate-limited", 0) > 1000, offers
+    assert offers.get("knock", 0) <= 10, offers  # knocks per minute
+    assert state["phase"] == "in-call" and state["call"]["connected"] is True, state
