@@ -53,6 +53,12 @@ public final class ScreenRenderer {
         return try surface.frame()
     }
 
+    /// The address printed under the QR for typing: the link without its fragment. The fragment is the room
+    /// secret — long, and not for typing; a typed address reaches the door as a knock.
+    static func typedAddress(_ link: String) -> String {
+        link.firstIndex(of: "#").map { String(link[..<$0]) } ?? link
+    }
+
     /// "m:ss", or "h:mm:ss" from an hour on; negative counts show as 0:00.
     static func clock(_ seconds: Int) -> String {
         let s = max(0, seconds)
@@ -94,7 +100,7 @@ public final class ScreenRenderer {
             Line(text("Scan to talk", pixels: 36 * unit, bold: true, maxWidth: panelWidth, on: context), color: .text),
             Line(text(code, pixels: 116 * unit, bold: true, maxWidth: panelWidth, on: context),
                  color: .accent, gap: 2 * unit),
-            Line(text(link, pixels: 16 * unit, maxWidth: panelWidth, wrap: true, on: context),
+            Line(text(Self.typedAddress(link), pixels: 16 * unit, maxWidth: panelWidth, wrap: true, on: context),
                  color: .secondary, gap: 6 * unit),
             Line(text("Expires in \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: panelWidth, on: context),
                  color: expiring ? .warning : .secondary, gap: 30 * unit),
@@ -118,7 +124,7 @@ public final class ScreenRenderer {
                  color: .text),
             Line(text(code, pixels: 116 * portraitUnit, bold: true, maxWidth: maxWidth, on: context),
                  color: .accent, gap: 2 * portraitUnit),
-            Line(text(link, pixels: 16 * portraitUnit, maxWidth: maxWidth, wrap: true, on: context),
+            Line(text(Self.typedAddress(link), pixels: 16 * portraitUnit, maxWidth: maxWidth, wrap: true, on: context),
                  color: .secondary, gap: 6 * portraitUnit),
             Line(text("Expires in \(Self.clock(secondsLeft))", pixels: 26 * portraitUnit, maxWidth: maxWidth,
                       on: context), color: secondsLeft <= 15 ? .warning : .secondary, gap: 24 * portraitUnit),

@@ -18,6 +18,19 @@ import Testing
         #expect(text.contains("12345"), "tesseract read: \(text)")
     }
 
+    @Test func theSecretIsInTheQRButNotInTheTypedAddress() throws {
+        let secretLink = Self.link + "#k=c2VjcmV0LXNlY3JldC1zZWNyZXQ"
+        let frame = try ScreenRenderer().render(.room(code: "12345", link: secretLink, secondsLeft: 90))
+        try inScratchDirectory("typed-address") { dir in
+            let sink = try SnapshotSink(directory: dir)
+            try sink.show(frame, screen: .room(code: "12345", link: secretLink, secondsLeft: 90))
+            #expect(try decodeQR(sink.latestPath) == secretLink)
+        }
+        let text = try ocr(frame, name: "typed-address")
+        #expect(text.contains("room=12345"), "tesseract read: \(text)")
+        #expect(!text.contains("c2Vj") && !text.contains("#k"), "the secret is printed: \(text)")
+    }
+
     @Test(arguments: portrait)
     func portraitRoomQRDecodesToTheLink(width: Int, height: Int) throws {
         try inScratchDirectory("portrait-\(width)x\(height)") { dir in
