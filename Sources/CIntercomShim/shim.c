@@ -20,6 +20,11 @@ GObject *ic_webrtc_create_data_channel(GstElement *webrtc, const gchar *label, G
     g_signal_emit_by_name(webrtc, "create-data-channel", label, options, &channel);
     return channel;
 }
+GObject *ic_webrtc_get_transceiver(GstElement *webrtc, gint index) {
+    GObject *transceiver = NULL;
+    g_signal_emit_by_name(webrtc, "get-transceiver", index, &transceiver);
+    return transceiver;
+}
 void ic_data_channel_close(GObject *channel) { g_signal_emit_by_name(channel, "close"); }
 void ic_data_channel_send_string(GObject *channel, const gchar *text) {
     g_signal_emit_by_name(channel, "send-string", text);

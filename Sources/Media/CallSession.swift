@@ -34,6 +34,9 @@ public final class CallSession {
     public var onRemoteVideo: (@GLibActor (VideoPicture) -> Void)?
     /// The device's own camera picture, small, for the self-view (only when `MediaSettings.selfViewWidth` > 0).
     public var onSelfView: (@GLibActor (VideoPicture) -> Void)?
+    /// The caller's DTLS certificate (PEM) once the handshake is done, so the owner can hold it against the
+    /// fingerprint the offer promised; called at most once.
+    public var onRemoteCertificate: (@GLibActor (String) -> Void)?
     /// ICE reached connected/completed.
     public var onConnected: (@GLibActor () -> Void)?
 
@@ -182,6 +185,42 @@ public final class CallSession {
                           watchEncoderPad, context, { data in if let data { Unmanaged<MediaCounters>.fromOpaque(data).release() } })
     }
 
+    // MARK: - The caller's DTLS certificate
+
+    private var certificateTimer: GLibTimer?
+    private var certificateSeen = false
+
+    /// DTLS completes shortly after ICE connects; look for the certificate every 100 ms for up to 10 s.
+    private func watchRemoteCertificate() {
+        var attempts = 0
+        certificateTimer = GLibTimer(milliseconds: 100, repeating: true) { [weak self] in
+            guard let self, !self.ended else { return }
+            attempts += 1
+            if let pem = self.remoteCertificate() {
+                self.certificateTimer = nil
+                self.certificateSeen = true
+                self.onRemoteCertificate?(pem)
+            } else if attempts >= 100 {
+                self.certificateTimer = nil
+                Log.warning("media", "no DTLS certificate from \(self.peer) 10 s after ICE connected")
+            }
+        }
+    }
+
+    /// transceiver 0 → its sender → the (bundled) DTLS transport → `remote-certificate`.
+    private func remoteCertificate() -> String? {
+        guard let webrtc, let transceiver = ic_webrtc_get_transceiver(webrtc, 0) else { return nil }
+        defer { g_object_unref(transceiver) }
+        guard let sender = ic_object_get_object(transceiver, "sender") else { return nil }
+        defer { g_object_unref(sender) }
+        guard let transport = ic_object_get_object(sender, "transport") else { return nil }
+        defer { g_object_unref(transport) }
+        guard let pem = takeGString(ic_object_get_string(transport, "remote-certificate")), !pem.isEmpty else {
+            return nil
+        }
+        return pem
+    }
+
     // MARK: - Bitrate from the peer's loss reports
 
     private func requestStats() {
@@ -291,6 +330,7 @@ public final class CallSession {
         switch state {
         case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED, GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
             Log.info("media", "ICE connected with \(peer)")
+            if certificateTimer == nil, !certificateSeen { watchRemoteCertificate() }
             // A keyframe as soon as the peer can receive it: the first ones went out before DTLS was up.
             requestKeyframe()
             onConnected?()
@@ -330,6 +370,7 @@ public final class CallSession {
         ended = true
         hangUpTimer = nil
         statsTimer = nil
+        certificateTimer = nil
         if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
         else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }
         stopPipeline()

@@ -334,6 +334,18 @@ final class Device {
                                            type: .media, connectionId: call.connectionId)
             self?.signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
+        session.onRemoteCertificate = { [weak self] pem in
+            // The signaling path (and for proved callers, the MAC) vouched for the offer's a=fingerprint; the
+            // certificate DTLS really used must be that one, or someone sits in the middle.
+            guard let self else { return }
+            let verified = DTLSFingerprint.matches(certificatePEM: pem, sdp: offerSDP)
+            self.dtlsVerified[call] = verified
+            self.control?.publish(["event": "dtls", "verified": .bool(verified)])
+            if !verified {
+                Log.warning("intercom", "hanging up \(call): its DTLS certificate does not match its offer's fingerprint")
+                self.handle(.hangUpRequested)
+            }
+        }
         session.onRemoteVideo = { [weak self] picture in self?.display?.showVideo(picture) }
         session.onSelfView = { [weak self] picture in self?.display?.showSelfView(picture) }
         session.onConnected = { [weak self] in
@@ -361,6 +373,7 @@ final class Device {
                     "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
                     "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
         sessions[call] = nil
+        dtlsVerified[call] = nil
         cameraOff = false
         control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
         handle(.callEnded(call, endedBy))
@@ -420,6 +433,9 @@ final class Device {
         return sessions[active.call]
     }
 
+    /// Whether each call's DTLS certificate matched its offer's fingerprint (absent until DTLS completes).
+    private var dtlsVerified: [CallID: Bool] = [:]
+
     /// Whether the device's camera is switched off for the running call (a valve; the peer sees no picture).
     private var cameraOff = false
 
@@ -448,7 +464,8 @@ final class Device {
                              "keyframesSent": .number(Double(counts.keyframesSent)),
                              "keyframeRequests": .number(Double(counts.keyframeRequests)),
                              "videoBitrateKbps": .number(Double(counts.videoBitrateKbps)),
-                             "cameraOff": .bool(cameraOff)]
+                             "cameraOff": .bool(cameraOff),
+                             "dtlsVerified": dtlsVerified[active.call].map(JSONValue.bool) ?? .null]
         } else {
             state["call"] = .null
         }

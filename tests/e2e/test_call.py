@@ -151,6 +151,9 @@ def test_ring_join_talk_browser_hangs_up(device, browser):
     join(browser, link)
     check_browser_video_rises(browser)
     check_device_media_rises(device)
+    # The certificate Chromium used in the DTLS handshake is the one its offer's a=fingerprint promised.
+    poll(lambda: device.state()["call"]["dtlsVerified"] is True, 10,
+         message=lambda: f"the device did not verify the caller's DTLS certificate: {device.state()['call']}")
 
     click(browser, "hangup")
     hangup_at = poll(lambda: (page_test_hooks(browser) or {}).get("hangupAt"), 2,
