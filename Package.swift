@@ -40,7 +40,8 @@ let package = Package(
         // Reads the YAML config file (libyaml) into the core's `Configuration`.
         .target(name: "ConfigFile", dependencies: ["Intercom", "CYAML"]),
         // Ring notifications (webhook, ntfy, Home Assistant) over libsoup 3 on the GLib loop.
-        .target(name: "Notify", dependencies: ["Intercom", "MainLoop", "CSoup"]),
+        .target(name: "Notify", dependencies: ["Intercom", "MainLoop", "CSoup",
+                                               .product(name: "Crypto", package: "swift-crypto")]),
         // Who may join: room keys, offer/answer MACs, DTLS fingerprint checks (swift-crypto).
         .target(name: "Admission", dependencies: ["Intercom", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "intercom",

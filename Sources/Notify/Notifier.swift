@@ -1,15 +1,17 @@
 import Intercom
 import MainLoop
 
-/// Tells every configured target about a ring, each on its own: a slow or failing target delays no other and
-/// never the screen (the requests run on the loop, asynchronously). Failures worth retrying are retried with
-/// `Backoff` until the target takes it or the room closes (`cancelAll`). Log lines name a target by its kind
-/// and host only — never the join link, an ntfy topic or a webhook ID.
+/// Tells every configured target, and every browser subscribed to Web Push, about a ring, each on its own: a
+/// slow or failing one delays no other and never the screen (the requests run on the loop, asynchronously).
+/// Failures worth retrying are retried with `Backoff` until the target takes it or the room closes
+/// (`cancelAll`). Log lines name a target by its kind and host only — never the join link, an ntfy topic, a
+/// webhook ID or a push endpoint's path.
 @GLibActor
 public final class Notifier {
     /// A target took the ring.
     public struct Delivery: Sendable, Equatable {
-        public var kind: Configuration.NotifyTarget.Kind
+        /// `webhook`, `ntfy`, `homeassistant` or `webpush`.
+        public var target: String
         /// Scheme and host (`HTTPRequest.loggableOrigin`).
         public var origin: String
         public var attempts: Int
@@ -20,26 +22,57 @@ public final class Notifier {
     public let targets: [Configuration.NotifyTarget]
     private let session: HTTPSession
     private let backoff: Backoff
+    private let stateDirectory: String?
+    /// The VAPID `sub` claim: how a push service's operator reaches whoever runs this device.
+    private let pushSubject: String
     private var sends: [TargetSend] = []
+    private var vapidKey: VAPIDKey?
+    public private(set) lazy var pushSubscriptions: PushSubscriptionStore? = stateDirectory.map {
+        PushSubscriptionStore(stateDirectory: $0)
+    }
 
-    public init(_ configuration: Configuration.Notify, backoff: Backoff = Backoff()) throws(NotifyError) {
+    /// - Parameter stateDirectory: where the Web Push key and subscriptions live; nil: no Web Push.
+    public init(_ configuration: Configuration.Notify, stateDirectory: String?, pushSubject: String,
+                backoff: Backoff = Backoff()) throws(NotifyError) {
         targets = configuration.targets
         session = try HTTPSession(caFile: configuration.caFile)
         self.backoff = backoff
+        self.stateDirectory = stateDirectory
+        self.pushSubject = pushSubject
         for target in targets where target.url.hasPrefix("http://") {
             Log.warning("notify", "\(target.kind.rawValue) \(HTTPRequest.loggableOrigin(target.url)) is plain HTTP: "
                         + "anyone on that network path can read the join link; use https://")
         }
     }
 
-    /// Sends `ring` to every target. Sends still retrying for an earlier ring are withdrawn first.
-    public func ring(_ ring: RingNotice) {
+    /// The Web Push key, made and kept in the state directory the first time it is needed (so a device that
+    /// never uses Web Push writes nothing).
+    public func pushKey() throws(NotifyError) -> VAPIDKey {
+        if let vapidKey { return vapidKey }
+        guard let stateDirectory else { throw NotifyError(.setup, "no state directory to keep the Web Push key in") }
+        let key = try VAPIDKey.loadOrCreate(stateDirectory: stateDirectory)
+        vapidKey = key
+        return key
+    }
+
+    /// Sends `ring` to every target and subscription. Sends still retrying for an earlier ring are withdrawn.
+    /// - Parameter ttlSeconds: how long a push service may hold the message (the room's lifetime).
+    public func ring(_ ring: RingNotice, ttlSeconds: Int) {
         cancelAll()
-        sends = targets.map { target in
-            TargetSend(target: target, request: HTTPRequest(ring: ring, target: target), session: session,
-                       backoff: backoff) { [weak self] delivery in self?.onDelivered?(delivery) }
+        for target in targets {
+            start(TargetSend(label: target.kind.rawValue, url: target.url, request: HTTPRequest(ring: ring, target: target)))
         }
-        sends.forEach { $0.attempt() }
+        for subscription in pushSubscriptions?.subscriptions ?? [] {
+            do {
+                let request = try WebPushMessage.request(ring: ring, subscription: subscription, key: try pushKey(),
+                                                         subject: pushSubject, ttlSeconds: ttlSeconds)
+                let send = TargetSend(label: "webpush", url: subscription.endpoint, request: request)
+                send.onGone = { [weak self] in self?.forget(subscription) }
+                start(send)
+            } catch {
+                Log.error("notify", "webpush \(HTTPRequest.loggableOrigin(subscription.endpoint)): \(error)")
+            }
+        }
     }
 
     /// Stops every retry and withdraws requests in flight (the room closed: the link is dead anyway).
@@ -47,36 +80,46 @@ public final class Notifier {
         sends.forEach { $0.cancel() }
         sends = []
     }
+
+    private func start(_ send: TargetSend) {
+        send.onDelivered = { [weak self] delivery in self?.onDelivered?(delivery) }
+        sends.append(send)
+        send.attempt(session: session, backoff: backoff)
+    }
+
+    /// A push service said the subscription is gone (404/410): the browser unsubscribed or was reset.
+    private func forget(_ subscription: PushSubscription) {
+        Log.info("notify", "webpush subscription '\(subscription.name)' (\(subscription.id)) is gone; removed")
+        do { try pushSubscriptions?.remove(id: subscription.id) } catch { Log.error("notify", "\(error)") }
+    }
 }
 
 /// One target's share of one ring: the request, its attempts, the timer before the next one.
 @GLibActor
 private final class TargetSend {
-    private let target: Configuration.NotifyTarget
+    let label: String
+    let origin: String
     private let request: HTTPRequest
-    private let session: HTTPSession
-    private let backoff: Backoff
-    private let onDelivered: (Notifier.Delivery) -> Void
+    var onDelivered: ((Notifier.Delivery) -> Void)?
+    /// The target answered 404 or 410: what it was for no longer exists (a push subscription).
+    var onGone: (() -> Void)?
     private var attempts = 0
     private var exchange: HTTPExchange?
     private var retryTimer: GLibTimer?
     private var cancelled = false
 
-    init(target: Configuration.NotifyTarget, request: HTTPRequest, session: HTTPSession, backoff: Backoff,
-         onDelivered: @escaping (Notifier.Delivery) -> Void) {
-        self.target = target
+    init(label: String, url: String, request: HTTPRequest) {
+        self.label = label
+        self.origin = HTTPRequest.loggableOrigin(url)
         self.request = request
-        self.session = session
-        self.backoff = backoff
-        self.onDelivered = onDelivered
     }
 
-    private var name: String { "\(target.kind.rawValue) \(HTTPRequest.loggableOrigin(target.url))" }
+    private var name: String { "\(label) \(origin)" }
 
-    func attempt() {
+    func attempt(session: HTTPSession, backoff: Backoff) {
         guard !cancelled else { return }
         attempts += 1
-        exchange = session.post(request) { [weak self] result in self?.finished(result) }
+        exchange = session.post(request) { [weak self] result in self?.finished(result, session: session, backoff: backoff) }
     }
 
     func cancel() {
@@ -86,21 +129,22 @@ private final class TargetSend {
         exchange = nil
     }
 
-    private func finished(_ result: Result<Int, NotifyError>) {
+    private func finished(_ result: Result<Int, NotifyError>, session: HTTPSession, backoff: Backoff) {
         exchange = nil
         guard !cancelled else { return }
         switch result {
         case .success(let status):
             Log.info("notify", "\(name): delivered (HTTP \(status), attempt \(attempts))")
-            onDelivered(Notifier.Delivery(kind: target.kind, origin: HTTPRequest.loggableOrigin(target.url),
-                                          attempts: attempts, status: status))
+            onDelivered?(Notifier.Delivery(target: label, origin: origin, attempts: attempts, status: status))
         case .failure(let error) where error.code == .cancelled:
             break
         case .failure(let error) where error.isRetryable:
             let delay = backoff.delayMillis(afterAttempt: attempts)
             Log.warning("notify", "\(name): attempt \(attempts) failed (\(Self.redacted(error))); "
                         + "trying again in \(Double(delay) / 1000) s")
-            retryTimer = GLibTimer(milliseconds: delay) { [weak self] in self?.attempt() }
+            retryTimer = GLibTimer(milliseconds: delay) { [weak self] in self?.attempt(session: session, backoff: backoff) }
+        case .failure(let error) where onGone != nil && (error.status == 404 || error.status == 410):
+            onGone?()
         case .failure(let error):
             Log.error("notify", "\(name): refused (\(Self.redacted(error))); not retrying: check its url, token and "
                       + "webhook_id in the config")

@@ -93,7 +93,7 @@ final class Device {
 
         notifier = try Self.makeNotifier(options.configuration)
         notifier?.onDelivered = { [weak self] delivery in
-            self?.control?.publish(["event": "notified", "target": .string(delivery.kind.rawValue),
+            self?.control?.publish(["event": "notified", "target": .string(delivery.target),
                                     "origin": .string(delivery.origin), "attempts": .number(Double(delivery.attempts))])
         }
 
@@ -237,7 +237,8 @@ final class Device {
                 guard let self, door == .room, !notified else { return }
                 notified = true
                 notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link.url,
-                                          timeMillis: wallClockMillis()))
+                                          timeMillis: wallClockMillis()),
+                               ttlSeconds: Int(options.roomLifetimeMillis / 1000))
             }
             client.onFailure = { error in Log.error("intercom", "room \(code) cannot register its \(door.rawValue) ID: \(error)") }
             client.start()
@@ -422,6 +423,7 @@ final class Device {
             control?.publish(["event": "camera", "off": .bool(off)])
             return ["ok": true]
         case let other:
+            if let reply = notifyControl(request, notifier: notifier) { return reply }
             return ["ok": false, "error": .string(
                 "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, events")]
         }

@@ -140,3 +140,100 @@ def make_certificate_authority(directory, name="intercom test CA"):
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(directory / "server.pem", directory / "server.key")
     return directory / "ca.pem", context
+
+
+def _b64url_decode(text):
+    import base64
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _b64url_encode(data):
+    import base64
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class PushEndpoint(Receiver):
+    """A push service's endpoint for one browser subscription, as RFC 8030 receives it: it holds the
+    subscription's private key and auth secret (what the browser keeps), checks the VAPID authorization
+    (RFC 8292: ES256 JWT for this origin, not expired, signed by the key in k=) and decrypts the aes128gcm
+    body (RFC 8291). Accepted messages are in `messages`; anything that fails a check gets 401 or 400."""
+
+    def __init__(self, **kwargs):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        import os
+        self.private_key = ec.generate_private_key(ec.SECP256R1())
+        self.public_bytes = self.private_key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+        self.auth_secret = os.urandom(16)
+        self.messages = []
+        self.vapid_keys = []
+        self.problems = []
+        super().__init__(respond=self._receive, **kwargs)
+
+    def subscription(self, path="/push/sub-1"):
+        return {"endpoint": self.url + path,
+                "keys": {"p256dh": _b64url_encode(self.public_bytes), "auth": _b64url_encode(self.auth_secret)}}
+
+    def _receive(self, path, headers, body):
+        try:
+            self.vapid_keys.append(self._check_vapid(headers.get("Authorization") or ""))
+            if headers.get("Content-Encoding") != "aes128gcm":
+                raise ValueError(f"Content-Encoding is {headers.get('Content-Encoding')!r}")
+            if not (headers.get("TTL") or "").isdigit():
+                raise ValueError("no TTL header")
+            self.messages.append(json.loads(self._decrypt(body)))
+        except Exception as error:  # any failed check is the sender's fault: refuse, and say why
+            self.problems.append(repr(error))
+            return 400, json.dumps({"error": repr(error)}).encode()
+        return 201, b""
+
+    def _check_vapid(self, authorization):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+        scheme, _, params = authorization.partition(" ")
+        if scheme != "vapid":
+            raise ValueError(f"Authorization scheme is {scheme!r}, not vapid")
+        fields = dict(part.strip().split("=", 1) for part in params.split(","))
+        token, key = fields["t"], _b64url_decode(fields["k"])
+        header_b64, claims_b64, signature_b64 = token.split(".")
+        header, claims = json.loads(_b64url_decode(header_b64)), json.loads(_b64url_decode(claims_b64))
+        if header.get("alg") != "ES256":
+            raise ValueError(f"JWT alg is {header.get('alg')!r}")
+        if claims.get("aud") != self.url:
+            raise ValueError(f"JWT aud is {claims.get('aud')!r}, not {self.url!r}")
+        if not time.time() < claims.get("exp", 0) <= time.time() + 24 * 3600:
+            raise ValueError(f"JWT exp {claims.get('exp')} is not within the next 24 hours")
+        if not str(claims.get("sub", "")).startswith(("mailto:", "https:")):
+            raise ValueError(f"JWT sub is {claims.get('sub')!r}")
+        signature = _b64url_decode(signature_b64)
+        der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+        public_key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key)
+        public_key.verify(der, f"{header_b64}.{claims_b64}".encode(), ec.ECDSA(hashes.SHA256()))  # raises if bad
+        return fields["k"]
+
+    def _decrypt(self, body):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+        salt, record_size, key_length = body[:16], int.from_bytes(body[16:20], "big"), body[20]
+        sender_public = body[21:21 + key_length]
+        ciphertext = body[21 + key_length:]
+        if record_size < 18 or len(ciphertext) > record_size:
+            raise ValueError(f"record size {record_size} for {len(ciphertext)} bytes")
+        sender = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), sender_public)
+        shared = self.private_key.exchange(ec.ECDH(), sender)
+
+        def hkdf(salt_, key, info, length):
+            return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt_, info=info).derive(key)
+
+        ikm = hkdf(self.auth_secret, shared, b"WebPush: info\x00" + self.public_bytes + sender_public, 32)
+        cek = hkdf(salt, ikm, b"Content-Encoding: aes128gcm\x00", 16)
+        nonce = hkdf(salt, ikm, b"Content-Encoding: nonce\x00", 12)
+        padded = AESGCM(cek).decrypt(nonce, ciphertext, None)
+        plaintext = padded.rstrip(b"\x00")
+        if not plaintext.endswith(b"\x02"):
+            raise ValueError("the last record does not end in the delimiter 2")
+        return plaintext[:-1]

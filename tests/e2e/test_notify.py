@@ -8,7 +8,7 @@ import time
 import pytest
 
 from polling import poll
-from receivers import NtfyServer, Receiver, make_certificate_authority
+from receivers import NtfyServer, PushEndpoint, Receiver, make_certificate_authority
 
 RING_NOTICE_SECONDS = 1.0  # the issue: receivers get the ring within 1 s of the press
 NTFY_TOPIC = "door-k2v9q7x3m1"
@@ -47,7 +47,10 @@ def press_doorbell(device):
     pressed_at = time.time()
     assert device.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
     room = poll(lambda: device.state()["room"], 5, message="no room opened after the doorbell press")
-    return pressed_at, room
+    # state shows the link redacted; the whole link, secret and all, is what the targets must get.
+    answer = device.control({"cmd": "link"})
+    assert answer.get("ok") is True, answer
+    return pressed_at, dict(room, link=answer["link"])
 
 
 def notify_lines(device):
@@ -55,11 +58,13 @@ def notify_lines(device):
 
 
 def check_no_secret_logged(device, link, secrets):
-    """The join link is in no notify line; the targets' own secrets are in no line at all."""
+    """The join link is in no notify line; its secret (the fragment) and the targets' own secrets are in no
+    line at all."""
+    assert "#" in link, f"the join link carries no secret fragment: {link}"
     for line in notify_lines(device):
         assert link not in line, f"a notify log line carries the join link: {line}"
     for line in device.log_text().splitlines():
-        for secret in secrets:
+        for secret in [link.split("#", 1)[1], *secrets]:
             assert secret not in line, f"a log line carries a target's secret {secret!r}: {line}"
 
 
@@ -157,3 +162,76 @@ def test_retries_end_when_the_room_closes(start_device, receivers, tmp_path):
     count = len(down.requests)
     time.sleep(3.0)  # longer than the next backoff step (2 s after the third attempt)
     assert len(down.requests) <= count + 1, f"still retrying after the room closed: {len(down.requests)} > {count}"
+
+
+# --- Web Push ------------------------------------------------------------------------------------------
+
+
+def push_config(tmp_path, ca_file):
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    config = tmp_path / "push.yaml"
+    config.write_text(f"paths:\n  state: {state}\nnotify:\n  ca_file: {ca_file}\n")
+    return config, state
+
+
+def subscribe(device, endpoint, name, path="/push/sub-1"):
+    key = device.control({"cmd": "push-key"})
+    assert key.get("ok") is True, key
+    added = device.control({"cmd": "push-subscribe", "name": name, "subscription": endpoint.subscription(path)})
+    assert added.get("ok") is True, added
+    return key["key"], added["id"]
+
+
+def test_web_push_reaches_a_subscribed_browser_encrypted_and_signed(start_device, receivers, tmp_path):
+    ca_file, tls = make_certificate_authority(tmp_path / "ca")
+    endpoint = receivers(PushEndpoint, tls=tls)
+    config, state = push_config(tmp_path, ca_file)
+    device = start_device("--config", str(config), "--door-name", "Back door")
+    vapid_key, subscription_id = subscribe(device, endpoint, "Anna's phone")
+    assert (state / "vapid-key").stat().st_mode & 0o777 == 0o600
+    assert (state / "push-subscriptions.json").stat().st_mode & 0o777 == 0o600
+
+    pressed_at, room = press_doorbell(device)
+    poll(lambda: endpoint.messages or endpoint.problems, 5, message="the push endpoint got nothing")
+    assert endpoint.problems == [], endpoint.problems
+    delay = endpoint.accepted[0].at - pressed_at
+    assert delay <= RING_NOTICE_SECONDS, f"the push arrived {delay:.3f} s after the press"
+    print(f"webpush: ring received {delay * 1000:.0f} ms after the press")
+    [message] = endpoint.messages
+    assert message["url"] == room["link"] and message["code"] == room["code"]
+    assert message["title"].startswith("Back door")
+    assert endpoint.vapid_keys == [vapid_key], "the push was signed with another key than push-key gives pages"
+    assert endpoint.accepted[0].path == "/push/sub-1"
+    assert endpoint.accepted[0].headers.get("Urgency") == "high"
+    check_no_secret_logged(device, room["link"], ["/push/sub-1", endpoint.subscription()["keys"]["auth"]])
+
+    # The key and the subscription survive a restart: the same browser is pushed to with the same key.
+    device.stop()
+    device = start_device("--config", str(config))
+    assert device.control({"cmd": "push-key"})["key"] == vapid_key
+    listed = device.control({"cmd": "push-subscriptions"})["subscriptions"]
+    assert [(s["id"], s["name"], s["origin"]) for s in listed] == [(subscription_id, "Anna's phone", endpoint.url)]
+    _, room = press_doorbell(device)
+    poll(lambda: len(endpoint.messages) == 2, 5, message=lambda: f"no second push: {endpoint.problems}")
+    assert endpoint.messages[1]["url"] == room["link"]
+
+
+def test_a_gone_subscription_is_dropped_and_bad_ones_are_refused(start_device, receivers, tmp_path):
+    ca_file, tls = make_certificate_authority(tmp_path / "ca")
+    endpoint = receivers(PushEndpoint, tls=tls)
+    endpoint.respond = lambda path, headers, body: (410, b"")  # the browser unsubscribed
+    config, _ = push_config(tmp_path, ca_file)
+    device = start_device("--config", str(config))
+    subscribe(device, endpoint, "old laptop")
+
+    press_doorbell(device)
+    poll(lambda: device.control({"cmd": "push-subscriptions"})["subscriptions"] == [], 5,
+         message="a subscription the push service called gone (410) was kept")
+    assert len(endpoint.requests) == 1
+
+    plain = dict(endpoint.subscription(), endpoint="http://127.0.0.1:1/push")
+    short = dict(endpoint.subscription(), keys={"p256dh": "AAAA", "auth": "AAAA"})
+    for bad in (plain, short, {"endpoint": "https://x/"}):
+        answer = device.control({"cmd": "push-subscribe", "name": "x", "subscription": bad})
+        assert answer.get("ok") is False, (bad, answer)
