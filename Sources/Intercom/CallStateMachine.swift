@@ -172,6 +172,9 @@ public struct CallStateMachine: Sendable {
         case tick
         /// The control socket asks to hang up (or to close the room).
         case hangUpRequested
+        /// The signaling server keeps saying one of the room's peer IDs belongs to someone else: an open room
+        /// moves to a fresh code and secret (same countdown), so the QR and link on the screen work again.
+        case roomCodeTaken(String)
     }
 
     public enum Action: Sendable, Equatable {
@@ -217,6 +220,7 @@ public struct CallStateMachine: Sendable {
         case .timer(let kind): fired(kind, now: now)
         case .tick: currentScreen(now: now).map { [.show($0)] } ?? []
         case .hangUpRequested: close(refusal: .closed, now: now)
+        case .roomCodeTaken(let code): recode(code, now: now)
         }
     }
 
@@ -354,6 +358,16 @@ public struct CallStateMachine: Sendable {
         let room = Room(code: makeCode(), openedAt: now, expiresAt: now + settings.roomLifetimeMillis,
                         secret: makeSecret())
         return [.openRoom(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret))]
+            + move(to: .room(room), now: now)
+    }
+
+    private mutating func recode(_ taken: String, now: Int64) -> [Action] {
+        guard case .room(var room) = phase, room.code == taken else { return [] }
+        var fresh = makeCode()
+        for _ in 0..<8 where fresh == taken { fresh = makeCode() }
+        room.code = fresh
+        room.secret = makeSecret()
+        return [.closeRoom(code: taken), .openRoom(code: fresh, link: settings.joinLink(code: fresh, secret: room.secret))]
             + move(to: .room(room), now: now)
     }
 

@@ -1,9 +1,13 @@
 import Intercom
 import MainLoop
 
-/// A PeerJS peer's connection to a signaling server (`notes/peerjs-wire.md` §1, §10): registers
+/// A PeerJS peer's connection to a signaling server (`notes/peerjs-wire.md` §1, §2, §10): registers
 /// `{path}peerjs?key=&id=&token=&version=`, waits for OPEN, sends HEARTBEAT every 5 s, and reconnects with the
-/// same token so the ID survives a dropped socket.
+/// same token so the ID survives a dropped socket or a server restart.
+///
+/// A dead socket (half-open TCP, a server that vanished without a FIN) is found by WebSocket pings: the
+/// official server never answers HEARTBEAT but every WebSocket server answers a ping with a pong, and lws
+/// sends one after `keepalive.pingSeconds` of silence and drops the socket after `keepalive.hangupSeconds`.
 @GLibActor
 public final class PeerJSClient: WebSocketDelegate {
     public struct Options: Sendable {
@@ -13,6 +17,11 @@ public final class PeerJSClient: WebSocketDelegate {
         public var token: String
         public var heartbeatMillis: UInt32 = 5000
         public var allowSelfSigned = false
+        public var keepalive = WebSocketHost.Keepalive()
+        public var backoff = ReconnectBackoff()
+        /// ID-TAKEN answers tolerated (each retried with our token after a backoff) before the ID is deemed
+        /// someone else's and `onFailure` reports `idTaken`.
+        public var idTakenRetries = 3
         public init(server: WebSocketURL, id: String, token: String = PeerJSClient.randomToken()) {
             self.server = server; self.id = id; self.token = token
         }
@@ -20,20 +29,25 @@ public final class PeerJSClient: WebSocketDelegate {
 
     public enum State: Sendable, Equatable { case connecting, open, reconnecting, closed }
 
-    /// Registered (OPEN, or re-attached with our token after a reconnect).
+    /// Registered (OPEN, or re-attached with our token after a reconnect, where the server sends no OPEN).
     public var onOpen: (@GLibActor () -> Void)?
-    /// OFFER, ANSWER, CANDIDATE, LEAVE and EXPIRE from peers.
+    /// OFFER, ANSWER, CANDIDATE from peers, and LEAVE (a peer's socket is dead, or a peer left) and EXPIRE
+    /// (a peer we sent to never came) from the server.
     public var onMessage: (@GLibActor (PeerJSMessage) -> Void)?
-    /// ERROR or ID-TAKEN from the server; the client stops after these.
+    /// The client has stopped: `serverError` for ERROR (bad key, server full, missing parameters), `idTaken`
+    /// when the ID stayed someone else's after `idTakenRetries` retries.
     public var onFailure: (@GLibActor (SignalingError) -> Void)?
 
     public let options: Options
     public private(set) var state: State = .closed
+    /// Connections lost since the last registration (for logs and tests).
+    public private(set) var reconnects = 0
     private let host: WebSocketHost
     private var socket: WebSocketConnection?
     private var heartbeat: GLibTimer?
     private var retry: GLibTimer?
     private var attempts = 0
+    private var idTakenCount = 0
     private var everOpened = false
     private var outbox: [PeerJSMessage] = []
 
@@ -71,7 +85,8 @@ public final class PeerJSClient: WebSocketDelegate {
     private func dial() {
         let o = options
         let query = "peerjs?key=\(o.key)&id=\(o.id)&token=\(o.token)&version=1.5.5-intercom"
-        socket = host.connect(o.server, pathAndQuery: query, delegate: self, allowSelfSigned: o.allowSelfSigned)
+        socket = host.connect(o.server, pathAndQuery: query, delegate: self, allowSelfSigned: o.allowSelfSigned,
+                              keepalive: o.keepalive)
     }
 
     public func webSocketDidOpen(_ socket: WebSocketConnection) {
@@ -80,7 +95,8 @@ public final class PeerJSClient: WebSocketDelegate {
             self?.socket?.send(PeerJSMessage(type: .heartbeat).encoded())
         }
         if everOpened {
-            // Re-attaching with our token: the official server sends no OPEN in this case.
+            // Re-attaching with our token: the official server sends no OPEN in this case. A server that
+            // restarted meanwhile sends one, which then changes nothing.
             Log.info("signaling", "\(options.id) re-attached to \(options.server)")
             registered()
         }
@@ -95,53 +111,102 @@ public final class PeerJSClient: WebSocketDelegate {
         }
         switch message.type {
         case .open:
-            Log.info("signaling", "\(options.id) registered on \(options.server)")
             everOpened = true
+            guard state != .open else { return }
+            Log.info("signaling", "\(options.id) registered on \(options.server)")
             registered()
-        case .idTaken, .error, .invalidKey:
+        case .idTaken:
+            idTaken()
+        case .error, .invalidKey:
             let text = message.payload?["msg"]?.stringValue ?? message.type.rawValue
             Log.error("signaling", "\(options.id): server said \(message.type.rawValue): \(text)")
-            let code: SignalingError.Code = message.type == .idTaken ? .idTaken : .serverError
             stop()
-            onFailure?(SignalingError(code, text))
+            onFailure?(SignalingError(.serverError, text))
         case .heartbeat:
             break
+        case .leave, .expire:
+            Log.debug("signaling", "\(options.id): \(message.type.rawValue) about \(message.src ?? "?")")
+            onMessage?(message)
         default:
             onMessage?(message)
         }
+    }
+
+    /// Someone else holds the ID (a different token). It may be our own earlier registration from another
+    /// process, which the server drops after its alive timeout, or a stale entry of a server cluster: retry
+    /// with our token a few times, then give up and say so.
+    private func idTaken() {
+        idTakenCount += 1
+        state = .connecting
+        if idTakenCount > options.idTakenRetries {
+            Log.error("signaling", "\(options.id) is taken by another peer (\(idTakenCount) times ID-TAKEN)")
+            stop()
+            onFailure?(SignalingError(.idTaken, "\(options.id) is taken by another peer"))
+            return
+        }
+        dropSocket()
+        let delay = options.backoff.delayMillis(attempt: idTakenCount)
+        Log.warning("signaling", "\(options.id): ID-TAKEN; reclaiming with our token in \(delay) ms "
+                    + "(\(idTakenCount)/\(options.idTakenRetries))")
+        retry = GLibTimer(milliseconds: delay) { [weak self] in self?.dial() }
     }
 
     public func webSocketDidClose(_ socket: WebSocketConnection, error: String?) {
         guard socket === self.socket, state != .closed else { return }
         self.socket = nil
         heartbeat = nil
+        if state == .open { reconnects += 1 }
         state = .reconnecting
         attempts += 1
-        let delay = Self.backoffMillis(attempt: attempts)
+        let delay = options.backoff.delayMillis(attempt: attempts)
         Log.warning("signaling", "\(options.id): connection to \(options.server) lost (\(error ?? "closed")); "
                     + "retrying in \(delay) ms")
         retry = GLibTimer(milliseconds: delay) { [weak self] in self?.dial() }
     }
 
+    private func dropSocket() {
+        heartbeat = nil
+        socket?.delegate = nil
+        socket?.close()
+        socket = nil
+    }
+
     private func registered() {
         state = .open
         attempts = 0
+        idTakenCount = 0
         let queued = outbox
         outbox.removeAll()
         queued.forEach { socket?.send($0.encoded()) }
         onOpen?()
     }
 
-    /// 250 ms doubling to 4 s, ±25 % jitter so a fleet does not reconnect in step.
-    static func backoffMillis(attempt: Int) -> UInt32 {
-        let base = min(4000, 250 << min(attempt - 1, 5))
-        let jitter = Int.random(in: -(base / 4)...(base / 4))
-        return UInt32(base + jitter)
-    }
-
     /// A PeerJS-style token: random base-36 characters.
     public nonisolated static func randomToken(length: Int = 11) -> String {
         let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
-        return String((0..<length).map { _ in alphabet.randomElement()! })
+        return String((0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
+    }
+}
+
+/// Reconnect delays: doubling from `initialMillis` to at most `maximumMillis`, each drawn at random from its
+/// upper half ("equal jitter"), so a fleet of doors does not reconnect in step after a server restart, and
+/// a restarted server is reached again within `maximumMillis`.
+public struct ReconnectBackoff: Sendable, Equatable {
+    public var initialMillis: UInt32 = 250
+    public var maximumMillis: UInt32 = 3000
+    public init(initialMillis: UInt32 = 250, maximumMillis: UInt32 = 3000) {
+        self.initialMillis = initialMillis; self.maximumMillis = maximumMillis
+    }
+
+    /// The wait before attempt `attempt + 1`, for `attempt` ≥ 1.
+    public func delayMillis<R: RandomNumberGenerator>(attempt: Int, using random: inout R) -> UInt32 {
+        let doublings = UInt64(min(max(attempt - 1, 0), 20))
+        let base = UInt32(min(UInt64(initialMillis) << doublings, UInt64(maximumMillis)))
+        return UInt32.random(in: (base / 2)...max(base / 2, base), using: &random)
+    }
+
+    public func delayMillis(attempt: Int) -> UInt32 {
+        var random = SystemRandomNumberGenerator()
+        return delayMillis(attempt: attempt, using: &random)
     }
 }

@@ -91,6 +91,16 @@ public final class WebSocketHost {
     /// Frames above this are refused and the socket closed (the official server has no limit; we do).
     public nonisolated static let maxMessageBytes = 64 * 1024
 
+    /// Dead-connection detection for client sockets (lws `retry_and_idle_policy`): a WebSocket ping after
+    /// `pingSeconds` without traffic proving the link works, the socket dropped after `hangupSeconds`.
+    public struct Keepalive: Sendable, Hashable {
+        public var pingSeconds: UInt16 = 5
+        public var hangupSeconds: UInt16 = 12
+        public init(pingSeconds: UInt16 = 5, hangupSeconds: UInt16 = 12) {
+            self.pingSeconds = pingSeconds; self.hangupSeconds = hangupSeconds
+        }
+    }
+
     public weak var serverHandler: (any WebSocketServerHandler)?
     public let listeningPort: Int?
 
@@ -100,6 +110,8 @@ public final class WebSocketHost {
     private let protocolNames: [UnsafeMutablePointer<CChar>]
     private var connections: [OpaquePointer: WebSocketConnection] = [:]
     private var pendingHTTP: [OpaquePointer: [UInt8]] = [:]
+    /// lws keeps a pointer to the policy for the connection's life: they live as long as the context.
+    private var keepalivePolicies: [Keepalive: UnsafeMutablePointer<lws_retry_bo_t>] = [:]
 
     /// `listen` nil = client only. Throws `listenFailed` when the port is taken or the GLib event library
     /// plugin (Debian package libwebsockets-evlib-glib) is missing.
@@ -167,11 +179,12 @@ public final class WebSocketHost {
         protocols.deallocate()
         foreignLoops.deallocate()
         protocolNames.forEach { free($0) }
+        keepalivePolicies.values.forEach { $0.deallocate() }
     }
 
     /// Dials `url` + `pathAndQuery` (which starts without "/"; it is appended to `url.path`).
     public func connect(_ url: WebSocketURL, pathAndQuery: String, delegate: any WebSocketDelegate,
-                        allowSelfSigned: Bool = false) -> WebSocketConnection {
+                        allowSelfSigned: Bool = false, keepalive: Keepalive = Keepalive()) -> WebSocketConnection {
         let socket = WebSocketConnection(host: self, isClient: true, peerAddress: "\(url.host):\(url.port)")
         socket.delegate = delegate
         let address = strdup(url.host)!, path = strdup(url.path + pathAndQuery)!
@@ -194,6 +207,7 @@ public final class WebSocketHost {
             }
             info.ssl_connection = flags
         }
+        info.retry_and_idle_policy = UnsafePointer(keepalivePolicy(keepalive))
         info.opaque_user_data = Unmanaged.passUnretained(socket).toOpaque()
         // Kept in `connections` from now; callbacks during the connect call find it through opaque_user_data.
         pendingClients.append(socket)
@@ -212,6 +226,16 @@ public final class WebSocketHost {
     }
 
     private var pendingClients: [WebSocketConnection] = []
+
+    private func keepalivePolicy(_ keepalive: Keepalive) -> UnsafeMutablePointer<lws_retry_bo_t> {
+        if let policy = keepalivePolicies[keepalive] { return policy }
+        let policy = UnsafeMutablePointer<lws_retry_bo_t>.allocate(capacity: 1)
+        policy.initialize(to: lws_retry_bo_t())
+        policy.pointee.secs_since_valid_ping = keepalive.pingSeconds
+        policy.pointee.secs_since_valid_hangup = keepalive.hangupSeconds
+        keepalivePolicies[keepalive] = policy
+        return policy
+    }
 
     // MARK: callback dispatch (on the GLib thread)
 

@@ -28,6 +28,10 @@ final class Device {
     private var gpio: GPIOButtons?
     /// The room's two registrations: its secret-derived peer ID, and the knock peer ID (prefix + code).
     private var roomClient: PeerJSClient?
+    /// What peers may send through signaling (rate, SDP size, candidates, concurrent connections).
+    /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
+    private var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
+    private var limitDrops = (count: 0, lastLogged: Int64(0))
     private var notifier: Notifier?
     private var knockClient: PeerJSClient?
     private var roomLink: RoomLink?
@@ -157,6 +161,7 @@ final class Device {
             callDoor.removeAll()
             pendingOffers.removeAll()
             pendingCandidates.removeAll()
+            limits.reset()
             control?.publish(["event": "room-closed", "code": .string(code)])
         case .ringAgain(let code, _):
             Log.info("intercom", "room \(code) rang again")
@@ -167,6 +172,7 @@ final class Device {
             refuse(call, refusal)
         case .ignore(let call, let reason):
             Log.info("intercom", "not answering \(call): \(reason)")
+            limits.release(peer: call.peer, connectionId: call.connectionId)
             pendingOffers[call] = nil
             pendingCandidates[call] = nil
             callDoor[call] = nil
@@ -204,6 +210,7 @@ final class Device {
     /// (a PeerJS browser closes every connection with the sender), and `payload.reason` says why.
     private func refuse(_ call: CallID, _ refusal: CallStateMachine.Refusal) {
         Log.info("intercom", "refusing \(call): \(refusal.rawValue)")
+        limits.release(peer: call.peer, connectionId: call.connectionId)
         pendingOffers[call] = nil
         pendingCandidates[call] = nil
         signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
@@ -228,7 +235,7 @@ final class Device {
             var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
             clientOptions.key = options.key
             let client = PeerJSClient(host: host, options: clientOptions)
-            client.onMessage = { [weak self] message in self?.route(message, door: door) }
+            client.onMessage = { [weak self] message in self?.admit(message, door: door) }
             var notified = false
             client.onOpen = { [weak self] in
                 self?.control?.publish(["event": "room-reachable", "code": .string(code), "door": .string(door.rawValue),
@@ -240,7 +247,14 @@ final class Device {
                                           timeMillis: wallClockMillis()),
                                ttlSeconds: Int(options.roomLifetimeMillis / 1000))
             }
-            client.onFailure = { error in Log.error("intercom", "room \(code) cannot register its \(door.rawValue) ID: \(error)") }
+            client.onFailure = { [weak self] error in
+                guard error.code == .idTaken else {
+                    return Log.error("intercom", "room \(code) cannot register its \(door.rawValue) ID: \(error)")
+                }
+                Log.warning("intercom", "room \(code): the peer ID \(peerID) belongs to someone else; "
+                            + "reopening the room under a new code")
+                self?.handle(.roomCodeTaken(code))
+            }
             client.start()
             return client
         }
@@ -253,6 +267,21 @@ final class Device {
     }
 
     // MARK: - Signaling routing: strictly by (peer, connectionId)
+
+    /// Applies `SignalingLimits` before anything is parsed further. Refusals are logged at most once a second.
+    private func admit(_ message: PeerJSMessage, door: RoomGate.Door) {
+        let now = wallClockMillis()
+        switch limits.admit(message, now: now) {
+        case .accept:
+            route(message, door: door)
+        case .drop(let reason):
+            limitDrops.count += 1
+            guard now - limitDrops.lastLogged >= 1000 else { return }
+            Log.warning("intercom", "dropped \(message.type.rawValue) from \(message.src ?? "?"): \(reason)"
+                        + (limitDrops.count > 1 ? " (\(limitDrops.count) dropped since the last line)" : ""))
+            limitDrops = (0, now)
+        }
+    }
 
     private func route(_ message: PeerJSMessage, door: RoomGate.Door) {
         guard let src = message.src else { return }
@@ -276,6 +305,7 @@ final class Device {
                 return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
             }
             pendingOffers[call] = payload
+            limits.opened(peer: src, connectionId: payload.connectionId)
             callDoor[call] = door
             latestCaller = (src, CallerName.from(metadata: payload.metadata))
             handle(.offer(call, proved: verdict == .proved))
@@ -375,6 +405,7 @@ final class Device {
                     "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
         sessions[call] = nil
         dtlsVerified[call] = nil
+        limits.release(peer: call.peer, connectionId: call.connectionId)
         cameraOff = false
         control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
         handle(.callEnded(call, endedBy))

@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import Intercom
 
@@ -31,6 +32,24 @@ import Testing
         #expect(again.contains(.startTimer(.roomExpiry, at: 220_000)))
         #expect(m.handle(.tick, now: 219_000) == [.show(.room(code: "04321", link: link.url,
                                                              secondsLeft: 1))])
+    }
+
+    @Test func aTakenPeerIDMovesTheOpenRoomToAFreshCodeAndSecretWithTheSameCountdown() {
+        let codes = Mutex(["11111", "11111", "22222"])
+        let secrets = Mutex([Self.secret, RoomSecret(bytes: Array(16..<32))!])
+        var m = Machine(settings: Machine.Settings(), makeCode: { codes.withLock { $0.removeFirst() } },
+                        makeSecret: { secrets.withLock { $0.removeFirst() } })
+        _ = m.handle(.press(ButtonPress(.doorbell)), now: 0)
+        // The fresh code is never the taken one.
+        let actions = m.handle(.roomCodeTaken("11111"), now: 30_000)
+        let fresh = RoomLink(webBase: "http://localhost:8080", code: "22222", secret: RoomSecret(bytes: Array(16..<32))!)
+        #expect(actions == [.closeRoom(code: "11111"), .openRoom(code: "22222", link: fresh),
+                            .show(.room(code: "22222", link: fresh.url, secondsLeft: 90))])
+        #expect(m.phase.room?.code == "22222")
+        // A stale report about the old code, or one while nothing is open, changes nothing.
+        #expect(m.handle(.roomCodeTaken("11111"), now: 31_000) == [])
+        var idle = machine()
+        #expect(idle.handle(.roomCodeTaken("04321"), now: 0) == [])
     }
 
     /// The four policy combinations for one offer in an open room.
