@@ -39,6 +39,9 @@ public final class CallSession {
     public var onRemoteCertificate: (@GLibActor (String) -> Void)?
     /// ICE reached connected/completed.
     public var onConnected: (@GLibActor () -> Void)?
+    /// With `MediaSettings.clockStamp`: each stamp read from the caller's decoded video, as the milliseconds
+    /// from the stamp's time to its reading.
+    public var onClockStamp: (@GLibActor (_ latencyMillis: Int64) -> Void)?
 
     private let offer: SDPOffer
     private let offerText: String
@@ -65,7 +68,8 @@ public final class CallSession {
         self.offer = try SDPOffer(parsing: offerSDP)
         self.engine = engine
         self.link = SessionLink(counters: counters, remoteVideoWidth: engine.settings.remoteVideoWidth,
-                                remoteVideoFramesPerSecond: engine.settings.remoteVideoFramesPerSecond)
+                                remoteVideoFramesPerSecond: engine.settings.remoteVideoFramesPerSecond,
+                                clockStamp: engine.settings.clockStamp)
         link.session = self
     }
 
@@ -102,6 +106,7 @@ public final class CallSession {
             gst_object_unref(UnsafeMutableRawPointer(selfView))
         }
         watchEncoder()
+        if engine.settings.clockStamp { addClockStampDrawing(cast(element, to: GstBin.self)) }
         let raw = UnsafeMutableRawPointer(webrtc)
         connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onIceCandidate, to: GCallback.self))
         connectSignal(raw, "pad-added", link, unsafeBitCast(onWebRTCPadAdded, to: GCallback.self))
@@ -351,6 +356,11 @@ public final class CallSession {
         }
     }
 
+    func clockStampRead(latencyMillis: Int64) {
+        guard !ended else { return }
+        onClockStamp?(latencyMillis)
+    }
+
     fileprivate func busError(source: String, _ text: String) {
         guard !ended else { return }
         // While we hang up, SCTP errors are the channel going away as asked.
@@ -397,8 +407,10 @@ final class SessionLink: @unchecked Sendable {
     let counters: MediaCounters
     let remoteVideoWidth: Int
     let remoteVideoFramesPerSecond: Int
-    init(counters: MediaCounters, remoteVideoWidth: Int = 0, remoteVideoFramesPerSecond: Int = 15) {
+    let clockStamp: Bool
+    init(counters: MediaCounters, remoteVideoWidth: Int = 0, remoteVideoFramesPerSecond: Int = 15, clockStamp: Bool = false) {
         self.counters = counters
+        self.clockStamp = clockStamp
         self.remoteVideoWidth = remoteVideoWidth
         self.remoteVideoFramesPerSecond = remoteVideoFramesPerSecond
     }
@@ -481,6 +493,7 @@ private let onDecodedPadAdded: @convention(c) (UnsafeMutablePointer<GstElement>?
     let counter = CounterChoice(counters: link.counters, video: isVideo)
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, countBuffer, Unmanaged.passRetained(counter).toOpaque(),
                       { data in if let data { Unmanaged<CounterChoice>.fromOpaque(data).release() } })
+    if isVideo, link.clockStamp { addClockStampReading(pad, link: link) }
     let sinkPad: UnsafeMutablePointer<GstPad>?
     if isVideo, link.remoteVideoWidth > 0 {
         sinkPad = addScreenBranch(to: bin, link: link)

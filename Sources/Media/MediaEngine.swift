@@ -42,6 +42,7 @@ public final class MediaEngine {
         pipeline.stunServer = settings.stunServer
         pipeline.echoProbeName = "echoprobe\(callCount)"
         pipeline.selfViewWidth = settings.selfViewWidth
+        pipeline.clockStamp = settings.clockStamp
         return pipeline
     }
 

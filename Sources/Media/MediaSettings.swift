@@ -34,5 +34,8 @@ public struct MediaSettings: Sendable, Equatable {
     public var selfViewWidth = 0
     /// `stun://host:port`, or nil on a LAN.
     public var stunServer: String?
+    /// Benchmarks only (`intercom run --clock-stamp`): stamp the wall-clock time into every sent picture and
+    /// read the caller's stamps from the decoded video (`ClockStamp`, `CallSession.onClockStamp`).
+    public var clockStamp = false
     public init() {}
 }

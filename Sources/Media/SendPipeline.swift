@@ -17,6 +17,8 @@ public struct SendPipeline: Sendable {
     public var echoProbeName = "echoprobe"
     /// Width of the self-view picture for the device screen (an appsink named `selfview`); 0 = none.
     public var selfViewWidth = 0
+    /// Benchmarks: an `identity name=clockstamp` behind the camera, where `ClockStamp` draws the time.
+    public var clockStamp = false
 
     public init(plan: MediaPlan) { self.plan = plan }
 
@@ -37,6 +39,7 @@ public struct SendPipeline: Sendable {
         if let video, let source = videoSource {
             parts.append(source + " ! videoconvert ! videoscale ! videorate drop-only=true"
                 + " ! video/x-raw,width=\(plan.width),height=\(plan.height),framerate=\(plan.framerate)/1"
+                + (clockStamp ? " ! identity name=clockstamp" : "")
                 + " ! valve name=camvalve drop=false" + (selfViewWidth > 0 ? " ! tee name=camtee" : "")
                 + " ! queue max-size-buffers=1 max-size-bytes=0 max-size-time=0 leaky=downstream"
                 + " ! " + encoderAndPayloader(video) + " ! webrtc.")

@@ -379,6 +379,9 @@ final class Device {
         }
         session.onRemoteVideo = { [weak self] picture in self?.display?.showVideo(picture) }
         session.onSelfView = { [weak self] picture in self?.display?.showSelfView(picture) }
+        session.onClockStamp = { [weak self] millis in
+            self?.control?.publish(["event": "clock-stamp", "millis": .number(Double(millis))])
+        }
         session.onConnected = { [weak self] in
             self?.control?.publish(["event": "call-connected", "peer": .string(call.peer)])
             self?.handle(.callConnected(call))

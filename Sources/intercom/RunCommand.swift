@@ -60,6 +60,10 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Log debug lines.")
     var verbose = false
 
+    @Flag(help: ArgumentHelp("Benchmarks: stamp the time into the sent video, read the caller's stamps (events).",
+                             visibility: .hidden))
+    var clockStamp = false
+
     /// 78 (EX_CONFIG, which the unit does not restart) for what only a person can fix — a missing package, a
     /// wrong setting; 1 for what may pass (a port still in use), so systemd tries again.
     static func exitStatus(for error: any Error) -> Int32 {
@@ -123,7 +127,8 @@ struct RunCommand: ParsableCommand {
             ConfigCheck.report(config.map { error.in(file: $0) } ?? error)
             throw ExitCode(ConfigurationError.exitStatus)
         }
-        let options = DeviceOptions(configuration, gpio: gpio)
+        var options = DeviceOptions(configuration, gpio: gpio)
+        options.media.clockStamp = clockStamp
         let done = DispatchSemaphore(value: 0)
         let outcome = Outcome()
         let notifier = SystemdNotifier.fromEnvironment()
