@@ -14,7 +14,7 @@ WEB_ROOT ?= rootfs-overlay/usr/share/intercom/web
 RELEASE_BIN := .build/release/intercom
 PYTEST ?= .venv/bin/pytest
 
-.PHONY: deps build run ring test unit e2e deb clean
+.PHONY: deps build run ring test unit e2e bench deb clean
 
 ## deps: install everything the build, `make run` and the tests need
 deps:
@@ -60,6 +60,13 @@ e2e:
 	scripts/deps.sh test
 	$(SWIFT) build
 	$(PYTEST) -v tests/e2e
+
+## bench: benchmarks against in-run baselines (not part of `make test`; root, about 10 minutes): release build,
+## the device and headless Chromium in a network namespace; prints a table, writes bench/results/latest.{md,json}
+bench:
+	scripts/deps.sh test
+	$(SWIFT) build -c release
+	.venv/bin/python bench/run.py
 
 ## deb: the Debian package (static Swift runtime) in .build-static/deb; a device installs it with
 ## `apt install ./intercom_*.deb`

@@ -1,0 +1,148 @@
+// Injected by bench/run.py into every page it opens (CDP Page.addScriptToEvaluateOnNewDocument), after a line
+// that sets window.__benchConfig. Nothing here ships with the web page; it only watches and drives it.
+//
+//   autoJoin     click #join the moment a ?room= page is ready (opening the link with no think time)
+//   autoAnswer   click #answer the moment a call rings (what the door does on its own)
+//   camera       {width, height}: the fake camera asked for at this size
+//   stampCamera  the camera is a canvas with the time stamped into it (see ClockStamp.swift: same pattern)
+//   readStamps   read the stamp from each decoded remote picture into __bench.stamps (ms, Date.now() - stamp)
+//
+// __bench.firstFrameAt is performance.now() of the first remote picture presented (requestVideoFrameCallback),
+// __bench.joinAt that of the #join click; performance.now() counts from the start of the navigation.
+(() => {
+  const config = window.__benchConfig || {};
+  const bench = { firstFrameAt: null, joinAt: null, answerAt: null, stamps: [], stampsRejected: 0 };
+  window.__bench = bench;
+
+  const BITS = 42;
+  const ROWS_PER_HEIGHT = 16;
+  const MODULUS = 2 ** BITS;
+
+  function unwrap(stamp, now) {
+    let full = now - (now % MODULUS) + stamp;
+    if (full > now + MODULUS / 2) full -= MODULUS;
+    return full;
+  }
+
+  // --- the camera ---------------------------------------------------------------------------------------
+  const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const size = config.camera || { width: 640, height: 480 };
+    if (!constraints.video) return original(constraints);
+    if (!config.stampCamera) {
+      return original({ ...constraints, video: { width: { ideal: size.width }, height: { ideal: size.height },
+                                                 frameRate: { ideal: 30 } } });
+    }
+    const audio = constraints.audio ? await original({ audio: constraints.audio }) : new MediaStream();
+    const canvas = document.createElement('canvas');
+    canvas.width = size.width;
+    canvas.height = size.height;
+    const context = canvas.getContext('2d');
+    const rowHeight = Math.floor(size.height / ROWS_PER_HEIGHT);
+    let frame = 0;
+    setInterval(() => {
+      // Something that moves, so the encoder works as it would on a camera.
+      frame += 1;
+      context.fillStyle = '#203040';
+      context.fillRect(0, 0, size.width, size.height);
+      context.fillStyle = '#c08040';
+      const x = (frame * 8) % size.width;
+      context.fillRect(x, size.height / 3, size.width / 8, size.height / 3);
+      const now = Date.now();
+      for (let row = 0; row < 2; row += 1) {
+        for (let bit = 0; bit < BITS; bit += 1) {
+          const one = Math.floor(now / 2 ** (BITS - 1 - bit)) % 2 === 1;
+          context.fillStyle = one !== (row === 1) ? '#ffffff' : '#000000';
+          const x0 = Math.floor((bit * size.width) / BITS);
+          const x1 = Math.floor(((bit + 1) * size.width) / BITS);
+          context.fillRect(x0, row * rowHeight, x1 - x0, rowHeight);
+        }
+      }
+    }, 1000 / 30);
+    const video = canvas.captureStream(30).getVideoTracks();
+    return new MediaStream([...audio.getAudioTracks(), ...video]);
+  };
+
+  // --- reading the remote picture ------------------------------------------------------------------------
+  let reader = null;
+  function readStamp(video) {
+    const width = video.videoWidth;
+    const height = video.videoHeight;
+    const rowHeight = Math.floor(height / ROWS_PER_HEIGHT);
+    if (width < BITS * 4 || rowHeight < 4) return null;
+    reader ??= document.createElement('canvas').getContext('2d', { willReadFrequently: true });
+    if (reader.canvas.width !== width) reader.canvas.width = width;
+    reader.canvas.height = 2 * rowHeight;
+    reader.drawImage(video, 0, 0, width, 2 * rowHeight, 0, 0, width, 2 * rowHeight);
+    const pixels = reader.getImageData(0, 0, width, 2 * rowHeight).data;
+    const mean = (x0, x1, y0, y1) => {
+      let sum = 0;
+      let count = 0;
+      for (let y = y0; y < y1; y += 1) {
+        for (let x = x0; x < x1; x += 1) {
+          const i = 4 * (y * width + x);
+          sum += 0.299 * pixels[i] + 0.587 * pixels[i + 1] + 0.114 * pixels[i + 2];
+          count += 1;
+        }
+      }
+      return sum / count;
+    };
+    let value = 0;
+    for (let bit = 0; bit < BITS; bit += 1) {
+      const x0 = Math.floor((bit * width) / BITS);
+      const x1 = Math.floor(((bit + 1) * width) / BITS);
+      const xa = x0 + Math.floor((x1 - x0) / 4);
+      const xb = x1 - Math.floor((x1 - x0) / 4);
+      const first = mean(xa, xb, Math.floor(rowHeight / 4), Math.floor((rowHeight * 3) / 4)) > 128;
+      const second = mean(xa, xb, rowHeight + Math.floor(rowHeight / 4), rowHeight + Math.floor((rowHeight * 3) / 4)) > 128;
+      if (first === second) return null;
+      value = value * 2 + (first ? 1 : 0);
+    }
+    return value;
+  }
+
+  function watchRemote(video) {
+    const onFrame = () => {
+      bench.firstFrameAt ??= performance.now();
+      if (config.readStamps && video.videoWidth > 0) {
+        const stamp = readStamp(video);
+        const now = Date.now();
+        if (stamp === null) bench.stampsRejected += 1;
+        else if (bench.stamps.length < 20000) bench.stamps.push(now - unwrap(stamp, now));
+      }
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+  }
+
+  // --- driving the page ----------------------------------------------------------------------------------
+  function click(id) {
+    const element = document.getElementById(id);
+    if (element && !element.disabled) element.click();
+  }
+
+  function onState(state) {
+    if (state === 'ready' && config.autoJoin && bench.joinAt === null && new URLSearchParams(location.search).has('room')) {
+      bench.joinAt = performance.now();
+      click('join');
+    }
+    if (state === 'incoming' && config.autoAnswer) {
+      bench.answerAt = performance.now();
+      click('answer');
+    }
+  }
+
+  // Called by the runner for the "page already loaded" join.
+  bench.join = () => {
+    bench.joinAt = performance.now();
+    click('join');
+  };
+
+  document.addEventListener('DOMContentLoaded', () => {
+    const remote = document.getElementById('remote');
+    if (remote) watchRemote(remote);
+    new MutationObserver(() => onState(document.body.dataset.state))
+      .observe(document.body, { attributes: true, attributeFilter: ['data-state'] });
+    onState(document.body.dataset.state);
+  });
+})();

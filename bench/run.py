@@ -1,0 +1,757 @@
+#!/usr/bin/env python3
+"""`make bench`: how fast from button to talking, each figure beside a baseline measured in the same run.
+
+Runs the release device binary and headless Chromium in a network namespace with a veth pair, exactly like the
+end-to-end tests (it reuses tests/e2e/conftest.py's helpers), prints a table and writes it to
+bench/results/latest.md and latest.json. The machine may be busy with other work: the ratios to the in-run
+baselines are what to compare between runs; the load average is recorded beside them.
+
+    .venv/bin/python bench/run.py [--quick] [--out DIR]
+"""
+
+import argparse
+import json
+import os
+import platform
+import queue
+import random
+import shutil
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
+
+import websocket  # noqa: E402  (websocket-client, installed with selenium)
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+
+import conftest  # noqa: E402  (the e2e harness: namespace set-up, Device)
+
+BINARY = REPO_ROOT / ".build" / "release" / "intercom"
+PAGE_HOOKS = (REPO_ROOT / "bench" / "page-hooks.js").read_text()
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+class BenchError(Exception):
+    pass
+
+
+def wait_for(fn, timeout, what, interval=0.005):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {timeout:g} s waiting for {what} (last: {value!r})")
+        time.sleep(interval)
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    rank = (len(ordered) - 1) * p / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summary(values):
+    return {"median": statistics.median(values) if values else None, "p95": percentile(values, 95),
+            "n": len(values)}
+
+
+# --- namespace, device, browser ----------------------------------------------------------------------------
+
+
+class Namespace:
+    """conftest.netns as a context manager: a namespace with a veth pair, entered by this process."""
+
+    def __enter__(self):
+        if os.geteuid() != 0:
+            raise BenchError("the benchmarks need root: they create a network namespace like the e2e tests")
+        conftest._remove_stale_namespaces()
+        self.name = f"{conftest.NAMESPACE_PREFIX}{os.getpid()}"
+        conftest._ip("netns", "add", self.name)
+        self.original = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        n = self.name
+        conftest._ip("-n", n, "link", "set", "lo", "up")
+        conftest._ip("-n", n, "link", "add", "v0", "type", "veth", "peer", "name", "v1")
+        conftest._ip("-n", n, "addr", "add", "10.200.0.1/24", "dev", "v0")
+        conftest._ip("-n", n, "addr", "add", "10.200.0.2/24", "dev", "v1")
+        conftest._ip("-n", n, "link", "set", "v0", "up")
+        conftest._ip("-n", n, "link", "set", "v1", "up")
+        target = os.open(f"/run/netns/{n}", os.O_RDONLY)
+        try:
+            conftest._setns(target)
+        finally:
+            os.close(target)
+        return self
+
+    def __exit__(self, *exc):
+        conftest._setns(self.original)
+        os.close(self.original)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+class BenchDevice(conftest.Device):
+    """The e2e Device with extra `run` options and an event reader that timestamps each event on arrival."""
+
+    def __init__(self, scratch, extra=()):
+        workdir = Path(tempfile.mkdtemp(prefix="dev-", dir=scratch))
+        super().__init__(BINARY, workdir, workdir)
+        self.extra = list(extra)
+        self.events_queue = queue.Queue()
+
+    @property
+    def command(self):
+        return super().command + self.extra
+
+    def start(self):
+        super().start()
+        stream = self.events(timeout=None)
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream):
+        try:
+            for event in stream:
+                self.events_queue.put((time.monotonic(), event))
+        except (OSError, ValueError):
+            pass
+
+    def stop(self):
+        # Wake the event reader first: closing its file while it blocks in a read would deadlock.
+        for connection in self._event_connections:
+            if isinstance(connection, socket.socket):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        super().stop()
+
+    def drain(self):
+        while not self.events_queue.empty():
+            self.events_queue.get_nowait()
+
+    def next_event(self, name, timeout=10.0, match=lambda e: True):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise BenchError(f"no {name!r} event within {timeout:g} s\n{self.log_tail(30)}")
+            try:
+                at, event = self.events_queue.get(timeout=left)
+            except queue.Empty:
+                continue
+            if event.get("event") == name and match(event):
+                return at, event
+
+    def ring(self):
+        """Press the doorbell; the whole join link (with its secret) once the room's ID is registered."""
+        self.drain()
+        assert self.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
+        self.next_event("room-reachable", match=lambda e: e.get("door", "room") == "room")
+        answer = self.control({"cmd": "link"})
+        if not answer.get("ok"):
+            raise BenchError(f"`link` failed: {answer}")
+        return answer["link"]
+
+    def rss_kib(self):
+        return rss_kib(self.process.pid)
+
+    def cpu_seconds(self):
+        return cpu_seconds(self.process.pid)
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * PAGE_SIZE // 1024
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+class Browser:
+    """Headless Chromium like the e2e fixture's, with bench/page-hooks.js in every page it opens."""
+
+    def __init__(self, scratch, label, **config):
+        options = Options()
+        options.binary_location = conftest.CHROMIUM
+        for argument in conftest.CHROMIUM_ARGS:
+            options.add_argument(argument)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(conftest.CHROMEDRIVER, log_output=str(Path(scratch) / f"chromedriver-{label}.log"))
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.driver.set_page_load_timeout(20)
+        self.script_id = None
+        self.configure(**config)
+
+    def configure(self, **config):
+        if self.script_id is not None:
+            self.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": self.script_id})
+        source = f"window.__benchConfig = {json.dumps(config)};\n{PAGE_HOOKS}"
+        self.script_id = self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                                     {"source": source})["identifier"]
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def state(self):
+        return self.js("return document.body ? document.body.dataset.state : null;")
+
+    def bench(self):
+        return self.js("return window.__bench ? {firstFrameAt: __bench.firstFrameAt, joinAt: __bench.joinAt,"
+                       " stamps: __bench.stamps.length, rejected: __bench.stampsRejected} : null;")
+
+    def wait_state(self, wanted, timeout=20):
+        def reached():
+            state = self.state()
+            if state == "error":
+                raise BenchError(f"page went to 'error' waiting for {wanted!r}: {self.js('return window.intercomTest')}")
+            return state == wanted
+        wait_for(reached, timeout, f"page state {wanted!r}", interval=0.02)
+
+    def wait_first_frame(self, timeout=20):
+        return wait_for(lambda: self.js("return window.__bench && __bench.firstFrameAt"), timeout,
+                        "the first remote picture", interval=0.02)
+
+    def hang_up(self):
+        self.js("const b = document.getElementById('hangup'); if (b) b.click();")
+
+    def quit(self):
+        self.driver.quit()
+
+
+# --- figures -------------------------------------------------------------------------------------------------
+
+
+class Results:
+    def __init__(self):
+        self.rows = []
+        self.notes = []
+
+    def add(self, key, figure, unit, values, baseline_name, baseline_values, note=""):
+        row = {"key": key, "figure": figure, "unit": unit, **summary(values),
+               "baseline": baseline_name, "baseline_median": None, "baseline_p95": None, "baseline_n": 0,
+               "ratio": None, "note": note, "values": list(values), "baseline_values": list(baseline_values)}
+        if baseline_values:
+            b = summary(baseline_values)
+            row.update(baseline_median=b["median"], baseline_p95=b["p95"], baseline_n=b["n"])
+            if b["median"] and row["median"] is not None:
+                row["ratio"] = row["median"] / b["median"]
+        self.rows.append(row)
+        print(format_row(row), flush=True)
+
+
+def fmt(value, unit):
+    if value is None:
+        return "–"
+    if unit == "MiB":
+        return f"{value:.1f}"
+    if unit == "%":
+        return f"{value:.1f}"
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def format_row(row):
+    u = row["unit"]
+    ratio = f"{row['ratio']:.2f}×" if row["ratio"] is not None else "–"
+    return (f"{row['figure']}: median {fmt(row['median'], u)} {u}, p95 {fmt(row['p95'], u)} (n={row['n']}) | "
+            f"baseline {row['baseline']}: {fmt(row['baseline_median'], u)} / {fmt(row['baseline_p95'], u)} "
+            f"(n={row['baseline_n']}) | ratio {ratio}")
+
+
+def random_id(prefix):
+    return prefix + "".join(random.choices(string.ascii_lowercase + string.digits, k=10))
+
+
+def websocket_open_millis(port):
+    """A plain WebSocket client registering a fresh ID on the built-in server: connect to OPEN, in ms."""
+    url = f"ws://127.0.0.1:{port}/peerjs?key=peerjs&id={random_id('bench')}&token={random_id('t')}&version=1.5.4"
+    start = time.monotonic()
+    ws = websocket.create_connection(url, timeout=5)
+    try:
+        while True:
+            message = json.loads(ws.recv())
+            if message.get("type") == "OPEN":
+                return (time.monotonic() - start) * 1000
+            if message.get("type") in ("ERROR", "ID-TAKEN"):
+                raise BenchError(f"the server refused a plain registration: {message}")
+    finally:
+        ws.close()
+
+
+def bench_press(results, device, repetitions):
+    """Press → room on screen and press → reachable, interleaved with their baselines."""
+    room_screen, idle_screen, reachable, plain_ws = [], [], [], []
+    for _ in range(repetitions):
+        device.drain()
+        pressed = time.monotonic()
+        assert device.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
+        _, screen = device.next_event("screen", match=lambda e: e["screen"] == "room")
+        at, _ = device.next_event("room-reachable", match=lambda e: e.get("door", "room") == "room")
+        room_screen.append(screen["millis"])
+        reachable.append((at - pressed) * 1000)
+        assert device.control({"cmd": "hangup"}) == {"ok": True}
+        _, screen = device.next_event("screen", match=lambda e: e["screen"] == "idle")
+        idle_screen.append(screen["millis"])
+        plain_ws.append(websocket_open_millis(device.port))
+    results.add("press_to_room_screen", "Press → room on screen", "ms", room_screen,
+                "hang-up → idle screen (same path: state machine, render, PNG sink)", idle_screen,
+                "device-measured: event handled → frame handed to the snapshot sink (`screen` event `millis`)")
+    results.add("press_to_reachable", "Press → reachable (OPEN)", "ms", reachable,
+                "plain WebSocket client registering an ID (connect → OPEN)", plain_ws,
+                "bench-measured: press request sent → `room-reachable` event read")
+
+
+def device_cycle(device, browser, mode, rss):
+    """One ring-join-hang-up cycle; returns join → first frame in ms for `mode` 'click' or 'link'."""
+    link = device.ring()
+    if mode == "link":
+        browser.configure(autoJoin=True)
+        browser.driver.get(link)
+        first = browser.wait_first_frame()
+        millis = first
+    else:
+        browser.configure()
+        browser.driver.get(link)
+        browser.wait_state("ready")
+        browser.js("__bench.join();")
+        first = browser.wait_first_frame()
+        millis = first - browser.js("return __bench.joinAt;")
+    device.next_event("call-connected", timeout=20)
+    if rss is not None:
+        rss.append(device.rss_kib())
+    browser.hang_up()
+    device.next_event("call-ended", timeout=10)
+    wait_for(lambda: device.state()["phase"] == "idle", 10, "the device back to idle")
+    return millis
+
+
+def browser_cycle(host, guest, base, mode):
+    """The baseline cycle: `host` creates a room in its page (auto-answers), `guest` joins it."""
+    host.configure(autoAnswer=True)
+    host.driver.get(base)
+    host.wait_state("ready")
+    host.js("document.getElementById('create').click();")
+    host.wait_state("hosting")
+    link = host.js("return document.getElementById('room-link').href;")
+    if mode == "link":
+        guest.configure(autoJoin=True)
+        guest.driver.get(link)
+        millis = guest.wait_first_frame()
+    else:
+        guest.configure()
+        guest.driver.get(link)
+        guest.wait_state("ready")
+        guest.js("__bench.join();")
+        millis = guest.wait_first_frame() - guest.js("return __bench.joinAt;")
+    guest.wait_state("in-call")
+    guest.hang_up()
+    wait_for(lambda: host.state() != "in-call", 10, "the host page to notice the hang-up", interval=0.05)
+    return millis
+
+
+def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycles):
+    """Join → first frame (device vs two pages), and the device's memory over `cycles` calls."""
+    idle_rss = []
+    for _ in range(5):
+        idle_rss.append(device.rss_kib())
+        time.sleep(0.2)
+    joins = {"click": [], "link": []}
+    in_call_rss, after_cycle_rss = [], []
+    for index in range(cycles):
+        mode = "click" if index % 2 == 0 else "link"
+        joins[mode].append(device_cycle(device, browser, mode, in_call_rss))
+        after_cycle_rss.append(device.rss_kib())
+        if (index + 1) % 10 == 0:
+            print(f"  … {index + 1} of {cycles} call cycles", flush=True)
+    base = f"http://localhost:{device.port}/"
+    baseline = {"click": [], "link": []}
+    for index in range(baseline_cycles):
+        mode = "click" if index % 2 == 0 else "link"
+        baseline[mode].append(browser_cycle(host, browser, base, mode))
+
+    results.add("join_click_to_first_frame", "Join click → first remote frame (page loaded)", "ms", joins["click"],
+                "page calling another page through the same server", baseline["click"],
+                "Chromium: #join click → first remote picture presented (requestVideoFrameCallback)")
+    results.add("link_open_to_first_frame", "Open link → first remote frame", "ms", joins["link"],
+                "page calling another page through the same server", baseline["link"],
+                "navigation start → first remote picture; #join clicked the moment the page is ready")
+
+    mib = lambda values: [v / 1024 for v in values]  # noqa: E731
+    # Growth: least-squares slope of the idle RSS after each cycle (the first 5 are warm-up).
+    tail = after_cycle_rss[5:]
+    slope = 0.0
+    if len(tail) >= 3:
+        xs = list(range(len(tail)))
+        mean_x, mean_y = statistics.mean(xs), statistics.mean(tail)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, tail)) / sum((x - mean_x) ** 2 for x in xs)
+    return {"idle": mib(idle_rss), "in_call": mib(in_call_rss), "after_cycles": mib(after_cycle_rss),
+            "growth_per_100_cycles_mib": slope * 100 / 1024, "cycles": cycles}
+
+
+def bench_glass_to_glass(results, device, browser, host, seconds):
+    """Device ↔ page stamps both ways in one call, then page ↔ page in one call, `seconds` each after warm-up."""
+    browser.configure(autoJoin=True, stampCamera=True, readStamps=True)
+    browser.driver.get(device.ring())
+    browser.wait_first_frame()
+    device.next_event("call-connected", timeout=20)
+    time.sleep(2)  # warm-up: the first pictures come out of a fresh jitter buffer and encoder
+    browser.js("__bench.stamps.length = 0;")
+    device.drain()
+    time.sleep(seconds)
+    to_page = browser.js("return __bench.stamps.slice();")
+    to_device = []
+    while not device.events_queue.empty():
+        _, event = device.events_queue.get_nowait()
+        if event.get("event") == "clock-stamp":
+            to_device.append(event["millis"])
+    rejected = browser.js("return __bench.stampsRejected;")
+    browser.hang_up()
+    device.next_event("call-ended", timeout=10)
+    if len(to_page) < 10 or len(to_device) < 10:
+        raise BenchError(f"too few stamps read: {len(to_page)} in the page ({rejected} pictures rejected), "
+                         f"{len(to_device)} on the device")
+
+    base = f"http://localhost:{device.port}/"
+    host.configure(autoAnswer=True, stampCamera=True, readStamps=True)
+    host.driver.get(base)
+    host.wait_state("ready")
+    host.js("document.getElementById('create').click();")
+    host.wait_state("hosting")
+    browser.driver.get(host.js("return document.getElementById('room-link').href;"))
+    browser.wait_first_frame()
+    wait_for(lambda: host.js("return __bench.firstFrameAt"), 20, "the host page's first remote picture")
+    time.sleep(2)
+    browser.js("__bench.stamps.length = 0;")
+    host.js("__bench.stamps.length = 0;")
+    time.sleep(seconds)
+    page_to_page = browser.js("return __bench.stamps.slice();") + host.js("return __bench.stamps.slice();")
+    browser.hang_up()
+    wait_for(lambda: host.state() != "in-call", 10, "the host page to notice the hang-up", interval=0.05)
+
+    results.add("glass_to_glass_device_to_page", "Glass-to-glass, device → page", "ms", to_page,
+                "page → page (both directions)", page_to_page,
+                "device stamps its test source's pictures; the page reads each decoded picture (canvas)")
+    results.add("glass_to_glass_page_to_device", "Glass-to-glass, page → device", "ms", to_device,
+                "page → page (both directions)", page_to_page,
+                "the page's camera is a stamped canvas; the device reads each decoded picture (pad probe)")
+
+
+# --- CPU ---------------------------------------------------------------------------------------------------
+
+
+def cpu_windows(pid, windows, seconds, warmup=2.0):
+    """% of one core the process used in each of `windows` windows of `seconds`."""
+    time.sleep(warmup)
+    values = []
+    for _ in range(windows):
+        c0, t0 = cpu_seconds(pid), time.monotonic()
+        time.sleep(seconds)
+        values.append((cpu_seconds(pid) - c0) / (time.monotonic() - t0) * 100)
+    return values
+
+
+def gst_cpu(description, windows, seconds):
+    process = subprocess.Popen(["gst-launch-1.0", "-q", *description.split()], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    try:
+        values = cpu_windows(process.pid, windows, seconds)
+        rss = rss_kib(process.pid) / 1024
+        if process.poll() is not None:
+            raise BenchError(f"gst-launch-1.0 {description} exited: {process.stderr.read().decode()[-800:]}")
+        return values, rss
+    finally:
+        process.terminate()
+        process.wait(5)
+
+
+class DevicePipeline:
+    """The call pipeline the device logged (`--verbose`: `pipeline: …`), cut into what gst-launch can run alone:
+    its video send branch up to the encoder, the encoder, and the audio send + speaker branches."""
+
+    def __init__(self, log_text):
+        line = next((l for l in log_text.splitlines() if "media: pipeline: " in l), None)
+        if line is None:
+            raise BenchError("the device logged no `pipeline:` line (is --verbose on?)")
+        parts = line.split("media: pipeline: ", 1)[1].split("  ")
+        self.video = next(p for p in parts if "name=venc" in p)
+        self.audio = [p for p in parts if p is not self.video and not p.startswith("webrtcbin")
+                      and not p.startswith("camtee.")]
+        before, encoder = self.video.split(" ! queue ", 1)
+        # The source up to the encoder, without the self-view tee (the self-view is the device's own overhead).
+        self.source = (before.replace(" ! tee name=camtee", "") + " ! queue " + encoder.split(" ! ", 1)[0])
+        encoder = encoder.split(" ! ", 1)[1]
+        self.encoder = encoder.split(" ! h264parse", 1)[0]
+        self.payloader = "h264parse" + encoder.split(" ! h264parse", 1)[1].rsplit(" ! webrtc.", 1)[0]
+        fields = dict(f.split("=", 1) for f in self.encoder.split() if "=" in f)
+        self.kbps = int(fields.get("bitrate", "1500"))
+        self.gop = int(fields.get("key-int-max", fields.get("gop-size", "60")))
+
+    def openh264(self):
+        return (f"openh264enc complexity=low multi-thread=2 rate-control=bitrate gop-size={self.gop} "
+                f"bitrate={self.kbps * 1000} ! video/x-h264,profile=constrained-baseline")
+
+    def bare(self, received):
+        """Send video and audio as the device does, decode a file like the caller's stream into the speaker."""
+        sends = [self.source + " ! " + self.encoder + " ! " + self.payloader + " ! fakesink sync=false async=false"]
+        sends += [p.replace(" ! webrtc.", " ! fakesink sync=false async=false") for p in self.audio]
+        speaker = " ! audioconvert ! audioresample ! speakermix." if any("speakermix" in p for p in self.audio) \
+            else " ! fakesink sync=true"
+        return ("  ".join(sends) + f"  filesrc location={received} ! matroskademux name=d "
+                f"d.video_0 ! queue ! h264parse ! avdec_h264 ! fakesink sync=true "
+                f"d.audio_0 ! queue ! opusdec{speaker}")
+
+
+def make_received_stream(path, pipeline, width, height, seconds):
+    """What the device decodes in the call, as a file: H.264 (constrained baseline) + Opus, `seconds` long."""
+    description = (f"videotestsrc num-buffers={int(seconds * 30)} pattern=ball ! video/x-raw,width={width},"
+                   f"height={height},framerate=30/1 ! videoconvert ! {pipeline.encoder} ! h264parse ! queue ! mux. "
+                   f"audiotestsrc num-buffers={int(seconds * 50)} samplesperbuffer=960 ! audioconvert ! audioresample "
+                   f"! audio/x-raw,rate=48000,channels=1 ! opusenc ! queue ! mux. "
+                   f"matroskamux name=mux ! filesink location={path}")
+    subprocess.run(["gst-launch-1.0", "-q", *description.split()], check=True, stdout=subprocess.DEVNULL)
+
+
+def bench_cpu(results, scratch, browser, windows, seconds, warmup):
+    config = Path(scratch) / "720p.yaml"
+    config.write_text(f"media:\n  resolution: 1280x720\n  framerate: 30\npaths:\n  state: {scratch}/state\n")
+    device = BenchDevice(scratch, ["--config", str(config), "--verbose"])
+    device.start()
+    try:
+        browser.configure(autoJoin=True, camera={"width": 1280, "height": 720})
+        browser.driver.get(device.ring())
+        browser.wait_first_frame()
+        device.next_event("call-connected", timeout=20)
+        wait_for(lambda: (c := device.state()["call"]) and c["videoWidth"] > 0, 10, "the device decoding video")
+        time.sleep(warmup)  # Chromium starts its camera stream small and raises it as its bandwidth estimate grows
+        frames0, t0 = device.state()["call"]["videoFramesDecoded"], time.monotonic()
+        shown0 = browser.js("return document.getElementById('remote').getVideoPlaybackQuality().totalVideoFrames;")
+        device_cpu = cpu_windows(device.process.pid, windows, seconds)
+        call = device.state()["call"]
+        elapsed = time.monotonic() - t0
+        received_fps = (call["videoFramesDecoded"] - frames0) / elapsed
+        shown_fps = (browser.js("return document.getElementById('remote').getVideoPlaybackQuality()"
+                                ".totalVideoFrames;") - shown0) / elapsed
+        page_video = browser.js("const v = document.getElementById('remote'); return [v.videoWidth, v.videoHeight];")
+        width, height = call["videoWidth"], call["videoHeight"]
+        device_rss = device.rss_kib() / 1024
+        browser.hang_up()
+        device.next_event("call-ended", timeout=10)
+        pipeline = DevicePipeline(device.log_text())
+    finally:
+        device.stop()
+    browser.driver.get("about:blank")
+
+    stream = Path(scratch) / "received.mkv"
+    make_received_stream(stream, pipeline, width, height, windows * seconds + 10)
+    bare_cpu, bare_rss = gst_cpu(pipeline.bare(stream), windows, seconds)
+    results.add("cpu_call_720p", "CPU, device in a 720p30 two-way call", "%", device_cpu,
+                "bare gst-launch-1.0: the device's own send branches (source, encoder, Opus, echo canceller) + "
+                "avdec_h264/opusdec of a same-size file", bare_cpu,
+                f"% of one core; device sent 1280×720 (the page showed {page_video[0]}×{page_video[1]} at "
+                f"{shown_fps:.1f} fps), decoded the page's {width}×{height} at {received_fps:.1f} fps; the "
+                "difference is WebRTC (ICE, DTLS/SRTP, RTP), the screen branch and the display")
+
+    source_cpu, source_rss = gst_cpu(f"{pipeline.source} ! fakesink", windows, seconds)
+    for name, encoder in (("x264enc", pipeline.encoder), ("openh264enc", pipeline.openh264())):
+        values, _ = gst_cpu(f"{pipeline.source} ! {encoder} ! fakesink", windows, seconds)
+        results.add(f"cpu_encoder_{name}", f"CPU, {name} 1280×720 30 fps", "%", values,
+                    "the same source alone (the device's source branch → fakesink)", source_cpu,
+                    f"% of one core, gst-launch-1.0, {pipeline.kbps} kbit/s; the encoder's share is the difference")
+    return {"bare_pipeline_mib": bare_rss, "call_720p_mib": device_rss, "source_only_mib": source_rss}
+
+
+# --- start-up ------------------------------------------------------------------------------------------------
+
+
+def bench_startup(results, scratch, repetitions):
+    """Process start → READY=1 on a notify socket (servers listening, control socket up, idle screen shown)."""
+    values, baseline = [], []
+    for _ in range(repetitions):
+        notify_path = Path(tempfile.mkdtemp(prefix="n-", dir="/tmp")) / "notify"
+        receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        receiver.bind(str(notify_path))
+        receiver.settimeout(20)
+        os.environ["NOTIFY_SOCKET"] = str(notify_path)
+        device = BenchDevice(scratch)
+        try:
+            started = time.monotonic()
+            device.snapshots.mkdir(parents=True, exist_ok=True)
+            device._log_file = open(device.log_path, "wb")
+            device.process = subprocess.Popen(device.command, cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+                                              stdout=device._log_file, stderr=subprocess.STDOUT)
+            while b"READY=1" not in receiver.recv(4096):
+                pass
+            ready = time.monotonic()
+            if not (device.snapshots / "latest.png").exists():
+                raise BenchError("READY=1 came before the idle screen was shown")
+            websocket_open_millis(device.port)  # and the server registers peers
+            values.append((ready - started) * 1000)
+        finally:
+            del os.environ["NOTIFY_SOCKET"]
+            device.stop()
+            receiver.close()
+            shutil.rmtree(notify_path.parent, ignore_errors=True)
+        started = time.monotonic()
+        subprocess.run(["gst-launch-1.0", "-q", "videotestsrc", "num-buffers=1", "!", "fakesink"], check=True)
+        baseline.append((time.monotonic() - started) * 1000)
+    results.add("startup", "Start-up: process start → ready", "ms", values,
+                "gst-launch-1.0 videotestsrc num-buffers=1 ! fakesink (start, GStreamer init, one buffer, exit)",
+                baseline, "ready = READY=1 on the notify socket: servers, control socket, idle screen on the sink")
+
+
+# --- report --------------------------------------------------------------------------------------------------
+
+
+def loadavg():
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
+def markdown(report):
+    lines = [
+        "# Benchmark results",
+        "",
+        f"`make bench` on {report['machine']['when']} — {report['machine']['cpu']} ({report['machine']['cores']} cores), "
+        f"{report['machine']['chromium']}, GStreamer {report['machine']['gstreamer']}, release build.",
+        "",
+        f"Load average at start {' / '.join(report['load']['start'])}, at end {' / '.join(report['load']['end'])} "
+        f"(`uptime`: {report['load']['uptime']}). The machine was shared with other builds: compare the ratios "
+        "to the baselines, which ran in the same run under the same load.",
+        "",
+        "| figure | median | p95 | n | baseline (same run) | baseline median | baseline p95 | ratio |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in report["rows"]:
+        u = r["unit"]
+        ratio = f"{r['ratio']:.2f}×" if r["ratio"] is not None else "–"
+        lines.append(f"| {r['figure']} | {fmt(r['median'], u)} {u} | {fmt(r['p95'], u)} {u} | {r['n']} | "
+                     f"{r['baseline']} | {fmt(r['baseline_median'], u)} {u} | {fmt(r['baseline_p95'], u)} {u} | "
+                     f"{ratio} |")
+    m = report["memory"]
+    lines += [
+        "",
+        "## Memory (resident set of the device process)",
+        "",
+        "| state | median | p95 | n | baseline (same run) |",
+        "|---|---|---|---|---|",
+        f"| idle, after start | {fmt(summary(m['idle'])['median'], 'MiB')} MiB | "
+        f"{fmt(summary(m['idle'])['p95'], 'MiB')} MiB | {len(m['idle'])} | gst-launch-1.0 running the device's "
+        f"720p source branch alone: {fmt(m.get('source_only_mib'), 'MiB')} MiB |",
+        f"| in a call (default 640×480) | {fmt(summary(m['in_call'])['median'], 'MiB')} MiB | "
+        f"{fmt(summary(m['in_call'])['p95'], 'MiB')} MiB | {len(m['in_call'])} | bare gst-launch-1.0 720p "
+        f"send + receive pipeline: {fmt(m['bare_pipeline_mib'], 'MiB')} MiB (device's 720p call: "
+        f"{fmt(m.get('call_720p_mib'), 'MiB')} MiB) |",
+        f"| idle after {m['cycles']} call cycles | {fmt(m['after_cycles'][-1], 'MiB')} MiB | – | 1 | "
+        f"first cycle: {fmt(m['after_cycles'][0], 'MiB')} MiB |",
+        f"| growth per 100 call cycles | {m['growth_per_100_cycles_mib']:+.1f} MiB | – | "
+        f"{max(0, m['cycles'] - 5)} | least-squares slope of the idle RSS after cycles 6–{m['cycles']} |",
+        "",
+        "## What each figure measures",
+        "",
+    ]
+    for r in report["rows"]:
+        lines.append(f"* **{r['figure']}**: {r['note']}.")
+    lines += [
+        "",
+        "Glass-to-glass uses the same clock on both ends (one machine): the sender draws `Date.now()` / the wall "
+        "clock as 42 black-and-white blocks (and their inverse) into the top of each picture, the receiver reads "
+        "them from the decoded picture; the device's side is `intercom run --clock-stamp` (`ClockStamp.swift`), "
+        "the page's is `bench/page-hooks.js`. The device's camera is its test source, so no sensor or display "
+        "latency is included on either side.",
+        "",
+        "Reproduce: `make bench` (root; about 10 minutes). Raw samples: `latest.json`.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def machine_info():
+    cpu = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    chromium = subprocess.run([conftest.CHROMIUM, "--version"], capture_output=True, text=True).stdout.strip()
+    gst = subprocess.run(["gst-launch-1.0", "--version"], capture_output=True, text=True).stdout.split("\n")[1]
+    return {"when": time.strftime("%Y-%m-%d %H:%M %Z"), "cpu": cpu, "cores": os.cpu_count(), "chromium": chromium,
+            "gstreamer": gst.split()[-1], "kernel": platform.release()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="few repetitions, to check the runner itself")
+    parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "results"))
+    args = parser.parse_args()
+    reps = {"press": 8, "cycles": 8, "baseline_cycles": 4, "g2g": 5, "cpu_windows": 2, "cpu_seconds": 3, "cpu_warmup": 2,
+            "startup": 3} if args.quick else {
+        "press": 40, "cycles": 50, "baseline_cycles": 20, "g2g": 15, "cpu_windows": 6, "cpu_seconds": 5, "cpu_warmup": 10,
+        "startup": 15}
+    if not os.access(BINARY, os.X_OK):
+        raise BenchError(f"{BINARY} not found: `swift build -c release` (make bench does)")
+
+    scratch = tempfile.mkdtemp(prefix="intercom-bench-")
+    results = Results()
+    load_start = loadavg()
+    print(f"load average {' '.join(load_start)}; scratch {scratch}", flush=True)
+    browsers = []
+    with Namespace():
+        try:
+            bench_startup(results, scratch, reps["startup"])
+            browser = Browser(scratch, "guest")
+            host = Browser(scratch, "host")
+            browsers = [browser, host]
+            device = BenchDevice(scratch)
+            device.start()
+            try:
+                bench_press(results, device, reps["press"])
+                memory = bench_join_and_memory(results, device, browser, host, reps["cycles"],
+                                               reps["baseline_cycles"])
+            finally:
+                device.stop()
+            stamped = BenchDevice(scratch, ["--clock-stamp"])
+            stamped.start()
+            try:
+                bench_glass_to_glass(results, stamped, browser, host, reps["g2g"])
+            finally:
+                stamped.stop()
+            host.quit()
+            browsers = [browser]
+            memory |= bench_cpu(results, scratch, browser, reps["cpu_windows"], reps["cpu_seconds"],
+                                reps["cpu_warmup"])
+        finally:
+            for b in browsers:
+                b.quit()
+    report = {"machine": machine_info(), "repetitions": reps,
+              "load": {"start": load_start, "end": loadavg(),
+                       "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()},
+              "rows": results.rows, "memory": memory}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(report, indent=1) + "\n")
+    text = markdown(report)
+    (out / "latest.md").write_text(text)
+    print()
+    print(text)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BenchError as error:
+        sys.exit(f"bench: {error}")
