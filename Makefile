@@ -48,6 +48,7 @@ test:
 	$(SWIFT) build
 	$(SWIFT) test
 	$(PYTEST) -v tests/box
+	$(PYTEST) -v tests/signaling
 	$(PYTEST) -v tests/e2e
 
 ## unit: swift test

@@ -11,6 +11,8 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         public var core = PeerServerCore<ObjectIdentifier>.Settings()
         /// Directory with index.html, served at "/" (nil: no web client).
         public var webRoot: String?
+        /// `allow_discovery`: `GET {path}{key}/peers` lists the registered IDs; otherwise it answers 401.
+        public var allowDiscovery = false
         public init() {}
     }
 
@@ -27,7 +29,8 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         core = PeerServerCore(settings: settings.core)
         files = settings.webRoot.map(StaticFiles.init(root:))
         host.serverHandler = self
-        sweepTimer = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.sweep() }
+        // The official server checks liveness every 300 ms (and queues every second; finer does no harm).
+        sweepTimer = GLibTimer(milliseconds: 300, repeating: true) { [weak self] in self?.sweep() }
     }
 
     public var registeredIDs: [String] { core.registeredIDs }
@@ -36,14 +39,19 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
 
     public func handleHTTP(path: String) -> HTTPResponse {
         let prefix = settings.path
-        if path == prefix + settings.core.key + "/id" {
+        // `{path}{key}/id` and `{path}{key}/peers`; like the official server, any key segment answers.
+        let api = path.hasPrefix(prefix) ? path.dropFirst(prefix.count).split(separator: "/", omittingEmptySubsequences: false) : []
+        if api.count == 2, !api[0].isEmpty, api[1] == "id" {
             return HTTPResponse(status: 200, contentType: "text/html", body: Array(Self.randomID().utf8),
                                 headers: [("Access-Control-Allow-Origin", "*"), ("Cache-Control", "no-store")])
         }
-        if path == prefix + settings.core.key + "/peers" {
-            return .text(401, "discovery is off\n")
+        if api.count == 2, !api[0].isEmpty, api[1] == "peers" {
+            guard settings.allowDiscovery else { return .text(401, "discovery is off\n") }
+            let list = JSONValue.array(core.registeredIDs.map(JSONValue.string)).jsonText()
+            return HTTPResponse(status: 200, contentType: "application/json", body: Array(list.utf8),
+                                headers: [("Access-Control-Allow-Origin", "*"), ("Cache-Control", "no-store")])
         }
-        if prefix != "/", path == prefix || path + "/" == prefix {
+        if prefix != "/" || files == nil, path == prefix || path + "/" == prefix {
             return HTTPResponse(status: 200, contentType: "application/json",
                                 body: Array(#"{"name":"PeerJS Server","description":"intercom built-in"}"#.utf8))
         }
@@ -86,7 +94,12 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
     private func perform(_ actions: [PeerServerCore<ObjectIdentifier>.Action]) {
         for action in actions {
             switch action {
-            case .send(let id, let message): sockets[id]?.send(message.encoded())
+            case .send(let id, let message):
+                if sockets[id]?.send(message.encoded()) != true {
+                    // The destination is dead: close it and tell the sender (LEAVE), as the official server.
+                    sockets.removeValue(forKey: id)?.close()
+                    perform(core.deliveryFailed(id, message))
+                }
             case .close(let id):
                 sockets[id]?.close()
                 sockets[id] = nil

@@ -93,6 +93,20 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// A frame could not be delivered: `connection` is dead (closed under us, or it stopped reading). As the
+    /// official server does when a send throws: the socket is closed and unregistered, and the sender of a
+    /// forwarded OFFER/ANSWER/CANDIDATE gets `{"type":"LEAVE","src":<dead id>,"dst":<sender>}`.
+    public mutating func deliveryFailed(_ connection: Connection, _ message: PeerJSMessage) -> [Action] {
+        guard let dead = peerOfConnection.removeValue(forKey: connection) else { return [.close(connection)] }
+        if clients[dead]?.connection == connection { clients[dead] = nil }
+        var actions: [Action] = [.close(connection)]
+        if [.offer, .answer, .candidate].contains(message.type), let sender = message.src, sender != dead,
+           let senderClient = clients[sender] {
+            actions.append(.send(senderClient.connection, PeerJSMessage(type: .leave, src: dead, dst: sender)))
+        }
+        return actions
+    }
+
     /// The socket closed: its ID is free at once (nobody is told, as upstream).
     public mutating func disconnect(_ connection: Connection) {
         guard let id = peerOfConnection.removeValue(forKey: connection) else { return }

@@ -46,7 +46,11 @@ public final class WebSocketConnection {
 
     fileprivate var wsi: OpaquePointer?
     fileprivate unowned let host: WebSocketHost
+    /// Frames not yet written are `outbox[outboxHead...]` (a head index: removing from the front is O(n)).
     fileprivate var outbox: [[UInt8]] = []
+    fileprivate var outboxHead = 0
+    fileprivate var lastProgress: Int64 = 0
+    fileprivate var queuedBytes = 0
     fileprivate var closeRequested = false
     fileprivate var incoming: [UInt8] = []
     fileprivate var closedReported = false
@@ -58,14 +62,37 @@ public final class WebSocketConnection {
 
     isolated deinit { cStrings.forEach { free($0) } }
 
-    /// Queues one text frame. Dropped (with a debug line) when the socket is closed.
-    public func send(_ text: String) {
+    /// A peer with frames waiting that took none for this long has stopped reading (see `send`).
+    public nonisolated static let stalledMillis: Int64 = 10_000
+    /// Bytes queued for one peer beyond which it counts as dead however it reads (memory is finite).
+    public nonisolated static let maxQueuedBytes = 16 << 20
+
+    /// Queues one text frame. Returns false when the socket is dead: already closed (the frame is dropped
+    /// with a debug line), or a peer that stopped reading — frames waiting and none taken for
+    /// `stalledMillis`, or `maxQueuedBytes` waiting — which is then dropped at once.
+    @discardableResult
+    public func send(_ text: String) -> Bool {
         guard let wsi, !closeRequested else {
             Log.debug("signaling", "dropped a frame on a closed socket")
-            return
+            return false
         }
-        outbox.append(Array(text.utf8))
+        let frame = Array(text.utf8)
+        let now = monotonicMillis()
+        if queuedBytes == 0 { lastProgress = now }
+        queuedBytes += frame.count
+        let stalled = now - lastProgress > Self.stalledMillis
+        guard queuedBytes <= Self.maxQueuedBytes, !stalled else {
+            Log.warning("signaling", "dropping \(peerAddress): \(queuedBytes) bytes queued, "
+                        + (stalled ? "none taken for \(now - lastProgress) ms" : "over the limit"))
+            outbox = []
+            outboxHead = 0
+            closeRequested = true
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC)
+            return false
+        }
+        outbox.append(frame)
         lws_callback_on_writable(wsi)
+        return true
     }
 
     /// Closes after the queued frames are written.
@@ -74,6 +101,8 @@ public final class WebSocketConnection {
         closeRequested = true
         lws_callback_on_writable(wsi)
     }
+
+    fileprivate var hasQueuedFrames: Bool { outboxHead < outbox.count }
 
     fileprivate func reportClosed(_ error: String?) {
         isOpen = false
@@ -294,7 +323,7 @@ public final class WebSocketHost {
             connections[wsi] = socket
             pendingClients.removeAll { $0 === socket }
             socket.delegate?.webSocketDidOpen(socket)
-            if !socket.outbox.isEmpty || socket.closeRequested { lws_callback_on_writable(wsi) }
+            if socket.hasQueuedFrames || socket.closeRequested { lws_callback_on_writable(wsi) }
             return 0
         case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
             let text = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "connection failed"
@@ -348,17 +377,31 @@ public final class WebSocketHost {
         return 0
     }
 
+    /// Writes queued frames while the socket takes them (at most 64 per callback, so one busy peer does
+    /// not hold up the loop), then closes if asked and everything is out.
     private func writable(_ socket: WebSocketConnection, _ wsi: OpaquePointer) -> Int32 {
-        if !socket.outbox.isEmpty {
-            let frame = socket.outbox.removeFirst()
+        var written = 0
+        while socket.hasQueuedFrames, written < 64, written == 0 || lws_send_pipe_choked(wsi) == 0 {
+            let frame = socket.outbox[socket.outboxHead]
+            socket.outbox[socket.outboxHead] = []
+            socket.outboxHead += 1
+            socket.queuedBytes -= frame.count
             let pre = Int(ic_lws_pre())
             var buffer = [UInt8](repeating: 0, count: pre + frame.count)
             buffer.replaceSubrange(pre..., with: frame)
-            let written = buffer.withUnsafeMutableBufferPointer {
+            let result = buffer.withUnsafeMutableBufferPointer {
                 lws_write(wsi, $0.baseAddress! + pre, frame.count, LWS_WRITE_TEXT)
             }
-            if written < frame.count { return -1 }
-            if !socket.outbox.isEmpty || socket.closeRequested { lws_callback_on_writable(wsi) }
+            if result < frame.count { return -1 }
+            socket.lastProgress = monotonicMillis()
+            written += 1
+        }
+        if socket.outboxHead > 256, socket.outboxHead * 2 > socket.outbox.count {
+            socket.outbox.removeFirst(socket.outboxHead)
+            socket.outboxHead = 0
+        }
+        if socket.hasQueuedFrames {
+            lws_callback_on_writable(wsi)
             return 0
         }
         if socket.closeRequested {

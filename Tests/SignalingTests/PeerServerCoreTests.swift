@@ -36,6 +36,22 @@ import Testing
                 [.send(2, PeerJSMessage(type: .offer, src: "page", dst: "door", payload: ["x": 1]))])
     }
 
+    @Test func aDeadDestinationIsDroppedAndTheSenderToldLeave() {
+        var core = Core()
+        _ = core.connect(1, key: "peerjs", id: "door", token: "t1", now: 0)
+        _ = core.connect(2, key: "peerjs", id: "page", token: "t2", now: 0)
+        let offer = PeerJSMessage(type: .offer, dst: "door", payload: ["x": 1])
+        guard case .send(1, let forwarded)? = core.receive(offer, from: 2, now: 10).first else {
+            Issue.record("not forwarded"); return
+        }
+        // The transport could not deliver it to socket 1.
+        #expect(core.deliveryFailed(1, forwarded) == [.close(1), .send(2, PeerJSMessage(type: .leave, src: "door", dst: "page"))])
+        #expect(core.registeredIDs == ["page"])
+        // A server-generated frame that fails tells nobody.
+        _ = core.connect(3, key: "peerjs", id: "other", token: "t3", now: 20)
+        #expect(core.deliveryFailed(3, PeerJSMessage(type: .open)) == [.close(3)])
+    }
+
     @Test func forwardsWithTheSendersRealID() {
         var core = Core()
         _ = core.connect(1, key: "peerjs", id: "a", token: "t", now: 0)
