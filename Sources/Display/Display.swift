@@ -19,6 +19,7 @@ public final class Display {
     private var lastFailure: String?
     private var video: VideoPicture?
     private var selfView: VideoPicture?
+    private var captionQueue = CaptionQueue()
     private var lastVideoFrameAt: Int64 = 0
     private let videoFramesPerSecond: Int
 
@@ -36,7 +37,10 @@ public final class Display {
     /// is logged and the old picture stays, the next call tries again.
     public func show(_ screen: Screen) {
         guard screen != current else { return }
-        if case .inCall = screen {} else { (video, selfView) = (nil, nil) }
+        if case .inCall = screen {} else {
+            (video, selfView) = (nil, nil)
+            captionQueue.clear()
+        }
         present(screen)
     }
 
@@ -50,6 +54,14 @@ public final class Display {
         present(current!)
     }
 
+    /// A chat line over the running call: shown at once, fully for 5 s, then faded out over 1 s (redrawn with
+    /// the caller's pictures and the call's clock).
+    public func showCaption(_ text: String) {
+        guard case .inCall? = current else { return }
+        captionQueue.add(text, at: monotonicMillis())
+        present(current!)
+    }
+
     /// The device camera's own picture; drawn with the next caller picture (it never triggers a redraw).
     public func showSelfView(_ picture: VideoPicture) {
         guard case .inCall? = current, picture.isWellFormed else { return }
@@ -59,7 +71,8 @@ public final class Display {
     private func present(_ screen: Screen) {
         let started = monotonicMicros()
         do {
-            try sink.show(renderer.render(screen, video: video, selfView: selfView), screen: screen)
+            try sink.show(renderer.render(screen, video: video, selfView: selfView,
+                                          captions: captionQueue.captions(at: monotonicMillis())), screen: screen)
             current = screen
             lastFailure = nil
             lastShowMillis = Double(monotonicMicros() - started) / 1000

@@ -26,14 +26,18 @@ public final class ScreenRenderer {
     /// `video` is the caller's picture, drawn full screen under the in-call overlay (other screens ignore it).
     /// Throws when cairo fails or a room link is too long for any QR code.
     /// `selfView` is the device camera's own picture, drawn small in the bottom-right corner of a call.
-    public func render(_ screen: Screen, video: VideoPicture? = nil, selfView: VideoPicture? = nil) throws -> Frame {
+    /// `captions` are chat lines shown over a call, newest last, each at its own opacity (they fade out).
+    public func render(_ screen: Screen, video: VideoPicture? = nil, selfView: VideoPicture? = nil,
+                       captions: [Caption] = []) throws -> Frame {
         let context = try CairoContext(surface: surface)
         if case .inCall(let peer, let seconds, let muted) = screen, let video, video.isWellFormed {
             try drawVideo(video, on: context)
             drawCallOverlay(peer: peer, seconds: seconds, muted: muted, on: context)
             if let selfView, selfView.isWellFormed { try drawSelfView(selfView, on: context) }
+            drawCaptions(captions, muted: muted, on: context)
             return try surface.frame()
         }
+
         switch screen {
         case .idle(let doorName):
             drawIdle(doorName: doorName, on: context)
@@ -45,6 +49,7 @@ public final class ScreenRenderer {
             drawPrompt(title: "Incoming call", peer: peer, secondsLeft: secondsLeft, on: context)
         case .inCall(let peer, let seconds, let muted):
             drawInCall(peer: peer, seconds: seconds, muted: muted, on: context)
+            drawCaptions(captions, muted: muted, on: context)
         case .ended(let reason):
             drawMessage(reason, background: .background, on: context)
         case .error(let message):
@@ -190,6 +195,28 @@ public final class ScreenRenderer {
             // Dark, not red: it must stand out over whatever the camera shows.
             drawStack([Line(badge, color: .text, badge: .overlayBadge)], centerX: Double(width) / 2,
                       centerY: Double(height) - margin - badge.size.height, on: context)
+        }
+    }
+
+    /// Chat lines over the call, bottom-left, newest lowest, in dark boxes at their caption's opacity; above the
+    /// muted badge when it shows.
+    private func drawCaptions(_ captions: [Caption], muted: Bool, on context: CairoContext) {
+        let maxWidth = Double(width) * 0.7 - margin
+        var bottom = Double(height) - margin - (muted ? 64 * unit : 0)
+        let pad = 8 * unit
+        for caption in captions.reversed() where caption.opacity > 0.01 {
+            let layout = text(caption.text, pixels: 24 * unit, maxWidth: maxWidth, maxHeight: 90 * unit, wrap: true,
+                              on: context)
+            let size = layout.size
+            let top = bottom - size.height - 2 * pad
+            guard top > 56 * unit else { break }
+            cairo_push_group(context.pointer)
+            context.fillRoundedRectangle(x: margin, y: top, width: size.width + 2 * pad, height: size.height + 2 * pad,
+                                         radius: 10 * unit, color: .overlayBadge)
+            layout.draw(on: context, centerX: margin + pad + size.width / 2, top: top + pad, color: .text)
+            cairo_pop_group_to_source(context.pointer)
+            cairo_paint_with_alpha(context.pointer, caption.opacity * 0.85)
+            bottom = top - 8 * unit
         }
     }
 
