@@ -20,9 +20,9 @@ final class Device {
     private let peerServer: PeerServer?
     private let signalingURL: WebSocketURL
     private let media: MediaEngine
-    private let display: Display?
+    let display: Display?
     private let snapshotSink: SnapshotSink?
-    private var control: ControlServer?
+    var control: ControlServer?
     private let simulated = SimulatedButtons()
     private let terminal = TerminalButtons()
     private var gpio: GPIOButtons?
@@ -30,7 +30,7 @@ final class Device {
     private var roomClient: PeerJSClient?
     /// What peers may send through signaling (rate, SDP size, candidates, concurrent connections).
     /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
-    private var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
+    var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
     private var limitDrops = (count: 0, lastLogged: Int64(0))
     private var notifier: Notifier?
     private var knockClient: PeerJSClient?
@@ -38,12 +38,16 @@ final class Device {
     /// Who may join the open room (RoomGate): holds the room's keys; nil when no room is open.
     private var gate: RoomGate?
     /// Which of the room's peer IDs each call came through (replies go out the same way).
-    private var callDoor: [CallID: RoomGate.Door] = [:]
+    var callDoor: [CallID: RoomGate.Door] = [:]
     /// Media objects ever made (the security tests count them: only accepted calls get one).
     private var callSessionsCreated = 0
     private var pendingOffers: [CallID: ConnectionPayload] = [:]
     private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
-    private var sessions: [CallID: CallSession] = [:]
+    var sessions: [CallID: CallSession] = [:]
+    /// The callers' data connections (chat), by (peer, connectionId): Device+Chat.swift.
+    var chats: [CallID: ChatConnection] = [:]
+    /// Data OFFERs from anyone but the door's caller (dropped without an answer).
+    var dataOffersRefused = 0
     private var lastCall: JSONValue = .null
     private var ticker: GLibTimer?
     /// The state machine's timers, one per kind (`startTimer` / `cancelTimer`).
@@ -161,6 +165,7 @@ final class Device {
             callDoor.removeAll()
             pendingOffers.removeAll()
             pendingCandidates.removeAll()
+            closeChats(peer: nil)
             limits.reset()
             control?.publish(["event": "room-closed", "code": .string(code)])
         case .ringAgain(let code, _):
@@ -182,6 +187,7 @@ final class Device {
             if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
             Log.info("intercom", muted ? "microphone muted" : "microphone on")
             control?.publish(["event": "muted", "muted": .bool(muted)])
+            sendToCaller(.status(muted: muted))
         case .startTimer(let kind, let at):
             let delay = UInt32(clamping: max(0, at - wallClockMillis()))
             timers[kind] = GLibTimer(milliseconds: delay) { [weak self] in
@@ -221,7 +227,7 @@ final class Device {
     }
 
     /// The registration a call came through.
-    private func signaling(for call: CallID) -> PeerJSClient? {
+    func signaling(for call: CallID) -> PeerJSClient? {
         callDoor[call] == .knock ? knockClient : roomClient
     }
 
@@ -291,9 +297,7 @@ final class Device {
             do { payload = try ConnectionPayload(message.payload) } catch {
                 return Log.debug("intercom", "dropped an OFFER from \(src): \(error)")
             }
-            guard payload.type == .media else {
-                return Log.info("intercom", "data connection from \(src) not supported yet; ignored")
-            }
+            guard payload.type == .media else { return acceptData(payload, from: src, door: door) }
             let call = CallID(peer: src, connectionId: payload.connectionId)
             guard var gate else { return }
             let addressedTo = door == .room ? gate.roomPeerID : gate.knockPeerID
@@ -317,6 +321,7 @@ final class Device {
             let call = CallID(peer: src, connectionId: payload.connectionId)
             if let session = sessions[call] {
                 session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
+            } else if addDataCandidate(call, mline: payload.sdpMLineIndex, candidate: payload.candidate) {
             } else if pendingOffers[call] != nil, pendingCandidates[call, default: []].count < 64 {
                 pendingCandidates[call, default: []].append(payload)
             } else {
@@ -407,6 +412,7 @@ final class Device {
                     "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
                     "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
         sessions[call] = nil
+        closeChats(peer: call.peer)
         dtlsVerified[call] = nil
         limits.release(peer: call.peer, connectionId: call.connectionId)
         cameraOff = false
@@ -456,15 +462,17 @@ final class Device {
             cameraOff = off
             control?.publish(["event": "camera", "off": .bool(off)])
             return ["ok": true]
+        case "chat":
+            return chatControl(request)
         case let other:
             if let reply = notifyControl(request, notifier: notifier) { return reply }
             return ["ok": false, "error": .string(
-                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, events")]
+                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, events")]
         }
     }
 
     /// The running call's media, if a call is running.
-    private var activeSession: CallSession? {
+    var activeSession: CallSession? {
         guard case .inCall(_, let active) = machine.phase else { return nil }
         return sessions[active.call]
     }
@@ -508,7 +516,8 @@ final class Device {
         state["snapshot"] = snapshotSink.map { .string($0.latestPath) } ?? .null
         var offers: [String: JSONValue] = [:]
         for (reason, count) in gate?.counts ?? [:] { offers[reason] = .number(Double(count)) }
-        state["admission"] = ["callSessionsCreated": .number(Double(callSessionsCreated)), "offers": .object(offers)]
+        state["admission"] = ["callSessionsCreated": .number(Double(callSessionsCreated)), "offers": .object(offers),
+                              "dataOffersRefused": .number(Double(dataOffersRefused))]
         return .object(state)
     }
 

@@ -1,0 +1,331 @@
+import CGStreamer
+import CIntercomShim
+import Intercom
+import MainLoop
+
+/// One PeerJS data connection with one browser: a pipeline holding only `webrtcbin`, which answers the
+/// browser's offer (a single `m=application` section) and accepts the data channel the browser opens in band.
+///
+/// It moves messages as they are (text or bytes); what they mean (BinaryPack, JSON) is the owner's business.
+@GLibActor
+public final class DataSession {
+    /// One data-channel message.
+    public enum Message: Sendable, Equatable {
+        case text(String)
+        case bytes([UInt8])
+    }
+
+    public let peer: String
+    public let connectionId: String
+
+    /// The local answer SDP, once (send it as ANSWER).
+    public var onAnswer: (@GLibActor (String) -> Void)?
+    /// Each local ICE candidate (send it as CANDIDATE).
+    public var onLocalCandidate: (@GLibActor (_ mline: Int, _ candidate: String) -> Void)?
+    /// The browser's data channel is open: `send` works from now on.
+    public var onOpen: (@GLibActor () -> Void)?
+    /// Each message the browser sends, in order.
+    public var onMessage: (@GLibActor (Message) -> Void)?
+    /// Once, when the connection is over (channel closed, ICE failed, `close()`); the pipeline is stopped.
+    public var onClosed: (@GLibActor (_ detail: String?) -> Void)?
+
+    private let offerText: String
+    private let link: DataLink
+    private var pipeline: UnsafeMutablePointer<GstElement>?
+    private var webrtc: UnsafeMutablePointer<GstElement>?
+    private var channel: UnsafeMutablePointer<GObject>?
+    private var busWatch: guint = 0
+    private var closeTimer: GLibTimer?
+    public private(set) var isOpen = false
+    public private(set) var isClosed = false
+
+    /// Checks that the offer is a data connection's (one `m=application` section); builds nothing yet.
+    public init(peer: String, connectionId: String, offerSDP: String) throws(MediaError) {
+        let offer = try SDPOffer(parsing: offerSDP)
+        guard offer.sections.count == 1, offer.hasDataChannel else {
+            throw MediaError(.badOffer, "a data connection's offer must have exactly one m=application section")
+        }
+        self.peer = peer
+        self.connectionId = connectionId
+        self.offerText = offerSDP
+        self.link = DataLink()
+        link.session = self
+    }
+
+    isolated deinit { stopPipeline() }
+
+    /// Builds the pipeline (webrtcbin alone), starts it and begins answering.
+    public func start() throws(MediaError) {
+        // gst_parse_launch("webrtcbin") would return the bare element, not a pipeline (notes §2–§5).
+        guard let pipeline = gst_pipeline_new(nil) else { throw MediaError(.pipelineFailed, "no pipeline") }
+        self.pipeline = pipeline
+        guard let webrtc = gst_element_factory_make("webrtcbin", "webrtc") else {
+            throw MediaError(.missingElement, "webrtcbin is not installed")
+        }
+        gst_util_set_object_arg(cast(webrtc, to: GObject.self), "bundle-policy", "max-bundle")
+        gst_bin_add(cast(pipeline, to: GstBin.self), webrtc)
+        gst_object_ref(UnsafeMutableRawPointer(webrtc))
+        self.webrtc = webrtc
+
+        let raw = UnsafeMutableRawPointer(webrtc)
+        connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onDataIceCandidate, to: GCallback.self))
+        connectSignal(raw, "on-data-channel", link, unsafeBitCast(onDataChannelAnnounced, to: GCallback.self))
+        connectSignal(raw, "notify::ice-connection-state", link, unsafeBitCast(onDataIceState, to: GCallback.self))
+        let bus = gst_element_get_bus(pipeline)
+        busWatch = gst_bus_add_watch_full(bus, G_PRIORITY_DEFAULT, onDataBusMessage,
+                                          Unmanaged.passRetained(link).toOpaque(), releaseDataLink)
+        gst_object_unref(UnsafeMutableRawPointer(bus))
+        guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
+            throw MediaError(.pipelineFailed, "the data pipeline would not start")
+        }
+
+        var message: UnsafeMutablePointer<GstSDPMessage>?
+        guard gst_sdp_message_new_from_text(offerText, &message) == GST_SDP_OK, let message,
+              let description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, message) else {
+            throw MediaError(.badOffer, "GStreamer could not parse the data offer")
+        }
+        let promise = makeDataPromise(link) { link, reply in
+            let failure = promiseError(reply)
+            GLibLoop.shared.post { link.session?.remoteDescriptionSet(error: failure) }
+        }
+        ic_webrtc_set_remote_description(webrtc, description, promise)
+        gst_promise_unref(promise)
+        gst_webrtc_session_description_free(description)
+        Log.info("media", "taking a data connection from \(peer) (\(connectionId))")
+    }
+
+    /// A remote ICE candidate; empty end-of-candidates strings are ignored.
+    public func addRemoteCandidate(mline: Int, candidate: String) {
+        guard let webrtc, !isClosed, !candidate.isEmpty else { return }
+        ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
+    }
+
+    /// Sends a text message; false when the channel is not open.
+    @discardableResult
+    public func send(text: String) -> Bool {
+        guard isOpen, !isClosed, let channel else { return false }
+        ic_data_channel_send_string(channel, text)
+        return true
+    }
+
+    /// Sends a binary message; false when the channel is not open.
+    @discardableResult
+    public func send(bytes: [UInt8]) -> Bool {
+        guard isOpen, !isClosed, let channel else { return false }
+        let data = bytes.withUnsafeBytes { g_bytes_new($0.baseAddress, gsize($0.count)) }
+        ic_data_channel_send_data(channel, data)
+        g_bytes_unref(data)
+        return true
+    }
+
+    /// Closes the channel, then (after a moment for SCTP's stream reset) the pipeline.
+    public func close() {
+        guard !isClosed, closeTimer == nil else { return }
+        if let channel { ic_data_channel_close(channel) }
+        // The timer holds the session until it fires, so a closing session outlives its owner's reference.
+        closeTimer = GLibTimer(milliseconds: channel == nil ? 0 : 150) { self.finish(nil) }
+    }
+
+    // MARK: - Negotiation
+
+    private func remoteDescriptionSet(error: String?) {
+        guard !isClosed, let webrtc else { return }
+        if let error { return finish("set-remote-description failed: \(error)") }
+        let promise = makeDataPromise(link) { link, reply in
+            let failure = promiseError(reply)
+            let answer = failure == nil ? copyDescription(reply, field: "answer") : nil
+            GLibLoop.shared.post { link.session?.answerCreated(answer.map(\.value), error: failure) }
+        }
+        ic_webrtc_create_answer(webrtc, promise)
+        gst_promise_unref(promise)
+    }
+
+    private func answerCreated(_ answer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
+        guard let answer else { return finish("create-answer failed: \(error ?? "no answer in the reply")") }
+        defer { gst_webrtc_session_description_free(answer) }
+        guard !isClosed, let webrtc else { return }
+        ic_webrtc_set_local_description(webrtc, answer, nil)
+        guard let text = takeGString(gst_sdp_message_as_text(answer.pointee.sdp)) else {
+            return finish("the answer has no SDP text")
+        }
+        onAnswer?(text)
+    }
+
+    // MARK: - Events from GStreamer (already on the GLib thread)
+
+    fileprivate func localCandidate(mline: Int, candidate: String) {
+        guard !isClosed else { return }
+        onLocalCandidate?(mline, candidate)
+    }
+
+    fileprivate func channelArrived(_ channel: UnsafeMutablePointer<GObject>) {
+        guard !isClosed, self.channel == nil else { g_object_unref(channel); return }
+        self.channel = channel
+        let raw = UnsafeMutableRawPointer(channel)
+        connectSignal(raw, "on-open", link, unsafeBitCast(onDataChannelOpened, to: GCallback.self))
+        connectSignal(raw, "on-close", link, unsafeBitCast(onDataChannelClosed, to: GCallback.self))
+        connectSignal(raw, "on-message-string", link, unsafeBitCast(onDataMessageString, to: GCallback.self))
+        connectSignal(raw, "on-message-data", link, unsafeBitCast(onDataMessageData, to: GCallback.self))
+        // A channel announced by the peer is usually open already: its on-open has been and gone.
+        if ic_object_get_enum(raw, "ready-state") == gint(GST_WEBRTC_DATA_CHANNEL_STATE_OPEN.rawValue) { channelOpened() }
+    }
+
+    fileprivate func channelOpened() {
+        guard !isClosed, !isOpen else { return }
+        isOpen = true
+        Log.info("media", "data channel with \(peer) (\(connectionId)) open")
+        onOpen?()
+    }
+
+    fileprivate func received(_ message: Message) {
+        guard !isClosed else { return }
+        onMessage?(message)
+    }
+
+    fileprivate func channelClosed() { finish(closeTimer == nil ? "the peer closed the channel" : nil) }
+
+    fileprivate func iceStateChanged(_ state: GstWebRTCICEConnectionState) {
+        switch state {
+        case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED: finish("ICE failed")
+        case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED: finish(closeTimer == nil ? "ICE closed" : nil)
+        default: break
+        }
+    }
+
+    fileprivate func busError(source: String, _ text: String) {
+        finish(closeTimer == nil ? "\(source): \(text)" : nil)
+    }
+
+    // MARK: - Teardown
+
+    private func finish(_ detail: String?) {
+        guard !isClosed else { return }
+        isClosed = true
+        isOpen = false
+        closeTimer = nil
+        Log.info("media", "data connection with \(peer) (\(connectionId)) closed" + (detail.map { ": \($0)" } ?? ""))
+        stopPipeline()
+        onClosed?(detail)
+    }
+
+    private func stopPipeline() {
+        if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
+        if let channel { g_object_unref(channel); self.channel = nil }
+        if let webrtc { gst_object_unref(UnsafeMutableRawPointer(webrtc)); self.webrtc = nil }
+        if let pipeline {
+            gst_element_set_state(pipeline, GST_STATE_NULL)
+            gst_object_unref(UnsafeMutableRawPointer(pipeline))
+            self.pipeline = nil
+        }
+    }
+}
+
+/// The context every C callback of a data session gets; `session` is read and written only on the GLib thread.
+final class DataLink: @unchecked Sendable {
+    weak var session: DataSession?
+}
+
+/// `makePromise` for a data session: `body` runs on webrtcbin's thread, copies what it needs and hops.
+private final class DataPromiseHandler: @unchecked Sendable {
+    // Immutable after init.
+    let link: DataLink
+    let body: @Sendable (DataLink, PromiseOutcome) -> Void
+    init(link: DataLink, body: @escaping @Sendable (DataLink, PromiseOutcome) -> Void) { self.link = link; self.body = body }
+}
+
+private func makeDataPromise(_ link: DataLink, _ body: @escaping @Sendable (DataLink, PromiseOutcome) -> Void)
+    -> UnsafeMutablePointer<GstPromise> {
+    let handler = Unmanaged.passRetained(DataPromiseHandler(link: link, body: body)).toOpaque()
+    return gst_promise_new_with_change_func({ promise, data in
+        guard let promise, let data else { return }
+        let handler = Unmanaged<DataPromiseHandler>.fromOpaque(data).takeUnretainedValue()
+        guard gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED else { return handler.body(handler.link, .interrupted) }
+        handler.body(handler.link, .replied(gst_promise_get_reply(promise)))
+    }, handler, { data in if let data { Unmanaged<DataPromiseHandler>.fromOpaque(data).release() } })
+}
+
+// MARK: - C callbacks (free functions; they copy what they need and hop to the GLib thread in order)
+
+/// Carries the channel across the hop (its reference was taken before).
+private struct ChannelBox: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<GObject>
+}
+
+private let onDataIceCandidate: @convention(c) (UnsafeMutablePointer<GstElement>?, guint, UnsafeMutablePointer<gchar>?,
+                                                gpointer?) -> Void = { _, mline, candidate, data in
+    guard let candidate, let data else { return }
+    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let text = String(cString: candidate)
+    GLibLoop.shared.post { link.session?.localCandidate(mline: Int(mline), candidate: text) }
+}
+
+private let onDataChannelAnnounced: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GObject>?,
+                                                    gpointer?) -> Void = { _, channel, data in
+    guard let channel, let data else { return }
+    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    g_object_ref(channel)
+    let box = ChannelBox(pointer: channel)
+    GLibLoop.shared.post {
+        if let session = link.session { session.channelArrived(box.pointer) } else { g_object_unref(box.pointer) }
+    }
+}
+
+private let onDataChannelOpened: @convention(c) (UnsafeMutablePointer<GObject>?, gpointer?) -> Void = { _, data in
+    guard let data else { return }
+    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    GLibLoop.shared.post { link.session?.channelOpened() }
+}
+
+private let onDataChannelClosed: @convention(c) (UnsafeMutablePointer<GObject>?, gpointer?) -> Void = { _, data in
+    guard let data else { return }
+    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    GLibLoop.shared.post { link.session?.channelClosed() }
+}
+
+private let onDataMessageString: @convention(c) (UnsafeMutablePointer<GObject>?, UnsafeMutablePointer<gchar>?,
+                                                 gpointer?) -> Void = { _, text, data in
+    guard let data else { return }
+    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let message = DataSession.Message.text(text.map { String(cString: $0) } ?? "")
+    GLibLoop.shared.post { link.session?.received(message) }
+}
+
+private let onDataMessageData: @convention(c) (UnsafeMutablePointer<GObject>?, OpaquePointer?, gpointer?) -> Void = {
+    _, bytes, data in
+    guard let data else { return }
+    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    var copy: [UInt8] = []
+    if let bytes {
+        var size: gsize = 0
+        if let start = g_bytes_get_data(bytes, &size), size > 0 {
+            copy = Array(UnsafeRawBufferPointer(start: start, count: Int(size)))
+        }
+    }
+    let message = DataSession.Message.bytes(copy)
+    GLibLoop.shared.post { link.session?.received(message) }
+}
+
+private let onDataIceState: @convention(c) (UnsafeMutablePointer<GstElement>?, gpointer?, gpointer?) -> Void = {
+    webrtc, _, data in
+    guard let webrtc, let data else { return }
+    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let state = GstWebRTCICEConnectionState(rawValue: UInt32(ic_object_get_enum(webrtc, "ice-connection-state")))
+    GLibLoop.shared.post { link.session?.iceStateChanged(state) }
+}
+
+private let onDataBusMessage: GstBusFunc = { _, message, data in
+    guard let message, let data, message.pointee.type == GST_MESSAGE_ERROR else { return 1 }
+    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    var error: UnsafeMutablePointer<GError>?
+    var debug: UnsafeMutablePointer<gchar>?
+    gst_message_parse_error(message, &error, &debug)
+    g_free(debug)
+    let text = takeError(error)
+    let source = message.pointee.src.map { String(cString: $0.pointee.name) } ?? "?"
+    GLibActor.assumeIsolated { link.session?.busError(source: source, text) }
+    return 1
+}
+
+private let releaseDataLink: GDestroyNotify = { data in
+    if let data { Unmanaged<DataLink>.fromOpaque(data).release() }
+}

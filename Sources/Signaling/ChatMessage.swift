@@ -1,0 +1,35 @@
+/// What the web page and the door say to each other over a chat data connection: maps with a `t` field,
+/// `{t: "chat", text}` both ways and `{t: "status", …}` from the door (the page shows it as a status line).
+public enum ChatMessage: Sendable, Equatable {
+    case chat(String)
+    case status(muted: Bool)
+    /// A status line in words (`{t: "status", text}`), e.g. why a message was not delivered.
+    case notice(String)
+
+    /// The longest chat text taken or sent, in characters; longer texts are refused, not cut.
+    public static let maxTextCharacters = 1000
+
+    public enum Refusal: Error, Sendable, Equatable {
+        /// Not a chat message at all (another `t`, not a map, an empty text).
+        case notChat
+        /// A chat text over `maxTextCharacters`.
+        case tooLong(characters: Int)
+    }
+
+    /// A received value as a chat message, or why it is not taken.
+    public static func parse(_ value: DataValue) -> Result<ChatMessage, Refusal> {
+        guard case .map = value, value["t"]?.stringValue == "chat", let text = value["text"]?.stringValue,
+              !text.allSatisfy(\.isWhitespace) else { return .failure(.notChat) }
+        guard text.count <= maxTextCharacters else { return .failure(.tooLong(characters: text.count)) }
+        return .success(.chat(text))
+    }
+
+    /// The value to send, in the page's key order (`t` first).
+    public var value: DataValue {
+        switch self {
+        case .chat(let text): .object([("t", .string("chat")), ("text", .string(text))])
+        case .status(let muted): .object([("t", .string("status")), ("muted", .bool(muted))])
+        case .notice(let text): .object([("t", .string("status")), ("text", .string(text))])
+        }
+    }
+}
