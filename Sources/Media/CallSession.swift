@@ -187,7 +187,7 @@ public final class CallSession {
         defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }
         let context = Unmanaged.passRetained(counters).toOpaque()
         gst_pad_add_probe(pad, GstPadProbeType(rawValue: GST_PAD_PROBE_TYPE_BUFFER.rawValue | GST_PAD_PROBE_TYPE_EVENT_UPSTREAM.rawValue),
-                          watchEncoderPad, context, { data in if let data { Unmanaged<MediaCounters>.fromOpaque(data).release() } })
+                          watchEncoderPad, context, releaseCounters)
     }
 
     // MARK: - The caller's DTLS certificate
@@ -643,6 +643,12 @@ private let onBusMessage: GstBusFunc = { _, message, data in
         break
     }
     return 1 // keep watching
+}
+
+/// Not a closure literal inside `watchEncoder`: that one inherits the actor's isolation, and GStreamer calls it on
+/// a streaming thread when the probe goes away (Swift's runtime check aborted the process at a call's end).
+private let releaseCounters: GDestroyNotify = { data in
+    if let data { Unmanaged<MediaCounters>.fromOpaque(data).release() }
 }
 
 private let releaseLink: GDestroyNotify = { data in
