@@ -527,7 +527,7 @@ final class Device {
         for signalNumber in [SIGINT, SIGTERM] {
             let box = Unmanaged.passRetained(ShutdownBox(device: self)).toOpaque()
             signalSources.append(g_unix_signal_add_full(G_PRIORITY_DEFAULT, signalNumber, deviceShutdownSignal, box,
-                                                        { if let p = $0 { Unmanaged<ShutdownBox>.fromOpaque(p).release() } }))
+                                                        releaseShutdownBox))
         }
     }
 
@@ -551,6 +551,12 @@ final class ShutdownBox: @unchecked Sendable {
     // Read only on the GLib thread, where GLib dispatches the signal source.
     weak var device: Device?
     init(device: Device) { self.device = device }
+}
+
+/// A free function, not a closure in the actor-isolated method that installs it: GLib may call it from
+/// whatever thread removes the source (notes/gstreamer-swift.md §5).
+private func releaseShutdownBox(_ data: gpointer?) {
+    if let data { Unmanaged<ShutdownBox>.fromOpaque(data).release() }
 }
 
 private func deviceShutdownSignal(_ data: gpointer?) -> gboolean {
