@@ -666,14 +666,11 @@ struct DescriptionBox: @unchecked Sendable {
     let value: UnsafeMutablePointer<GstWebRTCSessionDescription>
 }
 
-/// `promise-change` callbacks run on webrtcbin's thread; `body` copies what it needs and hops.
+/// `promise-change` callbacks run on webrtcbin's thread; `run` copies what it needs and hops.
 final class PromiseHandler: @unchecked Sendable {
     // Immutable after init.
-    let link: SessionLink
-    let body: @Sendable (SessionLink, PromiseOutcome) -> Void
-    init(link: SessionLink, body: @escaping @Sendable (SessionLink, PromiseOutcome) -> Void) {
-        self.link = link; self.body = body
-    }
+    let run: @Sendable (PromiseOutcome) -> Void
+    init(run: @escaping @Sendable (PromiseOutcome) -> Void) { self.run = run }
 }
 
 /// How a promise ended. A successful `set-*-description` replies with no structure at all.
@@ -682,16 +679,15 @@ enum PromiseOutcome {
     case interrupted
 }
 
-func makePromise(_ link: SessionLink, _ body: @escaping @Sendable (SessionLink, PromiseOutcome) -> Void)
+/// A promise whose reply goes to `body` with `link` (a call's or a data connection's callback context).
+func makePromise<Link: Sendable>(_ link: Link, _ body: @escaping @Sendable (Link, PromiseOutcome) -> Void)
     -> UnsafeMutablePointer<GstPromise> {
-    let handler = Unmanaged.passRetained(PromiseHandler(link: link, body: body)).toOpaque()
+    let handler = Unmanaged.passRetained(PromiseHandler { body(link, $0) }).toOpaque()
     return gst_promise_new_with_change_func({ promise, data in
         guard let promise, let data else { return }
         let handler = Unmanaged<PromiseHandler>.fromOpaque(data).takeUnretainedValue()
-        guard gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED else {
-            return handler.body(handler.link, .interrupted)
-        }
-        handler.body(handler.link, .replied(gst_promise_get_reply(promise)))
+        guard gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED else { return handler.run(.interrupted) }
+        handler.run(.replied(gst_promise_get_reply(promise)))
     }, handler, { data in if let data { Unmanaged<PromiseHandler>.fromOpaque(data).release() } })
 }
 

@@ -84,7 +84,7 @@ public final class DataSession {
               let description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, message) else {
             throw MediaError(.badOffer, "GStreamer could not parse the data offer")
         }
-        let promise = makeDataPromise(link) { link, reply in
+        let promise = makePromise(link) { link, reply in
             let failure = promiseError(reply)
             GLibLoop.shared.post { link.session?.remoteDescriptionSet(error: failure) }
         }
@@ -131,7 +131,7 @@ public final class DataSession {
     private func remoteDescriptionSet(error: String?) {
         guard !isClosed, let webrtc else { return }
         if let error { return finish("set-remote-description failed: \(error)") }
-        let promise = makeDataPromise(link) { link, reply in
+        let promise = makePromise(link) { link, reply in
             let failure = promiseError(reply)
             let answer = failure == nil ? copyDescription(reply, field: "answer") : nil
             GLibLoop.shared.post { link.session?.answerCreated(answer.map(\.value), error: failure) }
@@ -223,25 +223,6 @@ public final class DataSession {
 /// The context every C callback of a data session gets; `session` is read and written only on the GLib thread.
 final class DataLink: @unchecked Sendable {
     weak var session: DataSession?
-}
-
-/// `makePromise` for a data session: `body` runs on webrtcbin's thread, copies what it needs and hops.
-private final class DataPromiseHandler: @unchecked Sendable {
-    // Immutable after init.
-    let link: DataLink
-    let body: @Sendable (DataLink, PromiseOutcome) -> Void
-    init(link: DataLink, body: @escaping @Sendable (DataLink, PromiseOutcome) -> Void) { self.link = link; self.body = body }
-}
-
-private func makeDataPromise(_ link: DataLink, _ body: @escaping @Sendable (DataLink, PromiseOutcome) -> Void)
-    -> UnsafeMutablePointer<GstPromise> {
-    let handler = Unmanaged.passRetained(DataPromiseHandler(link: link, body: body)).toOpaque()
-    return gst_promise_new_with_change_func({ promise, data in
-        guard let promise, let data else { return }
-        let handler = Unmanaged<DataPromiseHandler>.fromOpaque(data).takeUnretainedValue()
-        guard gst_promise_wait(promise) == GST_PROMISE_RESULT_REPLIED else { return handler.body(handler.link, .interrupted) }
-        handler.body(handler.link, .replied(gst_promise_get_reply(promise)))
-    }, handler, { data in if let data { Unmanaged<DataPromiseHandler>.fromOpaque(data).release() } })
 }
 
 // MARK: - C callbacks (free functions; they copy what they need and hop to the GLib thread in order)
