@@ -5,9 +5,13 @@ No network namespace is needed: nothing here uses ICE, only TCP on 127.0.0.1.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# One `poll` for every suite: the end-to-end tests' (tests/e2e/polling.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
 
 from peerjs_wire import DEFAULT_BINARY, REPO_ROOT, Peer, SignalingServer
 
