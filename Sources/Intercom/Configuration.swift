@@ -66,6 +66,10 @@ public struct Configuration: Sendable, Equatable {
         public var key = "peerjs"
         /// The room's peer ID is this plus the 5-digit code (the page's `config.json` must agree).
         public var roomPrefix = "intercom-"
+        /// PEM certificate (chain) and private key: the built-in server then speaks HTTPS and WSS (phones give
+        /// camera and microphone only to secure pages). Both or neither.
+        public var tlsCertificate: String?
+        public var tlsPrivateKey: String?
         public init() {}
     }
 
@@ -178,7 +182,8 @@ extension Configuration {
         if let s = try top.section("door", keys: ["name", "room_lifetime", "answer_timeout", "knocks_need_answer",
                                                   "auto_accept_proven_callers"]) { try readDoor(s) }
         if let s = try top.section("web", keys: ["root", "base"]) { try readWeb(s) }
-        if let s = try top.section("signaling", keys: ["listen", "server", "path", "key", "room_prefix"]) {
+        if let s = try top.section("signaling", keys: ["listen", "server", "path", "key", "room_prefix",
+                                                              "tls_certificate", "tls_private_key"]) {
             try readSignaling(s)
         }
         if let s = try top.section("paths", keys: ["state", "snapshots", "control"]) { try readPaths(s) }
@@ -265,6 +270,18 @@ extension Configuration {
         }
         if signaling.listen == nil, signaling.server == nil {
             throw s.fail("listen", "is off, so signaling.server must name a PeerJS server")
+        }
+        for name in ["tls_certificate", "tls_private_key"] {
+            guard let path = try s.string(name) else { continue }
+            guard path.hasPrefix("/") else { throw s.fail(name, "must be an absolute path, not '\(path)'") }
+            if name == "tls_certificate" { signaling.tlsCertificate = path } else { signaling.tlsPrivateKey = path }
+        }
+        switch (signaling.tlsCertificate, signaling.tlsPrivateKey) {
+        case (.some, nil): throw s.fail("tls_certificate", "needs tls_private_key too (the certificate's key, PEM)")
+        case (nil, .some): throw s.fail("tls_private_key", "needs tls_certificate too (the PEM certificate chain)")
+        case (.some, .some) where signaling.listen == nil:
+            throw s.fail("tls_certificate", "is for the built-in server, but listen is off")
+        default: break
         }
     }
 

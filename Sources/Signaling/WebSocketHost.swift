@@ -136,17 +136,32 @@ public final class WebSocketHost {
     private var context: OpaquePointer?
     private let protocols: UnsafeMutablePointer<lws_protocols>
     private let foreignLoops: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// The two protocols' names, then the TLS ALPN list; lws keeps pointers to them for the context's life.
     private let protocolNames: [UnsafeMutablePointer<CChar>]
     private var connections: [OpaquePointer: WebSocketConnection] = [:]
     private var pendingHTTP: [OpaquePointer: [UInt8]] = [:]
     /// lws keeps a pointer to the policy for the connection's life: they live as long as the context.
     private var keepalivePolicies: [Keepalive: UnsafeMutablePointer<lws_retry_bo_t>] = [:]
 
-    /// `listen` nil = client only. Throws `listenFailed` when the port is taken or the GLib event library
-    /// plugin (Debian package libwebsockets-evlib-glib) is missing.
-    public init(listen: (host: String, port: Int)?) throws(SignalingError) {
+    /// The certificate and key files of a listener that speaks TLS (HTTPS and WSS on its port).
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificate: String
+        public var privateKey: String
+        public init(certificate: String, privateKey: String) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
+    }
+
+    /// Whether the listener speaks TLS.
+    public let listensSecurely: Bool
+
+    /// `listen` nil = client only. With `tls`, the listener speaks HTTPS/WSS, and a plain `http://` request to
+    /// the same port is redirected to `https://`. Throws `listenFailed` when the port is taken, the GLib event
+    /// library plugin (Debian package libwebsockets-evlib-glib) is missing, or the TLS files cannot be used.
+    public init(listen: (host: String, port: Int)?, tls: TLSFiles? = nil) throws(SignalingError) {
         lws_set_log_level(Int32(LLL_ERR | LLL_WARN), nil)
-        protocolNames = [strdup("http-peerjs")!, strdup("peerjs-client")!]
+        protocolNames = [strdup("http-peerjs")!, strdup("peerjs-client")!, strdup("http/1.1")!]
         protocols = .allocate(capacity: 3)
         protocols.initialize(repeating: lws_protocols(), count: 3)
         for i in 0..<2 {
@@ -160,6 +175,8 @@ public final class WebSocketHost {
 
         // lws logs a failed bind and carries on without a listener; find out first, in words.
         if let listen { try Self.checkCanListen(host: listen.host, port: listen.port) }
+        if listen != nil, let tls { try Self.checkReadable(tls) }
+        listensSecurely = listen != nil && tls != nil
         var info = lws_context_creation_info()
         info.port = Int32(listen?.port ?? Int(CONTEXT_PORT_NO_LISTEN))
         let iface = listen.map { strdup($0.host == "0.0.0.0" || $0.host == "*" ? "" : $0.host)! }
@@ -168,6 +185,19 @@ public final class WebSocketHost {
         info.protocols = UnsafePointer(protocols)
         info.options = UInt64(LWS_SERVER_OPTION_GLIB) | UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
             | UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
+        let tlsPaths = tls.map { (strdup($0.certificate)!, strdup($0.privateKey)!) }
+        defer { tlsPaths.map { free($0.0); free($0.1) } }
+        if listen != nil, let tlsPaths {
+            info.ssl_cert_filepath = UnsafePointer(tlsPaths.0)
+            info.ssl_private_key_filepath = UnsafePointer(tlsPaths.1)
+            // Someone who types http://door:8080 lands on the https:// page instead of a TLS error.
+            // LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT | LWS_SERVER_OPTION_REDIRECT_HTTP_TO_HTTPS: macros
+            // with expressions, which Swift does not import (lws-context-vhost.h: bits 3, 11 and 12).
+            info.options |= (1 << 3) | (1 << 11) | (1 << 12)
+            // HTTP/1.1 only: our HTTP replies and the WebSocket upgrade are HTTP/1.1 (over h2 Chromium failed
+            // to load the scripts with ERR_HTTP2_FRAME_SIZE_ERROR).
+            info.alpn = UnsafePointer(protocolNames[2])
+        }
         info.foreign_loops = foreignLoops
         info.gid = -1
         info.uid = -1
@@ -175,10 +205,22 @@ public final class WebSocketHost {
         context = lws_create_context(&info)
         guard context != nil else {
             let target = listen.map { "\($0.host):\($0.port)" } ?? "client"
-            throw SignalingError(.listenFailed,
-                "libwebsockets could not start (\(target)): port in use, or libwebsockets-evlib-glib missing")
+            let why = listensSecurely ? "the TLS certificate and key do not load (not PEM, or not a matching pair)"
+                : "port in use, or libwebsockets-evlib-glib missing"
+            throw SignalingError(.listenFailed, "libwebsockets could not start (\(target)): \(why)")
         }
-        if let listen { Log.info("signaling", "listening on \(listen.host):\(listen.port)") }
+        if let listen {
+            Log.info("signaling", "listening on \(listen.host):\(listen.port)" + (listensSecurely ? " (HTTPS/WSS)" : ""))
+        }
+    }
+
+    /// The certificate and key must be readable files: say which one is not, before lws says only "failed".
+    static func checkReadable(_ tls: TLSFiles) throws(SignalingError) {
+        for (what, path) in [("certificate", tls.certificate), ("private key", tls.privateKey)] {
+            guard access(path, R_OK) == 0 else {
+                throw SignalingError(.listenFailed, "cannot read the TLS \(what) \(path): \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     /// Binds a throwaway IPv4 TCP socket to `host:port` (with SO_REUSEADDR, as lws does) and closes it.

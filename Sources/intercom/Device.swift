@@ -19,6 +19,8 @@ final class Device {
     private let host: WebSocketHost
     private let peerServer: PeerServer?
     private let signalingURL: WebSocketURL
+    /// Signaling is the built-in server over loopback (whose TLS certificate, if any, names another host).
+    var signalingIsOwnServer: Bool { options.signaling == nil }
     private let media: MediaEngine
     let display: Display?
     private let snapshotSink: SnapshotSink?
@@ -82,7 +84,7 @@ final class Device {
         mediaSettings.selfViewWidth = display.map { $0.width / 4 } ?? 0
         mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
         media = try MediaEngine(settings: mediaSettings)
-        host = try WebSocketHost(listen: options.listen)
+        host = try WebSocketHost(listen: options.listen, tls: options.tls)
         if options.listen != nil {
             var serverSettings = PeerServer.Settings()
             serverSettings.webRoot = options.webRoot
@@ -95,7 +97,8 @@ final class Device {
         if let text = options.signaling {
             signalingURL = try WebSocketURL(parsing: text)
         } else {
-            signalingURL = WebSocketURL(secure: false, host: "127.0.0.1", port: options.listen!.port, path: "/")
+            // Our own server over loopback: with TLS on, its certificate names the public host, not 127.0.0.1.
+            signalingURL = WebSocketURL(secure: host.listensSecurely, host: "127.0.0.1", port: options.listen!.port, path: "/")
         }
 
 
@@ -240,6 +243,7 @@ final class Device {
         func register(_ peerID: String, _ door: RoomGate.Door) -> PeerJSClient {
             var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
             clientOptions.key = options.key
+            clientOptions.allowSelfSigned = signalingIsOwnServer
             let client = PeerJSClient(host: host, options: clientOptions)
             client.onMessage = { [weak self] message in self?.admit(message, door: door) }
             var notified = false

@@ -3,12 +3,15 @@ import Display
 import Glibc
 import Intercom
 import Media
+import Signaling
 
 /// Everything `intercom run` was told, validated: the resolved `Configuration` and the values `Device`
 /// reads from it.
 struct DeviceOptions: Sendable {
     var configuration: Configuration
     var listen: (host: String, port: Int)?
+    /// The built-in server's certificate and key: it speaks HTTPS/WSS.
+    var tls: WebSocketHost.TLSFiles?
     var signaling: String?
     var key: String
     var webRoot: String?
@@ -25,6 +28,9 @@ struct DeviceOptions: Sendable {
     init(_ c: Configuration, gpio: GPIOButtons.Configuration? = nil) {
         configuration = c
         listen = c.signaling.listen.map { ($0.host, $0.port) }
+        if let certificate = c.signaling.tlsCertificate, let key = c.signaling.tlsPrivateKey {
+            tls = WebSocketHost.TLSFiles(certificate: certificate, privateKey: key)
+        }
         signaling = c.signaling.server.map { server in
             // The PeerJS path option goes after the host when the URL has no path of its own.
             c.signaling.path == "/" ? server : server.trimmingSuffix("/") + c.signaling.path

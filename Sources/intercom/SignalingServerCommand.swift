@@ -34,6 +34,12 @@ struct SignalingServerCommand: ParsableCommand {
     @Option(name: [.customShort("c"), .customLong("concurrent_limit")], help: "Most IDs registered at once.")
     var concurrentLimit = 5_000
 
+    @Option(name: .customLong("sslkey"), help: "PEM private key: serve HTTPS/WSS (with --sslcert).")
+    var sslKey: String?
+
+    @Option(name: .customLong("sslcert"), help: "PEM certificate chain: serve HTTPS/WSS (with --sslkey).")
+    var sslCert: String?
+
     @Flag(name: .customLong("allow_discovery"), help: "Answer GET {path}{key}/peers with the registered IDs.")
     var allowDiscovery = false
 
@@ -47,6 +53,7 @@ struct SignalingServerCommand: ParsableCommand {
         }
         guard concurrentLimit >= 1 else { throw ValidationError("--concurrent_limit must be at least 1") }
         guard !key.isEmpty else { throw ValidationError("--key must not be empty") }
+        guard (sslKey == nil) == (sslCert == nil) else { throw ValidationError("--sslkey and --sslcert go together") }
     }
 
     func run() throws {
@@ -60,18 +67,21 @@ struct SignalingServerCommand: ParsableCommand {
         settings.core.expireTimeoutMillis = Int64(expireTimeout)
         settings.core.concurrentLimit = concurrentLimit
         let listen = (host: host, port: port)
+        let tls = sslCert.flatMap { certificate in
+            sslKey.map { WebSocketHost.TLSFiles(certificate: certificate, privateKey: $0) }
+        }
         let failed = DispatchSemaphore(value: 0)
         let outcome = Outcome()
         GLibLoop.shared.start()
         GLibLoop.shared.post {
             do {
-                let webSockets = try WebSocketHost(listen: listen)
+                let webSockets = try WebSocketHost(listen: listen, tls: tls)
                 outcome.keep(webSockets)
                 outcome.keep(PeerServer(host: webSockets, settings: settings))
                 Log.info("peerserver", "PeerJS server on \(listen.host):\(listen.port), path \(settings.path), "
                          + "key \(settings.core.key), alive_timeout \(aliveTimeout) ms, "
                          + "expire_timeout \(expireTimeout) ms, concurrent_limit \(concurrentLimit), "
-                         + "discovery \(allowDiscovery ? "on" : "off")")
+                         + "discovery \(allowDiscovery ? "on" : "off")" + (tls == nil ? "" : ", TLS"))
             } catch {
                 Log.error("peerserver", "\(error)")
                 outcome.fail(status: 78)

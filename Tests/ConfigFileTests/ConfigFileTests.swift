@@ -62,6 +62,18 @@ private func error(_ yaml: String) -> ConfigurationError? {
         #expect(error("door:\n  knocks_need_answer: maybe\n")?.key == "door.knocks_need_answer")
     }
 
+    @Test func tlsNeedsBothFilesAndTheBuiltInServer() throws {
+        let c = try ConfigFile.parse("signaling:\n  tls_certificate: /etc/intercom/cert.pem\n  tls_private_key: /etc/intercom/key.pem\n")
+        #expect(c.signaling.tlsCertificate == "/etc/intercom/cert.pem" && c.signaling.tlsPrivateKey == "/etc/intercom/key.pem")
+        #expect(error("signaling:\n  tls_certificate: /etc/intercom/cert.pem\n")?.key == "signaling.tls_certificate")
+        #expect(error("signaling:\n  tls_private_key: /etc/intercom/key.pem\n")?.key == "signaling.tls_private_key")
+        #expect(error("signaling:\n  tls_certificate: cert.pem\n  tls_private_key: /k.pem\n")?.key == "signaling.tls_certificate")
+        let off = error("signaling:\n  listen: off\n  server: wss://peers.example\n"
+                        + "  tls_certificate: /c.pem\n  tls_private_key: /k.pem\n")
+        #expect(off?.key == "signaling.tls_certificate")
+        #expect(off?.description.contains("listen is off") == true)
+    }
+
     @Test func shortButtonFormAndDefaultsPerButton() throws {
         let c = try ConfigFile.parse("gpio:\n  buttons:\n    doorbell: 5\n    mute: { line: 6, active_low: false }\n")
         #expect(c.gpio.buttons == [.doorbell: .init(offset: 5), .mute: .init(offset: 6, activeLow: false, pullUp: true)])

@@ -85,3 +85,19 @@ def test_run_names_the_gpio_chip_key_when_the_chip_is_missing(intercom_bin, repo
     assert result.returncode == EX_CONFIG
     assert f"{path}:{chip_line}: gpio.chip: no Raspberry Pi GPIO chip (pinctrl-rp1" in result.stderr, result.stderr
     assert "intercom probe gpio" in result.stderr
+
+
+def test_run_names_an_unreadable_tls_key(intercom_bin, tmp_path):
+    """TLS files are checked at start, before libwebsockets (which would only say it failed): the message
+    names the file, and nothing is left listening."""
+    config = tmp_path / "tls.yaml"
+    config.write_text(f"signaling:\n  tls_certificate: {tmp_path}/cert.pem\n  tls_private_key: {tmp_path}/key.pem\n")
+    (tmp_path / "cert.pem").write_text("not used: the key is checked too\n")
+    control = tmp_path / "control.sock"
+    result = subprocess.run(
+        [intercom_bin, "run", "--config", str(config), "--listen", "127.0.0.1:18080", "--control", str(control),
+         "--snapshots", str(tmp_path / "snapshots"), "--display", "snapshot"],
+        capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert f"cannot read the TLS private key {tmp_path}/key.pem: No such file or directory" in result.stderr, \
+        result.stderr

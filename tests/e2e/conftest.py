@@ -370,14 +370,14 @@ def _page_summary(driver):
         " intercomTest: window.intercomTest || null};"), indent=2)
 
 
-def _start_browser(request, log_path, label=""):
+def _start_browser(request, log_path, label="", extra_args=()):
     for path, package in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
         if not os.access(path, os.X_OK):
             pytest.fail(f"{path} not found: install {package} (scripts/deps.sh test does)")
 
     options = Options()
     options.binary_location = CHROMIUM
-    for argument in CHROMIUM_ARGS:
+    for argument in (*CHROMIUM_ARGS, *extra_args):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     service = Service(CHROMEDRIVER, log_output=str(log_path))
@@ -401,13 +401,13 @@ def browser(netns, request, tmp_path):
 
 @pytest.fixture
 def more_browsers(netns, request, tmp_path):
-    """A function that starts another headless Chromium like `browser` (for browser-to-browser calls);
-    every one is quit at teardown."""
+    """A function that starts another headless Chromium like `browser` (for browser-to-browser calls), with
+    extra command-line switches if given; every one is quit at teardown."""
     drivers = []
 
-    def start():
+    def start(*extra_args):
         label = f" #{len(drivers) + 2}"
-        drivers.append(_start_browser(request, tmp_path / f"chromedriver-{len(drivers) + 2}.log", label))
+        drivers.append(_start_browser(request, tmp_path / f"chromedriver-{len(drivers) + 2}.log", label, extra_args))
         return drivers[-1]
 
     try:
