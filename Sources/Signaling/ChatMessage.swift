@@ -24,6 +24,21 @@ public enum ChatMessage: Sendable, Equatable {
         return .success(.chat(text))
     }
 
+    /// A received value on a connection of `serialization`. `raw` carries only strings and bytes, so there a
+    /// message is the JSON text of its map, in a string (what `value(for: .raw)` sends).
+    public static func parse(_ value: DataValue, on serialization: DataSerialization) -> Result<ChatMessage, Refusal> {
+        guard serialization == .raw else { return parse(value) }
+        guard case .string(let text) = value,
+              let json = try? JSONText.parse(text.utf8, maxBytes: text.utf8.count) else { return .failure(.notChat) }
+        return parse(DataValue(json))
+    }
+
+    /// The value to send on a connection of `serialization`: the map, or on `raw` its JSON text.
+    public func value(for serialization: DataSerialization) -> DataValue {
+        guard serialization == .raw, let json = value.json else { return value }
+        return .string(json.jsonText())
+    }
+
     /// The value to send, in the page's key order (`t` first).
     public var value: DataValue {
         switch self {

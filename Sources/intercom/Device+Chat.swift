@@ -89,7 +89,7 @@ extension Device {
         case .close:
             connection.session.close()
         case .message(let value):
-            switch ChatMessage.parse(value) {
+            switch ChatMessage.parse(value, on: connection.codec.serialization) {
             case .success(.chat(let text)):
                 control?.publish(["event": "chat", "from": "visitor", "text": .string(text)])
                 display?.showCaption(text)
@@ -120,7 +120,9 @@ extension Device {
 
     @discardableResult
     private func send(_ message: ChatMessage, on connection: ChatConnection) -> Bool {
-        do { return send(try connection.codec.frames(for: message.value), on: connection) } catch {
+        do {
+            return send(try connection.codec.frames(for: message.value(for: connection.codec.serialization)), on: connection)
+        } catch {
             Log.warning("intercom", "cannot encode a message for \(connection.call.peer): \(error)")
             return false
         }

@@ -42,4 +42,18 @@ import Testing
         var old = DataChannelCodec(serialization: .json, jsonAsText: true)
         #expect(try old.frames(for: ChatMessage.chat("hi").value) == [.text(#"{"t":"chat","text":"hi"}"#)])
     }
+
+    /// `raw` carries only strings and bytes: there a message is its map's JSON text, both ways.
+    @Test func rawConnectionsCarryTheJSONText() throws {
+        var codec = DataChannelCodec(serialization: .raw)
+        let frames = try codec.frames(for: ChatMessage.chat("Grüße 👋").value(for: .raw))
+        #expect(frames == [.text(#"{"t":"chat","text":"Grüße 👋"}"#)])
+        guard case .message(let value)? = try codec.receive(frames[0]) else { Issue.record("no message"); return }
+        #expect(ChatMessage.parse(value, on: .raw) == .success(.chat("Grüße 👋")))
+        #expect(ChatMessage.parse(.string("Grüße 👋"), on: .raw) == .failure(.notChat))
+        #expect(ChatMessage.parse(.binary(Array(#"{"t":"chat","text":"hi"}"#.utf8)), on: .raw) == .failure(.notChat))
+        // Elsewhere a string is not a message, even one holding JSON.
+        #expect(ChatMessage.parse(.string(#"{"t":"chat","text":"hi"}"#), on: .binary) == .failure(.notChat))
+        #expect(ChatMessage.status(muted: true).value(for: .json) == ChatMessage.status(muted: true).value)
+    }
 }

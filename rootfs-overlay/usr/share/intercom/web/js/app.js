@@ -660,6 +660,20 @@ function connectData(remoteId) {
   conn.start();
 }
 
+// For tests/e2e/test_data_serializations.py: one more data connection to the current call's peer with
+// other options ({serialization, jsonText}), tracked like the chat's own. Not enumerable, so the hooks
+// the tests read back as JSON stay plain data.
+Object.defineProperty(hooks, 'openDataConnection', {
+  value: (options) => {
+    const from = wire ?? call?.wire;
+    if (!from || !call) return null;
+    const conn = new DataConnection({ wire: from, remoteId: call.remoteId, iceServers: config.iceServers, ...options });
+    trackData(conn);
+    conn.start();
+    return conn;
+  },
+});
+
 function acceptDataConnection(from, src, payload) {
   let conn;
   try {

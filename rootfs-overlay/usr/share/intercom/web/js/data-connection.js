@@ -3,7 +3,8 @@
 // the OFFER's serialization deciding the bytes (shared/notes/peerjs-wire.md §5):
 //   binary (default; also 'binary-utf8', 'default') — one BinaryPack value per binary frame,
 //     values over 16 300 packed bytes chunked as {__peerData: id, n, data, total};
-//   json — UTF-8 JSON in a binary frame (PeerJS 1.5); text frames (1.4) are read too;
+//   json — UTF-8 JSON in a binary frame (PeerJS 1.5) or a text frame (1.4); both are read, and we
+//     write the kind the peer uses: text once it sent text or its OFFER carried 1.4's `browser`;
 //   raw  — strings as text frames, bytes as binary frames.
 //
 // Events: 'open'; 'data' — detail: the value; 'ended' — detail {by, reason, error}, once.
@@ -28,12 +29,15 @@ export class DataConnection extends PeerLink {
   #open = false;
   #chunks = new ChunkAssembler();
   #nextMessageId = 1;
+  #jsonText = false;
 
   /**
-   * Outgoing: {wire, remoteId, iceServers, label?, reliable = true, serialization = 'binary', metadata?},
-   * then start(). Incoming: {wire, iceServers, offer: {src, payload}}, then answer().
+   * Outgoing: {wire, remoteId, iceServers, label?, reliable = true, serialization = 'binary', metadata?,
+   * jsonText = false}, then start(); jsonText: JSON in text frames, and `browser` in the OFFER, as a
+   * PeerJS 1.4 peer does. Incoming: {wire, iceServers, offer: {src, payload}}, then answer().
    */
-  constructor({ wire, remoteId, iceServers = [], offer = null, label, reliable = true, serialization = 'binary', metadata }) {
+  constructor({ wire, remoteId, iceServers = [], offer = null, label, reliable = true, serialization = 'binary', metadata,
+    jsonText = false }) {
     super({ wire, remoteId, kind: 'data', iceServers, offer });
     const source = offer ? offer.payload : { label, reliable, serialization, metadata };
     if (!SERIALIZATIONS.includes(source.serialization)) {
@@ -43,6 +47,7 @@ export class DataConnection extends PeerLink {
     this.reliable = Boolean(source.reliable);
     this.serialization = source.serialization === 'json' || source.serialization === 'raw' ? source.serialization : 'binary';
     this.metadata = source.metadata;
+    this.#jsonText = offer ? typeof offer.payload.browser === 'string' : Boolean(jsonText);
   }
 
   get open() {
@@ -59,6 +64,7 @@ export class DataConnection extends PeerLink {
       return;
     }
     const extra = { label: this.label, reliable: this.reliable, serialization: this.serialization };
+    if (this.#jsonText) extra.browser = 'chrome';
     if (this.metadata !== undefined) extra.metadata = this.metadata;
     await this.sendOffer(extra);
   }
@@ -85,9 +91,11 @@ export class DataConnection extends PeerLink {
       case 'raw':
         channel.send(value);
         break;
-      case 'json':
-        channel.send(utf8.encode(JSON.stringify(value)));
+      case 'json': {
+        const text = JSON.stringify(value);
+        channel.send(this.#jsonText ? text : utf8.encode(text));
         break;
+      }
       default:
         for (const piece of chunk(pack(value), this.#nextMessageId++)) channel.send(piece);
         break;
@@ -141,7 +149,8 @@ export class DataConnection extends PeerLink {
       case 'raw':
         return data;
       case 'json':
-        return JSON.parse(typeof data === 'string' ? data : fromUtf8.decode(data));
+        this.#jsonText = typeof data === 'string';
+        return JSON.parse(this.#jsonText ? data : fromUtf8.decode(data));
       default: {
         if (typeof data === 'string') return NOTHING; // BinaryPack is binary frames only
         const value = unpack(data);
