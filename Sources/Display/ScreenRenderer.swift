@@ -54,6 +54,10 @@ public final class ScreenRenderer {
             drawMessage(reason, background: .background, on: context)
         case .error(let message):
             drawMessage(message, background: .errorBackground, on: context)
+        case .pairing(let link, let secondsLeft):
+            try drawPairing(link: link, secondsLeft: secondsLeft, on: context)
+        case .paired(let name):
+            drawMessage("Paired: \(name)", background: .background, on: context)
         }
         return try surface.frame()
     }
@@ -87,53 +91,60 @@ public final class ScreenRenderer {
     }
 
     private func drawRoom(code: String, link: String, secondsLeft: Int, on context: CairoContext) throws {
+        try drawQRScreen(link: link, on: context) { unit, maxWidth in
+            [
+                Line(text("Scan to talk", pixels: 36 * unit, bold: true, maxWidth: maxWidth, on: context), color: .text),
+                Line(text(code, pixels: 116 * unit, bold: true, maxWidth: maxWidth, on: context),
+                     color: .accent, gap: 2 * unit),
+                Line(text(Self.typedAddress(link), pixels: 16 * unit, maxWidth: maxWidth, wrap: true, on: context),
+                     color: .secondary, gap: 6 * unit),
+                Line(text("Expires in \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: maxWidth, on: context),
+                     color: secondsLeft <= 15 ? .warning : .secondary, gap: 30 * unit),
+            ]
+        }
+    }
+
+    /// The pairing window: the QR of the pairing link (its token only in the QR), the countdown, and what to do.
+    private func drawPairing(link: String, secondsLeft: Int, on context: CairoContext) throws {
+        try drawQRScreen(link: link, on: context) { unit, maxWidth in
+            [
+                Line(text("Pair a phone", pixels: 48 * unit, bold: true, maxWidth: maxWidth, on: context), color: .text),
+                Line(text("Scan with the phone you want to ring", pixels: 28 * unit, maxWidth: maxWidth, wrap: true,
+                          on: context), color: .accent, gap: 16 * unit),
+                Line(text("Closes in \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: maxWidth, on: context),
+                     color: secondsLeft <= 15 ? .warning : .secondary, gap: 30 * unit),
+            ]
+        }
+    }
+
+    /// A QR code beside (landscape) or above (portrait, a panel mounted on its side) a stack of lines, which
+    /// `lines` makes for a unit length and the width they may take.
+    private func drawQRScreen(link: String, on context: CairoContext,
+                              lines: (_ unit: Double, _ maxWidth: Double) -> [Line]) throws {
         context.fill(.background)
         let symbol = try qrCode(for: link)
-        if height > width { return drawPortraitRoom(symbol, code: code, link: link, secondsLeft: secondsLeft, on: context) }
         // Whole pixels per module keep every module edge sharp for the phone camera.
         let modules = symbol.size + 2 * Self.quietZone
+        if height > width {
+            let portraitUnit = Double(width) / 480
+            let available = min(Double(width) - 2 * margin, Double(height) * 0.5)
+            let scale = max(1, Int(available) / modules)
+            let side = scale * modules
+            let top = Int(margin.rounded())
+            drawQR(symbol, left: (width - side) / 2, top: top, scale: scale, on: context)
+            let panelTop = Double(top + side)
+            drawStack(lines(portraitUnit, Double(width) - 2 * margin), centerX: Double(width) / 2,
+                      centerY: panelTop + (Double(height) - panelTop) / 2, on: context)
+            return
+        }
         let available = min(Double(height) - 2 * margin, Double(width) * 0.55 - margin)
         let scale = max(1, Int(available) / modules)
         let side = scale * modules
         let left = Int(margin.rounded())
         drawQR(symbol, left: left, top: (height - side) / 2, scale: scale, on: context)
-
         let panelLeft = Double(left + side) + 32 * unit
         let panelWidth = Double(width) - margin - panelLeft
-        let expiring = secondsLeft <= 15
-        drawStack([
-            Line(text("Scan to talk", pixels: 36 * unit, bold: true, maxWidth: panelWidth, on: context), color: .text),
-            Line(text(code, pixels: 116 * unit, bold: true, maxWidth: panelWidth, on: context),
-                 color: .accent, gap: 2 * unit),
-            Line(text(Self.typedAddress(link), pixels: 16 * unit, maxWidth: panelWidth, wrap: true, on: context),
-                 color: .secondary, gap: 6 * unit),
-            Line(text("Expires in \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: panelWidth, on: context),
-                 color: expiring ? .warning : .secondary, gap: 30 * unit),
-        ], centerX: panelLeft + panelWidth / 2, centerY: Double(height) / 2, on: context)
-    }
-
-    /// A panel mounted on its side: the QR on top, the code and the words under it.
-    private func drawPortraitRoom(_ symbol: QRCode, code: String, link: String, secondsLeft: Int,
-                                  on context: CairoContext) {
-        let portraitUnit = Double(width) / 480
-        let modules = symbol.size + 2 * Self.quietZone
-        let available = min(Double(width) - 2 * margin, Double(height) * 0.5)
-        let scale = max(1, Int(available) / modules)
-        let side = scale * modules
-        let top = Int(margin.rounded())
-        drawQR(symbol, left: (width - side) / 2, top: top, scale: scale, on: context)
-        let panelTop = Double(top + side)
-        let maxWidth = Double(width) - 2 * margin
-        drawStack([
-            Line(text("Scan to talk", pixels: 36 * portraitUnit, bold: true, maxWidth: maxWidth, on: context),
-                 color: .text),
-            Line(text(code, pixels: 116 * portraitUnit, bold: true, maxWidth: maxWidth, on: context),
-                 color: .accent, gap: 2 * portraitUnit),
-            Line(text(Self.typedAddress(link), pixels: 16 * portraitUnit, maxWidth: maxWidth, wrap: true, on: context),
-                 color: .secondary, gap: 6 * portraitUnit),
-            Line(text("Expires in \(Self.clock(secondsLeft))", pixels: 26 * portraitUnit, maxWidth: maxWidth,
-                      on: context), color: secondsLeft <= 15 ? .warning : .secondary, gap: 24 * portraitUnit),
-        ], centerX: Double(width) / 2, centerY: panelTop + (Double(height) - panelTop) / 2, on: context)
+        drawStack(lines(unit, panelWidth), centerX: panelLeft + panelWidth / 2, centerY: Double(height) / 2, on: context)
     }
 
     /// The caller's video scaled to cover the whole screen (cropping the overflow), centred.

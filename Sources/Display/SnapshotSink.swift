@@ -98,6 +98,8 @@ public final class SnapshotSink: DisplaySink {
         case .inCall: "inCall"
         case .ended: "ended"
         case .error: "error"
+        case .pairing: "pairing"
+        case .paired: "paired"
         }
     }
 }

@@ -10,6 +10,10 @@
 /// phase change emits exactly the starts and cancels between the old and the new set, so no timer outlives
 /// the state that started it.
 ///
+/// Pairing a browser (README "Paired browsers"): a long doorbell press while idle, or `pairRequested`, opens
+/// a `pairing` window with its own one-use token, timer and screen; any doorbell press in it cancels it and
+/// rings as usual; `pairedBrowser` spends the token and shows `paired` ("Paired: <name>") for a moment.
+///
 /// Media exists only between `answer` and the end of that call: the machine emits `answer` only for a call
 /// somebody accepted (a proved caller under `autoAcceptProvenCallers`, or an ANSWER press).
 public struct CallStateMachine: Sendable {
@@ -32,7 +36,20 @@ public struct CallStateMachine: Sendable {
         public var doorName = "Front door"
         /// Where the web client lives; join links are `<webBase>/?room=<code>#k=<secret>`.
         public var webBase = "http://localhost:8080"
+        /// Pairing needs somewhere to keep pairings (a state directory): off, a long press rings like a short
+        /// one and `pairRequested` does nothing.
+        public var canPair = false
+        /// The device's permanent PeerJS ID, which pairing links name (`?pair=<home peer ID>`).
+        public var homePeerID = ""
+        /// How long a pairing window stays open.
+        public var pairingWindowMillis: Int64 = 120_000
+        /// How long "Paired: <name>" stays before the idle screen.
+        public var pairedScreenMillis: Int64 = 3_000
         public init() {}
+
+        public func pairingLink(token: PairingToken) -> PairingLink {
+            PairingLink(webBase: webBase, homePeerID: homePeerID, token: token)
+        }
 
         public func joinLink(code: String, secret: RoomSecret) -> RoomLink {
             RoomLink(webBase: webBase, code: code, secret: secret)
@@ -87,6 +104,10 @@ public struct CallStateMachine: Sendable {
         case inCall(Room, ActiveCall)
         /// The "ended" screen until `until`, then idle.
         case ending(reason: String, until: Int64)
+        /// The pairing window: its QR and countdown until the window closes.
+        case pairing(PairingWindow)
+        /// "Paired: <name>" until `until`, then idle.
+        case paired(name: String, until: Int64)
 
         /// The name the control socket reports.
         public var name: String {
@@ -97,6 +118,8 @@ public struct CallStateMachine: Sendable {
             case .incoming: "incoming"
             case .inCall: "in-call"
             case .ending: "ending"
+            case .pairing: "pairing"
+            case .paired: "paired"
             }
         }
 
@@ -104,7 +127,7 @@ public struct CallStateMachine: Sendable {
         public var room: Room? {
             switch self {
             case .room(let room), .knock(let room, _), .incoming(let room, _), .inCall(let room, _): room
-            case .idle, .ending: nil
+            case .idle, .ending, .pairing, .paired: nil
             }
         }
 
@@ -124,7 +147,8 @@ public struct CallStateMachine: Sendable {
             case .knock(let room, let pending): [.roomExpiry: room.expiresAt, .knock: pending.deadline]
             case .incoming(let room, let pending): [.roomExpiry: room.expiresAt, .answer: pending.deadline]
             case .inCall(_, let active): active.connectDeadline.map { [.connect: $0] } ?? [:]
-            case .ending(_, let until): [.ending: until]
+            case .ending(_, let until), .paired(_, let until): [.ending: until]
+            case .pairing(let window): [.pairing: window.expiresAt]
             }
         }
     }
@@ -138,8 +162,10 @@ public struct CallStateMachine: Sendable {
         case answer
         /// An accepted call whose media never connected is hung up.
         case connect
-        /// The "ended" screen gives way to idle.
+        /// The "ended" (or "Paired") screen gives way to idle.
         case ending
+        /// The pairing window closes unused.
+        case pairing = "pairing-window"
     }
 
     public enum EndedBy: String, Sendable { case remote, local, failed }
@@ -175,6 +201,10 @@ public struct CallStateMachine: Sendable {
         /// The signaling server keeps saying one of the room's peer IDs belongs to someone else: an open room
         /// moves to a fresh code and secret (same countdown), so the QR and link on the screen work again.
         case roomCodeTaken(String)
+        /// `ctl pair`: open the pairing window (only while idle or on a passing screen).
+        case pairRequested
+        /// The device checked a page's pairing proof against the open window's token and stored the pairing.
+        case pairedBrowser(name: String)
     }
 
     public enum Action: Sendable, Equatable {
@@ -197,18 +227,28 @@ public struct CallStateMachine: Sendable {
         case startTimer(TimerKind, at: Int64)
         case cancelTimer(TimerKind)
         case show(Screen)
+        /// A pairing window opened: accept pairing data connections at the home ID for `link.token`.
+        case openPairing(link: PairingLink)
+        /// The pairing window closed (used, expired or cancelled): accept no more pairing connections.
+        case closePairing
     }
 
     public private(set) var phase: Phase = .idle
+    /// The token of the last window that paired a browser: a page presenting it again is told "used" rather
+    /// than "expired".
+    public private(set) var spentToken: PairingToken?
     public let settings: Settings
     private var makeCode: @Sendable () -> String
     private var makeSecret: @Sendable () -> RoomSecret
+    private var makeToken: @Sendable () -> PairingToken
 
     public init(settings: Settings = Settings(), makeCode: @escaping @Sendable () -> String = RoomCode.random,
-                makeSecret: @escaping @Sendable () -> RoomSecret = RoomSecret.random) {
+                makeSecret: @escaping @Sendable () -> RoomSecret = RoomSecret.random,
+                makeToken: @escaping @Sendable () -> PairingToken = PairingToken.random) {
         self.settings = settings
         self.makeCode = makeCode
         self.makeSecret = makeSecret
+        self.makeToken = makeToken
     }
 
     public mutating func handle(_ event: Event, now: Int64) -> [Action] {
@@ -221,6 +261,8 @@ public struct CallStateMachine: Sendable {
         case .tick: currentScreen(now: now).map { [.show($0)] } ?? []
         case .hangUpRequested: close(refusal: .closed, now: now)
         case .roomCodeTaken(let code): recode(code, now: now)
+        case .pairRequested: openPairing(now: now)
+        case .pairedBrowser(let name): paired(name, now: now)
         }
     }
 
@@ -228,8 +270,13 @@ public struct CallStateMachine: Sendable {
 
     private mutating func pressed(_ press: ButtonPress, now: Int64) -> [Action] {
         switch (press.button, phase) {
-        case (.doorbell, .idle), (.doorbell, .ending):
+        case (.doorbell, .idle) where press.long && settings.canPair:
+            return openPairing(now: now)
+        case (.doorbell, .idle), (.doorbell, .ending), (.doorbell, .paired):
             return openRoom(now: now)
+        case (.doorbell, .pairing):
+            // A visitor must never be kept out by a pairing: the bell cancels it and rings.
+            return [.closePairing] + openRoom(now: now)
         case (.doorbell, .room), (.doorbell, .knock), (.doorbell, .incoming):
             return ringAgain(now: now)
         case (.doorbell, .inCall):
@@ -244,7 +291,7 @@ public struct CallStateMachine: Sendable {
             // Short: turn this caller away, keep ringing for the right one. Long: close the room as well.
             if press.long { return close(refusal: .declined, now: now) }
             return [.refuse(pending.call, .declined)] + move(to: .room(room), now: now)
-        case (.decline, .room), (.decline, .inCall):
+        case (.decline, .room), (.decline, .inCall), (.decline, .pairing):
             return close(refusal: .declined, now: now)
         case (.decline, _):
             return []
@@ -261,7 +308,7 @@ public struct CallStateMachine: Sendable {
 
     private mutating func offered(_ call: CallID, proved: Bool, now: Int64) -> [Action] {
         switch phase {
-        case .idle, .ending:
+        case .idle, .ending, .pairing, .paired:
             return [.ignore(call, reason: "no room is open")]
         case .room(let room):
             return admit(call, proved: proved, in: room, now: now)
@@ -344,8 +391,10 @@ public struct CallStateMachine: Sendable {
             return [.refuse(pending.call, .timeout)] + move(to: .room(room), now: now)
         case (.connect, .inCall):
             return close(reason: "Call failed", refusal: .closed, now: now)
-        case (.ending, .ending):
+        case (.ending, .ending), (.ending, .paired):
             return move(to: .idle, now: now)
+        case (.pairing, .pairing):
+            return [.closePairing] + move(to: .idle, now: now)
         default:
             return []
         }
@@ -380,7 +429,7 @@ public struct CallStateMachine: Sendable {
         case .room(var room): room.expiresAt = expiresAt; next = .room(room)
         case .knock(var room, let pending): room.expiresAt = expiresAt; next = .knock(room, pending)
         case .incoming(var room, let pending): room.expiresAt = expiresAt; next = .incoming(room, pending)
-        case .idle, .inCall, .ending: return []
+        case .idle, .inCall, .ending, .pairing, .paired: return []
         }
         guard let room = next.room else { return [] }
         return [.ringAgain(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret))]
@@ -393,7 +442,8 @@ public struct CallStateMachine: Sendable {
         var actions: [Action] = []
         var shown = reason ?? "Room closed"
         switch phase {
-        case .idle, .ending: return []
+        case .idle, .ending, .paired: return []
+        case .pairing: return [.closePairing] + move(to: .idle, now: now)
         case .room: break
         case .knock(_, let pending), .incoming(_, let pending): actions.append(.refuse(pending.call, refusal))
         case .inCall(_, let active):
@@ -437,7 +487,36 @@ public struct CallStateMachine: Sendable {
             return .inCall(peer: active.call.peer, seconds: Int((now - active.since) / 1000), muted: active.muted)
         case .ending(let reason, _):
             return .ended(reason: reason)
+        case .pairing(let window):
+            return .pairing(link: settings.pairingLink(token: window.token).url, secondsLeft: secondsLeft(window.expiresAt))
+        case .paired(let name, _):
+            return .paired(name: name)
         }
+    }
+
+    // MARK: - Pairing
+
+    /// Opens the pairing window from idle or a passing screen; in an open window it restarts the countdown
+    /// (same token: someone may be scanning it). During a room or a call it does nothing.
+    private mutating func openPairing(now: Int64) -> [Action] {
+        guard settings.canPair else { return [] }
+        switch phase {
+        case .idle, .ending, .paired:
+            let window = PairingWindow(token: makeToken(), expiresAt: now + settings.pairingWindowMillis)
+            return [.openPairing(link: settings.pairingLink(token: window.token))] + move(to: .pairing(window), now: now)
+        case .pairing(var window):
+            window.expiresAt = now + settings.pairingWindowMillis
+            return move(to: .pairing(window), now: now)
+        case .room, .knock, .incoming, .inCall:
+            return []
+        }
+    }
+
+    /// A browser proved the window's token and was stored: the token is spent, the window closes.
+    private mutating func paired(_ name: String, now: Int64) -> [Action] {
+        guard case .pairing(let window) = phase else { return [] }
+        spentToken = window.token
+        return [.closePairing] + move(to: .paired(name: name, until: now + settings.pairedScreenMillis), now: now)
     }
 }
 

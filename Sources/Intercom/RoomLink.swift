@@ -25,9 +25,11 @@ public struct RoomLink: Sendable, Equatable, CustomStringConvertible, CustomDebu
     public var description: String { redacted }
     public var debugDescription: String { "RoomLink(\(redacted))" }
 
-    /// Any text with a `#k=` fragment, secret replaced by `…` (for text that may hold a link, e.g. a URL).
+    /// Any text with a `#k=` (room secret) or `#p=` (pairing token) fragment, the secret replaced by `…` (for
+    /// text that may hold a link, e.g. a URL).
     public static func redact(_ text: String) -> String {
-        guard let range = text.firstRange(of: "#k=") else { return text }
+        let marks = ["#k=", "#p="].compactMap { text.firstRange(of: $0) }
+        guard let range = marks.min(by: { $0.lowerBound < $1.lowerBound }) else { return text }
         let tail = text[range.upperBound...]
         let end = tail.firstIndex(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) ?? tail.endIndex
         return String(text[..<range.upperBound]) + "…" + redact(String(tail[end...]))

@@ -17,6 +17,11 @@ public enum Screen: Sendable, Equatable, CustomStringConvertible {
     case ended(reason: String)
     /// Something is wrong; `message` in words, e.g. "Camera unavailable".
     case error(message: String)
+    /// The pairing window: "Pair a phone", the QR of `link` (the whole pairing link, token included), the
+    /// seconds left, and "Scan with the phone you want to ring".
+    case pairing(link: String, secondsLeft: Int)
+    /// A browser was just paired: "Paired: <name>".
+    case paired(name: String)
 
     public var description: String {
         switch self {
@@ -27,6 +32,8 @@ public enum Screen: Sendable, Equatable, CustomStringConvertible {
         case .inCall(let peer, let seconds, let muted): "inCall(\(peer), \(seconds) s\(muted ? ", muted" : ""))"
         case .ended(let reason): "ended(\(reason))"
         case .error(let message): "error(\(message))"
+        case .pairing(let link, let secondsLeft): "pairing(\(RoomLink.redact(link)), \(secondsLeft) s)"
+        case .paired(let name): "paired(\(name))"
         }
     }
 }

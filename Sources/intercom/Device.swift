@@ -199,6 +199,10 @@ final class Device {
             }
         case .cancelTimer(let kind):
             timers.removeValue(forKey: kind)?.cancel()
+        case .openPairing(let link):
+            pairingOpened(link)
+        case .closePairing:
+            pairingClosed()
         case .show(let core):
             let screen = core.labelingCallers { [latestCaller] peer in
                 peer == latestCaller?.peer ? latestCaller!.label : CallerName.fallback
@@ -433,6 +437,8 @@ final class Device {
         case .inCall: "in-call"
         case .ended: "ended"
         case .error: "error"
+        case .pairing: "pairing"
+        case .paired: "paired"
         }
     }
 

@@ -28,6 +28,8 @@ import Testing
         /// Offers kept for a later answer (Device.pendingOffers).
         var offers: Set<Machine.CallID> = []
         var roomCode: String?
+        /// Between `openPairing` and `closePairing`.
+        var pairingOpen = false
         var answers = 0
         var refusals = 0
         var timersFired = 0
@@ -44,6 +46,7 @@ import Testing
         var settings = Machine.Settings()
         settings.knocksNeedAnswer = Self.policies[policy].knocksNeedAnswer
         settings.autoAcceptProvenCallers = Self.policies[policy].autoAccept
+        settings.canPair = true
         var m = Machine(settings: settings)
         var rng = SeededGenerator(state: seed)
         var actor = ActorModel()
@@ -65,7 +68,7 @@ import Testing
             }
         }
         // The walk must have gone everywhere the policy allows, or it proved little.
-        var reachable: Set<String> = ["idle", "room", "in-call", "ending"]
+        var reachable: Set<String> = ["idle", "room", "in-call", "ending", "pairing", "paired"]
         if settings.knocksNeedAnswer { reachable.insert("knock") }
         if !settings.autoAcceptProvenCallers { reachable.insert("incoming") }
         #expect(visited == reachable, "seed \(seed), policy \(policy)")
@@ -101,8 +104,12 @@ import Testing
             return .callEnded(Bool.random(using: &rng) ? current ?? someCall : someCall, by)
         case 70..<85:
             return .tick
-        case 85..<90:
+        case 85..<88:
             return .hangUpRequested
+        case 88..<91:
+            return .pairRequested
+        case 91..<93:
+            return .pairedBrowser(name: "phone")
         default:
             // A stale timer: the actor cancelled it, but say it fired anyway.
             let unarmed = Machine.TimerKind.allCases.filter { actor.armed[$0] == nil }
@@ -162,6 +169,13 @@ import Testing
                 actor.armed[kind] = nil
             case .show:
                 break
+            case .openPairing:
+                expect(!actor.pairingOpen, "a second pairing window opened")
+                expect(actor.roomCode == nil && actor.media.isEmpty, "a pairing window opened during a room or call")
+                actor.pairingOpen = true
+            case .closePairing:
+                expect(actor.pairingOpen, "closed a pairing window that is not open")
+                actor.pairingOpen = false
             }
         }
         if let code = before.room?.code, let next = after.room {
@@ -184,5 +198,7 @@ import Testing
         let kept = phase.pending.map { [$0.call] } ?? []
         expect(actor.offers == Set(kept), "kept offers \(actor.offers) ≠ the waiting caller \(kept)")
         expect((actor.roomCode != nil) == (phase.room != nil), "room registered ≠ phase")
+        let pairing = if case .pairing = phase { true } else { false }
+        expect(actor.pairingOpen == pairing, "pairing window open \(actor.pairingOpen) ≠ phase")
     }
 }

@@ -8,7 +8,7 @@ import Testing
     typealias Machine = CallStateMachine
     typealias Action = Machine.Action
 
-    enum State: CaseIterable { case idle, room, knock, incoming, connecting, inCall, ending }
+    enum State: CaseIterable { case idle, room, knock, incoming, connecting, inCall, ending, pairing, paired }
 
     enum Input: CaseIterable {
         case doorbell, doorbellLong, answer, answerLong, decline, declineLong, mute, muteLong
@@ -16,8 +16,10 @@ import Testing
         /// B another page without / with the room's secret.
         case offerA, offerA2, offerB, offerBProved
         case connectedA, endedA, endedB
-        case timerRoomExpiry, timerKnock, timerAnswer, timerConnect, timerEnding
+        case timerRoomExpiry, timerKnock, timerAnswer, timerConnect, timerEnding, timerPairing
         case tick, hangUpRequested
+        /// `ctl pair`, and the device having stored a browser that proved the window's token.
+        case pair, pairedBrowser
 
         var event: Machine.Event {
             switch self {
@@ -41,6 +43,9 @@ import Testing
             case .timerAnswer: .timer(.answer)
             case .timerConnect: .timer(.connect)
             case .timerEnding: .timer(.ending)
+            case .timerPairing: .timer(.pairing)
+            case .pair: .pairRequested
+            case .pairedBrowser: .pairedBrowser(name: "Anna's phone")
             case .tick: .tick
             case .hangUpRequested: .hangUpRequested
             }
@@ -54,6 +59,9 @@ import Testing
     static let secret = RoomSecret(bytes: Array(0..<16))!
     static let link = RoomLink(webBase: "http://door.local:8080", code: code, secret: secret)
     static let now: Int64 = 10_000
+    static let home = "intercom-home-00112233445566778899aabbccddeeff"
+    static let token = PairingToken(bytes: Array(16..<32))!
+    static let pairingLink = PairingLink(webBase: "http://door.local:8080", homePeerID: home, token: token)
 
     /// Opened at 0, expiring at 120 s.
     static let room0 = Machine.Room(code: code, openedAt: 0, expiresAt: 120_000, secret: secret)
@@ -64,18 +72,26 @@ import Testing
         settings.doorName = "Front door"
         // The incoming phase exists only when proven callers wait for ANSWER.
         settings.autoAcceptProvenCallers = state != .incoming
+        settings.canPair = true
+        settings.homePeerID = home
         return settings
     }
 
     /// The machine in `state`, reached through real events: ring at 0, the caller at 1 s, answered at 2 s,
     /// connected at 3 s, ended at 9 s.
     static func machine(in state: State) -> Machine {
-        var m = Machine(settings: settings(state), makeCode: { code }, makeSecret: { secret })
+        var m = Machine(settings: settings(state), makeCode: { code }, makeSecret: { secret }, makeToken: { token })
         func step(_ event: Machine.Event, _ at: Int64) { _ = m.handle(event, now: at) }
         if state == .idle { return m }
+        if state == .pairing || state == .paired {
+            // Long press at 0 opens the window; a browser pairs at 9 s.
+            step(.press(ButtonPress(.doorbell, long: true)), 0)
+            if state == .paired { step(.pairedBrowser(name: "Anna's phone"), 9000) }
+            return m
+        }
         step(.press(ButtonPress(.doorbell)), 0)
         switch state {
-        case .idle, .room: break
+        case .idle, .room, .pairing, .paired: break
         case .knock: step(.offer(a, proved: false), 1000)
         case .incoming: step(.offer(a, proved: true), 1000)
         case .connecting, .inCall, .ending:
@@ -111,13 +127,24 @@ import Testing
          earlier + [.startTimer(.knock, at: now + 30_000), .show(.knock(peer: call.peer, secondsLeft: 30))])
     }
 
+    static let window0 = PairingWindow(token: token, expiresAt: 120_000)
+    static let pairedAt9 = Machine.Phase.paired(name: "Anna's phone", until: 12_000)
+    /// A new pairing window at `now`; `between` are the timer cancels of the phase it leaves.
+    static func newPairing(_ between: [Action] = []) -> (Machine.Phase, [Action]) {
+        (.pairing(PairingWindow(token: token, expiresAt: now + 120_000)),
+         [.openPairing(link: pairingLink)] + between
+            + [.startTimer(.pairing, at: now + 120_000), .show(.pairing(link: pairingLink.url, secondsLeft: 120))])
+    }
+
     /// The table: for each state and input, the phase after it and the actions, in order.
     static func expected(_ state: State, _ input: Input) -> (Machine.Phase, [Action]) {
         let nothing: [Action] = []
         switch (state, input) {
         // MARK: idle — only the doorbell does something; offers are dropped without a word.
-        case (.idle, .doorbell), (.idle, .doorbellLong):
+        case (.idle, .doorbell):
             return newRoom()
+        case (.idle, .doorbellLong), (.idle, .pair):
+            return newPairing()
         case (.idle, .offerA), (.idle, .offerA2), (.idle, .offerB), (.idle, .offerBProved):
             return (.idle, [.ignore(input.call!, reason: "no room is open")])
         case (.idle, .tick):
@@ -125,7 +152,7 @@ import Testing
         case (.idle, .answer), (.idle, .answerLong), (.idle, .decline), (.idle, .declineLong), (.idle, .mute),
              (.idle, .muteLong), (.idle, .connectedA), (.idle, .endedA), (.idle, .endedB), (.idle, .timerRoomExpiry),
              (.idle, .timerKnock), (.idle, .timerAnswer), (.idle, .timerConnect), (.idle, .timerEnding),
-             (.idle, .hangUpRequested):
+             (.idle, .hangUpRequested), (.idle, .timerPairing), (.idle, .pairedBrowser):
             return (.idle, nothing)
 
         // MARK: room — ringing, nobody called yet.
@@ -146,7 +173,7 @@ import Testing
             return (.room(room0), [roomScreen])
         case (.room, .answer), (.room, .answerLong), (.room, .mute), (.room, .muteLong), (.room, .connectedA),
              (.room, .endedA), (.room, .endedB), (.room, .timerKnock), (.room, .timerAnswer), (.room, .timerConnect),
-             (.room, .timerEnding):
+             (.room, .timerEnding), (.room, .timerPairing), (.room, .pair), (.room, .pairedBrowser):
             return (.room(room0), nothing)
 
         // MARK: knock — A has only the code and waits for ANSWER.
@@ -185,7 +212,8 @@ import Testing
         case (.knock, .tick):
             return (.knock(room0, knockA), [.show(.knock(peer: "page-a", secondsLeft: 21))])
         case (.knock, .offerA), (.knock, .mute), (.knock, .muteLong), (.knock, .connectedA), (.knock, .endedB),
-             (.knock, .timerAnswer), (.knock, .timerConnect), (.knock, .timerEnding):
+             (.knock, .timerAnswer), (.knock, .timerConnect), (.knock, .timerEnding), (.knock, .timerPairing),
+             (.knock, .pair), (.knock, .pairedBrowser):
             return (.knock(room0, knockA), nothing)
 
         // MARK: incoming — A proved the secret and waits for ANSWER (proven callers not auto-accepted).
@@ -225,7 +253,8 @@ import Testing
         case (.incoming, .tick):
             return (.incoming(room0, incomingA), [.show(.incomingCall(peer: "page-a", secondsLeft: 21))])
         case (.incoming, .offerA), (.incoming, .mute), (.incoming, .muteLong), (.incoming, .connectedA),
-             (.incoming, .endedB), (.incoming, .timerKnock), (.incoming, .timerConnect), (.incoming, .timerEnding):
+             (.incoming, .endedB), (.incoming, .timerKnock), (.incoming, .timerConnect), (.incoming, .timerEnding),
+             (.incoming, .timerPairing), (.incoming, .pair), (.incoming, .pairedBrowser):
             return (.incoming(room0, incomingA), nothing)
 
         // MARK: connecting — A was answered, media not connected yet.
@@ -254,7 +283,8 @@ import Testing
             return (.inCall(room0, connectingA), [.show(.inCall(peer: "page-a", seconds: 8, muted: false))])
         case (.connecting, .doorbell), (.connecting, .doorbellLong), (.connecting, .answer),
              (.connecting, .answerLong), (.connecting, .endedB), (.connecting, .timerRoomExpiry),
-             (.connecting, .timerKnock), (.connecting, .timerAnswer), (.connecting, .timerEnding):
+             (.connecting, .timerKnock), (.connecting, .timerAnswer), (.connecting, .timerEnding),
+             (.connecting, .timerPairing), (.connecting, .pair), (.connecting, .pairedBrowser):
             return (.inCall(room0, connectingA), nothing)
 
         // MARK: inCall — A's media connected.
@@ -278,7 +308,8 @@ import Testing
             return (.inCall(room0, inCallA), [.show(.inCall(peer: "page-a", seconds: 8, muted: false))])
         case (.inCall, .doorbell), (.inCall, .doorbellLong), (.inCall, .answer), (.inCall, .answerLong),
              (.inCall, .connectedA), (.inCall, .endedB), (.inCall, .timerRoomExpiry), (.inCall, .timerKnock),
-             (.inCall, .timerAnswer), (.inCall, .timerConnect), (.inCall, .timerEnding):
+             (.inCall, .timerAnswer), (.inCall, .timerConnect), (.inCall, .timerEnding), (.inCall, .timerPairing),
+             (.inCall, .pair), (.inCall, .pairedBrowser):
             return (.inCall(room0, inCallA), nothing)
 
         // MARK: ending — the "ended" screen; the doorbell opens a new room at once.
@@ -294,8 +325,53 @@ import Testing
         case (.ending, .answer), (.ending, .answerLong), (.ending, .decline), (.ending, .declineLong),
              (.ending, .mute), (.ending, .muteLong), (.ending, .connectedA), (.ending, .endedA), (.ending, .endedB),
              (.ending, .timerRoomExpiry), (.ending, .timerKnock), (.ending, .timerAnswer), (.ending, .timerConnect),
-             (.ending, .hangUpRequested):
+             (.ending, .hangUpRequested), (.ending, .timerPairing), (.ending, .pairedBrowser):
             return (endedAt9, nothing)
+        case (.ending, .pair):
+            return newPairing([.cancelTimer(.ending)])
+
+        // MARK: pairing — the window is open (long press at 0, closes at 120 s); the bell always wins.
+        case (.pairing, .doorbell), (.pairing, .doorbellLong):
+            let (phase, actions) = newRoom()
+            return (phase, [.closePairing] + actions.dropLast() + [.cancelTimer(.pairing), freshRoomScreen])
+        case (.pairing, .decline), (.pairing, .declineLong), (.pairing, .hangUpRequested):
+            return (.idle, [.closePairing, .cancelTimer(.pairing), .show(.idle(doorName: "Front door"))])
+        case (.pairing, .offerA), (.pairing, .offerA2), (.pairing, .offerB), (.pairing, .offerBProved):
+            return (.pairing(window0), [.ignore(input.call!, reason: "no room is open")])
+        case (.pairing, .timerPairing):
+            return (.idle, [.closePairing, .show(.idle(doorName: "Front door"))])
+        case (.pairing, .tick):
+            return (.pairing(window0), [.show(.pairing(link: pairingLink.url, secondsLeft: 110))])
+        case (.pairing, .pair):
+            // Same token (someone may be scanning it), the countdown starts again.
+            return (.pairing(PairingWindow(token: token, expiresAt: now + 120_000)),
+                    [.startTimer(.pairing, at: now + 120_000), .show(.pairing(link: pairingLink.url, secondsLeft: 120))])
+        case (.pairing, .pairedBrowser):
+            return (.paired(name: "Anna's phone", until: now + 3000),
+                    [.closePairing, .startTimer(.ending, at: now + 3000), .cancelTimer(.pairing),
+                     .show(.paired(name: "Anna's phone"))])
+        case (.pairing, .answer), (.pairing, .answerLong), (.pairing, .mute), (.pairing, .muteLong),
+             (.pairing, .connectedA), (.pairing, .endedA), (.pairing, .endedB), (.pairing, .timerRoomExpiry),
+             (.pairing, .timerKnock), (.pairing, .timerAnswer), (.pairing, .timerConnect), (.pairing, .timerEnding):
+            return (.pairing(window0), nothing)
+
+        // MARK: paired — "Paired: Anna's phone" from 9 s to 12 s; like the "ended" screen otherwise.
+        case (.paired, .doorbell), (.paired, .doorbellLong):
+            let (phase, actions) = newRoom()
+            return (phase, actions.dropLast() + [.cancelTimer(.ending), freshRoomScreen])
+        case (.paired, .offerA), (.paired, .offerA2), (.paired, .offerB), (.paired, .offerBProved):
+            return (pairedAt9, [.ignore(input.call!, reason: "no room is open")])
+        case (.paired, .timerEnding):
+            return (.idle, [.show(.idle(doorName: "Front door"))])
+        case (.paired, .tick):
+            return (pairedAt9, [.show(.paired(name: "Anna's phone"))])
+        case (.paired, .pair):
+            return newPairing([.cancelTimer(.ending)])
+        case (.paired, .answer), (.paired, .answerLong), (.paired, .decline), (.paired, .declineLong),
+             (.paired, .mute), (.paired, .muteLong), (.paired, .connectedA), (.paired, .endedA), (.paired, .endedB),
+             (.paired, .timerRoomExpiry), (.paired, .timerKnock), (.paired, .timerAnswer), (.paired, .timerConnect),
+             (.paired, .timerPairing), (.paired, .hangUpRequested), (.paired, .pairedBrowser):
+            return (pairedAt9, nothing)
         }
     }
 
@@ -312,7 +388,7 @@ import Testing
 
     @Test func theTableCoversEveryPair() {
         #expect(Self.pairs.count == State.allCases.count * Input.allCases.count)
-        #expect(Set(State.allCases.map { "\(Self.machine(in: $0).phase.name)" }).count == 6) // connecting + inCall share "in-call"
+        #expect(Set(State.allCases.map { "\(Self.machine(in: $0).phase.name)" }).count == 8) // connecting + inCall share "in-call"
     }
 }
 
