@@ -43,6 +43,7 @@ public final class MediaEngine {
         pipeline.echoProbeName = "echoprobe\(callCount)"
         pipeline.selfViewWidth = settings.selfViewWidth
         pipeline.clockStamp = settings.clockStamp
+        pipeline.testPattern = settings.testPattern
         return pipeline
     }
 

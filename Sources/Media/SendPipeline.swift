@@ -19,6 +19,8 @@ public struct SendPipeline: Sendable {
     public var selfViewWidth = 0
     /// Benchmarks: an `identity name=clockstamp` behind the camera, where `ClockStamp` draws the time.
     public var clockStamp = false
+    /// What the test picture shows (`MediaSettings.testPattern`).
+    public var testPattern = MediaSettings.TestPattern.ball
 
     public init(plan: MediaPlan) { self.plan = plan }
 
@@ -69,7 +71,7 @@ public struct SendPipeline: Sendable {
         switch plan.video {
         case .libcamera: return "libcamerasrc"
         case .v4l2(let device): return "v4l2src device=\(device) io-mode=auto"
-        case .test: return "videotestsrc is-live=true pattern=ball"
+        case .test: return "videotestsrc is-live=true pattern=\(testPattern.rawValue)"
         case .none: return nil
         }
     }

@@ -64,6 +64,10 @@ struct RunCommand: ParsableCommand {
                              visibility: .hidden))
     var clockStamp = false
 
+    @Option(help: ArgumentHelp("Tests: what the test picture shows, ball or snow (noise, as costly as a busy scene).",
+                               visibility: .hidden))
+    var testPattern: MediaSettings.TestPattern?
+
     /// 78 (EX_CONFIG, which the unit does not restart) for what only a person can fix — a missing package, a
     /// wrong setting; 1 for what may pass (a port still in use), so systemd tries again.
     static func exitStatus(for error: any Error) -> Int32 {
@@ -129,6 +133,7 @@ struct RunCommand: ParsableCommand {
         }
         var options = DeviceOptions(configuration, gpio: gpio)
         options.media.clockStamp = clockStamp
+        if let testPattern { options.media.testPattern = testPattern }
         let done = DispatchSemaphore(value: 0)
         let outcome = Outcome()
         let notifier = SystemdNotifier.fromEnvironment()
@@ -177,3 +182,4 @@ extension Log.Level {
 }
 
 extension Configuration.Display.Output: ExpressibleByArgument {}
+extension MediaSettings.TestPattern: ExpressibleByArgument {}
