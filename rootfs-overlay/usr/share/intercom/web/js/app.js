@@ -1,7 +1,8 @@
 // Page wiring: config → signalling → join / create a room → calls, chat and the views.
 //
-// One PeerJSWire at a time: a random ID from the server, or `intercom-<code>` while this page
-// hosts a room (the same peer-ID scheme as the door, so a browser can be "a door" too).
+// One PeerJSWire at a time: a random ID from the server, this browser's stable ID while it is paired with a
+// door (or pairing), or `intercom-<code>` while this page hosts a room (the same peer-ID scheme as the door,
+// so a browser can be "a door" too).
 
 import { Call } from './call.js';
 import { ChatStore, MAX_TEXT_CHARS } from './chat-store.js';
@@ -9,16 +10,22 @@ import { loadConfig } from './config.js';
 import { DataConnection } from './data-connection.js';
 import { openLocalMedia, stopMedia } from './local-media.js';
 import { PageState } from './page-state.js';
+import { isRingOffer, pairWithDoor, PairingError, RingLink, ringTarget, sendPushSubscription } from './pairing.js';
+import { defaultBrowserName, isHomePeerId, PairingStore } from './pairing-store.js';
 import { PeerJSWire } from './peerjs-wire.js';
+import { RingSound } from './ring-sound.js';
 import { parseRoomCode, randomRoomCode, roomPeerId } from './room-code.js';
 import { RoomProof } from './room-proof.js';
 import { copyText, roomLink, shareMessage, shareViaApps } from './share.js';
+import { pushUnavailableReason, registerWorker, subscribe, unsubscribe } from './web-push.js';
 
 const CALL_METADATA = Object.freeze({ client: 'intercom-web' });
 const RING_TIMEOUT_MS = 45000;
 const SWITCH_TIMEOUT_MS = 10000;
 const ANSWERER_CHAT_DELAY_MS = 3000;
 const CREATE_ATTEMPTS = 5;
+const PAIR_TOKEN_KEY = 'intercom.pairToken.';
+const PUSH_TIMEOUT_MS = 20000;
 
 const ui = Object.fromEntries(
   [
@@ -27,6 +34,8 @@ const ui = Object.fromEntries(
     'copy-link', 'share-note', 'close-room', 'remote', 'remote-off', 'local', 'timer', 'unmute', 'media-note', 'mute', 'camera',
     'talk', 'chat-toggle', 'chat-unread', 'hangup', 'chat', 'chat-log', 'chat-form', 'chat-input', 'chat-send', 'chat-note',
     'incoming', 'incoming-from', 'answer', 'answer-audio', 'decline',
+    'pair-title', 'pair-form', 'pair-name', 'pair', 'pair-result', 'paired-panel', 'paired-text', 'push-note', 'unpair',
+    'ringing', 'ringing-title', 'ringing-info', 'ring-answer', 'ring-ignore',
   ].map((id) => [id, document.getElementById(id)]),
 );
 
@@ -39,6 +48,14 @@ const linkRoom = parseRoomCode(pageUrl.searchParams.get('room')); // from ?room=
 // The room secret from the link's #k= fragment (a RoomProof, or null: then the code alone, i.e. a knock).
 const linkProof = linkRoom ? RoomProof.forRoom(linkRoom).catch(() => null) : Promise.resolve(null);
 let wire = null; // the open (or reconnecting) PeerJSWire, or null
+let callProof = null; // the RoomProof the current call was placed with (a link's or a ring's), or null
+const pairingStore = new PairingStore();
+let pairing = pairingStore.pairing(); // {id, door, home, credential, peerId} once paired, else null
+const pairLink = readPairLink(); // {home, token} from ?pair=<home>#p=<token>, or null
+let stableId = null; // this browser's stable peer ID, while paired or pairing
+let ringLink = null; // the RingLink whose ring the ringing dialog shows
+const ringSound = new RingSound();
+let ringExpiry = 0;
 let wireOpening = null; // its open() in flight
 let hosting = null; // {code, link} while this page hosts a room
 let call = null; // the current Call (placed, or answered)
@@ -60,9 +77,11 @@ setUpJoinForm();
 setUpHostView();
 setUpCallView();
 setUpIncomingDialog();
+setUpPairing();
 window.addEventListener('pagehide', () => {
   call?.hangUp();
   incoming?.decline('declined');
+  ringLink?.close();
   wire?.close();
 });
 start();
@@ -101,14 +120,42 @@ function openWire(id = null) {
   return opening.open().then(() => opening);
 }
 
+/** A paired (or pairing) browser registers under its stable ID; another tab holding it leaves this one a random ID. */
+async function openMainWire() {
+  stableId = null;
+  if (pairing || pairLink) {
+    let id = null;
+    try {
+      id = pairingStore.stablePeerId(config.roomPrefix);
+    } catch (error) {
+      page.note('ringable', false);
+      ui['push-note'].textContent = `This browser cannot keep its pairing: ${error.message}.`;
+    }
+    if (id) {
+      try {
+        const opened = await openWire(id);
+        stableId = id;
+        page.note('ringable', true);
+        return opened;
+      } catch (error) {
+        if (error.type !== 'unavailable-id') throw error;
+        page.note('ringable', false);
+        ui['push-note'].textContent = 'This browser is open in another tab too: that tab rings.';
+      }
+    }
+  }
+  return openWire();
+}
+
 function connectSignaling() {
   if (wire) return Promise.resolve(wire);
   if (wireOpening) return wireOpening;
   setSignaling('connecting');
-  wireOpening = openWire().then(
+  wireOpening = openMainWire().then(
     (opened) => {
       useWire(opened);
       if (page.state === 'idle' || page.state === 'error') page.set('ready', readyText());
+      if (pairLink && hooks.pairing === 'asking') ui.pair.disabled = false;
       return opened;
     },
     (error) => {
@@ -158,6 +205,17 @@ function onSignalingLost(lost, error) {
 // --- incoming OFFERs ---------------------------------------------------------------------------
 
 function onOffer(from, { src, payload }) {
+  // Under the stable ID only our door's rings get in, and the chat of a call this page placed.
+  if (stableId !== null && from.id === stableId) {
+    if (isRingOffer(pairing, src, payload)) {
+      acceptRing(from, src, payload);
+    } else if (payload?.type === 'data' && call && !call.ended && call.remoteId === src) {
+      acceptDataConnection(from, src, payload);
+    } else {
+      page.note('ignoredOffers', (hooks.ignoredOffers ?? 0) + 1);
+    }
+    return;
+  }
   if (payload?.type === 'data') {
     acceptDataConnection(from, src, payload);
     return;
@@ -225,6 +283,7 @@ async function answerIncoming(mode) {
   if (!offered) return;
   closeIncoming();
   call = offered;
+  callProof = null;
   callRoom = hosting?.code ?? offered.remoteId;
   page.startCall('calling', 'Connecting…');
   page.note('callPhase', 'connecting');
@@ -265,11 +324,11 @@ function setJoinButtonsDisabled(disabled) {
   for (const id of ['join', 'join-audio', 'watch', 'create']) ui[id].disabled = disabled;
 }
 
-async function placeCall(code, mode) {
+async function placeCall(code, mode, givenProof = undefined) {
   if (!(await ensureConfig())) return;
   // With the link's secret: the room's own peer ID, and a proof in the offer. Without: the code's
   // peer ID, where the door treats the call as a knock someone must let in.
-  const proof = code === linkRoom ? await linkProof : null;
+  const proof = givenProof !== undefined ? givenProof : code === linkRoom ? await linkProof : null;
   let remoteId;
   try {
     remoteId = proof ? proof.roomPeerId(config.roomPrefix) : roomPeerId(config.roomPrefix, code);
@@ -278,6 +337,7 @@ async function placeCall(code, mode) {
     return;
   }
   page.note('proved', proof !== null);
+  callProof = proof;
   let signaling;
   try {
     signaling = await connectSignaling();
@@ -504,7 +564,7 @@ async function startTalking() {
     remoteId: current.remoteId,
     iceServers: config.iceServers,
     metadata: { ...CALL_METADATA, replaces: current.connectionId },
-    proof: callRoom === linkRoom ? await linkProof : null,
+    proof: callProof,
   });
   switching = replacement;
   ui['media-note'].textContent = 'Switching to talking…';
@@ -864,9 +924,294 @@ async function share(kind) {
   ui['share-note'].textContent = note;
 }
 
+// --- paired browsers: pairing, rings, notifications ---------------------------------------------
+//
+// ?pair=<home ID>#p=<token> (the door's pairing QR) asks "Pair this browser with the door?". The token moves
+// from the address bar to this tab's sessionStorage at once (a reload still works) and is dropped once used.
+// A paired browser registers under its stable ID while open, takes ring links from its door only, and
+// subscribes to Web Push where the browser can (secure page, service worker, PushManager).
+
+
+const PAIR_REFUSALS = Object.freeze({
+  used: 'This pairing code was already used. Long-press the doorbell for a new one, then scan it again.',
+  expired: 'This pairing code has expired. Long-press the doorbell for a new one, then scan it again.',
+  proof: 'The door could not verify this browser. Scan the pairing code on the door again.',
+  impostor: 'This is not the door you scanned. Nothing was stored.',
+  unreachable: 'The door is unreachable. Is this phone on the same network as the door?',
+  timeout: 'The door did not answer. Is this phone on the same network as the door?',
+  closed: 'The door closed the connection without pairing. Scan the pairing code again.',
+});
+
+function readPairLink() {
+  const home = pageUrl.searchParams.get('pair');
+  if (home === null) return null;
+  const fragment = new URLSearchParams(window.location.hash.replace(/^#/, ''));
+  let token = fragment.get('p');
+  if (token !== null) {
+    try { sessionStorage.setItem(PAIR_TOKEN_KEY + home, token); } catch { /* private mode: this load works */ }
+    history.replaceState(history.state, '', window.location.pathname + window.location.search);
+  } else {
+    try { token = sessionStorage.getItem(PAIR_TOKEN_KEY + home); } catch { token = null; }
+  }
+  return { home, token };
+}
+
+function forgetPairToken(home) {
+  try { sessionStorage.removeItem(PAIR_TOKEN_KEY + home); } catch { /* nothing stored */ }
+}
+
+function setUpPairing() {
+  ui.unpair.addEventListener('click', unpair);
+  ui['ring-answer'].addEventListener('click', answerRing);
+  ui['ring-ignore'].addEventListener('click', () => ignoreRing());
+  ui.ringing.addEventListener('cancel', (event) => {
+    event.preventDefault();
+    ignoreRing();
+  });
+  showPaired();
+  if (!pairLink) return;
+  document.body.dataset.role = 'pair';
+  page.note('pairing', 'asking');
+  ui['pair-name'].value = defaultBrowserName();
+  ui.pair.disabled = true; // until signaling is open
+  if (!isHomePeerId(pairLink.home) || !pairLink.token) {
+    pairFailed('invalid', 'This pairing link is not complete. Scan the pairing code on the door again.');
+    ui['pair-form'].hidden = true;
+    return;
+  }
+  if (pairing?.home === pairLink.home) {
+    ui['pair-title'].textContent = `This browser is already paired with ${pairing.door}. Pair it again?`;
+  }
+  ui['pair-form'].addEventListener('submit', (event) => {
+    event.preventDefault();
+    // Browsers ask for notification permission only inside a tap: ask now, use the answer after pairing.
+    const permission = pushUnavailableReason() === null ? Notification.requestPermission() : null;
+    permission?.catch(() => {});
+    pairThisBrowser(permission);
+  });
+}
+
+async function pairThisBrowser(permission) {
+  if (ui.pair.disabled || !pairLink) return;
+  const signaling = await connectSignaling().catch(() => null);
+  if (!signaling) return;
+  let peerId;
+  try {
+    peerId = pairingStore.stablePeerId(config.roomPrefix);
+  } catch (error) {
+    pairFailed('error', `This browser cannot be paired: ${error.message}.`);
+    return;
+  }
+  const name = ui['pair-name'].value.trim().slice(0, 60) || defaultBrowserName();
+  ui.pair.disabled = true;
+  ui['pair-name'].disabled = true;
+  ui['pair-result'].className = 'pair-result';
+  ui['pair-result'].textContent = 'Pairing…';
+  page.note('pairing', 'pairing');
+  page.say('Pairing with the door…');
+  let result;
+  try {
+    result = await pairWithDoor({ wire: signaling, home: pairLink.home, token: pairLink.token, name, peerId,
+                                  iceServers: config.iceServers });
+  } catch (error) {
+    const reason = error instanceof PairingError ? error.reason : 'error';
+    // The token is spent (or was never good) unless the door could not be reached.
+    if (!['unreachable', 'timeout'].includes(reason)) forgetPairToken(pairLink.home);
+    pairFailed(reason, PAIR_REFUSALS[reason] ?? `The door refused the pairing (${reason}).`);
+    return;
+  }
+  forgetPairToken(pairLink.home);
+  pairing = result.pairing;
+  pairingStore.save(pairing);
+  page.note('pairing', 'paired');
+  await sendSubscription(result, permission);
+  result.connection.close();
+  // The pairing link has done its work: the page becomes the ordinary one, registered under the stable ID.
+  history.replaceState(history.state, '', window.location.pathname);
+  document.body.dataset.role = '';
+  showPaired();
+  page.set('ready', `Paired with ${pairing.door}.`);
+  if (stableId === null || wire?.id !== peerId) {
+    const old = wire;
+    wire = null;
+    old?.close();
+    connectSignaling().catch(() => {});
+  }
+}
+
+function pairFailed(reason, text) {
+  page.note('pairing', 'refused');
+  page.note('pairRefusal', reason);
+  ui['pair-result'].className = 'pair-result refused';
+  ui['pair-result'].textContent = text;
+  ui['pair-name'].disabled = false;
+  // A spent or broken link cannot be tried again; an unreachable door can.
+  ui.pair.disabled = !['unreachable', 'timeout'].includes(reason);
+  page.say('Not paired.');
+}
+
+/** Subscribes to Web Push with the door's key and sends the subscription on the pairing connection. */
+async function sendSubscription({ vapidPublicKey, connection }, permission) {
+  const unavailable = pushUnavailableReason();
+  let note;
+  if (unavailable) {
+    note = unavailable;
+  } else if (!vapidPublicKey) {
+    note = 'Open this page to be rung: the door does not send notifications.';
+  } else {
+    try {
+      const subscription = await Promise.race([
+        subscribe(vapidPublicKey, permission ?? Notification.requestPermission()),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('the browser took too long')), PUSH_TIMEOUT_MS)),
+      ]);
+      const sent = sendPushSubscription(connection, subscription);
+      note = sent
+        ? 'Notifications are on: this browser rings even when this page is closed.'
+        : 'Open this page to be rung: the notification setup did not reach the door.';
+      page.note('push', sent ? 'subscribed' : 'failed');
+    } catch (error) {
+      note = `Open this page to be rung: notifications could not be turned on (${error.message}).`;
+      page.note('push', 'failed');
+    }
+  }
+  ui['push-note'].textContent = note;
+}
+
+function showPaired() {
+  page.note('paired', pairing !== null);
+  page.note('pairedDoor', pairing?.door ?? null);
+  ui['paired-panel'].hidden = pairing === null;
+  if (!pairing) return;
+  ui['paired-text'].textContent = `Paired with ${pairing.door} — this browser rings when someone is at the door`;
+  if (ui['push-note'].textContent === '') describePush();
+}
+
+async function describePush() {
+  const unavailable = pushUnavailableReason();
+  if (unavailable) {
+    ui['push-note'].textContent = unavailable;
+    page.note('push', 'unavailable');
+    return;
+  }
+  try {
+    const registration = await registerWorker();
+    const subscribed = (await registration.pushManager.getSubscription()) !== null;
+    page.note('push', subscribed ? 'subscribed' : 'off');
+    if (ui['push-note'].textContent === '') {
+      ui['push-note'].textContent = subscribed
+        ? 'Notifications are on: this browser rings even when this page is closed.'
+        : 'Open this page to be rung: notifications are off (pair again to turn them on).';
+    }
+  } catch (error) {
+    page.note('push', 'unavailable');
+    ui['push-note'].textContent = `Open this page to be rung: notifications are unavailable (${error.message}).`;
+  }
+}
+
+async function unpair() {
+  if (!pairing) return;
+  const door = pairing.door;
+  pairingStore.forget();
+  pairing = null;
+  ringLink?.close();
+  closeRinging();
+  ui['push-note'].textContent = '';
+  showPaired();
+  page.say(`This browser no longer rings for ${door}.`);
+  await unsubscribe().catch((error) => console.warn('intercom: push unsubscribe failed', error));
+  // Leave the stable ID: an unpaired browser is reachable only under a random one.
+  if (stableId !== null && !page.inCall && !hosting) {
+    const old = wire;
+    wire = null;
+    old?.close();
+    connectSignaling().catch(() => {});
+  }
+}
+
+function acceptRing(from, src, payload) {
+  let link;
+  try {
+    link = new RingLink({ wire: from, pairing, offer: { src, payload }, iceServers: config.iceServers });
+  } catch (error) {
+    console.warn('intercom: unusable ring offer dropped', error);
+    return;
+  }
+  link.addEventListener('ring', ({ detail }) => onRing(link, detail));
+  link.addEventListener('over', ({ detail }) => onRingOver(link, detail.reason));
+  link.addEventListener('ended', () => {
+    if (ringLink === link) onRingOver(link, 'missed');
+  });
+  link.answer();
+}
+
+function onRing(link, ring) {
+  // Busy here (a call, another ring, the incoming-call dialog): the door rings the others.
+  if (page.inCall || incoming || (ringLink && ringLink !== link)) {
+    link.close();
+    return;
+  }
+  ringLink = link;
+  setRing({ state: 'ringing', door: ring.door, code: ring.code, expiresAt: ring.expiresAt });
+  ui['ringing-title'].textContent = `${ring.door} is ringing`;
+  ui['ringing-info'].textContent = `Room ${ring.code}`;
+  if (!ui.ringing.open) ui.ringing.showModal();
+  ui['ring-answer'].focus();
+  page.say(`${ring.door} is ringing`);
+  ringSound.start().then((sound) => page.note('ringSound', sound));
+  clearTimeout(ringExpiry);
+  ringExpiry = setTimeout(() => {
+    if (ringLink === link) onRingOver(link, 'missed');
+  }, Math.max(0, ring.expiresAt - Date.now()));
+}
+
+function onRingOver(link, reason) {
+  if (ringLink !== link) return;
+  closeRinging();
+  link.close();
+  setRing({ ...hooks.ring, state: reason });
+  if (!page.inCall) page.say(reason === 'answered-elsewhere' ? 'Answered elsewhere' : 'Missed ring');
+}
+
+function closeRinging() {
+  clearTimeout(ringExpiry);
+  ringSound.stop();
+  ringLink = null;
+  if (ui.ringing.open) ui.ringing.close();
+}
+
+function setRing(ring) {
+  page.note('ring', ring);
+}
+
+async function answerRing() {
+  const link = ringLink;
+  const ring = link?.ring;
+  if (!ring) return;
+  closeRinging();
+  setRing({ ...hooks.ring, state: 'answered' });
+  link.close();
+  const target = ringTarget(ring.link);
+  const proof = target ? await RoomProof.fromSecretText(target.secret) : null;
+  if (!proof) {
+    page.fail('The ring carried no usable link.');
+    return;
+  }
+  await placeCall(target.code, 'video', proof);
+}
+
+function ignoreRing() {
+  const link = ringLink;
+  if (!link) return;
+  closeRinging();
+  link.close();
+  setRing({ ...hooks.ring, state: 'ignored' });
+  page.say('Ring ignored.');
+}
+
 // --- texts -------------------------------------------------------------------------------------
 
 function readyText() {
+  if (document.body.dataset.role === 'pair') return 'Ready to pair.';
   return linkRoom ? `Room ${linkRoom}` : 'Call a room, or create one.';
 }
 

@@ -9,31 +9,17 @@
 //   answer MAC   = HMAC(MAC key, "intercom/1 answer\n" … \n hex SHA-256(offer SDP) \n hex SHA-256(answer SDP))
 //
 // The offer carries metadata.proof = {v: 1, n: nonce, mac}; the door's ANSWER carries payload.proof = {v: 1, mac}.
-// WebCrypto where the page is a secure context, else sha256.js (same results).
+// WebCrypto where the page is a secure context, else sha256.js (same results; mac.js chooses).
 
-import { hmacSha256, sha256 } from './sha256.js';
+import { base64url, digest, fromBase64url, hmac, sameBytes } from './mac.js';
+
+export { base64url };
 
 const SECRET_BYTES = 16;
 const NONCE_BYTES = 12;
 const PEER_ID_CHARS = 26;
 const STORAGE_PREFIX = 'intercom.k.';
 const encoder = new TextEncoder();
-
-export function base64url(bytes) {
-  let text = '';
-  for (const byte of bytes) text += String.fromCharCode(byte);
-  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromBase64url(text) {
-  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
-  const standard = text.replace(/-/g, '+').replace(/_/g, '/') + '==='.slice((text.length + 3) % 4);
-  try {
-    return Uint8Array.from(atob(standard), (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
 
 function base32(bytes) {
   const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
@@ -54,20 +40,6 @@ function base32(bytes) {
 
 function hex(bytes) {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-const subtle = globalThis.crypto?.subtle;
-
-async function hmac(keyBytes, message) {
-  if (subtle) {
-    const key = await subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-    return new Uint8Array(await subtle.sign('HMAC', key, message));
-  }
-  return hmacSha256(keyBytes, message);
-}
-
-async function digest(message) {
-  return subtle ? new Uint8Array(await subtle.digest('SHA-256', message)) : sha256(message);
 }
 
 /** HKDF-SHA256 (RFC 5869) with one output block: exactly what a 32-byte key needs. */
@@ -109,6 +81,11 @@ export class RoomProof {
     } else {
       try { text = storage.getItem(key); } catch { text = null; }
     }
+    return RoomProof.fromSecretText(text);
+  }
+
+  /** The RoomProof for a secret written as in a link's #k= (22 base64url characters), or null. */
+  static async fromSecretText(text) {
     const secret = fromBase64url(text);
     if (!secret || secret.length !== SECRET_BYTES) return null;
     return RoomProof.fromSecret(secret);
@@ -137,8 +114,6 @@ export class RoomProof {
     if (!got || got.length !== 32) return false;
     const want = await this.#mac(['intercom/1 answer', room, caller, connectionId, nonce,
       hex(await digest(encoder.encode(offerSdp))), hex(await digest(encoder.encode(answerSdp)))]);
-    let difference = 0;
-    for (let i = 0; i < 32; i++) difference |= got[i] ^ want[i];
-    return difference === 0;
+    return sameBytes(got, want);
   }
 }

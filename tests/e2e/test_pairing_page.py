@@ -1,0 +1,357 @@
+"""The page's side of paired browsers in real headless Chromium against the real device binary: the pairing
+MACs (WebCrypto on a secure page, the page's own SHA-256 on plain http) against Python's hmac, the stable peer
+ID, the pairing prompt and its refusals, what reaches the stable ID, and the service worker showing a pushed
+ring. The two-browser pairing and ringing flow with the device is tests/e2e/test_pairing.py.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+import urllib.request
+
+import pytest
+import websocket
+from selenium.webdriver.common.by import By
+
+from polling import poll
+from test_call import PAGE_TIMEOUT, click, page_test_hooks, wait_page_state
+from test_web_client import phone, screenshot
+
+PAIR_TIMEOUT = 25.0  # the page's own 20 s, with the server's EXPIRE well inside it
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def mac(key, text):
+    return b64url(hmac.new(key, text.encode(), hashlib.sha256).digest())
+
+
+def hooks(driver):
+    return page_test_hooks(driver) or {}
+
+
+def random_home():
+    return f"intercom-home-{secrets.token_hex(16)}"
+
+
+def pair_link(device, home, token, host="localhost"):
+    return f"http://{host}:{device.port}/?pair={home}#p={token}"
+
+
+def wait_registered(driver):
+    poll(lambda: hooks(driver).get("signaling") == "open", PAGE_TIMEOUT,
+         message=lambda: f"the page never registered: {hooks(driver)}")
+    return hooks(driver)["peerId"]
+
+
+# --- the MACs ------------------------------------------------------------------------------------------------
+
+FP_A = ":".join(f"{(n * 37 + 11) % 256:02x}" for n in range(32))  # lower case on purpose
+FP_B = ":".join(f"{(n * 53 + 7) % 256:02X}" for n in range(32))
+
+PAGE_MACS_JS = """
+const [v, done] = arguments;
+(async () => {
+  const p = await import('/js/pairing-proof.js');
+  const fps = p.connectionFingerprints(v.offerSdp, v.answerSdp);
+  const got = {
+    secure: isSecureContext, subtle: !!(globalThis.crypto && crypto.subtle), fps,
+    none: p.sdpFingerprint('v=0\\r\\na=fingerprint:sha-1 AA:BB\\r\\n'),
+    short: p.sdpFingerprint('a=fingerprint:sha-256 AA:BB\\r\\n'),
+    pair: await p.pairingMac('pair', v.token, fps),
+    paired: await p.pairingMac('paired', v.token, fps, v.credential),
+    hello: await p.pairingMac('hello', v.credential, fps),
+    ringReply: await p.pairingMac('ringReply', v.credential, fps, v.link),
+  };
+  got.holds = {
+    paired: await p.pairingMacHolds(v.paired, 'paired', v.token, fps, v.credential),
+    ringReply: await p.pairingMacHolds(v.ringReply, 'ringReply', v.credential, fps, v.link),
+    otherLink: await p.pairingMacHolds(v.ringReply, 'ringReply', v.credential, fps, v.link + 'x'),
+    swapped: await p.pairingMacHolds(v.paired, 'paired', v.token, {offerFP: fps.answerFP, answerFP: fps.offerFP},
+                                     v.credential),
+    otherKey: await p.pairingMacHolds(v.paired, 'paired', v.credential, fps, v.credential),
+    truncated: await p.pairingMacHolds(v.paired.slice(0, 40), 'paired', v.token, fps, v.credential),
+    garbage: await p.pairingMacHolds('not base64url!', 'paired', v.token, fps, v.credential),
+  };
+  done(got);
+})().catch((e) => done({error: String(e && e.stack || e)}));
+"""
+
+
+@pytest.mark.parametrize("origin", ["localhost", "10.200.0.1"])
+def test_the_pairing_macs_are_what_python_computes(device, browser, origin):
+    """pair, paired, hello and ring-reply MACs over the fingerprints of an offer and an answer, as the
+    device computes them (README "Paired browsers"), checked against Python's hmac on a secure page
+    (WebCrypto) and on plain http to an address (the page's sha256.js, what a phone on the LAN gets)."""
+    token = b64url(bytes(range(16)))
+    credential = b64url(bytes(range(100, 132)))
+    link = "http://door.local:8080/?room=12345#k=AAECAwQFBgcICQoLDA0ODw"
+    offer_sdp = (f"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-1 00:11\r\n"
+                 f"m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=fingerprint:sha-256 {FP_A}\r\n"
+                 f"a=fingerprint:sha-256 {FP_B}\r\n")
+    answer_sdp = f"v=0\r\na=fingerprint:sha-256 {FP_B}\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\n"
+    offer_fp, answer_fp = FP_A.upper(), FP_B
+    key_token = base64.urlsafe_b64decode(token + "==")
+    key_credential = base64.urlsafe_b64decode(credential + "==")
+    want = {
+        "pair": mac(key_token, f"intercom-pair:{offer_fp}|{answer_fp}"),
+        "paired": mac(key_token, f"intercom-paired:{offer_fp}|{answer_fp}|{credential}"),
+        "hello": mac(key_credential, f"intercom-ring:{offer_fp}|{answer_fp}"),
+        "ringReply": mac(key_credential, f"intercom-ring-reply:{offer_fp}|{answer_fp}|{link}"),
+    }
+
+    browser.get(f"http://{origin}:{device.port}/")
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    got = browser.execute_async_script(PAGE_MACS_JS, {
+        "token": token, "credential": credential, "link": link, "offerSdp": offer_sdp, "answerSdp": answer_sdp,
+        "paired": want["paired"], "ringReply": want["ringReply"]})
+    assert "error" not in got, got
+    assert got["subtle"] is (origin == "localhost"), got
+    assert got["fps"] == {"offerFP": offer_fp, "answerFP": answer_fp}, got
+    assert got["none"] is None and got["short"] is None, got
+    assert {k: got[k] for k in want} == want
+    assert got["holds"] == {"paired": True, "ringReply": True, "otherLink": False, "swapped": False,
+                            "otherKey": False, "truncated": False, "garbage": False}, got["holds"]
+
+
+# --- the pairing page ----------------------------------------------------------------------------------------
+
+
+def test_the_pairing_prompt_keeps_a_stable_id_and_drops_the_token_from_the_address_bar(device, browser):
+    home, token = random_home(), b64url(secrets.token_bytes(16))
+    phone(browser).get(pair_link(device, home, token))
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    peer_id = wait_registered(browser)
+
+    # The token left the address bar (and the history entry) at once; the home ID stays for the prompt.
+    assert browser.current_url == f"http://localhost:{device.port}/?pair={home}", browser.current_url
+    assert token not in browser.execute_script("return location.href + history.length")
+
+    # "Pair this browser with the door?" with a name field named after the browser.
+    assert browser.find_element(By.ID, "pair-title").text == "Pair this browser with the door?"
+    assert browser.find_element(By.ID, "pair-name").get_attribute("value") == "Chrome on Linux"
+    assert not browser.find_element(By.ID, "join").is_displayed()
+    assert browser.find_element(By.ID, "pair").is_enabled()
+    screenshot(browser, "pair-prompt")
+
+    # The stable ID: made once, kept in localStorage, registered while the page is open; a reload keeps it.
+    assert re.fullmatch(r"intercom-hh-[0-9a-f]{32}", peer_id), peer_id
+    assert browser.execute_script("return localStorage.getItem('intercom.peerId')") == peer_id
+    assert hooks(browser).get("ringable") is True, hooks(browser)
+    browser.refresh()
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    assert wait_registered(browser) == peer_id
+    assert browser.find_element(By.ID, "pair").is_enabled()  # the token survived the reload in this tab
+
+    # A browser that is not pairing or paired keeps registering under random IDs.
+    browser.get(f"http://localhost:{device.port}/")
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    assert wait_registered(browser) != peer_id
+
+
+def test_an_unreachable_door_is_said_plainly_and_nothing_is_stored(device, browser):
+    """Nobody holds this home ID on the device's server: the server answers EXPIRE and the page says so."""
+    home = random_home()
+    browser.get(pair_link(device, home, b64url(secrets.token_bytes(16))))
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    wait_registered(browser)
+    name = browser.find_element(By.ID, "pair-name")
+    name.clear()
+    name.send_keys("Kitchen tablet")
+    click(browser, "pair")
+    poll(lambda: hooks(browser).get("pairing") == "refused", PAIR_TIMEOUT,
+         message=lambda: f"the pairing never failed: {hooks(browser)}")
+    assert hooks(browser)["pairRefusal"] == "unreachable", hooks(browser)
+    result = browser.find_element(By.ID, "pair-result")
+    assert result.text == "The door is unreachable. Is this phone on the same network as the door?"
+    assert browser.execute_script("return localStorage.getItem('intercom.pairing')") is None
+    assert browser.find_element(By.ID, "pair").is_enabled()  # the token was not spent: try again
+
+
+def test_an_incomplete_pairing_link_says_so(device, browser):
+    browser.get(f"http://localhost:{device.port}/?pair=intercom-home-1234")
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    assert browser.find_element(By.ID, "pair-result").text == \
+        "This pairing link is not complete. Scan the pairing code on the door again."
+    assert not browser.find_element(By.ID, "pair-form").is_displayed()
+
+
+KNOCK_ON_STABLE_ID_JS = """
+const [target, done] = arguments;
+(async () => {
+  const { DataConnection } = await import('/js/data-connection.js');
+  const { PeerJSWire } = await import('/js/peerjs-wire.js');
+  const { loadConfig } = await import('/js/config.js');
+  const config = await loadConfig(new URL(location.href));
+  const wire = new PeerJSWire(config.signaling);
+  await wire.open();
+  const conn = new DataConnection({wire, remoteId: target, serialization: 'json', label: 'ring',
+                                   metadata: {intercom: 'ring'}});
+  window.__knock = {opened: false, ended: null, answers: 0};
+  conn.addEventListener('open', () => { window.__knock.opened = true; });
+  conn.addEventListener('ended', (e) => { window.__knock.ended = e.detail.reason; });
+  wire.route(target, conn.connectionId, (m) => { if (m.type === 'ANSWER') window.__knock.answers += 1; });
+  conn.start();
+  done(wire.id);
+})().catch((e) => done('error: ' + (e && e.stack || e)));
+"""
+
+
+STRANGER_CALL_JS = """
+const [target, done] = arguments;
+(async () => {
+  const { Call } = await import('/js/call.js');
+  const { PeerJSWire } = await import('/js/peerjs-wire.js');
+  const { loadConfig } = await import('/js/config.js');
+  const config = await loadConfig(new URL(location.href));
+  const wire = new PeerJSWire(config.signaling);
+  await wire.open();
+  const call = new Call({wire, remoteId: target, iceServers: []});
+  window.__call = {ended: null, answered: false};
+  call.addEventListener('answered', () => { window.__call.answered = true; });
+  call.addEventListener('ended', (e) => { window.__call.ended = e.detail.reason; });
+  call.start(new MediaStream());
+  done(wire.id);
+})().catch((e) => done('error: ' + (e && e.stack || e)));
+"""
+
+
+def test_offers_to_the_stable_id_from_anyone_but_the_door_are_ignored(device, browser, more_browsers):
+    """A page under its stable ID answers nobody but its door: another browser's ring-shaped data connection
+    and its media call both reach the page (it counts them) and get no ANSWER, no dialog, no ringing."""
+    browser.get(pair_link(device, random_home(), b64url(secrets.token_bytes(16))))
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    stable = wait_registered(browser)
+    other = more_browsers()
+    other.get(f"http://localhost:{device.port}/")
+    wait_page_state(other, "ready", PAGE_TIMEOUT)
+    for script in (KNOCK_ON_STABLE_ID_JS, STRANGER_CALL_JS):
+        assert not other.execute_async_script(script, stable).startswith("error"), other.get_log("browser")
+    poll(lambda: hooks(browser).get("ignoredOffers") == 2, PAGE_TIMEOUT,
+         message=lambda: f"the page did not see both offers: {hooks(browser)}")
+    seen = browser.execute_script(
+        "return {state: document.body.dataset.state, dialog: document.getElementById('incoming').open,"
+        " ringing: document.getElementById('ringing').open};")
+    assert seen == {"state": "ready", "dialog": False, "ringing": False}, seen
+    knock = other.execute_script("return window.__knock")
+    assert knock["opened"] is False and knock["answers"] == 0, knock
+    assert other.execute_script("return window.__call.answered") is False
+    assert hooks(browser)["peerId"] == stable and hooks(browser)["signaling"] == "open", hooks(browser)
+
+
+# --- the service worker --------------------------------------------------------------------------------------
+
+
+NOTIFICATIONS_JS = """
+const done = arguments[0];
+navigator.serviceWorker.ready.then((registration) => registration.getNotifications()).then(
+  (list) => done(list.map((n) => ({title: n.title, body: n.body, data: n.data}))),
+  (e) => done([{error: String(e)}]));
+"""
+
+
+class DevTools:
+    """The browser's DevTools endpoint (chromedriver's debuggerAddress) with one page session attached: for
+    the protocol events selenium's execute_cdp_cmd cannot return."""
+
+    def __init__(self, driver):
+        address = driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        with urllib.request.urlopen(f"http://{address}/json/version", timeout=5) as response:
+            url = json.load(response)["webSocketDebuggerUrl"]
+        self.socket = websocket.create_connection(url, timeout=10, suppress_origin=True)
+        self.next_id = 0
+        self.events = []
+        page = next(t for t in self.call("Target.getTargets")["targetInfos"]
+                    if t["type"] == "page" and t["url"] == driver.current_url)
+        self.session = self.call("Target.attachToTarget", targetId=page["targetId"], flatten=True)["sessionId"]
+
+    def call(self, method, session=False, **params):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self.session
+        self.socket.send(json.dumps(message))
+        while True:
+            reply = json.loads(self.socket.recv())
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+            self.events.append(reply)
+
+    def wait_event(self, method, matches, timeout=10):
+        def find():
+            for event in self.events:
+                if event.get("method") == method and matches(event["params"]):
+                    return event["params"]
+            self.socket.settimeout(0.2)
+            try:
+                self.events.append(json.loads(self.socket.recv()))
+            except websocket.WebSocketTimeoutException:
+                pass
+            return None
+
+        return poll(find, timeout, interval=0, message=f"no {method} event")
+
+    def close(self):
+        self.socket.close()
+
+
+def test_the_service_worker_shows_a_pushed_ring_and_carries_the_link(device, browser):
+    origin = f"http://localhost:{device.port}"
+    browser.get(f"{origin}/")
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": origin, "permissions": ["notifications"]})
+    registered = browser.execute_async_script("""
+        const done = arguments[0];
+        import('/js/web-push.js').then(async (push) => {
+          const reason = push.pushUnavailableReason();
+          const registration = await push.registerWorker();
+          done({reason, scope: registration.scope, script: registration.active && registration.active.scriptURL});
+        }).catch((e) => done({error: String(e)}));""")
+    assert registered == {"reason": None, "scope": f"{origin}/", "script": f"{origin}/sw.js"}, registered
+    with urllib.request.urlopen(f"{origin}/sw.js", timeout=5) as response:  # a worker needs a JavaScript type
+        assert response.headers["Content-Type"] == "text/javascript; charset=utf-8", response.headers
+
+    browser.execute_script("window.__notified = null; navigator.serviceWorker.addEventListener('message',"
+                           " (event) => { window.__notified = event.data; });")
+    devtools = DevTools(browser)
+    try:
+        devtools.call("ServiceWorker.enable", session=True)
+        registration = devtools.wait_event(
+            "ServiceWorker.workerRegistrationUpdated",
+            lambda params: any(r["scopeURL"] == f"{origin}/" for r in params["registrations"]))
+        registration_id = next(r["registrationId"] for r in registration["registrations"]
+                               if r["scopeURL"] == f"{origin}/")
+        link = f"{origin}/?room=54321#k=AAECAwQFBgcICQoLDA0ODw"
+        payload = {"t": "ring", "door": "Garden gate", "code": "54321", "link": link,
+                   "expiresAt": int(time.time() * 1000) + 120000}
+        devtools.call("ServiceWorker.deliverPushMessage", session=True, origin=origin,
+                      registrationId=registration_id, data=json.dumps(payload))
+        # Reading the notifications while the worker is still showing one loses it in headless Chromium: wait for
+        # the worker's word to open pages first.
+        poll(lambda: browser.execute_script("return window.__notified"), 10, interval=0.1,
+             message="the service worker never said it showed a notification")
+        shown = browser.execute_async_script(NOTIFICATIONS_JS)
+    finally:
+        devtools.close()
+    assert browser.execute_script("return window.__notified") == {"t": "notified", "title": "Garden gate is ringing"}
+    assert len(shown) == 1, shown
+    assert shown[0]["title"] == "Garden gate is ringing", shown
+    assert shown[0]["body"] == "Room 54321 — tap to answer.", shown
+    assert shown[0]["data"]["link"] == link, shown
+
+
+def test_a_plain_http_page_explains_that_notifications_need_https(device, browser):
+    browser.get(f"http://10.200.0.1:{device.port}/")
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    reason = browser.execute_async_script("""
+        const done = arguments[0];
+        import('/js/web-push.js').then((push) => done(push.pushUnavailableReason()), (e) => done(String(e)));""")
+    assert reason == "Open this page to be rung: notifications need HTTPS."
