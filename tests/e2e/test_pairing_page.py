@@ -17,6 +17,7 @@ import pytest
 import websocket
 from selenium.webdriver.common.by import By
 
+from conftest import REPO_ROOT
 from polling import poll
 from test_call import PAGE_TIMEOUT, click, page_test_hooks, wait_page_state
 from test_web_client import phone, screenshot
@@ -118,6 +119,37 @@ def test_the_pairing_macs_are_what_python_computes(device, browser, origin):
     assert {k: got[k] for k in want} == want
     assert got["holds"] == {"paired": True, "ringReply": True, "otherLink": False, "swapped": False,
                             "otherKey": False, "truncated": False, "garbage": False}, got["holds"]
+
+
+VECTORS_JS = """
+const [v, done] = arguments;
+(async () => {
+  const p = await import('/js/pairing-proof.js');
+  const fps = p.connectionFingerprints(v.offerSDP, v.answerSDP);
+  const keys = {token: v.token, credential: v.credential};
+  const extras = {pair: undefined, paired: v.credential, hello: undefined, ringReply: v.link};
+  const macs = {};
+  const holds = {};
+  for (const [purpose, vector] of Object.entries(v.macs)) {
+    macs[purpose] = await p.pairingMac(purpose, keys[vector.key], fps, extras[purpose]);
+    holds[purpose] = await p.pairingMacHolds(vector.mac, purpose, keys[vector.key], fps, extras[purpose]);
+  }
+  done({fps, macs, holds});
+})().catch((e) => done({error: String(e && e.stack || e)}));
+"""
+
+
+def test_the_pairing_macs_match_the_devices_vectors(device, browser):
+    """tests/vectors/pairing.json, the fixed vectors the device's Swift tests read too."""
+    vectors = json.loads((REPO_ROOT / "tests" / "vectors" / "pairing.json").read_text())
+    browser.get(f"http://localhost:{device.port}/")
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    got = browser.execute_async_script(VECTORS_JS, vectors)
+    assert "error" not in got, got
+    assert got["fps"] == {"offerFP": vectors["offerFP"], "answerFP": vectors["answerFP"]}, got
+    assert got["macs"] == {purpose: vector["mac"] for purpose, vector in vectors["macs"].items()}, got
+    assert set(got["macs"]) == {"pair", "paired", "hello", "ringReply"}
+    assert all(got["holds"].values()), got
 
 
 # --- the pairing page ----------------------------------------------------------------------------------------
