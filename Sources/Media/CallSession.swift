@@ -212,18 +212,47 @@ public final class CallSession {
         }
     }
 
-    /// transceiver 0 → its sender → the (bundled) DTLS transport → `remote-certificate`.
+    /// The (bundled) DTLS transport's `remote-certificate`.
     private func remoteCertificate() -> String? {
-        guard let webrtc, let transceiver = ic_webrtc_get_transceiver(webrtc, 0) else { return nil }
-        defer { g_object_unref(transceiver) }
-        guard let sender = ic_object_get_object(transceiver, "sender") else { return nil }
-        defer { g_object_unref(sender) }
-        guard let transport = ic_object_get_object(sender, "transport") else { return nil }
+        guard let transport = dtlsTransport() else { return nil }
         defer { g_object_unref(transport) }
         guard let pem = takeGString(ic_object_get_string(transport, "remote-certificate")), !pem.isEmpty else {
             return nil
         }
         return pem
+    }
+
+    /// transceiver 0 → its sender → the (bundled) `GstWebRTCDTLSTransport`, with a reference the caller drops.
+    private func dtlsTransport() -> gpointer? {
+        guard let webrtc, let transceiver = ic_webrtc_get_transceiver(webrtc, 0) else { return nil }
+        defer { g_object_unref(transceiver) }
+        guard let sender = ic_object_get_object(transceiver, "sender") else { return nil }
+        defer { g_object_unref(sender) }
+        return ic_object_get_object(sender, "transport")
+    }
+
+    // MARK: - The caller's DTLS session
+
+    private var dtlsWatched = false
+
+    /// A caller that closes its peer connection sends a DTLS close_notify, which turns the transport `closed`.
+    /// That is the only hang-up signal we get when it closes before the SCTP association is up (no data channel
+    /// has arrived, so there is no `on-close` to hear and no write to fail), or when it offered no data channel.
+    private func watchDTLSTransport() {
+        guard !dtlsWatched else { return }
+        guard let transport = dtlsTransport() else {
+            return Log.debug("media", "no DTLS transport to watch for \(peer)")
+        }
+        defer { g_object_unref(transport) }
+        dtlsWatched = true
+        connectSignal(transport, "notify::state", link, unsafeBitCast(onDTLSStateChanged, to: GCallback.self))
+        // It may have closed already.
+        dtlsStateChanged(GstWebRTCDTLSTransportState(rawValue: UInt32(ic_object_get_enum(transport, "state"))))
+    }
+
+    fileprivate func dtlsStateChanged(_ state: GstWebRTCDTLSTransportState) {
+        guard !ended, hangUpTimer == nil, state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CLOSED else { return }
+        finish(.remoteHangUp, "the caller closed DTLS")
     }
 
     // MARK: - Bitrate from the peer's loss reports
@@ -336,6 +365,7 @@ public final class CallSession {
         case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED, GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
             Log.info("media", "ICE connected with \(peer)")
             if certificateTimer == nil, !certificateSeen { watchRemoteCertificate() }
+            watchDTLSTransport()
             // A keyframe as soon as the peer can receive it: the first ones went out before DTLS was up.
             requestKeyframe()
             onConnected?()
@@ -449,6 +479,14 @@ private let onIceStateChanged: @convention(c) (UnsafeMutablePointer<GstElement>?
     let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
     let state = GstWebRTCICEConnectionState(rawValue: UInt32(ic_object_get_enum(webrtc, "ice-connection-state")))
     GLibLoop.shared.post { link.session?.iceStateChanged(state) }
+}
+
+private let onDTLSStateChanged: @convention(c) (UnsafeMutablePointer<GObject>?, gpointer?, gpointer?) -> Void = {
+    transport, _, data in
+    guard let transport, let data else { return }
+    let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
+    let state = GstWebRTCDTLSTransportState(rawValue: UInt32(ic_object_get_enum(transport, "state")))
+    GLibLoop.shared.post { link.session?.dtlsStateChanged(state) }
 }
 
 /// A remote stream appeared on webrtcbin: decode it and count what comes out. Runs on a streaming thread.

@@ -1,0 +1,69 @@
+"""The door notices a caller's hang-up however early it comes, and without a data channel to close.
+
+A caller that closes its peer connection sends a DTLS close_notify. The door hears PeerJS 1.5's auxiliary data
+channel close too, but only once the SCTP association is up: a page that hangs up the moment it connects can
+beat it, and a caller that offers no data channel (PeerJS 1.4) never has one.
+"""
+
+from polling import poll
+from test_call import (CALL_TIMEOUT, HANGUP_NOTICE_MS, PAGE_TIMEOUT, check_device_media_rises, click, join,
+                       page_test_hooks, ring, wait_device_idle, wait_page_state)
+
+QUICK_CALLS = 8
+
+# The page hangs up in the same task that shows it in the call (RTCPeerConnection 'connected').
+HANG_UP_AT_ONCE_JS = """
+new MutationObserver((changes, observer) => {
+  if (document.body.dataset.state !== 'in-call') return;
+  observer.disconnect();
+  document.getElementById('hangup').click();
+}).observe(document.body, {attributes: true, attributeFilter: ['data-state']});
+"""
+
+# The call's auxiliary channel (label "undefined", as PeerJS 1.5 makes it) is not created, so the offer has no
+# m=application, as a PeerJS 1.4 caller's; the chat's own data connections are left alone.
+NO_CALL_CHANNEL_JS = """
+const create = RTCPeerConnection.prototype.createDataChannel;
+RTCPeerConnection.prototype.createDataChannel = function (label, options) {
+  if (label === 'undefined') return Object.assign(new EventTarget(), {close() {}});
+  return create.call(this, label, options);
+};
+"""
+
+
+def hang_up_noticed(device, browser):
+    """(endedBy, ms from the page's click to the door's end of the call); waits up to 30 s for the end."""
+    hangup_at = poll(lambda: (page_test_hooks(browser) or {}).get("hangupAt"), 2,
+                     message="page did not set intercomTest.hangupAt")
+    last = poll(lambda: (s := device.state())["call"] is None and s["lastCall"], 30,
+                message=lambda: f"the device never ended the call: {device.state()}")
+    return last["endedBy"], last["endedAt"] - hangup_at
+
+
+def test_a_page_hanging_up_as_it_connects_is_noticed_every_time(device, browser):
+    results = []
+    for _ in range(QUICK_CALLS):
+        link = ring(device)
+        browser.get(link)
+        wait_page_state(browser, "ready", PAGE_TIMEOUT)
+        browser.execute_script(HANG_UP_AT_ONCE_JS)
+        click(browser, "join")
+        results.append(hang_up_noticed(device, browser))
+        wait_device_idle(device)
+    wrong = [result for result in results if result[0] != "remote" or not 0 <= result[1] < HANGUP_NOTICE_MS]
+    assert not wrong, f"hang-ups missed or late ((endedBy, ms) per call): {results}"
+
+
+def test_a_caller_without_a_data_channel_hangs_up(device, browser):
+    link = ring(device)
+    browser.get(link)
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    browser.execute_script(NO_CALL_CHANNEL_JS)
+    click(browser, "join")
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    check_device_media_rises(device)
+
+    click(browser, "hangup")
+    ended_by, delay = hang_up_noticed(device, browser)
+    assert ended_by == "remote" and 0 <= delay < HANGUP_NOTICE_MS, (ended_by, delay)
+    wait_device_idle(device)
