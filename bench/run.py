@@ -7,6 +7,7 @@ bench/results/latest.md and latest.json. The machine may be busy with other work
 baselines are what to compare between runs; the load average is recorded beside them.
 
     .venv/bin/python bench/run.py [--quick] [--out DIR]
+    .venv/bin/python bench/run.py --only call-cycles [--cycles 40]   # the memory growth per call alone
 """
 
 import argparse
@@ -412,15 +413,39 @@ def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycle
                 "navigation start → first remote picture; #join clicked the moment the page is ready")
 
     mib = lambda values: [v / 1024 for v in values]  # noqa: E731
-    # Growth: least-squares slope of the idle RSS after each cycle (the first 5 are warm-up).
-    tail = after_cycle_rss[5:]
-    slope = 0.0
-    if len(tail) >= 3:
-        xs = list(range(len(tail)))
-        mean_x, mean_y = statistics.mean(xs), statistics.mean(tail)
-        slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, tail)) / sum((x - mean_x) ** 2 for x in xs)
     return {"idle": mib(idle_rss), "in_call": mib(in_call_rss), "after_cycles": mib(after_cycle_rss),
-            "growth_per_100_cycles_mib": slope * 100 / 1024, "cycles": cycles}
+            "growth_per_100_cycles_mib": growth_per_100_cycles_mib(after_cycle_rss), "cycles": cycles}
+
+
+def growth_per_100_cycles_mib(after_cycle_rss):
+    """Least-squares slope of the idle RSS (KiB) after each cycle, the first 5 cycles being warm-up."""
+    tail = after_cycle_rss[5:]
+    if len(tail) < 3:
+        return 0.0
+    xs = list(range(len(tail)))
+    mean_x, mean_y = statistics.mean(xs), statistics.mean(tail)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, tail)) / sum((x - mean_x) ** 2 for x in xs)
+    return slope * 100 / 1024
+
+
+def bench_call_cycles_only(scratch, cycles):
+    """`--only call-cycles`: the memory part of the join benchmark alone (ring, join from the page, talk,
+    hang up from the page; the device's idle RSS after each call), printed, with no results files written."""
+    browser = Browser(scratch, "guest")
+    device = BenchDevice(scratch)
+    device.start()
+    try:
+        after = []
+        for index in range(cycles):
+            device_cycle(device, browser, "click" if index % 2 == 0 else "link", None)
+            after.append(device.rss_kib())
+            print(f"  cycle {index + 1:3d}: idle RSS {after[-1] / 1024:.1f} MiB", flush=True)
+    finally:
+        device.stop()
+        browser.quit()
+    print(f"call cycles: {cycles}; idle RSS after the first {after[0] / 1024:.1f} MiB, after the last "
+          f"{after[-1] / 1024:.1f} MiB; growth {growth_per_100_cycles_mib(after):+.1f} MiB per 100 cycles "
+          f"(slope over cycles 6–{cycles}); missed page hang-ups {len(MISSED_HANGUPS)}", flush=True)
 
 
 def bench_glass_to_glass(results, device, browser, host, seconds, calls=3):
@@ -721,6 +746,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few repetitions, to check the runner itself")
     parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "results"))
+    parser.add_argument("--only", choices=["call-cycles"],
+                        help="run one measurement alone and print it (writes no results files)")
+    parser.add_argument("--cycles", type=int, default=40, help="with --only call-cycles: how many calls")
     args = parser.parse_args()
     reps = {"press": 8, "cycles": 8, "baseline_cycles": 4, "g2g": 3, "cpu_windows": 2, "cpu_seconds": 3, "cpu_warmup": 2,
             "startup": 3} if args.quick else {
@@ -730,6 +758,15 @@ def main():
         raise BenchError(f"{BINARY} not found: `swift build -c release` (make bench does)")
 
     scratch = tempfile.mkdtemp(prefix="intercom-bench-")
+    if args.only == "call-cycles":
+        if args.cycles < 8:
+            raise BenchError("--cycles needs at least 8 (the first 5 are warm-up)")
+        print(f"load average {' '.join(loadavg())}; scratch {scratch}", flush=True)
+        with Namespace():
+            bench_call_cycles_only(scratch, args.cycles)
+        print(f"load average {' '.join(loadavg())}", flush=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
     results = Results()
     load_start = loadavg()
     print(f"load average {' '.join(load_start)}; scratch {scratch}", flush=True)

@@ -52,7 +52,8 @@ public final class CallSession {
     private var busWatch: guint = 0
     private var ended = false
     private var hangUpTimer: GLibTimer?
-    private let link: SessionLink
+    /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
+    let link: SessionLink
     private var videoCodec: SendPipeline.VideoCodec?
     private var bitrate: BitrateController?
     private var statsTimer: GLibTimer?
@@ -76,6 +77,9 @@ public final class CallSession {
     isolated deinit { stopPipeline() }
 
     public var isEnded: Bool { ended }
+
+    /// The running pipeline (nil before `start()` and after the end); the teardown tests watch its elements.
+    var runningPipeline: UnsafeMutablePointer<GstElement>? { pipeline }
 
     /// Builds the pipeline with the offer's payload types, starts it and begins answering.
     public func start() throws(MediaError) {
@@ -414,7 +418,22 @@ public final class CallSession {
         if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
         else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }
         stopPipeline()
-        onEnded?(reason, detail)
+        let ended = onEnded
+        dropCallbacks()
+        ended?(reason, detail)
+    }
+
+    /// An ended session calls nobody again, and lets go of its owner's closures: one that names the session
+    /// (the owner's bookkeeping usually does) would otherwise keep it alive for the life of the process.
+    private func dropCallbacks() {
+        onAnswer = nil
+        onLocalCandidate = nil
+        onEnded = nil
+        onRemoteVideo = nil
+        onSelfView = nil
+        onRemoteCertificate = nil
+        onConnected = nil
+        onClockStamp = nil
     }
 
     private func stopPipeline() {

@@ -30,7 +30,8 @@ public final class DataSession {
     public var onClosed: (@GLibActor (_ detail: String?) -> Void)?
 
     private let offerText: String
-    private let link: DataLink
+    /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
+    let link: DataLink
     private var pipeline: UnsafeMutablePointer<GstElement>?
     private var webrtc: UnsafeMutablePointer<GstElement>?
     private var channel: UnsafeMutablePointer<GObject>?
@@ -205,8 +206,22 @@ public final class DataSession {
         closeTimer = nil
         Log.info("media", "data connection with \(peer) (\(connectionId)) closed" + (detail.map { ": \($0)" } ?? ""))
         stopPipeline()
-        onClosed?(detail)
+        let closed = onClosed
+        dropCallbacks()
+        closed?(detail)
     }
+
+    /// A closed session calls nobody again and lets go of its owner's closures (see `CallSession.dropCallbacks`).
+    private func dropCallbacks() {
+        onAnswer = nil
+        onLocalCandidate = nil
+        onOpen = nil
+        onMessage = nil
+        onClosed = nil
+    }
+
+    /// The running pipeline (nil before `start()` and after the end); the teardown tests watch its elements.
+    var runningPipeline: UnsafeMutablePointer<GstElement>? { pipeline }
 
     private func stopPipeline() {
         if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }

@@ -399,7 +399,11 @@ final class Device {
             self?.control?.publish(["event": "call-connected", "peer": .string(call.peer)])
             self?.handle(.callConnected(call))
         }
-        session.onEnded = { [weak self] reason, detail in self?.callEnded(call, session: session, reason: reason) }
+        // Weak: a session holding a closure that holds the session would never be freed (a leak per call).
+        session.onEnded = { [weak self, weak session] reason, _ in
+            guard let self, let session else { return }
+            callEnded(call, session: session, reason: reason)
+        }
         do { try session.start() } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
             sessions[call] = nil
