@@ -14,12 +14,13 @@ function ringOf(data) {
   } catch {
     return null;
   }
-  if (message === null || typeof message !== 'object' || message.t !== 'ring' || typeof message.link !== 'string') {
-    return null;
-  }
+  if (message === null || typeof message !== 'object') return null;
+  // {t: "ring", link} is the paired browsers' payload; the door's earlier subscriptions get {url} (README "Web Push").
+  const href = message.t === 'ring' ? message.link : message.url;
+  if (typeof href !== 'string') return null;
   let link;
   try {
-    link = new URL(message.link);
+    link = new URL(href);
   } catch {
     return null;
   }

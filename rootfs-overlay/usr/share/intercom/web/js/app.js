@@ -120,7 +120,13 @@ function openWire(id = null) {
   return opening.open().then(() => opening);
 }
 
-/** A paired (or pairing) browser registers under its stable ID; another tab holding it leaves this one a random ID. */
+const STABLE_ID_ATTEMPTS = 3;
+const STABLE_ID_RETRY_MS = 1000;
+
+/**
+ * A paired (or pairing) browser registers under its stable ID. The ID can be held for a moment by this very
+ * browser's previous page (a reload); held for longer, another tab has it and this one takes a random ID.
+ */
 async function openMainWire() {
   stableId = null;
   if (pairing || pairLink) {
@@ -131,7 +137,7 @@ async function openMainWire() {
       page.note('ringable', false);
       ui['push-note'].textContent = `This browser cannot keep its pairing: ${error.message}.`;
     }
-    if (id) {
+    for (let attempt = 1; id && attempt <= STABLE_ID_ATTEMPTS; attempt += 1) {
       try {
         const opened = await openWire(id);
         stableId = id;
@@ -139,9 +145,12 @@ async function openMainWire() {
         return opened;
       } catch (error) {
         if (error.type !== 'unavailable-id') throw error;
-        page.note('ringable', false);
-        ui['push-note'].textContent = 'This browser is open in another tab too: that tab rings.';
+        if (attempt < STABLE_ID_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, STABLE_ID_RETRY_MS));
       }
+    }
+    if (id) {
+      page.note('ringable', false);
+      ui['push-note'].textContent = 'This browser is open in another tab too: that tab rings.';
     }
   }
   return openWire();
@@ -205,12 +214,20 @@ function onSignalingLost(lost, error) {
 // --- incoming OFFERs ---------------------------------------------------------------------------
 
 function onOffer(from, { src, payload }) {
-  // Under the stable ID only our door's rings get in, and the chat of a call this page placed.
+  // Under the stable ID only our door's rings get in, and what the peer of this page's call adds to it (its
+  // chat, a call replacing a watch-only one).
   if (stableId !== null && from.id === stableId) {
+    const fromCallPeer = call && !call.ended && call.remoteId === src;
     if (isRingOffer(pairing, src, payload)) {
       acceptRing(from, src, payload);
-    } else if (payload?.type === 'data' && call && !call.ended && call.remoteId === src) {
+    } else if (fromCallPeer && payload?.type === 'data') {
       acceptDataConnection(from, src, payload);
+    } else if (fromCallPeer && payload?.type === 'media' && payload.metadata?.replaces === call.connectionId) {
+      try {
+        answerReplacement(new Call({ wire: from, iceServers: config.iceServers, offer: { src, payload } }));
+      } catch (error) {
+        console.warn('intercom: unusable media offer dropped', error);
+      }
     } else {
       page.note('ignoredOffers', (hooks.ignoredOffers ?? 0) + 1);
     }
