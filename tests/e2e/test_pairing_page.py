@@ -19,7 +19,8 @@ from selenium.webdriver.common.by import By
 
 from conftest import REPO_ROOT
 from polling import poll
-from test_call import PAGE_TIMEOUT, click, page_test_hooks, wait_page_state
+from test_call import (CALL_TIMEOUT, PAGE_TIMEOUT, check_browser_video_rises, check_device_media_rises, click,
+                       decode_qr, page_test_hooks, wait_page_state)
 from test_web_client import phone, screenshot
 
 PAIR_TIMEOUT = 25.0  # the page's own 20 s, with the server's EXPIRE well inside it
@@ -387,3 +388,4 @@ def test_a_plain_http_page_explains_that_notifications_need_https(device, browse
         const done = arguments[0];
         import('/js/web-push.js').then((push) => done(push.pushUnavailableReason()), (e) => done(String(e)));""")
     assert reason == "Open this page to be rung: notifications need HTTPS."
+

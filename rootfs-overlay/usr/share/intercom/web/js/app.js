@@ -51,7 +51,7 @@ let wire = null; // the open (or reconnecting) PeerJSWire, or null
 let callProof = null; // the RoomProof the current call was placed with (a link's or a ring's), or null
 const pairingStore = new PairingStore();
 let pairing = pairingStore.pairing(); // {id, door, home, credential, peerId} once paired, else null
-const pairLink = readPairLink(); // {home, token} from ?pair=<home>#p=<token>, or null
+let pairLink = readPairLink(); // {home, token} from ?pair=<home>#p=<token> until it paired, or null
 let stableId = null; // this browser's stable peer ID, while paired or pairing
 let ringLink = null; // the RingLink whose ring the ringing dialog shows
 const ringSound = new RingSound();
@@ -1019,6 +1019,12 @@ async function pairThisBrowser(permission) {
     pairFailed('error', `This browser cannot be paired: ${error.message}.`);
     return;
   }
+  if (signaling.id !== peerId) {
+    // The door rings the ID the pairing came from, so it must be this browser's stable one.
+    pairFailed('other-tab', 'This browser has the door\'s page open in another tab: close it, then reload this page.');
+    ui.pair.disabled = false;
+    return;
+  }
   const name = ui['pair-name'].value.trim().slice(0, 60) || defaultBrowserName();
   ui.pair.disabled = true;
   ui['pair-name'].disabled = true;
@@ -1038,22 +1044,18 @@ async function pairThisBrowser(permission) {
     return;
   }
   forgetPairToken(pairLink.home);
+  pairLink = null;
   pairing = result.pairing;
   pairingStore.save(pairing);
   page.note('pairing', 'paired');
-  await sendSubscription(result, permission);
-  result.connection.close();
   // The pairing link has done its work: the page becomes the ordinary one, registered under the stable ID.
   history.replaceState(history.state, '', window.location.pathname);
   document.body.dataset.role = '';
+  ui['push-note'].textContent = 'Turning on notifications…';
   showPaired();
   page.set('ready', `Paired with ${pairing.door}.`);
-  if (stableId === null || wire?.id !== peerId) {
-    const old = wire;
-    wire = null;
-    old?.close();
-    connectSignaling().catch(() => {});
-  }
+  await sendSubscription(result, permission);
+  result.connection.close();
 }
 
 function pairFailed(reason, text) {
@@ -1079,7 +1081,7 @@ async function sendSubscription({ vapidPublicKey, connection }, permission) {
     try {
       const subscription = await Promise.race([
         subscribe(vapidPublicKey, permission ?? Notification.requestPermission()),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('the browser took too long')), PUSH_TIMEOUT_MS)),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('the notification setup took too long')), PUSH_TIMEOUT_MS)),
       ]);
       const sent = sendPushSubscription(connection, subscription);
       note = sent
@@ -1087,7 +1089,7 @@ async function sendSubscription({ vapidPublicKey, connection }, permission) {
         : 'Open this page to be rung: the notification setup did not reach the door.';
       page.note('push', sent ? 'subscribed' : 'failed');
     } catch (error) {
-      note = `Open this page to be rung: notifications could not be turned on (${error.message}).`;
+      note = `Open this page to be rung: ${error.message}.`;
       page.note('push', 'failed');
     }
   }
@@ -1135,7 +1137,6 @@ async function unpair() {
   ui['push-note'].textContent = '';
   showPaired();
   page.say(`This browser no longer rings for ${door}.`);
-  await unsubscribe().catch((error) => console.warn('intercom: push unsubscribe failed', error));
   // Leave the stable ID: an unpaired browser is reachable only under a random one.
   if (stableId !== null && !page.inCall && !hosting) {
     const old = wire;
@@ -1143,6 +1144,7 @@ async function unpair() {
     old?.close();
     connectSignaling().catch(() => {});
   }
+  await unsubscribe().catch((error) => console.warn('intercom: push unsubscribe failed', error));
 }
 
 function acceptRing(from, src, payload) {

@@ -230,8 +230,19 @@ export class PeerLink extends EventTarget {
 
   #addRemoteCandidate(init) {
     this.pc.addIceCandidate(init).catch((error) => {
+      // A peer that names the m-line by index but sends a made-up sdpMid (not the description's a=mid):
+      // Chromium goes by sdpMid and refuses it, so try the index alone.
+      if (init.sdpMid !== undefined && init.sdpMLineIndex !== undefined && !this.#hasMid(init.sdpMid)) {
+        const { sdpMid, ...byIndex } = init;
+        this.#addRemoteCandidate(byIndex);
+        return;
+      }
       console.warn('intercom: remote ICE candidate refused', init.candidate, error);
     });
+  }
+
+  #hasMid(mid) {
+    return (this.pc.remoteDescription?.sdp ?? '').split(/\r?\n/).includes(`a=mid:${mid}`);
   }
 
   #onLocalCandidate(candidate) {

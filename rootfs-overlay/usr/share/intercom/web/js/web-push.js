@@ -25,18 +25,22 @@ export async function registerWorker() {
 /**
  * Subscribes to pushes with the door's VAPID public key (base64url, 65 bytes). `permission` is the promise of
  * Notification.requestPermission() started in the click that began pairing (browsers ask only in a gesture).
- * Resolves with the PushSubscription's JSON; throws Error with words for the resident.
+ * Resolves with the PushSubscription's JSON; throws an Error whose message completes "Open this page to be rung: …".
  */
 export async function subscribe(vapidPublicKey, permission = Notification.requestPermission()) {
   const key = fromBase64url(vapidPublicKey);
-  if (!key || key.length !== 65) throw new Error('the door sent no usable push key');
-  if ((await permission) !== 'granted') throw new Error('notifications are not allowed for this page');
+  if (!key || key.length !== 65) throw new Error('the door sent no usable notification key');
+  if ((await permission) !== 'granted') throw new Error('notifications are blocked for this page');
   const registration = await registerWorker();
   const existing = await registration.pushManager.getSubscription();
   // A subscription made for another key cannot be reused: the push service checks the key.
   if (existing) await existing.unsubscribe();
-  const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
-  return subscription.toJSON();
+  try {
+    const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+    return subscription.toJSON();
+  } catch (error) {
+    throw new Error(`the browser's push service did not take the subscription (${error.message})`);
+  }
 }
 
 /** Drops the push subscription (the door's pushes then fail at the push service) and the worker. */
