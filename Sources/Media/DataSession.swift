@@ -3,9 +3,13 @@ import CIntercomShim
 import Intercom
 import MainLoop
 
-/// One PeerJS data connection with one browser: a pipeline holding only `webrtcbin`, which answers the
-/// browser's offer (a single `m=application` section) and accepts the data channel the browser opens in band.
+/// One PeerJS data connection with one peer: a pipeline holding only `webrtcbin` and one in-band (DCEP) data
+/// channel, either side (`notes/peerjs-wire.md` §5):
+/// * answering: takes the peer's offer (a single `m=application` section) and the channel the peer opens;
+/// * offering: creates the channel (PeerJS's label and `ordered` options), sends its offer through `onOffer`
+///   and takes the peer's answer in `setRemoteAnswer`.
 ///
+/// Remote candidates that arrive before the remote description is set are kept and added after it.
 /// It moves messages as they are (text or bytes); what they mean (BinaryPack, JSON) is the owner's business.
 @GLibActor
 public final class DataSession {
@@ -15,32 +19,46 @@ public final class DataSession {
         case bytes([UInt8])
     }
 
+    /// Which side of the negotiation this session is.
+    public enum Role: Sendable, Equatable {
+        /// The peer offered (this SDP); we answer.
+        case answering(offerSDP: String)
+        /// We offer, creating a channel with this label; `ordered` is PeerJS's `reliable`.
+        case offering(label: String, ordered: Bool)
+    }
+
     public let peer: String
     public let connectionId: String
+    public let role: Role
 
-    /// The local answer SDP, once (send it as ANSWER).
+    /// Offering: the local offer SDP, once (send it as OFFER).
+    public var onOffer: (@GLibActor (String) -> Void)?
+    /// Answering: the local answer SDP, once (send it as ANSWER).
     public var onAnswer: (@GLibActor (String) -> Void)?
     /// Each local ICE candidate (send it as CANDIDATE).
     public var onLocalCandidate: (@GLibActor (_ mline: Int, _ candidate: String) -> Void)?
-    /// The browser's data channel is open: `send` works from now on.
+    /// The data channel is open: `send` works from now on.
     public var onOpen: (@GLibActor () -> Void)?
-    /// Each message the browser sends, in order.
+    /// Each message the peer sends, in order.
     public var onMessage: (@GLibActor (Message) -> Void)?
     /// Once, when the connection is over (channel closed, ICE failed, `close()`); the pipeline is stopped.
     public var onClosed: (@GLibActor (_ detail: String?) -> Void)?
 
-    private let offerText: String
     /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
-    let link: DataLink
+    let link: DataSessionContext
     private var pipeline: UnsafeMutablePointer<GstElement>?
     private var webrtc: UnsafeMutablePointer<GstElement>?
     private var channel: UnsafeMutablePointer<GObject>?
     private var busWatch: guint = 0
     private var closeTimer: GLibTimer?
+    /// Remote candidates held until the remote description is set.
+    private var earlyCandidates: [(mline: Int, candidate: String)] = []
+    private var remoteDescriptionApplied = false
+    private var answerGiven = false
     public private(set) var isOpen = false
     public private(set) var isClosed = false
 
-    /// Checks that the offer is a data connection's (one `m=application` section); builds nothing yet.
+    /// Answering: checks that the offer is a data connection's (one `m=application` section); builds nothing yet.
     public init(peer: String, connectionId: String, offerSDP: String) throws(MediaError) {
         let offer = try SDPOffer(parsing: offerSDP)
         guard offer.sections.count == 1, offer.hasDataChannel else {
@@ -48,8 +66,17 @@ public final class DataSession {
         }
         self.peer = peer
         self.connectionId = connectionId
-        self.offerText = offerSDP
-        self.link = DataLink()
+        self.role = .answering(offerSDP: offerSDP)
+        self.link = DataSessionContext()
+        link.session = self
+    }
+
+    /// Offering: a channel labelled `label`, ordered or not; `start()` creates it and makes the offer.
+    public init(peer: String, connectionId: String, label: String, ordered: Bool) {
+        self.peer = peer
+        self.connectionId = connectionId
+        self.role = .offering(label: label, ordered: ordered)
+        self.link = DataSessionContext()
         link.session = self
     }
 
@@ -74,30 +101,36 @@ public final class DataSession {
         connectSignal(raw, "notify::ice-connection-state", link, unsafeBitCast(onDataIceState, to: GCallback.self))
         let bus = gst_element_get_bus(pipeline)
         busWatch = gst_bus_add_watch_full(bus, G_PRIORITY_DEFAULT, onDataBusMessage,
-                                          Unmanaged.passRetained(link).toOpaque(), releaseDataLink)
+                                          Unmanaged.passRetained(link).toOpaque(), releaseDataSessionContext)
         gst_object_unref(UnsafeMutableRawPointer(bus))
         guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             throw MediaError(.pipelineFailed, "the data pipeline would not start")
         }
 
-        var message: UnsafeMutablePointer<GstSDPMessage>?
-        guard gst_sdp_message_new_from_text(offerText, &message) == GST_SDP_OK, let message,
-              let description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, message) else {
-            throw MediaError(.badOffer, "GStreamer could not parse the data offer")
+        switch role {
+        case .answering(let offerSDP):
+            try setRemoteDescription(offerSDP, type: GST_WEBRTC_SDP_TYPE_OFFER)
+            Log.info("media", "taking a data connection from \(peer) (\(connectionId))")
+        case .offering(let label, let ordered):
+            try createChannel(label: label, ordered: ordered)
+            Log.info("media", "opening a data connection to \(peer) (\(connectionId), label \(label))")
         }
-        let promise = makePromise(link) { link, reply in
-            let failure = promiseError(reply)
-            GLibLoop.shared.post { link.session?.remoteDescriptionSet(error: failure) }
-        }
-        ic_webrtc_set_remote_description(webrtc, description, promise)
-        gst_promise_unref(promise)
-        gst_webrtc_session_description_free(description)
-        Log.info("media", "taking a data connection from \(peer) (\(connectionId))")
+    }
+
+    /// Offering: the peer's answer SDP. Answering sessions ignore it; a second answer is ignored.
+    public func setRemoteAnswer(_ sdp: String) throws(MediaError) {
+        guard case .offering = role, !answerGiven, !isClosed, webrtc != nil else { return }
+        answerGiven = true
+        try setRemoteDescription(sdp, type: GST_WEBRTC_SDP_TYPE_ANSWER)
     }
 
     /// A remote ICE candidate; empty end-of-candidates strings are ignored.
     public func addRemoteCandidate(mline: Int, candidate: String) {
-        guard let webrtc, !isClosed, !candidate.isEmpty else { return }
+        guard !isClosed, !candidate.isEmpty else { return }
+        guard remoteDescriptionApplied, let webrtc else {
+            if earlyCandidates.count < 64 { earlyCandidates.append((mline, candidate)) }
+            return
+        }
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
     }
 
@@ -129,9 +162,28 @@ public final class DataSession {
 
     // MARK: - Negotiation
 
+    private func setRemoteDescription(_ text: String, type: GstWebRTCSDPType) throws(MediaError) {
+        var message: UnsafeMutablePointer<GstSDPMessage>?
+        guard gst_sdp_message_new_from_text(text, &message) == GST_SDP_OK, let message,
+              let description = gst_webrtc_session_description_new(type, message) else {
+            throw MediaError(.badOffer, "GStreamer could not parse the data connection's SDP")
+        }
+        let promise = makePromise(link) { link, reply in
+            let failure = promiseError(reply)
+            GLibLoop.shared.post { link.session?.remoteDescriptionSet(error: failure) }
+        }
+        ic_webrtc_set_remote_description(webrtc, description, promise)
+        gst_promise_unref(promise)
+        gst_webrtc_session_description_free(description)
+    }
+
     private func remoteDescriptionSet(error: String?) {
         guard !isClosed, let webrtc else { return }
         if let error { return finish("set-remote-description failed: \(error)") }
+        remoteDescriptionApplied = true
+        for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
+        earlyCandidates.removeAll()
+        guard case .answering = role else { return }
         let promise = makePromise(link) { link, reply in
             let failure = promiseError(reply)
             let answer = failure == nil ? copyDescription(reply, field: "answer") : nil
@@ -139,6 +191,36 @@ public final class DataSession {
         }
         ic_webrtc_create_answer(webrtc, promise)
         gst_promise_unref(promise)
+    }
+
+    /// Offering: the channel first (so the offer has its `m=application` section), then the offer.
+    private func createChannel(label: String, ordered: Bool) throws(MediaError) {
+        guard let webrtc else { return }
+        let options = gst_structure_from_string("options, ordered=(boolean)\(ordered ? "true" : "false")", nil)
+        defer { if let options { gst_structure_free(options) } }
+        // create-data-channel returns a reference of our own; stopPipeline drops it.
+        guard let created = ic_webrtc_create_data_channel(webrtc, label, options) else {
+            throw MediaError(.pipelineFailed, "webrtcbin would not create a data channel")
+        }
+        watchChannel(created)
+        let promise = makePromise(link) { link, reply in
+            let failure = promiseError(reply)
+            let offer = failure == nil ? copyDescription(reply, field: "offer") : nil
+            GLibLoop.shared.post { link.session?.offerCreated(offer.map(\.value), error: failure) }
+        }
+        ic_webrtc_create_offer(webrtc, promise)
+        gst_promise_unref(promise)
+    }
+
+    private func offerCreated(_ offer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
+        guard let offer else { return finish("create-offer failed: \(error ?? "no offer in the reply")") }
+        defer { gst_webrtc_session_description_free(offer) }
+        guard !isClosed, let webrtc else { return }
+        ic_webrtc_set_local_description(webrtc, offer, nil)
+        guard let text = takeGString(gst_sdp_message_as_text(offer.pointee.sdp)) else {
+            return finish("the offer has no SDP text")
+        }
+        onOffer?(text)
     }
 
     private func answerCreated(_ answer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
@@ -161,6 +243,11 @@ public final class DataSession {
 
     fileprivate func channelArrived(_ channel: UnsafeMutablePointer<GObject>) {
         guard !isClosed, self.channel == nil else { g_object_unref(channel); return }
+        watchChannel(channel)
+    }
+
+    /// Takes over `channel` (a reference of our own) and listens to it.
+    private func watchChannel(_ channel: UnsafeMutablePointer<GObject>) {
         self.channel = channel
         let raw = UnsafeMutableRawPointer(channel)
         connectSignal(raw, "on-open", link, unsafeBitCast(onDataChannelOpened, to: GCallback.self))
@@ -213,6 +300,7 @@ public final class DataSession {
 
     /// A closed session calls nobody again and lets go of its owner's closures (see `CallSession.dropCallbacks`).
     private func dropCallbacks() {
+        onOffer = nil
         onAnswer = nil
         onLocalCandidate = nil
         onOpen = nil
@@ -236,7 +324,7 @@ public final class DataSession {
 }
 
 /// The context every C callback of a data session gets; `session` is read and written only on the GLib thread.
-final class DataLink: @unchecked Sendable {
+final class DataSessionContext: @unchecked Sendable {
     weak var session: DataSession?
 }
 
@@ -250,7 +338,7 @@ private struct ChannelBox: @unchecked Sendable {
 private let onDataIceCandidate: @convention(c) (UnsafeMutablePointer<GstElement>?, guint, UnsafeMutablePointer<gchar>?,
                                                 gpointer?) -> Void = { _, mline, candidate, data in
     guard let candidate, let data else { return }
-    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
     let text = String(cString: candidate)
     GLibLoop.shared.post { link.session?.localCandidate(mline: Int(mline), candidate: text) }
 }
@@ -258,7 +346,7 @@ private let onDataIceCandidate: @convention(c) (UnsafeMutablePointer<GstElement>
 private let onDataChannelAnnounced: @convention(c) (UnsafeMutablePointer<GstElement>?, UnsafeMutablePointer<GObject>?,
                                                     gpointer?) -> Void = { _, channel, data in
     guard let channel, let data else { return }
-    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
     g_object_ref(channel)
     let box = ChannelBox(pointer: channel)
     GLibLoop.shared.post {
@@ -268,20 +356,20 @@ private let onDataChannelAnnounced: @convention(c) (UnsafeMutablePointer<GstElem
 
 private let onDataChannelOpened: @convention(c) (UnsafeMutablePointer<GObject>?, gpointer?) -> Void = { _, data in
     guard let data else { return }
-    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
     GLibLoop.shared.post { link.session?.channelOpened() }
 }
 
 private let onDataChannelClosed: @convention(c) (UnsafeMutablePointer<GObject>?, gpointer?) -> Void = { _, data in
     guard let data else { return }
-    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
     GLibLoop.shared.post { link.session?.channelClosed() }
 }
 
 private let onDataMessageString: @convention(c) (UnsafeMutablePointer<GObject>?, UnsafeMutablePointer<gchar>?,
                                                  gpointer?) -> Void = { _, text, data in
     guard let data else { return }
-    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
     let message = DataSession.Message.text(text.map { String(cString: $0) } ?? "")
     GLibLoop.shared.post { link.session?.received(message) }
 }
@@ -289,7 +377,7 @@ private let onDataMessageString: @convention(c) (UnsafeMutablePointer<GObject>?,
 private let onDataMessageData: @convention(c) (UnsafeMutablePointer<GObject>?, OpaquePointer?, gpointer?) -> Void = {
     _, bytes, data in
     guard let data else { return }
-    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
     var copy: [UInt8] = []
     if let bytes {
         var size: gsize = 0
@@ -304,14 +392,14 @@ private let onDataMessageData: @convention(c) (UnsafeMutablePointer<GObject>?, O
 private let onDataIceState: @convention(c) (UnsafeMutablePointer<GstElement>?, gpointer?, gpointer?) -> Void = {
     webrtc, _, data in
     guard let webrtc, let data else { return }
-    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
     let state = GstWebRTCICEConnectionState(rawValue: UInt32(ic_object_get_enum(webrtc, "ice-connection-state")))
     GLibLoop.shared.post { link.session?.iceStateChanged(state) }
 }
 
 private let onDataBusMessage: GstBusFunc = { _, message, data in
     guard let message, let data, message.pointee.type == GST_MESSAGE_ERROR else { return 1 }
-    let link = Unmanaged<DataLink>.fromOpaque(data).takeUnretainedValue()
+    let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
     var error: UnsafeMutablePointer<GError>?
     var debug: UnsafeMutablePointer<gchar>?
     gst_message_parse_error(message, &error, &debug)
@@ -322,6 +410,6 @@ private let onDataBusMessage: GstBusFunc = { _, message, data in
     return 1
 }
 
-private let releaseDataLink: GDestroyNotify = { data in
-    if let data { Unmanaged<DataLink>.fromOpaque(data).release() }
+private let releaseDataSessionContext: GDestroyNotify = { data in
+    if let data { Unmanaged<DataSessionContext>.fromOpaque(data).release() }
 }

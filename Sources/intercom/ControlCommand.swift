@@ -6,7 +6,7 @@ import Intercom
 struct ControlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl", abstract: "Control a running intercom: press a button, read its state, follow events.",
-        subcommands: [Press.self, State.self, Link.self, Events.self, HangUp.self])
+        subcommands: [Press.self, State.self, Link.self, Events.self, HangUp.self, Connect.self, Chat.self])
 
     struct Common: ParsableArguments {
         @Option(help: "Control socket path.")
@@ -51,6 +51,35 @@ struct ControlCommand: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "hangup", abstract: "Hang up the running call.")
         @OptionGroup var common: Common
         func run() throws { try ControlCommand.request(common.control, ["cmd": "hangup"]) }
+    }
+
+    struct Connect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a data connection from the door's home ID to a PeerJS peer (chat with `ctl chat --peer`).")
+        @OptionGroup var common: Common
+        @Argument(help: "The peer's PeerJS ID.") var peer: String
+        @Option(help: "binary, json or raw.") var serialization = "json"
+        @Option(help: "The data channel's label (default: the connectionId).") var label: String?
+
+        func run() throws {
+            var request: [String: JSONValue] = ["cmd": "connect", "peer": .string(peer), "serialization": .string(serialization)]
+            if let label { request["label"] = .string(label) }
+            try ControlCommand.request(common.control, .object(request))
+        }
+    }
+
+    struct Chat: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a chat message: to the caller of the running call, or over `ctl connect`'s link to --peer.")
+        @OptionGroup var common: Common
+        @Argument var text: String
+        @Option(help: "A peer connected with `ctl connect`.") var peer: String?
+
+        func run() throws {
+            var request: [String: JSONValue] = ["cmd": "chat", "text": .string(text)]
+            if let peer { request["peer"] = .string(peer) }
+            try ControlCommand.request(common.control, .object(request))
+        }
     }
 
     struct Events: ParsableCommand {

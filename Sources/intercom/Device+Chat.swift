@@ -4,17 +4,6 @@ import MainLoop
 import Media
 import Signaling
 
-/// One data connection from the caller: its webrtcbin session and the codec of its serialization.
-@GLibActor
-final class ChatConnection {
-    let call: CallStateMachine.CallID
-    let session: DataSession
-    var codec: DataChannelCodec
-    init(call: CallStateMachine.CallID, session: DataSession, codec: DataChannelCodec) {
-        self.call = call; self.session = session; self.codec = codec
-    }
-}
-
 /// Chat and status over PeerJS data connections (README "Control socket"): only the caller of the running
 /// call (or the waiting caller once answered) may open one; what it says arrives as `chat` events.
 extension Device {
@@ -25,85 +14,46 @@ extension Device {
             dataOffersRefused += 1
             return Log.debug("intercom", "dropped a data OFFER from \(src): not the door's caller")
         }
-        guard let serialization = DataSerialization(wireName: payload.serialization) else {
-            return Log.info("intercom", "dropped a data OFFER from \(src): unknown serialization \(payload.serialization ?? "")")
-        }
-        chats.removeValue(forKey: call)?.session.close()
-        let session: DataSession
-        do {
-            session = try DataSession(peer: src, connectionId: payload.connectionId, offerSDP: payload.sdp.sdp)
-        } catch {
+        guard let signaling = signaling(for: mediaCall) else { return }
+        let link: DataLink
+        do { link = try DataLink(offer: payload, from: src, through: signaling) } catch {
             return Log.info("intercom", "dropped a data OFFER from \(src): \(error)")
         }
-        let connection = ChatConnection(call: call, session: session,
-                                        codec: DataChannelCodec(serialization: serialization, jsonAsText: payload.browser != nil))
+        chats.removeValue(forKey: call)?.close()
         limits.opened(peer: src, connectionId: payload.connectionId)
-        callDoor[call] = callDoor[mediaCall] ?? door
-        chats[call] = connection
-        session.onAnswer = { [weak self] sdp in
-            let answer = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .data,
-                                           connectionId: call.connectionId)
-            self?.signaling(for: call)?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: answer.json))
+        chats[call] = link
+        link.onMessage = { [weak self, weak link] value in
+            guard let self, let link else { return }
+            self.chatReceived(value, on: link)
         }
-        session.onLocalCandidate = { [weak self] mline, candidate in
-            let payload = CandidatePayload(candidate: candidate, sdpMid: String(mline), sdpMLineIndex: mline,
-                                           type: .data, connectionId: call.connectionId)
-            self?.signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
-        }
-        session.onMessage = { [weak self, weak connection] message in
-            guard let self, let connection else { return }
-            self.chatReceived(message, on: connection)
-        }
-        session.onClosed = { [weak self, weak connection] _ in
-            guard let self, let connection, self.chats[call] === connection else { return }
+        link.onClosed = { [weak self, weak link] _ in
+            guard let self, let link, self.chats[call] === link else { return }
             self.chats[call] = nil
-            self.callDoor[call] = nil
             self.limits.release(peer: call.peer, connectionId: call.connectionId)
         }
-        do { try session.start() } catch {
-            Log.warning("intercom", "cannot answer the data connection \(call): \(error)")
-            session.close()
-            chats[call] = nil
-            callDoor[call] = nil
-            limits.release(peer: call.peer, connectionId: call.connectionId)
-        }
+        link.start()
     }
 
     /// A remote candidate for a data connection; false when `call` is not one.
-    func addDataCandidate(_ call: CallID, mline: Int, candidate: String) -> Bool {
-        guard let connection = chats[call] else { return false }
-        connection.session.addRemoteCandidate(mline: mline, candidate: candidate)
+    func addDataCandidate(_ call: CallID, _ payload: CandidatePayload) -> Bool {
+        guard let link = chats[call] else { return false }
+        link.addRemoteCandidate(payload)
         return true
     }
 
-    private func chatReceived(_ message: DataSession.Message, on connection: ChatConnection) {
-        let frame: DataChannelCodec.Frame = switch message {
-        case .text(let text): .text(text)
-        case .bytes(let bytes): .binary(bytes)
-        }
-        let received: DataChannelCodec.Received?
-        do { received = try connection.codec.receive(frame) } catch {
-            return Log.debug("intercom", "dropped a data message from \(connection.call.peer): \(error)")
-        }
-        switch received {
-        case .close:
-            connection.session.close()
-        case .message(let value):
-            switch ChatMessage.parse(value, on: connection.codec.serialization) {
-            case .success(.chat(let text)):
-                control?.publish(["event": "chat", "from": "visitor", "text": .string(text)])
-                display?.showCaption(text)
-            case .failure(.tooLong(let characters)):
-                Log.info("intercom", "dropped a chat message of \(characters) characters from \(connection.call.peer) "
-                         + "(limit \(ChatMessage.maxTextCharacters))")
-                // Say so, on the page's status line, rather than lose it without a word.
-                send(.notice("Not delivered: the door takes messages of up to \(ChatMessage.maxTextCharacters) characters."),
-                     on: connection)
-            default:
-                Log.debug("intercom", "ignored a data message from \(connection.call.peer)")
-            }
-        case nil:
-            break
+    private func chatReceived(_ value: JSONValue, on link: DataLink) {
+        switch ChatMessage.parse(DataValue(value), on: link.serialization) {
+        case .success(.chat(let text)):
+            control?.publish(["event": "chat", "from": "visitor", "text": .string(text)])
+            display?.showCaption(text)
+        case .failure(.tooLong(let characters)):
+            Log.info("intercom", "dropped a chat message of \(characters) characters from \(link.peer) "
+                     + "(limit \(ChatMessage.maxTextCharacters))")
+            // Say so, on the page's status line, rather than lose it without a word.
+            link.send(ChatMessage.notice("Not delivered: the door takes messages of up to \(ChatMessage.maxTextCharacters) characters.")
+                        .json(for: link.serialization))
+        default:
+            Log.debug("intercom", "ignored a data message from \(link.peer)")
         }
     }
 
@@ -111,45 +61,20 @@ extension Device {
     @discardableResult
     func sendToCaller(_ message: ChatMessage) -> Int {
         guard let peer = activeSession?.peer else { return 0 }
-        var sent = 0
-        for connection in chats.values where connection.call.peer == peer && connection.session.isOpen {
-            if send(message, on: connection) { sent += 1 }
-        }
-        return sent
-    }
-
-    @discardableResult
-    private func send(_ message: ChatMessage, on connection: ChatConnection) -> Bool {
-        do {
-            return send(try connection.codec.frames(for: message.value(for: connection.codec.serialization)), on: connection)
-        } catch {
-            Log.warning("intercom", "cannot encode a message for \(connection.call.peer): \(error)")
-            return false
-        }
-    }
-
-    private func send(_ frames: [DataChannelCodec.Frame], on connection: ChatConnection) -> Bool {
-        var ok = true
-        for frame in frames {
-            switch frame {
-            case .text(let text): ok = connection.session.send(text: text) && ok
-            case .binary(let bytes): ok = connection.session.send(bytes: bytes) && ok
-            }
-        }
-        return ok
+        return chats.values.filter { $0.peer == peer && $0.send(message.json(for: $0.serialization)) }.count
     }
 
     /// Closes the data connections of `peer` (all of them when nil): the call they belong to is over.
     func closeChats(peer: String?) {
-        for (call, connection) in chats where peer == nil || call.peer == peer {
+        for (call, link) in chats where peer == nil || call.peer == peer {
             chats[call] = nil
-            callDoor[call] = nil
             limits.release(peer: call.peer, connectionId: call.connectionId)
-            connection.session.close()
+            link.close()
         }
     }
 
-    /// `{"cmd":"chat","text":…}`: a message to the caller of the running call.
+    /// `{"cmd":"chat","text":…}`: a message to the caller of the running call; with `"peer"`, over the
+    /// `ctl connect` links to that peer instead.
     func chatControl(_ request: JSONValue) -> JSONValue {
         guard let text = request["text"]?.stringValue, !text.allSatisfy(\.isWhitespace) else {
             return ["ok": false, "error": "chat needs text"]
@@ -157,8 +82,15 @@ extension Device {
         guard text.count <= ChatMessage.maxTextCharacters else {
             return ["ok": false, "error": .string("chat text over \(ChatMessage.maxTextCharacters) characters; not sent")]
         }
+        if let peer = request["peer"]?.stringValue { return chatToPeer(peer, text: text) }
         guard activeSession != nil else { return ["ok": false, "error": "no call is running"] }
         guard sendToCaller(.chat(text)) > 0 else { return ["ok": false, "error": "the caller has no open chat"] }
         return ["ok": true]
     }
+}
+
+extension ChatMessage {
+    /// The message as the JSON a `DataLink` of `serialization` sends: its map, or on `raw` the map's JSON text
+    /// (every chat message is a map of strings and booleans).
+    func json(for serialization: DataSerialization) -> JSONValue { value(for: serialization).json ?? .null }
 }

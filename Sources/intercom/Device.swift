@@ -47,9 +47,11 @@ final class Device {
     private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
     var sessions: [CallID: CallSession] = [:]
     /// The callers' data connections (chat), by (peer, connectionId): Device+Chat.swift.
-    var chats: [CallID: ChatConnection] = [:]
+    var chats: [CallID: DataLink] = [:]
     /// Data OFFERs from anyone but the door's caller (dropped without an answer).
     var dataOffersRefused = 0
+    /// The door's permanent registration, the home ID, and what goes through it: Device+Dial.swift.
+    var home: Home?
     private var lastCall: JSONValue = .null
     private var ticker: GLibTimer?
     /// The state machine's timers, one per kind (`startTimer` / `cancelTimer`).
@@ -122,6 +124,10 @@ final class Device {
         }
         try control.start()
         self.control = control
+        home = Home(host: host, server: signalingURL, key: options.key,
+                    peerID: options.deviceID.map { HomePeerID.make(prefix: options.roomPrefix, deviceID: $0) }
+                        ?? HomePeerID.random(prefix: options.roomPrefix))
+        startHome()
         display?.show(.idle(doorName: options.doorName))
         Log.info("intercom", "ready: signaling \(signalingURL), control socket \(options.controlPath)")
     }
@@ -329,7 +335,7 @@ final class Device {
             let call = CallID(peer: src, connectionId: payload.connectionId)
             if let session = sessions[call] {
                 session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
-            } else if addDataCandidate(call, mline: payload.sdpMLineIndex, candidate: payload.candidate) {
+            } else if addDataCandidate(call, payload) {
             } else if pendingOffers[call] != nil, pendingCandidates[call, default: []].count < 64 {
                 pendingCandidates[call, default: []].append(payload)
             } else {
@@ -478,10 +484,14 @@ final class Device {
             return ["ok": true]
         case "chat":
             return chatControl(request)
+        case "connect":
+            return connectControl(request)
+        case "disconnect":
+            return disconnectControl(request)
         case let other:
             if let reply = notifyControl(request, notifier: notifier) { return reply }
             return ["ok": false, "error": .string(
-                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, events")]
+                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, connect, events")]
         }
     }
 
@@ -532,6 +542,7 @@ final class Device {
         for (reason, count) in gate?.counts ?? [:] { offers[reason] = .number(Double(count)) }
         state["admission"] = ["callSessionsCreated": .number(Double(callSessionsCreated)), "offers": .object(offers),
                               "dataOffersRefused": .number(Double(dataOffersRefused))]
+        addHomeState(to: &state)
         return .object(state)
     }
 
@@ -550,6 +561,7 @@ final class Device {
         for session in sessions.values { session.hangUp() }
         roomClient?.stop()
         knockClient?.stop()
+        home?.stop()
         terminal.stop()
         ticker = nil
         timers.values.forEach { $0.cancel() }

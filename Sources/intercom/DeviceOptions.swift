@@ -24,6 +24,8 @@ struct DeviceOptions: Sendable {
     /// The buttons on GPIO, with the chip found (`HardwareCheck.gpio`); nil: no GPIO buttons.
     var gpio: GPIOButtons.Configuration?
     var media: MediaSettings
+    /// `<state>/device-id` (DeviceID); nil without a state directory. The home peer ID is derived from it.
+    var deviceID: String?
 
     init(_ c: Configuration, gpio: GPIOButtons.Configuration? = nil) {
         configuration = c

@@ -123,9 +123,8 @@ struct RunCommand: ParsableCommand {
         Log.minimum = Log.Level(configuration.log.level)
         signal(SIGPIPE, SIG_IGN)
         let stateDirectory = getenv("STATE_DIRECTORY").map { String(cString: $0) } ?? configuration.paths.state
-        if let id = DeviceID.loadOrCreate(stateDirectory: stateDirectory) {
-            Log.info("intercom", "device \(id) (state in \(stateDirectory))")
-        }
+        let deviceID = DeviceID.loadOrCreate(stateDirectory: stateDirectory)
+        if let deviceID { Log.info("intercom", "device \(deviceID) (state in \(stateDirectory))") }
         let gpio: GPIOButtons.Configuration?
         do { gpio = try HardwareCheck.gpio(configuration) } catch {
             ConfigCheck.report(config.map { error.in(file: $0) } ?? error)
@@ -134,6 +133,7 @@ struct RunCommand: ParsableCommand {
         var options = DeviceOptions(configuration, gpio: gpio)
         options.media.clockStamp = clockStamp
         if let testPattern { options.media.testPattern = testPattern }
+        options.deviceID = deviceID
         let done = DispatchSemaphore(value: 0)
         let outcome = Outcome()
         let notifier = SystemdNotifier.fromEnvironment()

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Admission
 import Intercom
+import Signaling
 import Testing
 
 /// Vectors computed independently with Python's hmac/hashlib (RFC 5869 HKDF by hand); the web page's
@@ -119,5 +120,19 @@ import Testing
         #expect(!DTLSFingerprint.matches(certificatePEM: Self.pem, sdp: swapped))
         #expect(!DTLSFingerprint.matches(certificatePEM: "garbage", sdp: sdp))
         #expect(!DTLSFingerprint.matches(certificatePEM: Self.pem, sdp: "v=0\r\n"))
+    }
+}
+
+/// The home ID's vector computed independently with Python's hashlib.
+@Suite struct HomePeerIDTests {
+    @Test func homeIDIsTheHashOfTheDeviceID() {
+        let id = HomePeerID.make(prefix: "intercom-", deviceID: "0123456789abcdef0123456789abcdef")
+        #expect(id == "intercom-home-5d5f4d56e82fb5e4fde612b78af67ee7")
+        #expect(isValidPeerID(id))
+    }
+
+    @Test func withoutADeviceIDEachProcessDrawsItsOwn() {
+        let a = HomePeerID.random(prefix: "door-"), b = HomePeerID.random(prefix: "door-")
+        #expect(a != b && a.hasPrefix("door-home-") && a.count == "door-home-".count + 32 && isValidPeerID(a))
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import Media
 
 /// A door rings for months: every call and data connection that ends must leave nothing behind — not the
-/// Swift session, not the context its C callbacks hold (`SessionLink`/`DataLink`, retained by every signal
+/// Swift session, not the context its C callbacks hold (`SessionLink`/`DataSessionContext`, retained by every signal
 /// handler, probe, appsink and bus watch), not one element or pad of its pipeline. The owner's closures name the
 /// session the way `Device` does, so a session that kept its callbacks after the end would keep itself alive.
 ///
@@ -96,7 +96,7 @@ import Testing
         let watch = ObjectWatch()
         let events = SessionEvents()
         weak var weakSession: DataSession?
-        weak var weakLink: DataLink?
+        weak var weakLink: DataSessionContext?
         do {
             let session = try DataSession(peer: "teardown-test", connectionId: "dc_teardown", offerSDP: Self.dataOffer)
             weakSession = session
@@ -112,7 +112,7 @@ import Testing
         _ = await poll { weakSession == nil && weakLink == nil && watch.alive.isEmpty }
         var alive = watch.alive
         if weakSession != nil { alive.append("DataSession") }
-        if weakLink != nil { alive.append("DataLink") }
+        if weakLink != nil { alive.append("DataSessionContext") }
         return alive
     }
 

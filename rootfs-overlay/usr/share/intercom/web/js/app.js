@@ -8,6 +8,7 @@ import { Call } from './call.js';
 import { ChatStore, MAX_TEXT_CHARS } from './chat-store.js';
 import { loadConfig } from './config.js';
 import { DataConnection } from './data-connection.js';
+import { DoorMessages } from './door-messages.js';
 import { openLocalMedia, stopMedia } from './local-media.js';
 import { PageState } from './page-state.js';
 import { isRingOffer, pairWithDoor, PairingError, RingLink, ringTarget, sendPushSubscription } from './pairing.js';
@@ -36,12 +37,19 @@ const ui = Object.fromEntries(
     'incoming', 'incoming-from', 'answer', 'answer-audio', 'decline',
     'pair-title', 'pair-form', 'pair-name', 'pair', 'pair-result', 'paired-panel', 'paired-text', 'push-note', 'unpair',
     'ringing', 'ringing-title', 'ringing-info', 'ring-answer', 'ring-ignore',
+    'door-messages', 'door-messages-log', 'door-message-form', 'door-message-input', 'door-message-note',
   ].map((id) => [id, document.getElementById(id)]),
 );
 
 const pageUrl = new URL(window.location.href);
 const hooks = (window.intercomTest = {});
 const page = new PageState(document.body, ui.status, hooks);
+const doorMessages = new DoorMessages(
+  { panel: ui['door-messages'], log: ui['door-messages-log'], form: ui['door-message-form'],
+    input: ui['door-message-input'], note: ui['door-message-note'] },
+  hooks,
+  (remoteId) => Boolean(config) && remoteId.startsWith(`${config.roomPrefix}home-`),
+);
 
 let config = null;
 const linkRoom = parseRoomCode(pageUrl.searchParams.get('room')); // from ?room=, when valid
@@ -768,8 +776,9 @@ function trackData(conn) {
   set.add(conn);
   dataConnections.set(conn.remoteId, set);
   conn.addEventListener('open', () => updateChatNote(conn.remoteId));
-  conn.addEventListener('data', (event) => onData(conn.remoteId, event.detail));
+  conn.addEventListener('data', (event) => onData(conn, event.detail));
   conn.addEventListener('ended', () => {
+    doorMessages.ended(conn);
     set.delete(conn);
     if (set.size === 0) dataConnections.delete(conn.remoteId);
     updateChatNote(conn.remoteId);
@@ -804,8 +813,13 @@ function updateChatNote(remoteId) {
   ui['chat-note'].textContent = open ? '' : 'Chat is connecting…';
 }
 
-function onData(remoteId, value) {
-  if (value === null || typeof value !== 'object' || call?.remoteId !== remoteId || !chatStore) return;
+function onData(conn, value) {
+  const remoteId = conn.remoteId;
+  if (call?.remoteId !== remoteId || !chatStore) {
+    doorMessages.receive(conn, value); // outside a call: only the door's messages are shown
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
   let entry = null;
   if (value.t === 'chat' && typeof value.text === 'string' && value.text.trim() !== '') {
     entry = chatStore.append('them', value.text);
