@@ -20,7 +20,6 @@ import Testing
         try #require(elementExists("webrtcbin"), "webrtcbin is not installed")
         try #require(Self.hasNonLoopbackAddress(), "no non-loopback IPv4 address for ICE host candidates")
         let pair = await Pair.make()
-        defer { Task { @GLibActor in pair.closeBoth() } }
 
         let opened = await eventually(within: .seconds(20)) { pair.offerer.isOpen && pair.answerer.isOpen }
         let state = await pair.describe()
@@ -46,6 +45,7 @@ import Testing
         let closed = await eventually { pair.offererClosed != nil }
         let offererClosed = await pair.offererClosed
         #expect(closed && offererClosed == .some(nil))
+        await pair.closeBoth()
     }
 
     static func hasNonLoopbackAddress() -> Bool {
@@ -84,25 +84,28 @@ private final class Pair {
     }
 
     private func wire() {
-        offerer.onMessage = { [unowned self] in offererReceived.append($0) }
-        offerer.onClosed = { [unowned self] in offererClosed = .some($0) }
-        offerer.onOffer = { [unowned self] sdp in
+        offerer.onMessage = { [weak self] in self?.offererReceived.append($0) }
+        offerer.onClosed = { [weak self] in self?.offererClosed = .some($0) }
+        offerer.onOffer = { [weak self] sdp in
+            guard let self else { return }
             offerSDP = sdp
             do {
                 let answerer = try DataSession(peer: "offerer", connectionId: "dc_test", offerSDP: sdp)
                 self.answerer = answerer
-                answerer.onMessage = { [unowned self] in answererReceived.append($0) }
-                answerer.onClosed = { [unowned self] in answererClosed = .some($0) }
-                answerer.onLocalCandidate = { [unowned self] mline, candidate in
+                answerer.onMessage = { [weak self] in self?.answererReceived.append($0) }
+                answerer.onClosed = { [weak self] in self?.answererClosed = .some($0) }
+                answerer.onLocalCandidate = { [weak self] mline, candidate in
+                    guard let self else { return }
                     if answer == nil || answerTimer != nil { candidatesBeforeAnswer += 1 }
                     offerer.addRemoteCandidate(mline: mline, candidate: candidate)
                 }
-                answerer.onAnswer = { [unowned self] sdp in
+                answerer.onAnswer = { [weak self] sdp in
+                    guard let self else { return }
                     answer = sdp
                     // Held back so the answerer's first candidates arrive before it.
-                    answerTimer = GLibTimer(milliseconds: 300) { [unowned self] in
-                        answerTimer = nil
-                        try? offerer.setRemoteAnswer(sdp)
+                    answerTimer = GLibTimer(milliseconds: 300) { [weak self] in
+                        self?.answerTimer = nil
+                        try? self?.offerer.setRemoteAnswer(sdp)
                     }
                 }
                 try answerer.start()
@@ -110,8 +113,8 @@ private final class Pair {
                 Issue.record("answering failed: \(error)")
             }
         }
-        offerer.onLocalCandidate = { [unowned self] mline, candidate in
-            answerer?.addRemoteCandidate(mline: mline, candidate: candidate)
+        offerer.onLocalCandidate = { [weak self] mline, candidate in
+            self?.answerer?.addRemoteCandidate(mline: mline, candidate: candidate)
         }
         do { try offerer.start() } catch { Issue.record("offering failed: \(error)") }
     }
