@@ -152,12 +152,14 @@ public final class DataSession {
         return true
     }
 
-    /// Closes the channel, then (after a moment for SCTP's stream reset) the pipeline.
+    /// Closes the channel, then, half a second later, the pipeline. webrtcbin reports our own close (on-close)
+    /// before SCTP's stream reset has left; stopping then cut it off now and then, and the peer only learnt of
+    /// the close when ICE gave up, half a minute later.
     public func close() {
         guard !isClosed, closeTimer == nil else { return }
         if let channel { ic_data_channel_close(channel) }
         // The timer holds the session until it fires, so a closing session outlives its owner's reference.
-        closeTimer = GLibTimer(milliseconds: channel == nil ? 0 : 150) { self.finish(nil) }
+        closeTimer = GLibTimer(milliseconds: channel == nil ? 0 : 500) { self.finish(nil) }
     }
 
     // MARK: - Negotiation
@@ -270,7 +272,10 @@ public final class DataSession {
         onMessage?(message)
     }
 
-    fileprivate func channelClosed() { finish(closeTimer == nil ? "the peer closed the channel" : nil) }
+    fileprivate func channelClosed() {
+        guard closeTimer == nil else { return } // our own close: the timer finishes
+        finish("the peer closed the channel")
+    }
 
     fileprivate func iceStateChanged(_ state: GstWebRTCICEConnectionState) {
         switch state {
