@@ -27,6 +27,7 @@ const ANSWERER_CHAT_DELAY_MS = 3000;
 const CREATE_ATTEMPTS = 5;
 const PAIR_TOKEN_KEY = 'intercom.pairToken.';
 const PUSH_TIMEOUT_MS = 20000;
+const RING_RELINK_GRACE_MS = 2000;
 
 const ui = Object.fromEntries(
   [
@@ -1171,15 +1172,20 @@ function acceptRing(from, src, payload) {
   }
   link.addEventListener('ring', ({ detail }) => onRing(link, detail));
   link.addEventListener('over', ({ detail }) => onRingOver(link, detail.reason));
+  // A ring link that closes without ring-over: the door rang again (a new link follows at once) or went away.
   link.addEventListener('ended', () => {
-    if (ringLink === link) onRingOver(link, 'missed');
+    if (ringLink !== link) return;
+    clearTimeout(ringExpiry);
+    ringExpiry = setTimeout(() => {
+      if (ringLink === link) onRingOver(link, 'missed');
+    }, RING_RELINK_GRACE_MS);
   });
   link.answer();
 }
 
 function onRing(link, ring) {
-  // Busy here (a call, another ring, the incoming-call dialog): the door rings the others.
-  if (page.inCall || incoming || (ringLink && ringLink !== link)) {
+  // Busy here (a call, another live ring, the incoming-call dialog): the door rings the others.
+  if (page.inCall || incoming || (ringLink && ringLink !== link && !ringLink.connection.ended)) {
     link.close();
     return;
   }
