@@ -52,6 +52,7 @@ public final class CallSession {
     private var busWatch: guint = 0
     private var ended = false
     private var hangUpTimer: GLibTimer?
+    private var iceConnected = false
     /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
     let link: SessionLink
     private var videoCodec: SendPipeline.VideoCodec?
@@ -291,8 +292,11 @@ public final class CallSession {
         guard !ended, hangUpTimer == nil else { return }
         Log.info("media", "hanging up \(peer) (\(connectionId))")
         for channel in dataChannels { ic_data_channel_close(channel) }
+        // Just after ICE connects the caller's channel is still on its way (SCTP comes up after DTLS), and a
+        // page cannot hear a hang-up without it: wait for it (dataChannelArrived closes it), at most a second.
+        let channelComing = dataChannels.isEmpty && offer.hasDataChannel && iceConnected
         // Give SCTP a moment to send the stream reset before DTLS goes away.
-        hangUpTimer = GLibTimer(milliseconds: dataChannels.isEmpty ? 0 : 150) { [weak self] in
+        hangUpTimer = GLibTimer(milliseconds: channelComing ? 1000 : dataChannels.isEmpty ? 0 : 150) { [weak self] in
             self?.finish(.localHangUp, nil)
         }
     }
@@ -355,6 +359,11 @@ public final class CallSession {
         guard !ended else { g_object_unref(channel); return }
         dataChannels.append(channel)
         connectSignal(UnsafeMutableRawPointer(channel), "on-close", link, unsafeBitCast(onDataChannelClose, to: GCallback.self))
+        if hangUpTimer != nil {
+            // We hung up while it was on its way: close it, which is what the caller hears.
+            ic_data_channel_close(channel)
+            hangUpTimer = GLibTimer(milliseconds: 150) { [weak self] in self?.finish(.localHangUp, nil) }
+        }
         Log.debug("media", "data channel from \(peer) accepted")
     }
 
@@ -368,6 +377,7 @@ public final class CallSession {
         switch state {
         case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED, GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
             Log.info("media", "ICE connected with \(peer)")
+            iceConnected = true
             if certificateTimer == nil, !certificateSeen { watchRemoteCertificate() }
             watchDTLSTransport()
             // A keyframe as soon as the peer can receive it: the first ones went out before DTLS was up.

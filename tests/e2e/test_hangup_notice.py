@@ -1,9 +1,13 @@
-"""The door notices a caller's hang-up however early it comes, and without a data channel to close.
+"""Hang-ups at the earliest moment, each way, and without a data channel to close.
 
 A caller that closes its peer connection sends a DTLS close_notify. The door hears PeerJS 1.5's auxiliary data
 channel close too, but only once the SCTP association is up: a page that hangs up the moment it connects can
-beat it, and a caller that offers no data channel (PeerJS 1.4) never has one.
+beat it, and a caller that offers no data channel (PeerJS 1.4) never has one. The other way, the page hears
+the door only through that channel, so a door hanging up the moment the call connects waits for it to arrive
+and closes it, and the page takes the start of the close (`closing`) as the hang-up.
 """
+
+import time
 
 from polling import poll
 from test_call import (CALL_TIMEOUT, HANGUP_NOTICE_MS, PAGE_TIMEOUT, check_device_media_rises, click, join,
@@ -67,3 +71,22 @@ def test_a_caller_without_a_data_channel_hangs_up(device, browser):
     ended_by, delay = hang_up_noticed(device, browser)
     assert ended_by == "remote" and 0 <= delay < HANGUP_NOTICE_MS, (ended_by, delay)
     wait_device_idle(device)
+
+
+def test_the_door_hanging_up_as_the_call_connects_is_noticed_every_time(device, browser):
+    results = []
+    for _ in range(QUICK_CALLS):
+        link = ring(device)
+        browser.get(link)
+        wait_page_state(browser, "ready", PAGE_TIMEOUT)
+        events = device.events(timeout=CALL_TIMEOUT)
+        click(browser, "join")
+        next(event for event in events if event.get("event") == "call-connected")
+        sent_at = time.time() * 1000
+        assert device.control({"cmd": "hangup"}) == {"ok": True}
+        hooks = poll(lambda: (h := page_test_hooks(browser)) and h.get("endedAt") and h, 10,
+                     message=lambda: f"the page never ended the call: {page_test_hooks(browser)}")
+        results.append((hooks["endedBy"], round(hooks["endedAt"] - sent_at)))
+        wait_device_idle(device)
+    wrong = [result for result in results if result[0] != "remote" or not 0 <= result[1] < HANGUP_NOTICE_MS]
+    assert not wrong, f"the door's hang-ups missed or late ((endedBy, ms) per call): {results}"

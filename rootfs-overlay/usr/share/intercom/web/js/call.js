@@ -182,10 +182,14 @@ export class Call extends PeerLink {
     channel.addEventListener('open', () => {
       this.#channelOpened = true;
     });
-    channel.addEventListener('close', () => {
-      // Never opened = the answer rejected the channel; then only the connection state tells.
-      if (this.#channelOpened) this.end('remote', 'hangup');
-    });
+    // 'closing' = the other side began closing it: a hang-up already, and the only sign of one when that
+    // side tears down at once, before the close can finish. Never opened = the answer rejected the
+    // channel; then only the connection state tells.
+    for (const type of ['closing', 'close']) {
+      channel.addEventListener(type, () => {
+        if (this.#channelOpened) this.end('remote', 'hangup');
+      });
+    }
   }
 
   #onTrack({ track, streams }) {
