@@ -26,6 +26,8 @@ let package = Package(
         system("CPangoCairo", "pangocairo", ["libpango1.0-dev", "libcairo2-dev"]),
         system("CYAML", "yaml-0.1", ["libyaml-dev"]),
         system("CSoup", "libsoup-3.0", ["libsoup-3.0-dev", "glib-networking"]),
+        // glibc's malloc.h (mallopt, malloc_trim): how the process hands freed memory back.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // The only C we write: wrappers for variadic GObject calls Swift cannot make.
         .target(name: "CIntercomShim", dependencies: ["CGStreamer"]),
 
@@ -46,7 +48,7 @@ let package = Package(
         .target(name: "Admission", dependencies: ["Intercom", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "intercom",
                           dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile", "Notify",
-                                         "Admission",
+                                         "Admission", "CMalloc",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),

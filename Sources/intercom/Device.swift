@@ -436,6 +436,7 @@ final class Device {
         cameraOff = false
         control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
         handle(.callEnded(call, endedBy))
+        MemoryPolicy.returnFreedMemorySoon()
     }
 
     static func screenName(_ screen: Screen) -> String {

@@ -119,6 +119,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        MemoryPolicy.limitArenas()
         let configuration = try resolvedConfiguration()
         Log.minimum = Log.Level(configuration.log.level)
         signal(SIGPIPE, SIG_IGN)
