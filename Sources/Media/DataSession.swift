@@ -243,19 +243,17 @@ public final class DataSession {
         onLocalCandidate?(mline, candidate)
     }
 
+    /// A channel the peer announced; its signals were connected on the streaming thread already.
     fileprivate func channelArrived(_ channel: UnsafeMutablePointer<GObject>) {
         guard !isClosed, self.channel == nil else { g_object_unref(channel); return }
-        watchChannel(channel)
+        watchChannel(channel, listening: true)
     }
 
     /// Takes over `channel` (a reference of our own) and listens to it.
-    private func watchChannel(_ channel: UnsafeMutablePointer<GObject>) {
+    private func watchChannel(_ channel: UnsafeMutablePointer<GObject>, listening: Bool = false) {
         self.channel = channel
         let raw = UnsafeMutableRawPointer(channel)
-        connectSignal(raw, "on-open", link, unsafeBitCast(onDataChannelOpened, to: GCallback.self))
-        connectSignal(raw, "on-close", link, unsafeBitCast(onDataChannelClosed, to: GCallback.self))
-        connectSignal(raw, "on-message-string", link, unsafeBitCast(onDataMessageString, to: GCallback.self))
-        connectSignal(raw, "on-message-data", link, unsafeBitCast(onDataMessageData, to: GCallback.self))
+        if !listening { listenToDataChannel(raw, link) }
         // A channel announced by the peer is usually open already: its on-open has been and gone.
         if ic_object_get_enum(raw, "ready-state") == gint(GST_WEBRTC_DATA_CHANNEL_STATE_OPEN.rawValue) { channelOpened() }
     }
@@ -352,11 +350,22 @@ private let onDataChannelAnnounced: @convention(c) (UnsafeMutablePointer<GstElem
                                                     gpointer?) -> Void = { _, channel, data in
     guard let channel, let data else { return }
     let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
+    // Listen now, on this thread: the peer may send its first message the moment the channel opens, and
+    // webrtcbin drops messages that arrive before anyone listens (waiting for the loop lost a page's first one).
+    listenToDataChannel(UnsafeMutableRawPointer(channel), link)
     g_object_ref(channel)
     let box = ChannelBox(pointer: channel)
     GLibLoop.shared.post {
         if let session = link.session { session.channelArrived(box.pointer) } else { g_object_unref(box.pointer) }
     }
+}
+
+/// Connects a data channel's signals to `link` (any thread: the handlers hop to the loop in order).
+private func listenToDataChannel(_ raw: UnsafeMutableRawPointer, _ link: DataSessionContext) {
+    connectSignal(raw, "on-open", link, unsafeBitCast(onDataChannelOpened, to: GCallback.self))
+    connectSignal(raw, "on-close", link, unsafeBitCast(onDataChannelClosed, to: GCallback.self))
+    connectSignal(raw, "on-message-string", link, unsafeBitCast(onDataMessageString, to: GCallback.self))
+    connectSignal(raw, "on-message-data", link, unsafeBitCast(onDataMessageData, to: GCallback.self))
 }
 
 private let onDataChannelOpened: @convention(c) (UnsafeMutablePointer<GObject>?, gpointer?) -> Void = { _, data in
