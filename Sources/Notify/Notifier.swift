@@ -55,19 +55,28 @@ public final class Notifier {
         return key
     }
 
+    /// Called when a push service says one of `ring(alsoTo:)`'s subscriptions is gone (404/410); the owner of
+    /// that subscription (a paired browser) forgets it.
+    public var onPushGone: ((PushSubscription) -> Void)?
+
     /// Sends `ring` to every target and subscription. Sends still retrying for an earlier ring are withdrawn.
     /// - Parameter ttlSeconds: how long a push service may hold the message (the room's lifetime).
-    public func ring(_ ring: RingNotice, ttlSeconds: Int) {
+    /// - Parameter extra: subscriptions kept elsewhere (paired browsers'), pushed to like the stored ones.
+    public func ring(_ ring: RingNotice, ttlSeconds: Int, alsoTo extra: [PushSubscription] = []) {
         cancelAll()
         for target in targets {
             start(TargetSend(label: target.kind.rawValue, url: target.url, request: HTTPRequest(ring: ring, target: target)))
         }
-        for subscription in pushSubscriptions?.subscriptions ?? [] {
+        let stored = pushSubscriptions?.subscriptions ?? []
+        for subscription in stored + extra {
             do {
                 let request = try WebPushMessage.request(ring: ring, subscription: subscription, key: try pushKey(),
                                                          subject: pushSubject, ttlSeconds: ttlSeconds)
                 let send = TargetSend(label: "webpush", url: subscription.endpoint, request: request)
-                send.onGone = { [weak self] in self?.forget(subscription) }
+                let isStored = stored.contains(subscription)
+                send.onGone = { [weak self] in
+                    if isStored { self?.forget(subscription) } else { self?.onPushGone?(subscription) }
+                }
                 start(send)
             } catch {
                 Log.error("notify", "webpush \(HTTPRequest.loggableOrigin(subscription.endpoint)): \(error)")

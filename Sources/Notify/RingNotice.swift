@@ -7,12 +7,16 @@ public struct RingNotice: Sendable, Equatable {
     public var link: String
     /// Milliseconds since the epoch.
     public var timeMillis: Int64
+    /// When the room closes unanswered (ms since the epoch), if known: paired browsers' service workers
+    /// stop showing a ring that is over.
+    public var expiresAtMillis: Int64?
 
-    public init(doorName: String, code: String, link: String, timeMillis: Int64) {
+    public init(doorName: String, code: String, link: String, timeMillis: Int64, expiresAtMillis: Int64? = nil) {
         self.doorName = doorName
         self.code = code
         self.link = link
         self.timeMillis = timeMillis
+        self.expiresAtMillis = expiresAtMillis
     }
 
     /// `2026-11-20T08:15:02Z`: the time in UTC, as RFC 3339 writes it.

@@ -4,11 +4,16 @@ import Intercom
 /// The push message for one subscription: the ring as JSON (what the page's service worker shows, and the
 /// link it opens), encrypted for that browser, with the VAPID authorization.
 public enum WebPushMessage {
-    /// The readable payload: `{title, body, url, door, code, time}`.
+    /// The readable payload: `{title, body, url, door, code, time}`, and for paired browsers' service worker
+    /// `t: "ring"`, `link` (= url) and `expiresAt` (ms) as README "Paired browsers" says.
     public static func payload(for ring: RingNotice) -> [UInt8] {
-        HTTPRequest.encode(["title": .string("\(ring.doorName): someone is at the door"),
-                            "body": .string("Room \(ring.code). Tap to answer."), "url": .string(ring.link),
-                            "door": .string(ring.doorName), "code": .string(ring.code), "time": .string(ring.timeText)])
+        var fields: [String: JSONValue] = [
+            "title": .string("\(ring.doorName): someone is at the door"),
+            "body": .string("Room \(ring.code). Tap to answer."), "url": .string(ring.link),
+            "door": .string(ring.doorName), "code": .string(ring.code), "time": .string(ring.timeText),
+            "t": "ring", "link": .string(ring.link)]
+        if let expiresAt = ring.expiresAtMillis { fields["expiresAt"] = .number(Double(expiresAt)) }
+        return HTTPRequest.encode(.object(fields))
     }
 
     /// - Parameter ttlSeconds: how long the push service may hold the message for an offline browser: the

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Buttons
 import Intercom
+import Notify
 
 /// `intercom ctl …`: talks to a running intercom over its control socket.
 struct ControlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl", abstract: "Control a running intercom: press a button, read its state, follow events.",
-        subcommands: [Press.self, State.self, Link.self, Events.self, HangUp.self, Connect.self, Chat.self])
+        subcommands: [Press.self, State.self, Link.self, Events.self, HangUp.self, Connect.self, Chat.self,
+                      Pair.self, Pairings.self, Unpair.self])
 
     struct Common: ParsableArguments {
         @Option(help: "Control socket path.")
@@ -80,6 +82,46 @@ struct ControlCommand: ParsableCommand {
             if let peer { request["peer"] = .string(peer) }
             try ControlCommand.request(common.control, .object(request))
         }
+    }
+
+    struct Pair: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open the pairing window: the door's screen shows a QR code to scan with the phone to pair.")
+        @OptionGroup var common: Common
+        func run() throws { try ControlCommand.request(common.control, ["cmd": "pair"]) }
+    }
+
+    struct Pairings: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the paired browsers.")
+        @OptionGroup var common: Common
+        @Flag(help: "Print the reply as JSON.") var json = false
+
+        func run() throws {
+            let reply = try ControlClient(path: common.control).send(["cmd": "pairings"])
+            guard !json, reply["ok"]?.boolValue == true, case .array(let list)? = reply["pairings"] else {
+                print(reply.jsonText())
+                if reply["ok"]?.boolValue != true { throw ExitCode(1) }
+                return
+            }
+            if list.isEmpty { return print("no paired browsers") }
+            print(["ID", "NAME", "PAIRED", "LAST SEEN", "ONLINE AT LAST RING", "PUSH"].joined(separator: "\t"))
+            for p in list {
+                func time(_ key: String) -> String {
+                    p[key]?.numberValue.map { RingNotice(doorName: "", code: "", link: "", timeMillis: Int64($0)).timeText } ?? "-"
+                }
+                let online = p["onlineAtLastRing"]?.boolValue.map { $0 ? "yes" : "no" } ?? "-"
+                print([p["id"]?.stringValue ?? "", p["name"]?.stringValue ?? "", time("createdAt"), time("lastSeenAt"),
+                       online, p["push"]?.boolValue == true ? "yes" : "no"].joined(separator: "\t"))
+            }
+        }
+    }
+
+    struct Unpair: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a paired browser (by its id, or its name when only one has it); its push subscription goes too.")
+        @OptionGroup var common: Common
+        @Argument(help: "The pairing's id or name.") var pairing: String
+        func run() throws { try ControlCommand.request(common.control, ["cmd": "unpair", "id": .string(pairing)]) }
     }
 
     struct Events: ParsableCommand {

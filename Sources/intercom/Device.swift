@@ -14,8 +14,8 @@ import Signaling
 final class Device {
     typealias CallID = CallStateMachine.CallID
 
-    private let options: DeviceOptions
-    private var machine: CallStateMachine
+    let options: DeviceOptions
+    private(set) var machine: CallStateMachine
     private let host: WebSocketHost
     private let peerServer: PeerServer?
     private let signalingURL: WebSocketURL
@@ -34,7 +34,9 @@ final class Device {
     /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
     var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
     private var limitDrops = (count: 0, lastLogged: Int64(0))
-    private var notifier: Notifier?
+    private(set) var notifier: Notifier?
+    /// Paired browsers (Device+Pairing.swift); nil without a state directory to keep them in.
+    var paired: PairedBrowsers?
     private var knockClient: PeerJSClient?
     private var roomLink: RoomLink?
     /// Who may join the open room (RoomGate): holds the room's keys; nil when no room is open.
@@ -71,6 +73,12 @@ final class Device {
         settings.answerTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
         settings.knocksNeedAnswer = door.knocksNeedAnswer
         settings.autoAcceptProvenCallers = door.autoAcceptProvenCallers
+        let homeID = options.deviceID.map { HomePeerID.make(prefix: options.roomPrefix, deviceID: $0) }
+            ?? HomePeerID.random(prefix: options.roomPrefix)
+        settings.homePeerID = homeID
+        // The device ID lives in the state directory: with one, pairings can be kept there too.
+        settings.canPair = options.deviceID != nil
+        if options.deviceID != nil { paired = PairedBrowsers(stateDirectory: options.stateDirectory) }
         machine = CallStateMachine(settings: settings)
 
         do {
@@ -124,17 +132,17 @@ final class Device {
         }
         try control.start()
         self.control = control
-        home = Home(host: host, server: signalingURL, key: options.key,
-                    peerID: options.deviceID.map { HomePeerID.make(prefix: options.roomPrefix, deviceID: $0) }
-                        ?? HomePeerID.random(prefix: options.roomPrefix))
+        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID)
         startHome()
+        homeDataOffer = { [weak self] link in self?.takePairingOffer(link) ?? false }
+        notifier?.onPushGone = { [weak self] subscription in self?.pairedPushGone(subscription) }
         display?.show(.idle(doorName: options.doorName))
         Log.info("intercom", "ready: signaling \(signalingURL), control socket \(options.controlPath)")
     }
 
     // MARK: - Events into the state machine
 
-    private func handle(_ event: CallStateMachine.Event) {
+    func handle(_ event: CallStateMachine.Event) {
         eventStartedMicros = monotonicMicros()
         let before = machine.phase.name
         let actions = machine.handle(event, now: wallClockMillis())
@@ -162,6 +170,7 @@ final class Device {
         case .openRoom(let code, let link):
             openRoom(code: code, link: link)
         case .closeRoom(let code):
+            pairedRoomClosed()
             Log.info("intercom", "room \(code) closed")
             roomClient?.stop()
             roomClient = nil
@@ -181,6 +190,7 @@ final class Device {
             Log.info("intercom", "room \(code) rang again")
             control?.publish(["event": "room-rang", "code": .string(code)])
         case .answer(let call):
+            pairedRoomAnswered(by: call)
             answer(call)
         case .refuse(let call, let refusal):
             refuse(call, refusal)
@@ -263,9 +273,11 @@ final class Device {
                 // Reachable: now the link works, so now people hear of it (once, not again on a reconnect).
                 guard let self, door == .room, !notified else { return }
                 notified = true
+                let expiresAt = machine.phase.room?.expiresAt ?? wallClockMillis() + options.roomLifetimeMillis
                 notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link.url,
-                                          timeMillis: wallClockMillis()),
-                               ttlSeconds: Int(options.roomLifetimeMillis / 1000))
+                                          timeMillis: wallClockMillis(), expiresAtMillis: expiresAt),
+                               ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions())
+                ringPairedBrowsers(code: code, link: link, expiresAt: expiresAt)
             }
             client.onFailure = { [weak self] error in
                 guard error.code == .idTaken else {
@@ -491,8 +503,9 @@ final class Device {
             return disconnectControl(request)
         case let other:
             if let reply = notifyControl(request, notifier: notifier) { return reply }
+            if let reply = pairingControl(request) { return reply }
             return ["ok": false, "error": .string(
-                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, connect, events")]
+                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, connect, pair, pairings, unpair, events")]
         }
     }
 
@@ -544,6 +557,7 @@ final class Device {
         state["admission"] = ["callSessionsCreated": .number(Double(callSessionsCreated)), "offers": .object(offers),
                               "dataOffersRefused": .number(Double(dataOffersRefused))]
         addHomeState(to: &state)
+        addPairingState(to: &state)
         return .object(state)
     }
 

@@ -26,6 +26,8 @@ struct DeviceOptions: Sendable {
     var media: MediaSettings
     /// `<state>/device-id` (DeviceID); nil without a state directory. The home peer ID is derived from it.
     var deviceID: String?
+    /// Where the device keeps what outlives a restart (device ID, pairings): `$STATE_DIRECTORY` or `paths.state`.
+    var stateDirectory: String { getenv("STATE_DIRECTORY").map { String(cString: $0) } ?? configuration.paths.state }
 
     init(_ c: Configuration, gpio: GPIOButtons.Configuration? = nil) {
         configuration = c

@@ -44,4 +44,17 @@ private func bytes(_ text: String) throws -> [UInt8] { try #require(Base64URL.de
         let other = P256.Signing.PrivateKey().publicKey
         #expect(!other.isValidSignature(signature, for: Array("\(pieces[0]).\(pieces[1])".utf8)))
     }
+
+    /// What the page's service worker reads (README "Paired browsers"): `t`, `door`, `code`, `link`, `expiresAt`.
+    @Test func thePayloadCarriesWhatPairedBrowsersShow() throws {
+        let link = "http://door.local/?room=04217#k=AAECAwQFBgcICQoLDA0ODw"
+        let ring = RingNotice(doorName: "Front door", code: "04217", link: link, timeMillis: 1_795_615_304_312,
+                              expiresAtMillis: 1_795_615_424_312)
+        let payload = try JSONDecoder().decode(JSONValue.self, from: Data(WebPushMessage.payload(for: ring)))
+        #expect(payload["t"] == "ring" && payload["door"] == "Front door" && payload["code"] == "04217")
+        #expect(payload["link"]?.stringValue == link && payload["url"]?.stringValue == link)
+        #expect(payload["expiresAt"]?.numberValue == 1_795_615_424_312)
+        let plain = RingNotice(doorName: "Front door", code: "04217", link: link, timeMillis: 0)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(WebPushMessage.payload(for: plain)))["expiresAt"] == nil)
+    }
 }
