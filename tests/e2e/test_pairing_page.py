@@ -389,3 +389,164 @@ def test_a_plain_http_page_explains_that_notifications_need_https(device, browse
         import('/js/web-push.js').then((push) => done(push.pushUnavailableReason()), (e) => done(String(e)));""")
     assert reason == "Open this page to be rung: notifications need HTTPS."
 
+
+
+# --- with the door: pairing, rings, unpairing ----------------------------------------------------------------
+
+RING_TIMEOUT = 15.0  # the room registers, the door opens a ring link to the page, hello, ring
+
+
+def door_with_state(start_device, tmp_path):
+    """The device with a state directory (pairings are kept there)."""
+    state = tmp_path / "state"
+    state.mkdir()
+    config = tmp_path / "intercom.yaml"
+    config.write_text(f"paths:\n  state: {state}\n")
+    return start_device("--config", str(config))
+
+
+def pairing_link_on_screen(device):
+    """`ctl pair` opens the pairing window; the link is read off the screen's QR, as a phone does."""
+    answer = device.control({"cmd": "pair"})
+    assert answer.get("ok") is True, answer
+    snapshot = poll(lambda: device.state()["snapshot"], 5, message="no snapshot")
+    return poll(lambda: (text := decode_qr(snapshot)) and "?pair=" in text and text, 5,
+                message="the screen shows no pairing QR")
+
+
+def pair_in_page(driver, link, name):
+    driver.get(link)
+    wait_page_state(driver, "ready", PAGE_TIMEOUT)
+    wait_registered(driver)
+    field = driver.find_element(By.ID, "pair-name")
+    field.clear()
+    field.send_keys(name)
+    click(driver, "pair")
+    poll(lambda: hooks(driver).get("pairing") in ("paired", "refused"), PAIR_TIMEOUT,
+         message=lambda: f"the pairing never finished: {hooks(driver)}")
+
+
+def ring_door(device):
+    assert device.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
+    return poll(lambda: device.state()["room"], 5, message="no room opened")["code"]
+
+
+def wait_ring_state(driver, wanted, timeout=RING_TIMEOUT):
+    return poll(lambda: (ring := hooks(driver).get("ring")) and ring.get("state") == wanted and ring, timeout,
+                message=lambda: f"the page's ring never became {wanted!r}: {hooks(driver)}")
+
+
+def wait_phase(device, phase, timeout=10):
+    poll(lambda: device.state()["phase"] == phase, timeout,
+         message=lambda: f"the device never reached {phase!r}: {device.state()['phase']}")
+
+
+def test_a_page_pairs_rings_answers_and_unpairs(start_device, tmp_path, browser):
+    device = door_with_state(start_device, tmp_path)
+    link = pairing_link_on_screen(device)
+    home = device.state()["homePeerId"]
+    assert link.startswith(f"http://localhost:{device.port}/?pair={home}#p="), link
+    phone(browser)
+    pair_in_page(browser, link, "Hall tablet")
+    assert hooks(browser)["pairing"] == "paired", hooks(browser)
+    peer_id = hooks(browser)["peerId"]
+
+    # Paired: the panel says so, the credential is stored, the token is gone, the door lists the pairing.
+    assert browser.current_url == f"http://localhost:{device.port}/", browser.current_url
+    assert browser.find_element(By.ID, "paired-text").text == \
+        "Paired with Front door — this browser rings when someone is at the door"
+    stored = json.loads(browser.execute_script("return localStorage.getItem('intercom.pairing')"))
+    assert stored["home"] == home and stored["peerId"] == peer_id and stored["door"] == "Front door", stored
+    assert len(base64.urlsafe_b64decode(stored["credential"] + "==")) == 32
+    assert browser.execute_script("return Object.keys(sessionStorage).filter((k) => k.startsWith('intercom.pair'))") == []
+    listed = device.control({"cmd": "pairings"})["pairings"]
+    assert [(p["id"], p["name"]) for p in listed] == [(stored["id"], "Hall tablet")], listed
+    # Headless Chromium has no push service: the page says how it is rung instead.
+    poll(lambda: browser.find_element(By.ID, "push-note").text.startswith("Open this page to be rung"), 25,
+         message=lambda: f"no push note: {browser.find_element(By.ID, 'push-note').text!r}")
+    wait_phase(device, "idle")
+    screenshot(browser, "paired")
+
+    # A ring: the dialog names the door and the room; Ignore closes it.
+    code = ring_door(device)
+    ring = wait_ring_state(browser, "ringing")
+    assert ring["door"] == "Front door" and ring["code"] == code, ring
+    assert browser.execute_script("return document.getElementById('ringing').open") is True
+    assert browser.find_element(By.ID, "ringing-title").text == "Front door is ringing"
+    assert hooks(browser)["ringSound"] == "playing", hooks(browser)
+    screenshot(browser, "door-ringing")
+    click(browser, "ring-ignore")
+    wait_ring_state(browser, "ignored", 2)
+    assert browser.execute_script("return document.getElementById('ringing').open") is False
+
+    # The room closes unanswered: the next ring is a new one, and a page that waits sees it missed.
+    assert device.control({"cmd": "hangup"}) == {"ok": True}
+    wait_phase(device, "idle")
+    ring_door(device)
+    wait_ring_state(browser, "ringing")
+    assert device.control({"cmd": "hangup"}) == {"ok": True}
+    wait_ring_state(browser, "missed")
+    assert browser.find_element(By.ID, "status").text == "Missed ring"
+    wait_phase(device, "idle")
+
+    # Answer joins the room through the ring's link (proved: let in at once) with two-way media.
+    ring_door(device)
+    wait_ring_state(browser, "ringing")
+    click(browser, "ring-answer")
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    assert hooks(browser)["proved"] is True, hooks(browser)
+    check_browser_video_rises(browser)
+    check_device_media_rises(device)
+    click(browser, "hangup")
+    wait_phase(device, "idle", 15)
+
+    # Unpair: forgotten here, the page leaves its stable ID, and the next ring reaches nothing.
+    wait_page_state(browser, "ended", 5)
+    click(browser, "unpair")
+    poll(lambda: hooks(browser).get("paired") is False, 2, message="the page still says paired")
+    assert browser.execute_script("return localStorage.getItem('intercom.pairing')") is None
+    assert not browser.find_element(By.ID, "paired-panel").is_displayed()
+    poll(lambda: hooks(browser).get("signaling") == "open" and hooks(browser)["peerId"] != peer_id, PAGE_TIMEOUT,
+         message=lambda: f"the page kept its stable ID: {hooks(browser)}")
+
+
+def test_a_used_pairing_code_is_refused_in_words(start_device, tmp_path, browser, more_browsers):
+    device = door_with_state(start_device, tmp_path)
+    link = pairing_link_on_screen(device)
+    pair_in_page(browser, link, "First")
+    assert hooks(browser)["pairing"] == "paired", hooks(browser)
+    second = phone(more_browsers())
+    pair_in_page(second, link, "Second")
+    assert hooks(second)["pairRefusal"] == "used", hooks(second)
+    assert second.find_element(By.ID, "pair-result").text == \
+        "This pairing code was already used. Long-press the doorbell for a new one, then scan it again."
+    assert second.execute_script("return localStorage.getItem('intercom.pairing')") is None
+    assert not second.find_element(By.ID, "pair").is_enabled()
+    screenshot(second, "pair-refused")
+    assert [p["name"] for p in device.control({"cmd": "pairings"})["pairings"]] == ["First"]
+
+
+def test_a_wrong_or_expired_pairing_code_is_refused_in_words(start_device, tmp_path, browser, more_browsers):
+    device = door_with_state(start_device, tmp_path)
+    link = pairing_link_on_screen(device)
+    # A token that is not the door's (a mistyped or stale link): the door cannot verify this browser.
+    wrong = link.split("#p=")[0] + "#p=" + b64url(secrets.token_bytes(16))
+    pair_in_page(browser, wrong, "Wrong")
+    assert hooks(browser)["pairRefusal"] == "proof", hooks(browser)
+    assert browser.find_element(By.ID, "pair-result").text == \
+        "The door could not verify this browser. Scan the pairing code on the door again."
+    assert browser.execute_script("return localStorage.getItem('intercom.pairing')") is None
+
+    # A short doorbell press ends the pairing window (and rings): the right token now comes too late.
+    late = phone(more_browsers())
+    late.get(link)
+    wait_page_state(late, "ready", PAGE_TIMEOUT)
+    assert device.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
+    wait_phase(device, "room")
+    click(late, "pair")
+    poll(lambda: hooks(late).get("pairing") == "refused", PAIR_TIMEOUT,
+         message=lambda: f"the pairing was not refused: {hooks(late)}")
+    assert hooks(late)["pairRefusal"] == "expired", hooks(late)
+    assert late.find_element(By.ID, "pair-result").text == \
+        "This pairing code has expired. Long-press the doorbell for a new one, then scan it again."
+    assert device.control({"cmd": "pairings"})["pairings"] == []

@@ -963,7 +963,6 @@ async function share(kind) {
 // A paired browser registers under its stable ID while open, takes ring links from its door only, and
 // subscribes to Web Push where the browser can (secure page, service worker, PushManager).
 
-
 const PAIR_REFUSALS = Object.freeze({
   used: 'This pairing code was already used. Long-press the doorbell for a new one, then scan it again.',
   expired: 'This pairing code has expired. Long-press the doorbell for a new one, then scan it again.',
