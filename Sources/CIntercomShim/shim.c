@@ -20,6 +20,11 @@ GObject *ic_webrtc_create_data_channel(GstElement *webrtc, const gchar *label, G
     g_signal_emit_by_name(webrtc, "create-data-channel", label, options, &channel);
     return channel;
 }
+GObject *ic_webrtc_add_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiverDirection direction, GstCaps *caps) {
+    GObject *transceiver = NULL;
+    g_signal_emit_by_name(webrtc, "add-transceiver", direction, caps, &transceiver);
+    return transceiver;
+}
 GObject *ic_webrtc_get_transceiver(GstElement *webrtc, gint index) {
     GObject *transceiver = NULL;
     g_signal_emit_by_name(webrtc, "get-transceiver", index, &transceiver);

@@ -47,6 +47,8 @@ public final class ScreenRenderer {
             drawPrompt(title: "Someone is knocking", peer: peer, secondsLeft: secondsLeft, on: context)
         case .incomingCall(let peer, let secondsLeft):
             drawPrompt(title: "Incoming call", peer: peer, secondsLeft: secondsLeft, on: context)
+        case .calling(let peer, let secondsLeft):
+            drawCalling(peer: peer, secondsLeft: secondsLeft, on: context)
         case .inCall(let peer, let seconds, let muted):
             drawInCall(peer: peer, seconds: seconds, muted: muted, on: context)
             drawCaptions(captions, muted: muted, on: context)
@@ -243,6 +245,20 @@ public final class ScreenRenderer {
                  color: .secondary, gap: 28 * unit),
             Line(text("Waiting \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: maxWidth, on: context),
                  color: secondsLeft <= 10 ? .warning : .secondary, gap: 10 * unit),
+        ], centerX: Double(width) / 2, centerY: Double(height) / 2, on: context)
+    }
+
+    /// The door calls someone: who, how long it still waits, and how to stop.
+    private func drawCalling(peer: String, secondsLeft: Int, on context: CairoContext) {
+        context.fill(.background)
+        let maxWidth = Double(width) - 2 * margin
+        drawStack([
+            Line(text("Calling…", pixels: 64 * unit, bold: true, maxWidth: maxWidth, on: context), color: .accent),
+            Line(text(peer, pixels: 36 * unit, maxWidth: maxWidth, on: context), color: .text, gap: 20 * unit),
+            Line(text("Press DECLINE to cancel", pixels: 30 * unit, bold: true, maxWidth: maxWidth, on: context),
+                 color: .text, gap: 28 * unit),
+            Line(text("Waiting \(Self.clock(secondsLeft))", pixels: 26 * unit, maxWidth: maxWidth, on: context),
+                 color: .secondary, gap: 10 * unit),
         ], centerX: Double(width) / 2, centerY: Double(height) / 2, on: context)
     }
 

@@ -93,6 +93,7 @@ public final class SnapshotSink: DisplaySink {
         switch screen {
         case .idle: "idle"
         case .room: "room"
+        case .calling: "calling"
         case .knock: "knock"
         case .incomingCall: "incomingCall"
         case .inCall: "inCall"

@@ -14,7 +14,14 @@
 /// a `pairing` window with its own one-use token, timer and screen; any doorbell press in it cancels it and
 /// rings as usual; `pairedBrowser` spends the token and shows `paired` ("Paired: <name>") for a moment.
 ///
-/// Media exists only between `answer` and the end of that call: the machine emits `answer` only for a call
+/// Calling out (`dial`, `intercom ctl call`): from idle, a passing screen or an open room, the door offers a call
+/// to a peer (`dialing`, "Calling…"); its answer (`dialAnswered`) makes it the door's call (`inCall`, with the
+/// room it was made from, if any). A doorbell press while dialing gives up the attempt and rings (the visitor at
+/// the door comes first); offers to an open room are told "busy"; DECLINE cancels the attempt (a long press
+/// closes the room too); no answer within `dialTimeoutMillis`, or the peer gone (EXPIRE, LEAVE), ends it, and
+/// an open room keeps ringing.
+///
+/// Media exists only between `answer` (or `dial`) and the end of that call: the machine emits `answer` only for a call
 /// somebody accepted (a proved caller under `autoAcceptProvenCallers`, or an ANSWER press).
 public struct CallStateMachine: Sendable {
     public struct Settings: Sendable, Equatable {
@@ -45,6 +52,8 @@ public struct CallStateMachine: Sendable {
         public var pairingWindowMillis: Int64 = 120_000
         /// How long "Paired: <name>" stays before the idle screen.
         public var pairedScreenMillis: Int64 = 3_000
+        /// How long a call the door places waits for the peer's answer.
+        public var dialTimeoutMillis: Int64 = 30_000
         public init() {}
 
         public func pairingLink(token: PairingToken) -> PairingLink {
@@ -83,6 +92,13 @@ public struct CallStateMachine: Sendable {
         public var deadline: Int64
     }
 
+    /// A call the door places, waiting for the peer's answer until `deadline`.
+    public struct Dial: Sendable, Equatable {
+        public var call: CallID
+        public var deadline: Int64
+        public init(call: CallID, deadline: Int64) { self.call = call; self.deadline = deadline }
+    }
+
     /// The accepted call.
     public struct ActiveCall: Sendable, Equatable {
         public var call: CallID
@@ -100,8 +116,11 @@ public struct CallStateMachine: Sendable {
         case knock(Room, Pending)
         /// A caller with the secret waits for ANSWER (only with `autoAcceptProvenCallers` off).
         case incoming(Room, Pending)
-        /// The accepted call; the room stays registered for its signaling but no longer expires.
-        case inCall(Room, ActiveCall)
+        /// The accepted call (answered, or placed by the door and answered); its room, if it came through one,
+        /// stays registered for its signaling but no longer expires.
+        case inCall(Room?, ActiveCall)
+        /// The door calls a peer and waits for its answer; an open room stays open and ringing meanwhile.
+        case dialing(Room?, Dial)
         /// The "ended" screen until `until`, then idle.
         case ending(reason: String, until: Int64)
         /// The pairing window: its QR and countdown until the window closes.
@@ -117,6 +136,7 @@ public struct CallStateMachine: Sendable {
             case .knock: "knock"
             case .incoming: "incoming"
             case .inCall: "in-call"
+            case .dialing: "dialing"
             case .ending: "ending"
             case .pairing: "pairing"
             case .paired: "paired"
@@ -126,7 +146,8 @@ public struct CallStateMachine: Sendable {
         /// The open room, in every phase that has one.
         public var room: Room? {
             switch self {
-            case .room(let room), .knock(let room, _), .incoming(let room, _), .inCall(let room, _): room
+            case .room(let room), .knock(let room, _), .incoming(let room, _): room
+            case .inCall(let room, _), .dialing(let room, _): room
             case .idle, .ending, .pairing, .paired: nil
             }
         }
@@ -147,6 +168,7 @@ public struct CallStateMachine: Sendable {
             case .knock(let room, let pending): [.roomExpiry: room.expiresAt, .knock: pending.deadline]
             case .incoming(let room, let pending): [.roomExpiry: room.expiresAt, .answer: pending.deadline]
             case .inCall(_, let active): active.connectDeadline.map { [.connect: $0] } ?? [:]
+            case .dialing(let room, let dial): [.dial: dial.deadline].merging(room.map { [.roomExpiry: $0.expiresAt] } ?? [:]) { $1 }
             case .ending(_, let until), .paired(_, let until): [.ending: until]
             case .pairing(let window): [.pairing: window.expiresAt]
             }
@@ -166,6 +188,8 @@ public struct CallStateMachine: Sendable {
         case ending
         /// The pairing window closes unused.
         case pairing = "pairing-window"
+        /// A call the door placed got no answer in time.
+        case dial
     }
 
     public enum EndedBy: String, Sendable { case remote, local, failed }
@@ -205,6 +229,10 @@ public struct CallStateMachine: Sendable {
         case pairRequested
         /// The device checked a page's pairing proof against the open window's token and stored the pairing.
         case pairedBrowser(name: String)
+        /// `ctl call`: place a call to `call.peer` on the connection the actor named (`mc_…`).
+        case dial(CallID)
+        /// The peer answered the call the door placed.
+        case dialAnswered(CallID)
     }
 
     public enum Action: Sendable, Equatable {
@@ -216,6 +244,8 @@ public struct CallStateMachine: Sendable {
         case closeRoom(code: String)
         /// Build the media session from the kept offer and answer it.
         case answer(CallID)
+        /// Build a media session that offers a call to `call.peer` (the door calls out).
+        case dial(CallID)
         /// Turn a caller away: drop its offer and tell it why. No media object was ever made for it.
         case refuse(CallID, Refusal)
         /// Drop an offer without a word (no answer, no ICE candidates, no IP address leaked).
@@ -263,6 +293,8 @@ public struct CallStateMachine: Sendable {
         case .roomCodeTaken(let code): recode(code, now: now)
         case .pairRequested: openPairing(now: now)
         case .pairedBrowser(let name): paired(name, now: now)
+        case .dial(let call): dial(call, now: now)
+        case .dialAnswered(let call): dialAnswered(call, now: now)
         }
     }
 
@@ -281,6 +313,10 @@ public struct CallStateMachine: Sendable {
             return ringAgain(now: now)
         case (.doorbell, .inCall):
             return []
+        case (.doorbell, .dialing(let room, let dial)):
+            // The visitor at the door comes first: give up the attempt, then ring as if it had never been.
+            let back = [.hangUp(dial.call)] + move(to: room.map(Phase.room) ?? .idle, now: now).filter { !$0.isShow }
+            return back + pressed(press, now: now)
 
         case (.answer, .knock(let room, let pending)), (.answer, .incoming(let room, let pending)):
             return accept(pending.call, in: room, now: now)
@@ -291,7 +327,10 @@ public struct CallStateMachine: Sendable {
             // Short: turn this caller away, keep ringing for the right one. Long: close the room as well.
             if press.long { return close(refusal: .declined, now: now) }
             return [.refuse(pending.call, .declined)] + move(to: .room(room), now: now)
-        case (.decline, .room), (.decline, .inCall), (.decline, .pairing):
+        case (.decline, .dialing(let room?, let dial)) where !press.long:
+            // Cancel the attempt; the room keeps ringing (as after refusing a knock).
+            return [.hangUp(dial.call)] + move(to: .room(room), now: now)
+        case (.decline, .room), (.decline, .inCall), (.decline, .pairing), (.decline, .dialing):
             return close(refusal: .declined, now: now)
         case (.decline, _):
             return []
@@ -308,8 +347,10 @@ public struct CallStateMachine: Sendable {
 
     private mutating func offered(_ call: CallID, proved: Bool, now: Int64) -> [Action] {
         switch phase {
-        case .idle, .ending, .pairing, .paired:
+        case .idle, .ending, .pairing, .paired, .dialing(nil, _):
             return [.ignore(call, reason: "no room is open")]
+        case .dialing:
+            return [.refuse(call, .busy)]
         case .room(let room):
             return admit(call, proved: proved, in: room, now: now)
         case .knock(let room, let pending), .incoming(let room, let pending):
@@ -363,8 +404,13 @@ public struct CallStateMachine: Sendable {
 
     private mutating func ended(_ call: CallID, by endedBy: EndedBy, now: Int64) -> [Action] {
         switch phase {
+        case .dialing(let room, let dial) where dial.call == call:
+            // The peer is not there (EXPIRE), left, or the attempt failed: an open room keeps ringing.
+            if let room { return move(to: .room(room), now: now) }
+            return move(to: .ending(reason: endedBy == .failed ? "Call failed" : "No answer", until: now + settings.endingMillis),
+                        now: now)
         case .inCall(let room, let active) where active.call == call:
-            return [.closeRoom(code: room.code)]
+            return (room.map { [Action.closeRoom(code: $0.code)] } ?? [])
                 + move(to: .ending(reason: endedBy == .failed ? "Call failed" : "Call ended", until: now + settings.endingMillis), now: now)
         case .knock(let room, let pending) where pending.call == call,
              .incoming(let room, let pending) where pending.call == call:
@@ -372,6 +418,25 @@ public struct CallStateMachine: Sendable {
         default:
             return []
         }
+    }
+
+    // MARK: - Calling out
+
+    private mutating func dial(_ call: CallID, now: Int64) -> [Action] {
+        let room: Room?
+        switch phase {
+        case .idle, .ending, .paired: room = nil
+        case .room(let open): room = open
+        case .knock, .incoming, .inCall, .dialing, .pairing: return [] // busy: the actor says so
+        }
+        return [.dial(call)] + move(to: .dialing(room, Dial(call: call, deadline: now + settings.dialTimeoutMillis)), now: now)
+    }
+
+    /// The peer answered: the door's call from now on, media connecting.
+    private mutating func dialAnswered(_ call: CallID, now: Int64) -> [Action] {
+        guard case .dialing(let room, let dial) = phase, dial.call == call else { return [] }
+        let active = ActiveCall(call: call, since: now, connectDeadline: now + settings.connectTimeoutMillis)
+        return move(to: .inCall(room, active), now: now)
     }
 
     // MARK: - Timers
@@ -385,6 +450,12 @@ public struct CallStateMachine: Sendable {
 
     private mutating func firedActions(_ kind: TimerKind, now: Int64) -> [Action] {
         switch (kind, phase) {
+        case (.roomExpiry, .dialing(let room?, let dial)):
+            // The room's time is up, the call attempt goes on.
+            return [.closeRoom(code: room.code)] + move(to: .dialing(nil, dial), now: now)
+        case (.dial, .dialing(let room, let dial)):
+            if let room { return [.hangUp(dial.call)] + move(to: .room(room), now: now) }
+            return close(reason: "No answer", refusal: .closed, now: now)
         case (.roomExpiry, _):
             return close(reason: "Nobody answered", refusal: .timeout, now: now)
         case (.knock, .knock(let room, let pending)), (.answer, .incoming(let room, let pending)):
@@ -429,7 +500,7 @@ public struct CallStateMachine: Sendable {
         case .room(var room): room.expiresAt = expiresAt; next = .room(room)
         case .knock(var room, let pending): room.expiresAt = expiresAt; next = .knock(room, pending)
         case .incoming(var room, let pending): room.expiresAt = expiresAt; next = .incoming(room, pending)
-        case .idle, .inCall, .ending, .pairing, .paired: return []
+        case .idle, .inCall, .dialing, .ending, .pairing, .paired: return []
         }
         guard let room = next.room else { return [] }
         return [.ringAgain(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret))]
@@ -449,6 +520,9 @@ public struct CallStateMachine: Sendable {
         case .inCall(_, let active):
             actions.append(.hangUp(active.call))
             shown = reason ?? "Call ended"
+        case .dialing(_, let dial):
+            actions.append(.hangUp(dial.call))
+            shown = reason ?? "Call cancelled"
         }
         if let room = phase.room { actions.append(.closeRoom(code: room.code)) }
         return actions + move(to: .ending(reason: shown, until: now + settings.endingMillis), now: now)
@@ -485,6 +559,8 @@ public struct CallStateMachine: Sendable {
             return .incomingCall(peer: pending.call.peer, secondsLeft: secondsLeft(pending.deadline))
         case .inCall(_, let active):
             return .inCall(peer: active.call.peer, seconds: Int((now - active.since) / 1000), muted: active.muted)
+        case .dialing(_, let dial):
+            return .calling(peer: dial.call.peer, secondsLeft: secondsLeft(dial.deadline))
         case .ending(let reason, _):
             return .ended(reason: reason)
         case .pairing(let window):
@@ -507,7 +583,7 @@ public struct CallStateMachine: Sendable {
         case .pairing(var window):
             window.expiresAt = now + settings.pairingWindowMillis
             return move(to: .pairing(window), now: now)
-        case .room, .knock, .incoming, .inCall:
+        case .room, .knock, .incoming, .inCall, .dialing:
             return []
         }
     }
@@ -528,4 +604,8 @@ public enum RoomCode {
         let digits = String(value)
         return String(repeating: "0", count: 5 - digits.count) + digits
     }
+}
+
+extension CallStateMachine.Action {
+    var isShow: Bool { if case .show = self { true } else { false } }
 }

@@ -11,6 +11,8 @@ public enum Screen: Sendable, Equatable, CustomStringConvertible {
     case knock(peer: String, secondsLeft: Int)
     /// A caller that proved the room's secret waits for ANSWER (when proven callers are not auto-accepted).
     case incomingCall(peer: String, secondsLeft: Int)
+    /// The door calls `peer` and waits for its answer (DECLINE cancels); `secondsLeft` until it gives up.
+    case calling(peer: String, secondsLeft: Int)
     /// A call is running with the visitor's peer.
     case inCall(peer: String, seconds: Int, muted: Bool)
     /// The call or room ended; `reason` in words.
@@ -29,6 +31,7 @@ public enum Screen: Sendable, Equatable, CustomStringConvertible {
         case .room(let code, let link, let secondsLeft): "room(\(code), \(RoomLink.redact(link)), \(secondsLeft) s)"
         case .knock(let peer, let secondsLeft): "knock(\(peer), \(secondsLeft) s)"
         case .incomingCall(let peer, let secondsLeft): "incomingCall(\(peer), \(secondsLeft) s)"
+        case .calling(let peer, let secondsLeft): "calling(\(peer), \(secondsLeft) s)"
         case .inCall(let peer, let seconds, let muted): "inCall(\(peer), \(seconds) s\(muted ? ", muted" : ""))"
         case .ended(let reason): "ended(\(reason))"
         case .error(let message): "error(\(message))"
@@ -45,6 +48,7 @@ extension Screen {
         switch self {
         case .knock(let peer, let secondsLeft): .knock(peer: label(peer), secondsLeft: secondsLeft)
         case .incomingCall(let peer, let secondsLeft): .incomingCall(peer: label(peer), secondsLeft: secondsLeft)
+        case .calling(let peer, let secondsLeft): .calling(peer: label(peer), secondsLeft: secondsLeft)
         case .inCall(let peer, let seconds, let muted): .inCall(peer: label(peer), seconds: seconds, muted: muted)
         default: self
         }

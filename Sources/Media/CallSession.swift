@@ -4,8 +4,14 @@ import Intercom
 import MainLoop
 import Synchronization
 
-/// One call with one browser: a GStreamer pipeline around `webrtcbin` that answers the browser's offer,
-/// sends H.264 + Opus from the device's sources and decodes what the browser sends.
+/// One call with one browser: a GStreamer pipeline around `webrtcbin` that answers the browser's offer, or
+/// offers a call itself (`init(calling:…)`), sends H.264 + Opus from the device's sources and decodes what the
+/// browser sends.
+///
+/// Offering (`notes/peerjs-wire.md` §4, §10.3): audio and video sendrecv with our own payload types (H.264
+/// packetization-mode 1 constrained baseline, or VP8; Opus), plus an in-band data channel as a PeerJS 1.5 caller
+/// adds (label "undefined", unordered), whose close tells a 1.5 answerer we hung up. `onOffer` gives the offer,
+/// `setRemoteAnswer` takes the answer; remote candidates wait for it.
 ///
 /// The answer path follows `notes/gstreamer-swift.md` §3.2: send branches are built with the offer's payload
 /// types *before* `set-remote-description`, or webrtcbin answers recvonly without a word.
@@ -24,6 +30,8 @@ public final class CallSession {
     public let connectionId: String
     public let counters = MediaCounters()
 
+    /// Offering: the local offer SDP, once (send it as OFFER).
+    public var onOffer: (@GLibActor (String) -> Void)?
     /// The local answer SDP, once (send it as ANSWER).
     public var onAnswer: (@GLibActor (String) -> Void)?
     /// Each local ICE candidate (send it as CANDIDATE).
@@ -43,9 +51,15 @@ public final class CallSession {
     /// from the stamp's time to its reading.
     public var onClockStamp: (@GLibActor (_ latencyMillis: Int64) -> Void)?
 
-    private let offer: SDPOffer
-    private let offerText: String
+    /// Answering: the browser's offer; nil when we offer.
+    private let offer: SDPOffer?
+    private let offerText: String?
     private let engine: MediaEngine
+    /// Remote candidates held until the remote description is set.
+    private var earlyCandidates: [(mline: Int, candidate: String)] = []
+    private var remoteDescriptionApplied = false
+    private var answerGiven = false
+    public var isOffering: Bool { offer == nil }
     private var pipeline: UnsafeMutablePointer<GstElement>?
     private var webrtc: UnsafeMutablePointer<GstElement>?
     private var dataChannels: [UnsafeMutablePointer<GObject>] = []
@@ -75,6 +89,19 @@ public final class CallSession {
         link.session = self
     }
 
+    /// Offering: a call to `peer` on `connectionId`; `start()` builds it and makes the offer.
+    public init(calling peer: String, connectionId: String, engine: MediaEngine) {
+        self.peer = peer
+        self.connectionId = connectionId
+        self.offerText = nil
+        self.offer = nil
+        self.engine = engine
+        self.link = SessionLink(counters: counters, remoteVideoWidth: engine.settings.remoteVideoWidth,
+                                remoteVideoFramesPerSecond: engine.settings.remoteVideoFramesPerSecond,
+                                clockStamp: engine.settings.clockStamp)
+        link.session = self
+    }
+
     isolated deinit { stopPipeline() }
 
     public var isEnded: Bool { ended }
@@ -82,19 +109,28 @@ public final class CallSession {
     /// The running pipeline (nil before `start()` and after the end); the teardown tests watch its elements.
     var runningPipeline: UnsafeMutablePointer<GstElement>? { pipeline }
 
-    /// Builds the pipeline with the offer's payload types, starts it and begins answering.
+    /// Builds the pipeline (with the offer's payload types when answering), starts it and begins answering or
+    /// offering.
     public func start() throws(MediaError) {
-        let send = engine.sendPipeline()
-        let video = offer.section("video")?.section.direction == "sendonly" ? nil : send.videoCodec(for: offer)
-        let audio = offer.section("audio")?.section.direction == "sendonly" || !send.plan.sendsAudio ? nil : offer.preferredOpus()
-        guard offer.section("video") != nil || offer.section("audio") != nil else {
-            throw MediaError(.noUsableCodec, "the offer has neither audio nor video")
-        }
-        if offer.section("video") != nil, video == nil, send.plan.sendsVideo {
-            Log.warning("media", "\(peer) offers no video codec we can send (H.264 packetization-mode=1 or VP8); no video")
+        var send = engine.sendPipeline()
+        let video: SendPipeline.VideoCodec?
+        let audio: Int?
+        if let offer {
+            video = offer.section("video")?.section.direction == "sendonly" ? nil : send.videoCodec(for: offer)
+            audio = offer.section("audio")?.section.direction == "sendonly" || !send.plan.sendsAudio ? nil : offer.preferredOpus()?.type
+            guard offer.section("video") != nil || offer.section("audio") != nil else {
+                throw MediaError(.noUsableCodec, "the offer has neither audio nor video")
+            }
+            if offer.section("video") != nil, video == nil, send.plan.sendsVideo {
+                Log.warning("media", "\(peer) offers no video codec we can send (H.264 packetization-mode=1 or VP8); no video")
+            }
+        } else {
+            video = send.offerVideoCodec
+            audio = send.plan.sendsAudio ? SendPipeline.offerOpusPayloadType : nil
+            send.offering = true
         }
         videoCodec = video
-        let description = send.description(video: video, audioPayloadType: audio?.type)
+        let description = send.description(video: video, audioPayloadType: audio)
         Log.debug("media", "pipeline: \(description)")
         var error: UnsafeMutablePointer<GError>?
         guard let element = gst_parse_launch(description, &error), error == nil else {
@@ -126,9 +162,15 @@ public final class CallSession {
         guard gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             throw MediaError(.pipelineFailed, "the call pipeline would not start")
         }
-        try setRemoteOffer()
-        Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "none"), "
-                 + "audio \(audio.map { "opus/\($0.type)" } ?? "none"), data channel \(offer.hasDataChannel ? "yes" : "no")")
+        if let offer, let offerText {
+            try setRemoteDescription(offerText, type: GST_WEBRTC_SDP_TYPE_OFFER)
+            Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "none"), "
+                     + "audio \(audio.map { "opus/\($0)" } ?? "none"), data channel \(offer.hasDataChannel ? "yes" : "no")")
+        } else {
+            try makeOffer(receiveVideo: video == nil, receiveAudio: audio == nil)
+            Log.info("media", "calling \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "receive only"), "
+                     + "audio \(audio.map { "opus/\($0)" } ?? "receive only"), data channel yes")
+        }
         if video != nil {
             bitrate = BitrateController(ceilingKbps: send.plan.bitrateKbps)
             counters.videoBitrateKbps.store(send.plan.bitrateKbps, ordering: .relaxed)
@@ -136,9 +178,14 @@ public final class CallSession {
         }
     }
 
-    /// A remote ICE candidate; webrtcbin queues early ones itself. Empty end-of-candidates strings are ignored.
+    /// A remote ICE candidate, held until the remote description is set. Empty end-of-candidates strings are
+    /// ignored.
     public func addRemoteCandidate(mline: Int, candidate: String) {
-        guard let webrtc, !ended, !candidate.isEmpty else { return }
+        guard !ended, !candidate.isEmpty else { return }
+        guard remoteDescriptionApplied, let webrtc else {
+            if earlyCandidates.count < 64 { earlyCandidates.append((mline, candidate)) }
+            return
+        }
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
     }
 
@@ -294,7 +341,7 @@ public final class CallSession {
         for channel in dataChannels { ic_data_channel_close(channel) }
         // Just after ICE connects the caller's channel is still on its way (SCTP comes up after DTLS), and a
         // page cannot hear a hang-up without it: wait for it (dataChannelArrived closes it), at most a second.
-        let channelComing = dataChannels.isEmpty && offer.hasDataChannel && iceConnected
+        let channelComing = dataChannels.isEmpty && offer?.hasDataChannel == true && iceConnected
         // Give SCTP a moment to send the stream reset before DTLS goes away.
         hangUpTimer = GLibTimer(milliseconds: channelComing ? 1000 : dataChannels.isEmpty ? 0 : 150) { [weak self] in
             self?.finish(.localHangUp, nil)
@@ -303,13 +350,13 @@ public final class CallSession {
 
     // MARK: - Negotiation
 
-    private func setRemoteOffer() throws(MediaError) {
+    private func setRemoteDescription(_ text: String, type: GstWebRTCSDPType) throws(MediaError) {
         var message: UnsafeMutablePointer<GstSDPMessage>?
-        guard gst_sdp_message_new_from_text(offerText, &message) == GST_SDP_OK, let message else {
-            throw MediaError(.badOffer, "GStreamer could not parse the offer SDP")
+        guard gst_sdp_message_new_from_text(text, &message) == GST_SDP_OK, let message else {
+            throw MediaError(.badOffer, "GStreamer could not parse the remote SDP")
         }
-        guard let description = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, message) else {
-            throw MediaError(.badOffer, "could not wrap the offer")
+        guard let description = gst_webrtc_session_description_new(type, message) else {
+            throw MediaError(.badOffer, "could not wrap the remote SDP")
         }
         let promise = makePromise(link) { link, reply in
             let failure = promiseError(reply)
@@ -320,9 +367,21 @@ public final class CallSession {
         gst_webrtc_session_description_free(description)
     }
 
+    /// Offering: the peer's answer. Ignored when answering, after the first, or after the end.
+    public func setRemoteAnswer(_ sdp: String) throws(MediaError) {
+        guard isOffering, !answerGiven, !ended, webrtc != nil else { return }
+        answerGiven = true
+        Log.debug("media", "answer from \(peer): \(sdp.split(separator: "\r\n").joined(separator: " | "))")
+        try setRemoteDescription(sdp, type: GST_WEBRTC_SDP_TYPE_ANSWER)
+    }
+
     private func remoteDescriptionSet(error: String?) {
-        guard !ended else { return }
+        guard !ended, let webrtc else { return }
         if let error { return finish(.failed, "set-remote-description failed: \(error)") }
+        remoteDescriptionApplied = true
+        for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
+        earlyCandidates.removeAll()
+        guard !isOffering else { return }
         let promise = makePromise(link) { link, reply in
             let failure = promiseError(reply)
             let answer = failure == nil ? copyDescription(reply, field: "answer") : nil
@@ -330,6 +389,77 @@ public final class CallSession {
         }
         ic_webrtc_create_answer(webrtc, promise)
         gst_promise_unref(promise)
+    }
+
+    /// Offering: receive-only transceivers for what we do not send, the hang-up data channel, then the offer.
+    private func makeOffer(receiveVideo: Bool, receiveAudio: Bool) throws(MediaError) {
+        guard let webrtc else { return }
+        if receiveVideo { addReceiveOnly(SendPipeline.receiveOnlyVideoCaps) }
+        if receiveAudio { addReceiveOnly(SendPipeline.receiveOnlyAudioCaps) }
+        // As a PeerJS 1.5 caller does: label "undefined", unordered. Closing it is our hang-up.
+        let options = gst_structure_from_string("options, ordered=(boolean)false", nil)
+        defer { if let options { gst_structure_free(options) } }
+        guard let channel = ic_webrtc_create_data_channel(webrtc, "undefined", options) else {
+            throw MediaError(.pipelineFailed, "webrtcbin would not create the call's data channel")
+        }
+        dataChannels.append(channel)
+        connectSignal(UnsafeMutableRawPointer(channel), "on-close", link, unsafeBitCast(onDataChannelClose, to: GCallback.self))
+        // webrtcbin writes a track's `a=ssrc … msid:` only once its send pad has caps (the first encoded frame):
+        // without it the browser's track has no stream and the page shows no picture. So wait for them.
+        var attempts = 0
+        offerTimer = GLibTimer(milliseconds: 20, repeating: true) { [weak self] in
+            guard let self, !self.ended else { return }
+            attempts += 1
+            guard self.sendPadsHaveCaps() || attempts >= 150 else { return }
+            if attempts >= 150 { Log.warning("media", "calling \(self.peer): send branches gave no caps in 3 s; offering anyway") }
+            self.offerTimer = nil
+            self.createOffer()
+        }
+    }
+
+    private var offerTimer: GLibTimer?
+
+    /// Whether every sink pad of webrtcbin (one per send branch) has negotiated caps.
+    private func sendPadsHaveCaps() -> Bool {
+        guard let webrtc else { return false }
+        var node = webrtc.pointee.sinkpads
+        while let current = node {
+            if let data = current.pointee.data,
+               gst_pad_has_current_caps(data.assumingMemoryBound(to: GstPad.self)) == 0 { return false }
+            node = current.pointee.next
+        }
+        return true
+    }
+
+    private func createOffer() {
+        guard let webrtc, !ended else { return }
+        let promise = makePromise(link) { link, reply in
+            let failure = promiseError(reply)
+            let offer = failure == nil ? copyDescription(reply, field: "offer") : nil
+            GLibLoop.shared.post { link.session?.offerCreated(offer.map(\.value), error: failure) }
+        }
+        ic_webrtc_create_offer(webrtc, promise)
+        gst_promise_unref(promise)
+    }
+
+    private func addReceiveOnly(_ capsText: String) {
+        guard let webrtc, let caps = gst_caps_from_string(capsText) else { return }
+        defer { gst_caps_unref(caps) }
+        if let transceiver = ic_webrtc_add_transceiver(webrtc, GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, caps) {
+            g_object_unref(transceiver)
+        }
+    }
+
+    private func offerCreated(_ offer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
+        guard let offer else { return finish(.failed, "create-offer failed: \(error ?? "no offer in the reply")") }
+        defer { gst_webrtc_session_description_free(offer) }
+        guard !ended else { return }
+        ic_webrtc_set_local_description(webrtc, offer, nil)
+        guard let text = takeGString(gst_sdp_message_as_text(offer.pointee.sdp)) else {
+            return finish(.failed, "the offer has no SDP text")
+        }
+        Log.debug("media", "offer to \(peer): \(text.split(separator: "\r\n").joined(separator: " | "))")
+        onOffer?(text)
     }
 
     private func answerCreated(_ answer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
@@ -423,6 +553,7 @@ public final class CallSession {
         guard !ended else { return }
         ended = true
         hangUpTimer = nil
+        offerTimer = nil
         statsTimer = nil
         certificateTimer = nil
         if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
@@ -436,6 +567,7 @@ public final class CallSession {
     /// An ended session calls nobody again, and lets go of its owner's closures: one that names the session
     /// (the owner's bookkeeping usually does) would otherwise keep it alive for the life of the process.
     private func dropCallbacks() {
+        onOffer = nil
         onAnswer = nil
         onLocalCandidate = nil
         onEnded = nil

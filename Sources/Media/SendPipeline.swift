@@ -19,6 +19,25 @@ public struct SendPipeline: Sendable {
     public var selfViewWidth = 0
     /// Benchmarks: an `identity name=clockstamp` behind the camera, where `ClockStamp` draws the time.
     public var clockStamp = false
+    /// The door offers the call: the payloaders' caps carry what the offer's `a=rtpmap`/`a=fmtp` must say
+    /// (H.264 packetization-mode 1 and the encoder's constrained-baseline profile-level-id; Opus stereo-signalled).
+    public var offering = false
+
+    /// Payload types of the door's own offers (any dynamic type works; these are the ones browsers use).
+    public static let offerVideoPayloadType = 96
+    public static let offerOpusPayloadType = 111
+    /// What a receive-only transceiver asks for when the door has no camera or microphone to send.
+    public static let receiveOnlyVideoCaps = "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+        + "packetization-mode=(string)1,profile-level-id=(string)42e01f"
+    public static let receiveOnlyAudioCaps = "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
+        + "encoding-params=(string)2"
+
+    /// The video codec of the door's own offer: H.264 when we have an encoder, else VP8, else none.
+    public var offerVideoCodec: VideoCodec? {
+        guard plan.sendsVideo else { return nil }
+        if let encoder = plan.encoder { return .h264(payloadType: Self.offerVideoPayloadType, encoder: encoder) }
+        return plan.vp8Available ? .vp8(payloadType: Self.offerVideoPayloadType) : nil
+    }
     /// What the test picture shows (`MediaSettings.testPattern`).
     public var testPattern = MediaSettings.TestPattern.ball
 
@@ -59,7 +78,8 @@ public struct SendPipeline: Sendable {
                 + " ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=100000000 leaky=downstream"
                 + " ! opusenc bitrate=32000 frame-size=20 audio-type=voice inband-fec=true"
                 + " ! rtpopuspay pt=\(audioPayloadType)"
-                + " ! application/x-rtp,media=audio,encoding-name=OPUS,payload=\(audioPayloadType),clock-rate=48000 ! webrtc.")
+                + " ! application/x-rtp,media=audio,encoding-name=OPUS,payload=\(audioPayloadType),clock-rate=48000"
+                + (offering ? ",encoding-params=(string)2" : "") + " ! webrtc.")
         }
         parts.append(speakerBranch)
         return parts.joined(separator: "  ")
@@ -83,6 +103,9 @@ public struct SendPipeline: Sendable {
                 + " ! h264parse config-interval=-1"
                 + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency"
                 + " ! application/x-rtp,media=video,encoding-name=H264,payload=\(pt),clock-rate=90000"
+                + (offering ? ",packetization-mode=(string)1,profile-level-id=(string)"
+                    + H264Level.fitting(width: plan.width, height: plan.height, framerate: plan.framerate)
+                        .constrainedBaselineProfileLevelId : "")
         case .vp8(let pt):
             return "vp8enc name=venc deadline=1 cpu-used=8 threads=2 lag-in-frames=0 end-usage=cbr error-resilient=partitions"
                 + " keyframe-max-dist=\(plan.keyframeInterval) target-bitrate=\(plan.bitrateKbps * 1000)"

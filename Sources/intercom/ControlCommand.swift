@@ -7,7 +7,7 @@ import Notify
 struct ControlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl", abstract: "Control a running intercom: press a button, read its state, follow events.",
-        subcommands: [Press.self, State.self, Link.self, Events.self, HangUp.self, Connect.self, Chat.self,
+        subcommands: [Press.self, State.self, Link.self, Events.self, HangUp.self, Connect.self, Chat.self, Call.self,
                       Pair.self, Pairings.self, Unpair.self])
 
     struct Common: ParsableArguments {
@@ -66,6 +66,19 @@ struct ControlCommand: ParsableCommand {
         func run() throws {
             var request: [String: JSONValue] = ["cmd": "connect", "peer": .string(peer), "serialization": .string(serialization)]
             if let label { request["label"] = .string(label) }
+            try ControlCommand.request(common.control, .object(request))
+        }
+    }
+
+    struct Call: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The door calls a PeerJS peer (audio and video) from its home ID; `ctl hangup` or DECLINE cancels.")
+        @OptionGroup var common: Common
+        @Argument(help: "The peer's PeerJS ID.") var peer: String
+        @Option(help: "What the door's screen calls the peer (default: Resident).") var name: String?
+        func run() throws {
+            var request: [String: JSONValue] = ["cmd": "call", "peer": .string(peer)]
+            if let name { request["name"] = .string(name) }
             try ControlCommand.request(common.control, .object(request))
         }
     }

@@ -21,7 +21,7 @@ final class Device {
     private let signalingURL: WebSocketURL
     /// Signaling is the built-in server over loopback (whose TLS certificate, if any, names another host).
     var signalingIsOwnServer: Bool { options.signaling == nil }
-    private let media: MediaEngine
+    let media: MediaEngine
     let display: Display?
     private let snapshotSink: SnapshotSink?
     var control: ControlServer?
@@ -44,7 +44,7 @@ final class Device {
     /// Which of the room's peer IDs each call came through (replies go out the same way).
     var callDoor: [CallID: RoomGate.Door] = [:]
     /// Media objects ever made (the security tests count them: only accepted calls get one).
-    private var callSessionsCreated = 0
+    var callSessionsCreated = 0
     private var pendingOffers: [CallID: ConnectionPayload] = [:]
     private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
     var sessions: [CallID: CallSession] = [:]
@@ -160,7 +160,7 @@ final class Device {
     }
 
     /// The last caller's peer ID and what the screen calls them.
-    private var latestCaller: (peer: String, label: String)?
+    var latestCaller: (peer: String, label: String)?
 
     /// When the event being handled arrived, to report how long its screen took to reach the sink.
     private var eventStartedMicros: Int64 = 0
@@ -192,6 +192,8 @@ final class Device {
         case .answer(let call):
             pairedRoomAnswered(by: call)
             answer(call)
+        case .dial(let call):
+            dial(call)
         case .refuse(let call, let refusal):
             refuse(call, refusal)
         case .ignore(let call, let reason):
@@ -251,7 +253,8 @@ final class Device {
 
     /// The registration a call came through.
     func signaling(for call: CallID) -> PeerJSClient? {
-        callDoor[call] == .knock ? knockClient : roomClient
+        if let home, home.outgoingCalls.contains(call) { return home.client }
+        return callDoor[call] == .knock ? knockClient : roomClient
     }
 
     /// Registers the room's secret-derived peer ID (callers with the link) and its knock peer ID (callers who
@@ -396,15 +399,30 @@ final class Device {
                                            type: .media, connectionId: call.connectionId)
             self?.signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
+        attachCall(session, call, remoteSDP: { offerSDP })
+        do { try session.start() } catch {
+            Log.warning("intercom", "cannot answer \(call): \(error)")
+            sessions[call] = nil
+            return handle(.callEnded(call, .failed))
+        }
+        for candidate in pendingCandidates.removeValue(forKey: call) ?? [] {
+            session.addRemoteCandidate(mline: candidate.sdpMLineIndex, candidate: candidate.candidate)
+        }
+        control?.publish(["event": "call-started", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+    }
+
+    /// What every call's session reports, answered or placed: `remoteSDP` is the peer's description (its offer,
+    /// or its answer to ours), whose `a=fingerprint` the DTLS certificate must match.
+    func attachCall(_ session: CallSession, _ call: CallID, remoteSDP: @escaping @GLibActor () -> String?) {
         session.onRemoteCertificate = { [weak self] pem in
-            // The signaling path (and for proved callers, the MAC) vouched for the offer's a=fingerprint; the
+            // The signaling path (and for proved callers, the MAC) vouched for the peer's a=fingerprint; the
             // certificate DTLS really used must be that one, or someone sits in the middle.
             guard let self else { return }
-            let verified = DTLSFingerprint.matches(certificatePEM: pem, sdp: offerSDP)
+            let verified = remoteSDP().map { DTLSFingerprint.matches(certificatePEM: pem, sdp: $0) } ?? false
             self.dtlsVerified[call] = verified
             self.control?.publish(["event": "dtls", "verified": .bool(verified)])
             if !verified {
-                Log.warning("intercom", "hanging up \(call): its DTLS certificate does not match its offer's fingerprint")
+                Log.warning("intercom", "hanging up \(call): its DTLS certificate does not match the fingerprint its SDP promised")
                 self.handle(.hangUpRequested)
             }
         }
@@ -422,15 +440,6 @@ final class Device {
             guard let self, let session else { return }
             callEnded(call, session: session, reason: reason)
         }
-        do { try session.start() } catch {
-            Log.warning("intercom", "cannot answer \(call): \(error)")
-            sessions[call] = nil
-            return handle(.callEnded(call, .failed))
-        }
-        for candidate in pendingCandidates.removeValue(forKey: call) ?? [] {
-            session.addRemoteCandidate(mline: candidate.sdpMLineIndex, candidate: candidate.candidate)
-        }
-        control?.publish(["event": "call-started", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
     }
 
     private func callEnded(_ call: CallID, session: CallSession, reason: CallSession.EndReason) {
@@ -457,6 +466,7 @@ final class Device {
         case .room: "room"
         case .knock: "knock"
         case .incomingCall: "incoming-call"
+        case .calling: "calling"
         case .inCall: "in-call"
         case .ended: "ended"
         case .error: "error"
@@ -499,13 +509,15 @@ final class Device {
             return chatControl(request)
         case "connect":
             return connectControl(request)
+        case "call":
+            return callControl(request)
         case "disconnect":
             return disconnectControl(request)
         case let other:
             if let reply = notifyControl(request, notifier: notifier) { return reply }
             if let reply = pairingControl(request) { return reply }
             return ["ok": false, "error": .string(
-                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, connect, pair, pairings, unpair, events")]
+                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, connect, call, pair, pairings, unpair, events")]
         }
     }
 

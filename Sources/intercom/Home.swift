@@ -4,7 +4,8 @@ import Signaling
 
 /// The door's permanent registration, its **home ID** (`HomePeerID`), and the connections that go through it:
 /// data links the door opens (`openLink`), data OFFERs that arrive at it (taken only by `dataOfferHandler`),
-/// and, through `onOtherMessage`, the signaling of the door's outgoing media calls (Device+Dial.swift).
+/// and, through `onOtherMessage`, the signaling of the door's outgoing media calls and their chat
+/// (Device+Dial.swift).
 ///
 /// Everything from the network passes `SignalingLimits` first, then is routed strictly by (peer,
 /// connectionId); what matches nothing is dropped with a debug line.
@@ -21,7 +22,20 @@ final class Home {
     private(set) var links: [CallID: DataLink] = [:]
     /// The links `ctl connect` opened (chat from the control socket), by (peer, connectionId).
     var consoleLinks: [CallID: DataLink] = [:]
+    /// Media calls the door placed through the home ID (Device+Dial.swift), while their session runs.
+    var outgoingCalls: Set<CallID> = []
+    /// Each placed call's answer SDP, once it came.
+    var answers: [CallID: String] = [:]
+    /// Why a placed call ended before its answer, when the server or the peer said ("offline", "left", …).
+    var dialFailures: [CallID: String] = [:]
+    /// When each placed call stops waiting for its answer (the state machine's dial deadline).
+    var dialDeadlines: [CallID: Int64] = [:]
+    /// The metadata `ctl call` asked for, handed from the request to the state machine's `dial` action.
+    var nextDialMetadata: JSONValue?
 
+    /// Asked first about each data OFFER to the home ID: true when the door takes it itself (the chat of a
+    /// call it placed).
+    var callDataOffer: (@GLibActor (ConnectionPayload, _ peer: String) -> Bool)?
     /// Decides a data OFFER to the home ID: gets the link built from it (nothing started, nothing sent yet),
     /// sets its callbacks and returns true to take it, which answers it. No handler, or false: refused
     /// (no answer, no candidate) and counted through `onDataOfferRefused`.
@@ -101,7 +115,8 @@ final class Home {
                 return
             }
             guard let link = links[CallID(peer: src, connectionId: payload.connectionId)], link.direction == .outgoing else {
-                return Log.debug("intercom", "home ID: dropped an ANSWER for unknown \(src)/\(payload.connectionId)")
+                onOtherMessage?(message)
+                return
             }
             link.receivedAnswer(payload)
         case .candidate:
@@ -114,7 +129,8 @@ final class Home {
                 return
             }
             guard let link = links[CallID(peer: src, connectionId: payload.connectionId)] else {
-                return Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(src)/\(payload.connectionId)")
+                onOtherMessage?(message)
+                return
             }
             link.addRemoteCandidate(payload)
         case .expire:
@@ -136,6 +152,7 @@ final class Home {
     }
 
     private func takeDataOffer(_ payload: ConnectionPayload, from src: String) {
+        if let callDataOffer, callDataOffer(payload, src) { return }
         let key = CallID(peer: src, connectionId: payload.connectionId)
         let link: DataLink
         do { link = try DataLink(offer: payload, from: src, through: client) } catch {

@@ -81,6 +81,16 @@ import Testing
         }
     }
 
+    /// The door calling out says so, names whom, and how to stop it.
+    @Test func callingScreenSaysWhomAndHowToCancel() throws {
+        let screen = Screen.calling(peer: "Flat 3", secondsLeft: 21)
+        let words = try ocr(try ScreenRenderer().render(screen), name: SnapshotSink.caseName(screen))
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ").uppercased()
+        for expected in ["CALLING", "FLAT 3", "PRESS DECLINE TO CANCEL", "WAITING 0:21"] {
+            #expect(words.contains(expected), "no \"\(expected)\" in \(words.debugDescription)")
+        }
+    }
+
     @Test func selfViewSitsInTheBottomRightCorner() throws {
         func solid(_ blue: UInt8, _ green: UInt8, _ red: UInt8, width: Int, height: Int) -> VideoPicture {
             VideoPicture(width: width, height: height, stride: width * 4,

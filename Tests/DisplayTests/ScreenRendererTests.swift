@@ -60,6 +60,7 @@ import Testing
                 .room(code: "12345", link: Self.link, secondsLeft: 9),
                 .knock(peer: "visitor-7f3a", secondsLeft: 27),
                 .incomingCall(peer: "visitor-7f3a", secondsLeft: 4),
+                .calling(peer: "Flat 3", secondsLeft: 21),
                 .inCall(peer: "visitor-7f3a", seconds: 83, muted: false),
                 .inCall(peer: "visitor-7f3a", seconds: 3725, muted: true),
                 .ended(reason: "Call ended"),

@@ -31,6 +31,7 @@ import Testing
         /// Between `openPairing` and `closePairing`.
         var pairingOpen = false
         var answers = 0
+        var dials = 0
         var refusals = 0
         var timersFired = 0
     }
@@ -68,12 +69,12 @@ import Testing
             }
         }
         // The walk must have gone everywhere the policy allows, or it proved little.
-        var reachable: Set<String> = ["idle", "room", "in-call", "ending", "pairing", "paired"]
+        var reachable: Set<String> = ["idle", "room", "in-call", "ending", "pairing", "paired", "dialing"]
         if settings.knocksNeedAnswer { reachable.insert("knock") }
         if !settings.autoAcceptProvenCallers { reachable.insert("incoming") }
         #expect(visited == reachable, "seed \(seed), policy \(policy)")
-        #expect(actor.answers > 20 && actor.refusals > 20 && actor.timersFired > 20,
-                "seed \(seed): \(actor.answers) answers, \(actor.refusals) refusals, \(actor.timersFired) timers")
+        #expect(actor.answers > 20 && actor.refusals > 20 && actor.timersFired > 20 && actor.dials > 5,
+                "seed \(seed): \(actor.answers) answers, \(actor.dials) dials, \(actor.refusals) refusals, \(actor.timersFired) timers")
     }
 
     /// The next thing to happen. A due timer fires first (the actor's GLib timers are never late); otherwise a
@@ -88,7 +89,9 @@ import Testing
         }
         actor.now += advance
         let current = machine.phase.pending?.call ?? {
-            if case .inCall(_, let active) = machine.phase { return active.call } else { return nil }
+            if case .inCall(_, let active) = machine.phase { return active.call }
+            if case .dialing(_, let dial) = machine.phase { return dial.call }
+            return nil
         }()
         let someCall = Self.callers.randomElement(using: &rng)!
         switch Int.random(in: 0..<100, using: &rng) {
@@ -110,6 +113,10 @@ import Testing
             return .pairRequested
         case 91..<93:
             return .pairedBrowser(name: "phone")
+        case 93..<95:
+            return .dial(Machine.CallID(peer: "peer-d", connectionId: "mc_d\(UInt16.random(in: 0...UInt16.max, using: &rng))"))
+        case 95..<97:
+            return .dialAnswered(Bool.random(using: &rng) ? current ?? someCall : someCall)
         default:
             // A stale timer: the actor cancelled it, but say it fired anyway.
             let unarmed = Machine.TimerKind.allCases.filter { actor.armed[$0] == nil }
@@ -156,6 +163,11 @@ import Testing
                 expect(!actor.media.contains(call) || repeatedOffer, "turned away a call that has media")
                 actor.offers.remove(call)
                 if case .refuse = action { actor.refusals += 1 }
+            case .dial(let call):
+                expect(actor.media.isEmpty, "a call placed while another runs")
+                expect(event == .dial(call), "a call placed nobody asked for")
+                actor.media.insert(call)
+                actor.dials += 1
             case .hangUp(let call):
                 expect(actor.media.contains(call), "hung up a call with no media")
                 actor.media.remove(call)
@@ -191,6 +203,8 @@ import Testing
         switch phase {
         case .inCall(_, let active):
             expect(actor.media == [active.call], "media \(actor.media) in a call with \(active.call)")
+        case .dialing(_, let dial):
+            expect(actor.media == [dial.call], "media \(actor.media) while calling \(dial.call)")
         default:
             expect(actor.media.isEmpty, "media \(actor.media) outside a call")
         }

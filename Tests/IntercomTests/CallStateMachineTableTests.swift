@@ -8,7 +8,7 @@ import Testing
     typealias Machine = CallStateMachine
     typealias Action = Machine.Action
 
-    enum State: CaseIterable { case idle, room, knock, incoming, connecting, inCall, ending, pairing, paired }
+    enum State: CaseIterable { case idle, room, knock, incoming, connecting, inCall, ending, pairing, paired, dialing, dialingInRoom }
 
     enum Input: CaseIterable {
         case doorbell, doorbellLong, answer, answerLong, decline, declineLong, mute, muteLong
@@ -20,6 +20,8 @@ import Testing
         case tick, hangUpRequested
         /// `ctl pair`, and the device having stored a browser that proved the window's token.
         case pair, pairedBrowser
+        /// `ctl call` to D; D answered; D's call ended (EXPIRE, LEAVE, failure); nobody answered in time.
+        case dialD, answeredD, endedD, timerDial
 
         var event: Machine.Event {
             switch self {
@@ -48,6 +50,10 @@ import Testing
             case .pairedBrowser: .pairedBrowser(name: "Anna's phone")
             case .tick: .tick
             case .hangUpRequested: .hangUpRequested
+            case .dialD: .dial(d)
+            case .answeredD: .dialAnswered(d)
+            case .endedD: .callEnded(d, .remote)
+            case .timerDial: .timer(.dial)
             }
         }
     }
@@ -55,6 +61,8 @@ import Testing
     static let a = Machine.CallID(peer: "page-a", connectionId: "mc_a")
     static let a2 = Machine.CallID(peer: "page-a", connectionId: "mc_a2")
     static let b = Machine.CallID(peer: "page-b", connectionId: "mc_b")
+    /// The peer the door calls.
+    static let d = Machine.CallID(peer: "peer-d", connectionId: "mc_d")
     static let code = "04321"
     static let secret = RoomSecret(bytes: Array(0..<16))!
     static let link = RoomLink(webBase: "http://door.local:8080", code: code, secret: secret)
@@ -83,6 +91,7 @@ import Testing
         var m = Machine(settings: settings(state), makeCode: { code }, makeSecret: { secret }, makeToken: { token })
         func step(_ event: Machine.Event, _ at: Int64) { _ = m.handle(event, now: at) }
         if state == .idle { return m }
+        if state == .dialing { step(.dial(d), 1000); return m }
         if state == .pairing || state == .paired {
             // Long press at 0 opens the window; a browser pairs at 9 s.
             step(.press(ButtonPress(.doorbell, long: true)), 0)
@@ -91,7 +100,8 @@ import Testing
         }
         step(.press(ButtonPress(.doorbell)), 0)
         switch state {
-        case .idle, .room, .pairing, .paired: break
+        case .idle, .room, .pairing, .paired, .dialing: break
+        case .dialingInRoom: step(.dial(d), 1000)
         case .knock: step(.offer(a, proved: false), 1000)
         case .incoming: step(.offer(a, proved: true), 1000)
         case .connecting, .inCall, .ending:
@@ -127,6 +137,14 @@ import Testing
          earlier + [.startTimer(.knock, at: now + 30_000), .show(.knock(peer: call.peer, secondsLeft: 30))])
     }
 
+    static let dialD = Machine.Dial(call: d, deadline: 31_000)
+    static let callingScreen = Action.show(.calling(peer: "peer-d", secondsLeft: 21))
+    /// Dialing D from `room` (nil: idle or a passing screen); `between` are the timer changes of the phase left.
+    static func dialing(in room: Machine.Room?, _ between: [Action] = []) -> (Machine.Phase, [Action]) {
+        (.dialing(room, Machine.Dial(call: d, deadline: now + 30_000)),
+         [.dial(d)] + between + [.startTimer(.dial, at: now + 30_000), .show(.calling(peer: "peer-d", secondsLeft: 30))])
+    }
+
     static let window0 = PairingWindow(token: token, expiresAt: 120_000)
     static let pairedAt9 = Machine.Phase.paired(name: "Anna's phone", until: 12_000)
     /// A new pairing window at `now`; `between` are the timer cancels of the phase it leaves.
@@ -152,8 +170,11 @@ import Testing
         case (.idle, .answer), (.idle, .answerLong), (.idle, .decline), (.idle, .declineLong), (.idle, .mute),
              (.idle, .muteLong), (.idle, .connectedA), (.idle, .endedA), (.idle, .endedB), (.idle, .timerRoomExpiry),
              (.idle, .timerKnock), (.idle, .timerAnswer), (.idle, .timerConnect), (.idle, .timerEnding),
-             (.idle, .hangUpRequested), (.idle, .timerPairing), (.idle, .pairedBrowser):
+             (.idle, .hangUpRequested), (.idle, .timerPairing), (.idle, .pairedBrowser), (.idle, .answeredD),
+             (.idle, .endedD), (.idle, .timerDial):
             return (.idle, nothing)
+        case (.idle, .dialD):
+            return dialing(in: nil)
 
         // MARK: room — ringing, nobody called yet.
         case (.room, .doorbell), (.room, .doorbellLong):
@@ -173,8 +194,12 @@ import Testing
             return (.room(room0), [roomScreen])
         case (.room, .answer), (.room, .answerLong), (.room, .mute), (.room, .muteLong), (.room, .connectedA),
              (.room, .endedA), (.room, .endedB), (.room, .timerKnock), (.room, .timerAnswer), (.room, .timerConnect),
-             (.room, .timerEnding), (.room, .timerPairing), (.room, .pair), (.room, .pairedBrowser):
+             (.room, .timerEnding), (.room, .timerPairing), (.room, .pair), (.room, .pairedBrowser), (.room, .answeredD),
+             (.room, .endedD), (.room, .timerDial):
             return (.room(room0), nothing)
+        case (.room, .dialD):
+            // The room stays open and ringing while the door calls out.
+            return dialing(in: room0)
 
         // MARK: knock — A has only the code and waits for ANSWER.
         case (.knock, .doorbell), (.knock, .doorbellLong):
@@ -213,7 +238,8 @@ import Testing
             return (.knock(room0, knockA), [.show(.knock(peer: "page-a", secondsLeft: 21))])
         case (.knock, .offerA), (.knock, .mute), (.knock, .muteLong), (.knock, .connectedA), (.knock, .endedB),
              (.knock, .timerAnswer), (.knock, .timerConnect), (.knock, .timerEnding), (.knock, .timerPairing),
-             (.knock, .pair), (.knock, .pairedBrowser):
+             (.knock, .pair), (.knock, .pairedBrowser), (.knock, .dialD), (.knock, .answeredD), (.knock, .endedD),
+             (.knock, .timerDial):
             return (.knock(room0, knockA), nothing)
 
         // MARK: incoming — A proved the secret and waits for ANSWER (proven callers not auto-accepted).
@@ -254,7 +280,8 @@ import Testing
             return (.incoming(room0, incomingA), [.show(.incomingCall(peer: "page-a", secondsLeft: 21))])
         case (.incoming, .offerA), (.incoming, .mute), (.incoming, .muteLong), (.incoming, .connectedA),
              (.incoming, .endedB), (.incoming, .timerKnock), (.incoming, .timerConnect), (.incoming, .timerEnding),
-             (.incoming, .timerPairing), (.incoming, .pair), (.incoming, .pairedBrowser):
+             (.incoming, .timerPairing), (.incoming, .pair), (.incoming, .pairedBrowser), (.incoming, .dialD),
+             (.incoming, .answeredD), (.incoming, .endedD), (.incoming, .timerDial):
             return (.incoming(room0, incomingA), nothing)
 
         // MARK: connecting — A was answered, media not connected yet.
@@ -284,7 +311,8 @@ import Testing
         case (.connecting, .doorbell), (.connecting, .doorbellLong), (.connecting, .answer),
              (.connecting, .answerLong), (.connecting, .endedB), (.connecting, .timerRoomExpiry),
              (.connecting, .timerKnock), (.connecting, .timerAnswer), (.connecting, .timerEnding),
-             (.connecting, .timerPairing), (.connecting, .pair), (.connecting, .pairedBrowser):
+             (.connecting, .timerPairing), (.connecting, .pair), (.connecting, .pairedBrowser), (.connecting, .dialD),
+             (.connecting, .answeredD), (.connecting, .endedD), (.connecting, .timerDial):
             return (.inCall(room0, connectingA), nothing)
 
         // MARK: inCall — A's media connected.
@@ -309,7 +337,8 @@ import Testing
         case (.inCall, .doorbell), (.inCall, .doorbellLong), (.inCall, .answer), (.inCall, .answerLong),
              (.inCall, .connectedA), (.inCall, .endedB), (.inCall, .timerRoomExpiry), (.inCall, .timerKnock),
              (.inCall, .timerAnswer), (.inCall, .timerConnect), (.inCall, .timerEnding), (.inCall, .timerPairing),
-             (.inCall, .pair), (.inCall, .pairedBrowser):
+             (.inCall, .pair), (.inCall, .pairedBrowser), (.inCall, .dialD), (.inCall, .answeredD), (.inCall, .endedD),
+             (.inCall, .timerDial):
             return (.inCall(room0, inCallA), nothing)
 
         // MARK: ending — the "ended" screen; the doorbell opens a new room at once.
@@ -325,8 +354,11 @@ import Testing
         case (.ending, .answer), (.ending, .answerLong), (.ending, .decline), (.ending, .declineLong),
              (.ending, .mute), (.ending, .muteLong), (.ending, .connectedA), (.ending, .endedA), (.ending, .endedB),
              (.ending, .timerRoomExpiry), (.ending, .timerKnock), (.ending, .timerAnswer), (.ending, .timerConnect),
-             (.ending, .hangUpRequested), (.ending, .timerPairing), (.ending, .pairedBrowser):
+             (.ending, .hangUpRequested), (.ending, .timerPairing), (.ending, .pairedBrowser), (.ending, .answeredD),
+             (.ending, .endedD), (.ending, .timerDial):
             return (endedAt9, nothing)
+        case (.ending, .dialD):
+            return dialing(in: nil, [.cancelTimer(.ending)])
         case (.ending, .pair):
             return newPairing([.cancelTimer(.ending)])
 
@@ -352,7 +384,8 @@ import Testing
                      .show(.paired(name: "Anna's phone"))])
         case (.pairing, .answer), (.pairing, .answerLong), (.pairing, .mute), (.pairing, .muteLong),
              (.pairing, .connectedA), (.pairing, .endedA), (.pairing, .endedB), (.pairing, .timerRoomExpiry),
-             (.pairing, .timerKnock), (.pairing, .timerAnswer), (.pairing, .timerConnect), (.pairing, .timerEnding):
+             (.pairing, .timerKnock), (.pairing, .timerAnswer), (.pairing, .timerConnect), (.pairing, .timerEnding),
+             (.pairing, .dialD), (.pairing, .answeredD), (.pairing, .endedD), (.pairing, .timerDial):
             return (.pairing(window0), nothing)
 
         // MARK: paired — "Paired: Anna's phone" from 9 s to 12 s; like the "ended" screen otherwise.
@@ -370,8 +403,76 @@ import Testing
         case (.paired, .answer), (.paired, .answerLong), (.paired, .decline), (.paired, .declineLong),
              (.paired, .mute), (.paired, .muteLong), (.paired, .connectedA), (.paired, .endedA), (.paired, .endedB),
              (.paired, .timerRoomExpiry), (.paired, .timerKnock), (.paired, .timerAnswer), (.paired, .timerConnect),
-             (.paired, .timerPairing), (.paired, .hangUpRequested), (.paired, .pairedBrowser):
+             (.paired, .timerPairing), (.paired, .hangUpRequested), (.paired, .pairedBrowser), (.paired, .answeredD),
+             (.paired, .endedD), (.paired, .timerDial):
             return (pairedAt9, nothing)
+        case (.paired, .dialD):
+            return dialing(in: nil, [.cancelTimer(.ending)])
+
+        // MARK: dialing — the door called D at 1 s from idle (no answer until 31 s).
+        case (.dialing, .doorbell):
+            // The visitor comes first: the attempt is given up and the bell rings.
+            let (phase, actions) = newRoom()
+            return (phase, [.hangUp(d), .cancelTimer(.dial)] + actions)
+        case (.dialing, .doorbellLong):
+            // As from idle: a long press opens the pairing window.
+            let (phase, actions) = newPairing()
+            return (phase, [.hangUp(d), .cancelTimer(.dial)] + actions)
+        case (.dialing, .decline), (.dialing, .declineLong), (.dialing, .hangUpRequested):
+            return (ending("Call cancelled"), [.hangUp(d), .startTimer(.ending, at: now + 3000), .cancelTimer(.dial),
+                                               .show(.ended(reason: "Call cancelled"))])
+        case (.dialing, .offerA), (.dialing, .offerA2), (.dialing, .offerB), (.dialing, .offerBProved):
+            return (.dialing(nil, dialD), [.ignore(input.call!, reason: "no room is open")])
+        case (.dialing, .answeredD):
+            return (.inCall(nil, Machine.ActiveCall(call: d, since: now, connectDeadline: now + 20_000)),
+                    [.startTimer(.connect, at: now + 20_000), .cancelTimer(.dial),
+                     .show(.inCall(peer: "peer-d", seconds: 0, muted: false))])
+        case (.dialing, .endedD):
+            return (ending("No answer"), [.startTimer(.ending, at: now + 3000), .cancelTimer(.dial),
+                                          .show(.ended(reason: "No answer"))])
+        case (.dialing, .timerDial):
+            return (ending("No answer"), [.hangUp(d), .startTimer(.ending, at: now + 3000),
+                                          .show(.ended(reason: "No answer"))])
+        case (.dialing, .tick):
+            return (.dialing(nil, dialD), [callingScreen])
+        case (.dialing, .answer), (.dialing, .answerLong), (.dialing, .mute), (.dialing, .muteLong),
+             (.dialing, .connectedA), (.dialing, .endedA), (.dialing, .endedB), (.dialing, .timerRoomExpiry),
+             (.dialing, .timerKnock), (.dialing, .timerAnswer), (.dialing, .timerConnect), (.dialing, .timerEnding),
+             (.dialing, .timerPairing), (.dialing, .pair), (.dialing, .pairedBrowser), (.dialing, .dialD):
+            return (.dialing(nil, dialD), nothing)
+
+        // MARK: dialingInRoom — a room rang at 0, the door called D at 1 s; the room keeps ringing.
+        case (.dialingInRoom, .doorbell), (.dialingInRoom, .doorbellLong):
+            return (.room(rerung), [.hangUp(d), .cancelTimer(.dial), .ringAgain(code: code, link: link),
+                                    .startTimer(.roomExpiry, at: now + 120_000), freshRoomScreen])
+        case (.dialingInRoom, .decline):
+            return (.room(room0), [.hangUp(d), .cancelTimer(.dial), roomScreen])
+        case (.dialingInRoom, .declineLong), (.dialingInRoom, .hangUpRequested):
+            return (ending("Call cancelled"), [.hangUp(d), .closeRoom(code: code), .cancelTimer(.roomExpiry),
+                                               .startTimer(.ending, at: now + 3000), .cancelTimer(.dial),
+                                               .show(.ended(reason: "Call cancelled"))])
+        case (.dialingInRoom, .offerA), (.dialingInRoom, .offerA2), (.dialingInRoom, .offerB),
+             (.dialingInRoom, .offerBProved):
+            return (.dialing(room0, dialD), [.refuse(input.call!, .busy)])
+        case (.dialingInRoom, .answeredD):
+            return (.inCall(room0, Machine.ActiveCall(call: d, since: now, connectDeadline: now + 20_000)),
+                    [.cancelTimer(.roomExpiry), .startTimer(.connect, at: now + 20_000), .cancelTimer(.dial),
+                     .show(.inCall(peer: "peer-d", seconds: 0, muted: false))])
+        case (.dialingInRoom, .endedD):
+            return (.room(room0), [.cancelTimer(.dial), roomScreen])
+        case (.dialingInRoom, .timerDial):
+            return (.room(room0), [.hangUp(d), roomScreen])
+        case (.dialingInRoom, .timerRoomExpiry):
+            // The room's time is up; the call attempt goes on without it.
+            return (.dialing(nil, dialD), [.closeRoom(code: code), callingScreen])
+        case (.dialingInRoom, .tick):
+            return (.dialing(room0, dialD), [callingScreen])
+        case (.dialingInRoom, .answer), (.dialingInRoom, .answerLong), (.dialingInRoom, .mute),
+             (.dialingInRoom, .muteLong), (.dialingInRoom, .connectedA), (.dialingInRoom, .endedA),
+             (.dialingInRoom, .endedB), (.dialingInRoom, .timerKnock), (.dialingInRoom, .timerAnswer),
+             (.dialingInRoom, .timerConnect), (.dialingInRoom, .timerEnding), (.dialingInRoom, .timerPairing),
+             (.dialingInRoom, .pair), (.dialingInRoom, .pairedBrowser), (.dialingInRoom, .dialD):
+            return (.dialing(room0, dialD), nothing)
         }
     }
 
@@ -388,7 +489,7 @@ import Testing
 
     @Test func theTableCoversEveryPair() {
         #expect(Self.pairs.count == State.allCases.count * Input.allCases.count)
-        #expect(Set(State.allCases.map { "\(Self.machine(in: $0).phase.name)" }).count == 8) // connecting + inCall share "in-call"
+        #expect(Set(State.allCases.map { "\(Self.machine(in: $0).phase.name)" }).count == 9) // connecting + inCall share "in-call", both dialing states "dialing"
     }
 }
 

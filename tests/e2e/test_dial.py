@@ -1,18 +1,22 @@
-"""What the door initiates through its home ID: data connections (and chat over them) to a page of the real
-web client that is open and registered, and to a peer that is not there (EXPIRE).
+"""What the door initiates through its home ID: data connections (and chat over them) and calls, to a page of
+the real web client that is open and registered, and to a peer that is not there (EXPIRE).
 
 The page answers a data OFFER from the door's home ID at once (as PeerJS does) and shows its chat messages in
-"Messages from the door", whose reply form sends back over the same connection.
+"Messages from the door", whose reply form sends back over the same connection. A call from the door rings in
+the page's incoming-call dialog like any PeerJS call.
 """
 
 import re
+import time
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from polling import poll
-from test_call import CALL_TIMEOUT, PAGE_TIMEOUT, wait_page_state
+from test_call import (CALL_TIMEOUT, HANGUP_NOTICE_MS, PAGE_TIMEOUT, check_browser_video_rises,
+                       check_device_media_rises, click, page_test_hooks, remote_video, wait_device_idle,
+                       wait_page_state)
 from test_chat import next_event
 from test_web_client import base_url, chat_texts, hooks, wait_chat
 
@@ -87,3 +91,104 @@ def test_a_data_connection_to_an_absent_peer_ends_offline(device):
     assert device.control({"cmd": "connect", "peer": "bad id!"}).get("ok") is False
     assert device.control({"cmd": "connect", "peer": home_id(device)}).get("ok") is False
     assert device.control({"cmd": "chat", "peer": "nobody-is-here-7", "text": "hi"}).get("ok") is False
+
+
+def test_door_calls_a_waiting_page_which_answers(device, browser):
+    peer = open_page(browser, device)
+    home = home_id(device)
+    events = device.events(timeout=CALL_TIMEOUT)
+
+    reply = device.control({"cmd": "call", "peer": peer, "name": "Flat 3"})
+    assert reply.get("ok") is True and reply["connectionId"].startswith("mc_") and reply["homePeerId"] == home, reply
+    call_id = reply["connectionId"]
+    state = device.state()
+    assert state["phase"] == "dialing" and state["dialing"]["peer"] == peer, state
+    screen = next_event(events, lambda e: e.get("event") == "screen", 5)
+    assert screen["screen"] == "calling", screen
+    # The door is busy while it dials: a second call is refused.
+    assert device.control({"cmd": "call", "peer": "someone-else"}).get("ok") is False
+
+    # The page rings, says who calls (the offer's metadata), and its Answer button takes the call.
+    wait_page_state(browser, "incoming", CALL_TIMEOUT)
+    assert browser.find_element(By.ID, "incoming-from").text == "From Front door"
+    click(browser, "answer")
+    answered = next_event(events, lambda e: e.get("event") in ("call-answered", "call-failed"), CALL_TIMEOUT)
+    assert answered == {"event": "call-answered", "peer": peer, "connectionId": call_id}, answered
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    poll(lambda: (v := remote_video(browser)) and v["width"] > 0, 10,
+         message=lambda: f"<video id=remote> has no picture: {remote_video(browser)}")
+
+    # Two-way media, and the door's call controls work as for an answered call.
+    check_browser_video_rises(browser)
+    check_device_media_rises(device)
+    state = device.state()
+    assert state["phase"] == "in-call" and state["call"]["peer"] == peer and state["call"]["connectionId"] == call_id
+    poll(lambda: device.state()["call"]["dtlsVerified"] is True, 10,
+         message=lambda: f"the device did not verify the page's DTLS certificate: {device.state()['call']}")
+    keyframes = device.state()["call"]["keyframesSent"]
+    assert device.control({"cmd": "keyframe"}) == {"ok": True}
+    poll(lambda: device.state()["call"]["keyframesSent"] > keyframes, 5, message="no keyframe after the request")
+    assert device.control({"cmd": "camera", "off": True}) == {"ok": True}
+    poll(lambda: page_test_hooks(browser).get("remoteVideoOff") is True, 5,
+         message=lambda: f"the page did not see the camera go off: {page_test_hooks(browser)}")
+    assert device.control({"cmd": "camera", "off": False}) == {"ok": True}
+    poll(lambda: page_test_hooks(browser).get("remoteVideoOff") is False, 5,
+         message=lambda: f"the page did not see the camera come back: {page_test_hooks(browser)}")
+
+    # The door hangs up: the page notices within a second.
+    t0 = time.time() * 1000
+    assert device.control({"cmd": "hangup"}) == {"ok": True}
+    hooks_after = poll(lambda: (h := page_test_hooks(browser)) and h.get("endedAt") and h, 5,
+                       message=lambda: f"the page never ended the call: {page_test_hooks(browser)}")
+    assert hooks_after["endedBy"] == "remote", hooks_after
+    delay = hooks_after["endedAt"] - t0
+    assert 0 <= delay < HANGUP_NOTICE_MS, f"the page noticed the hang-up {delay:.0f} ms after it was sent"
+    wait_device_idle(device)
+
+
+def test_a_page_hanging_up_a_door_call_is_noticed(device, browser):
+    peer = open_page(browser, device)
+    assert device.control({"cmd": "call", "peer": peer}).get("ok") is True
+    wait_page_state(browser, "incoming", CALL_TIMEOUT)
+    click(browser, "answer")
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    check_device_media_rises(device)
+    click(browser, "hangup")
+    hangup_at = poll(lambda: (page_test_hooks(browser) or {}).get("hangupAt"), 2, message="no hangupAt")
+    last_call = poll(lambda: device.state()["lastCall"], 5, message="the device never saw the hang-up")
+    assert last_call["endedBy"] == "remote", last_call
+    assert 0 <= last_call["endedAt"] - hangup_at < HANGUP_NOTICE_MS, (last_call, hangup_at)
+    wait_device_idle(device)
+
+
+def test_a_call_to_an_absent_peer_ends_offline_and_the_door_keeps_serving(device, browser):
+    events = device.events(timeout=EXPIRE_TIMEOUT + 5)
+    reply = device.control({"cmd": "call", "peer": "nobody-is-here-9"})
+    assert reply.get("ok") is True, reply
+    failed = next_event(events, lambda e: e.get("event") in ("call-failed", "call-answered"), EXPIRE_TIMEOUT)
+    assert failed == {"event": "call-failed", "peer": "nobody-is-here-9", "connectionId": reply["connectionId"],
+                      "reason": "offline"}, failed
+    device.wait_for_log(r"the call to nobody-is-here-9 \(mc_\w+\): the peer is not reachable \(EXPIRE\)", timeout=2)
+    poll(lambda: device.state()["phase"] in ("ending", "idle"), 2, message=lambda: f"{device.state()}")
+    state = device.state()
+    assert state["call"] is None and state["dialing"] is None, state
+
+    # Still serving: a visitor rings and a page joins as usual.
+    from test_call import join, ring
+    join(browser, ring(device))
+    check_device_media_rises(device)
+
+
+def test_the_doorbell_while_dialing_gives_up_the_call_and_rings(device, browser):
+    peer = open_page(browser, device)
+    events = device.events(timeout=CALL_TIMEOUT)
+    reply = device.control({"cmd": "call", "peer": peer})
+    wait_page_state(browser, "incoming", CALL_TIMEOUT)
+    assert device.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
+    failed = next_event(events, lambda e: e.get("event") == "call-failed", 5)
+    assert failed["reason"] == "cancelled" and failed["connectionId"] == reply["connectionId"], failed
+    state = device.state()
+    assert state["phase"] == "room" and state["room"] is not None, state
+    # The page's dialog stops ringing: the door said "cancelled" (LEAVE).
+    poll(lambda: page_test_hooks(browser).get("state") != "incoming", 5,
+         message=lambda: f"the page kept ringing: {page_test_hooks(browser)}")

@@ -14,6 +14,8 @@ void ic_webrtc_add_ice_candidate(GstElement *webrtc, guint mline, const gchar *c
 void ic_webrtc_get_stats(GstElement *webrtc, GstPromise *promise);
 /// Returns a new reference to the channel, or NULL.
 GObject *ic_webrtc_create_data_channel(GstElement *webrtc, const gchar *label, GstStructure *options);
+/// Returns a new reference to the added transceiver, or NULL.
+GObject *ic_webrtc_add_transceiver(GstElement *webrtc, GstWebRTCRTPTransceiverDirection direction, GstCaps *caps);
 /// Returns a new reference to the transceiver at `index`, or NULL.
 GObject *ic_webrtc_get_transceiver(GstElement *webrtc, gint index);
 void ic_data_channel_close(GObject *channel);
