@@ -10,6 +10,7 @@ imports the real web client's modules (PeerJS wire, data connections, config) fr
 import json
 import re
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -146,11 +147,14 @@ def test_two_paired_browsers_ring_one_answers_the_other_hears_answered_elsewhere
     assert device.control({"cmd": "unpair", "id": "Old tablet"}) == {"ok": True, "id": stored["Old tablet"]["id"]}
     assert [p["name"] for p in device.control({"cmd": "pairings"})["pairings"]] == ["Anna's phone", "Bob's laptop"]
 
+    pressed_at = time.monotonic()
     join_link = ring(device)
     code = device.state()["room"]["code"]
     for driver in (anna, bob):
-        poll(lambda: (page_hooks(driver).get("ring") or {}).get("state") == "ringing", RING_TIMEOUT,
+        poll(lambda: (page_hooks(driver).get("ring") or {}).get("state") == "ringing", RING_TIMEOUT, interval=0.02,
              message=lambda: f"a paired page did not ring: {page_hooks(driver)}\n{device.log_tail()}")
+    print(f"pairing: both paired pages ringing {(time.monotonic() - pressed_at) * 1000:.0f} ms after the press")
+    for driver in (anna, bob):
         assert ringing_dialog_open(driver)
         assert driver.find_element(By.ID, "ringing-title").text == "Front door is ringing"
         assert driver.find_element(By.ID, "ringing-info").text == f"Room {code}"
