@@ -217,6 +217,8 @@ extension Device {
             Log.info("intercom", "\(src) answered the door's call (\(call.connectionId))")
             control?.publish(["event": "call-answered", "peer": .string(src), "connectionId": .string(call.connectionId)])
             handle(.dialAnswered(call))
+            // Placed from an open room, the call is that room's one call now: paired browsers stop ringing.
+            if case .inCall(_?, let active) = machine.phase, active.call == call { pairedRoomAnswered(by: call) }
         case .candidate:
             guard let payload = try? CandidatePayload(message.payload) else {
                 return Log.debug("intercom", "home ID: dropped a CANDIDATE from \(src)")

@@ -135,6 +135,12 @@ def test_door_calls_a_waiting_page_which_answers(device, browser):
     poll(lambda: page_test_hooks(browser).get("remoteVideoOff") is False, 5,
          message=lambda: f"the page did not see the camera come back: {page_test_hooks(browser)}")
 
+    # Chat: the page opens its data connection to the ID that called it (the home ID), and the door takes it.
+    poll(lambda: page_test_hooks(browser).get("chatOpen") is True, CALL_TIMEOUT,
+         message=lambda: f"the page's chat never opened: {page_test_hooks(browser)}")
+    assert device.control({"cmd": "chat", "text": "Hello from the door"}) == {"ok": True}
+    wait_chat(browser, ("them", "Hello from the door"))
+
     # The door hangs up: the page notices within a second.
     t0 = time.time() * 1000
     assert device.control({"cmd": "hangup"}) == {"ok": True}
