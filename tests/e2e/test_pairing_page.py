@@ -550,3 +550,20 @@ def test_a_wrong_or_expired_pairing_code_is_refused_in_words(start_device, tmp_p
     assert late.find_element(By.ID, "pair-result").text == \
         "This pairing code has expired. Long-press the doorbell for a new one, then scan it again."
     assert device.control({"cmd": "pairings"})["pairings"] == []
+
+
+def test_a_plain_http_page_pairs_and_rings_with_its_own_sha256_and_says_push_needs_https(start_device, tmp_path,
+                                                                                         browser):
+    """A phone on the LAN at http://<door's address> has no WebCrypto and no service worker: the MACs come
+    from the page's sha256.js, the pairing and the ring work all the same, and the page says how it is rung."""
+    device = door_with_state(start_device, tmp_path)
+    link = pairing_link_on_screen(device).replace("://localhost:", "://10.200.0.1:")
+    pair_in_page(browser, link, "Hall phone")
+    assert hooks(browser)["pairing"] == "paired", hooks(browser)
+    assert browser.execute_script("return isSecureContext || !!(globalThis.crypto && crypto.subtle)") is False
+    assert browser.find_element(By.ID, "push-note").text == "Open this page to be rung: notifications need HTTPS."
+    assert hooks(browser)["push"] == "unavailable", hooks(browser)
+    wait_phase(device, "idle")
+    code = ring_door(device)
+    assert wait_ring_state(browser, "ringing")["code"] == code
+    assert device.control({"cmd": "pairings"})["pairings"][0]["onlineAtLastRing"] is True

@@ -1089,8 +1089,10 @@ async function sendSubscription({ vapidPublicKey, connection }, permission) {
   let note;
   if (unavailable) {
     note = unavailable;
+    page.note('push', 'unavailable');
   } else if (!vapidPublicKey) {
     note = 'Open this page to be rung: the door does not send notifications.';
+    page.note('push', 'off');
   } else {
     try {
       const subscription = await Promise.race([
