@@ -567,3 +567,21 @@ def test_a_plain_http_page_pairs_and_rings_with_its_own_sha256_and_says_push_nee
     code = ring_door(device)
     assert wait_ring_state(browser, "ringing")["code"] == code
     assert device.control({"cmd": "pairings"})["pairings"][0]["onlineAtLastRing"] is True
+
+
+def test_the_door_can_call_its_paired_browser_on_the_stable_id(start_device, tmp_path, browser):
+    """`intercom ctl call <stable ID>` (the door's own call from its home ID) reaches a paired page, which
+    otherwise ignores calls to that ID: the incoming-call dialog, and Answer gives a call."""
+    device = door_with_state(start_device, tmp_path)
+    pair_in_page(browser, pairing_link_on_screen(device), "Flat 3 tablet")
+    assert hooks(browser)["pairing"] == "paired", hooks(browser)
+    stable = hooks(browser)["peerId"]
+    wait_phase(device, "idle")
+    assert device.control({"cmd": "call", "peer": stable, "name": "Flat 3"}).get("ok") is True
+    wait_page_state(browser, "incoming", CALL_TIMEOUT)
+    assert browser.find_element(By.ID, "incoming-from").text == "From Front door"
+    click(browser, "answer")
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    assert device.state()["call"]["peer"] == stable
+    check_browser_video_rises(browser)
+    assert hooks(browser).get("ignoredOffers") is None, hooks(browser)

@@ -223,12 +223,14 @@ function onSignalingLost(lost, error) {
 // --- incoming OFFERs ---------------------------------------------------------------------------
 
 function onOffer(from, { src, payload }) {
-  // Under the stable ID only our door's rings get in, and what the peer of this page's call adds to it (its
-  // chat, a call replacing a watch-only one).
+  // Under the stable ID only our door gets in — its rings, and its calls (`intercom ctl call`) — and what the
+  // peer of this page's call adds to it (its chat, a call replacing a watch-only one).
   if (stableId !== null && from.id === stableId) {
     const fromCallPeer = call && !call.ended && call.remoteId === src;
     if (isRingOffer(pairing, src, payload)) {
       acceptRing(from, src, payload);
+    } else if (pairing && src === pairing.home && payload?.type === 'media') {
+      offerCall(from, src, payload);
     } else if (fromCallPeer && payload?.type === 'data') {
       acceptDataConnection(from, src, payload);
     } else if (fromCallPeer && payload?.type === 'media' && payload.metadata?.replaces === call.connectionId) {
@@ -246,6 +248,11 @@ function onOffer(from, { src, payload }) {
     acceptDataConnection(from, src, payload);
     return;
   }
+  offerCall(from, src, payload);
+}
+
+/** A media OFFER: the incoming-call dialog, a replacing call, or busy. */
+function offerCall(from, src, payload) {
   if (payload?.type !== 'media' || typeof payload.connectionId !== 'string') return;
   let offered;
   try {
