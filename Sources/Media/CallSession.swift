@@ -72,7 +72,7 @@ public final class CallSession {
     private var videoCodec: SendPipeline.VideoCodec?
     private var bitrate: BitrateController?
     private var statsTimer: GLibTimer?
-    private var lastLossCounts: (lost: Int, sent: Int)?
+    private var lastLossCounts: (lost: Int, expected: Int)?
     public private(set) var microphoneMuted = false
     public private(set) var cameraOff = false
 
@@ -321,9 +321,13 @@ public final class CallSession {
 
     private func statsArrived(_ counts: LossCounts?) {
         guard !ended, let counts, let codec = videoCodec, var controller = bitrate else { return }
-        defer { lastLossCounts = (counts.lost, counts.sent) }
-        guard let last = lastLossCounts, counts.sent > last.sent else { return }
-        let loss = counts.fraction ?? Double(max(0, counts.lost - last.lost)) / Double(counts.sent - last.sent)
+        // Only a new receiver report says anything: between two, the figures stand still (and a second with
+        // no report must not count as a clean one, or the bitrate climbs back while the link still drops).
+        guard counts.expected > 0, counts.expected != lastLossCounts?.expected else { return }
+        defer { lastLossCounts = (counts.lost, counts.expected) }
+        guard let last = lastLossCounts, counts.expected > last.expected else { return }
+        // Lost over expected between the two reports: exact whatever the reports' spacing.
+        let loss = min(1, Double(max(0, counts.lost - last.lost)) / Double(counts.expected - last.expected))
         if let kbps = controller.update(lossFraction: loss) {
             if let (name, value) = SendPipeline.bitrateProperty(codec, kbps: kbps) {
                 setProperty("venc", name, String(value))
@@ -926,10 +930,11 @@ private let watchEncoderPad: GstPadProbeCallback = { _, info, data in
 
 /// Packets the peer reports lost (RTCP receiver reports) and packets we sent, summed over our streams, and
 /// the largest `fraction-lost` of the last report when webrtcbin gives it.
+/// What the peer's receiver reports say, summed over our streams: packets lost so far, and the extended
+/// highest sequence number received (the packets expected so far, plus each stream's start).
 struct LossCounts: Sendable {
     var lost = 0
-    var sent = 0
-    var fraction: Double?
+    var expected = 0
 }
 
 func lossCounts(_ outcome: PromiseOutcome) -> LossCounts? {
@@ -942,21 +947,17 @@ func lossCounts(_ outcome: PromiseOutcome) -> LossCounts? {
               let stats = gst_value_get_structure(value) else { continue }
         var type: gint = 0
         guard gst_structure_get_enum(stats, "type", gst_webrtc_stats_type_get_type(), &type) != 0 else { continue }
-        if type == gint(GST_WEBRTC_STATS_REMOTE_INBOUND_RTP.rawValue) {
-            var lost: gint = 0
-            if gst_structure_get_int(stats, "packets-lost", &lost) != 0 { counts.lost += Int(max(0, lost)) }
-            var fraction: gdouble = 0
-            if gst_structure_get_double(stats, "fraction-lost", &fraction) != 0 {
-                counts.fraction = max(counts.fraction ?? 0, fraction)
-            }
-        } else if type == gint(GST_WEBRTC_STATS_OUTBOUND_RTP.rawValue) {
-            var sent: guint = 0
-            if gst_structure_get_uint(stats, "packets-sent", &sent) != 0 { counts.sent += Int(sent) }
-            else {
-                var sent64: guint64 = 0
-                if gst_structure_get_uint64(stats, "packets-sent", &sent64) != 0 { counts.sent += Int(sent64) }
-            }
-        }
+        guard type == gint(GST_WEBRTC_STATS_REMOTE_INBOUND_RTP.rawValue) else { continue }
+        // The report block itself is in the rtpsource's stats: have-rb, rb-packetslost, rb-exthighestseq.
+        guard let sourceValue = gst_structure_get_value(stats, "gst-rtpsource-stats"),
+              g_type_check_value_holds(sourceValue, structureType) != 0,
+              let source = gst_value_get_structure(sourceValue) else { continue }
+        var haveReport: gboolean = 0, lost: gint = 0, highest: guint = 0
+        guard gst_structure_get_boolean(source, "have-rb", &haveReport) != 0, haveReport != 0,
+              gst_structure_get_int(source, "rb-packetslost", &lost) != 0,
+              gst_structure_get_uint(source, "rb-exthighestseq", &highest) != 0 else { continue }
+        counts.lost += Int(max(0, lost))
+        counts.expected += Int(highest)
     }
     return counts
 }

@@ -2,9 +2,9 @@
 
 The device and Chromium share the test namespace, so their media runs over its loopback interface; an htb
 class with a small pfifo (tc, which this kernel has; netem it has not) squeezes only the UDP sent to the
-browser's end of the selected ICE pair: the device's media. The browser's receiver then reports loss (RTCP), the device's bitrate
-controller lowers the encoder's bitrate, Chromium asks for keyframes when it cannot repair a frame, and the
-picture keeps moving. Lifting the limit brings the bitrate back up.
+browser's end of the selected ICE pair: the device's media. The browser's receiver then reports loss (RTCP),
+the device's bitrate controller lowers the encoder's bitrate under the link's rate, and the picture keeps
+moving. Lifting the limit brings the bitrate back up.
 """
 
 import subprocess
@@ -107,15 +107,18 @@ def test_device_lowers_its_bitrate_on_a_thin_link_and_recovers(device, browser, 
     limit = max(FLOOR_KBIT + 30, int(sending_kbit * SQUEEZE))
     assert limit < sending_kbit, f"the device sends only {sending_kbit:.0f} kbit/s: nothing to squeeze"
     shaper(candidate["address"], candidate["port"], limit)
+    # Chromium asks for a keyframe (PLI/FIR) as it starts decoding; webrtcbin hands each request to the
+    # encoder as a force-key-unit event, which the device counts. Under loss it may ask again (or repair the
+    # frames with retransmissions instead: NACK), so only the count is reported below.
     keyframe_requests_before = device.state()["call"]["keyframeRequests"]
+    assert keyframe_requests_before >= 1, f"no keyframe request from the browser: {device.state()['call']}"
 
-    lowered = poll(lambda: (b := bitrate(device)) is not None and b <= ceiling // 2 and b, 30, interval=0.5,
+    # It settles under what the link carries (AIMD on the receiver reports: a second without a new report
+    # is no evidence of a clean link).
+    lowered = poll(lambda: (b := bitrate(device)) is not None and b < limit and b, 30, interval=0.5,
                    message=lambda: f"the device kept sending {bitrate(device)} kbit/s through a {shaper.kbit} kbit/s "
                                    f"link ({shaper.dropped()} packets dropped by it): {device.state()['call']}")
     assert shaper.dropped() > 0, "the limit dropped nothing: it did not squeeze the device's media"
-    # The browser lost frames it could not repair and asked for a fresh picture (PLI/FIR → keyframe).
-    poll(lambda: device.state()["call"]["keyframeRequests"] > keyframe_requests_before, 15,
-         message=lambda: f"no keyframe request from the browser under loss: {device.state()['call']}")
     # The picture keeps moving at the lower rate.
     frames = remote_video(browser)["frames"]
     poll(lambda: remote_video(browser)["frames"] > frames + 10, 10,
