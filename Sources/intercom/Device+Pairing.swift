@@ -137,6 +137,7 @@ extension Device {
         guard let paired else { return }
         for old in paired.ringLinks.values { old.close() }
         paired.ringLinks.removeAll()
+        paired.helloTimers.removeAll()
         paired.ring = PairedBrowsers.Ring(door: options.doorName, code: code, link: link.url, expiresAt: expiresAt)
         for pairing in paired.store.pairings {
             let id = pairing.id
@@ -146,6 +147,13 @@ extension Device {
                 continue
             }
             paired.ringLinks[id] = ringLink
+            ringLink.onOpen = { [weak self, weak ringLink] in
+                guard let self, let ringLink, let paired = self.paired, paired.ringLinks[id] === ringLink else { return }
+                paired.helloTimers[id] = GLibTimer(milliseconds: PairedBrowsers.helloTimeoutMillis) { [weak self, weak ringLink] in
+                    guard let self, let ringLink else { return }
+                    ringLinkSilent(id, ringLink)
+                }
+            }
             ringLink.onMessage = { [weak self, weak ringLink] value in
                 guard let self, let ringLink else { return }
                 ringMessage(value, pairingID: id, on: ringLink)
@@ -175,10 +183,23 @@ extension Device {
         _ = try? paired.store.update(pairing)
     }
 
+    /// The ring link opened but its page said no `hello` in time: whatever holds the stable ID is not proving
+    /// itself, so the link does not stay open for the rest of the ring.
+    private func ringLinkSilent(_ pairingID: String, _ link: DataLink) {
+        guard let paired, paired.ringLinks[pairingID] === link else { return }
+        paired.helloTimers[pairingID] = nil
+        paired.ringLinks[pairingID] = nil
+        Log.info("pairing", "ring link of pairing \(pairingID) (\(link.peer)): no hello within "
+                 + "\(PairedBrowsers.helloTimeoutMillis / 1000) s of opening; closed")
+        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "no-hello"])
+        link.close()
+    }
+
     private func ringMessage(_ value: JSONValue, pairingID: String, on link: DataLink) {
         guard let paired, value["t"]?.stringValue == "hello" else {
             return Log.debug("pairing", "dropped a message on the ring link of \(pairingID)")
         }
+        if paired.ringLinks[pairingID] === link { paired.helloTimers[pairingID] = nil }
         guard let ring = paired.ring, !ring.answered, paired.ringLinks[pairingID] === link else { return link.close() }
         guard var pairing = paired.store.pairing(id: pairingID), value["id"]?.stringValue == pairingID,
               let key = pairing.credentialKey, let proof = value["proof"]?.stringValue,
@@ -207,6 +228,7 @@ extension Device {
     private func ringLinkClosed(_ pairingID: String, _ link: DataLink, reason: String?) {
         guard let paired, paired.ringLinks[pairingID] === link else { return }
         paired.ringLinks[pairingID] = nil
+        paired.helloTimers[pairingID] = nil
         // Offline (EXPIRE) or never answered: the page was not open for this ring.
         guard reason == "offline" || reason == "timeout", var pairing = paired.store.pairing(id: pairingID) else { return }
         pairing.onlineAtLastRing = false
@@ -237,6 +259,7 @@ extension Device {
             paired.lingering.append(link)
         }
         paired.ringLinks.removeAll()
+        paired.helloTimers.removeAll()
         if told > 0 {
             Log.info("pairing", "ring over (\(reason)) told to \(told) paired browser(s)")
             control?.publish(["event": "pairing-ring-over", "reason": .string(reason), "count": .number(Double(told))])

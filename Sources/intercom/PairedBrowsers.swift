@@ -28,6 +28,9 @@ final class PairedBrowsers {
     static let maxPairConnections = 4
     /// A pairing connection is closed this long after it opened (enough to pair and send a push subscription).
     static let pairConnectionMillis: UInt32 = 30_000
+    /// A ring link that opened but whose page said no `hello` this long after is closed (the page's own
+    /// wait for the `ring` message is as long).
+    static let helloTimeoutMillis: UInt32 = 10_000
     /// After `ring-over` the links stay this long so the message is delivered before the channel closes.
     static let ringOverLingerMillis: UInt32 = 1_000
 
@@ -35,6 +38,8 @@ final class PairedBrowsers {
     var pairConnections: [String: PairConnection] = [:]
     /// The current ring's links, by pairing id.
     var ringLinks: [String: DataLink] = [:]
+    /// Per pairing id: closes its ring link if no `hello` came `helloTimeoutMillis` after it opened.
+    var helloTimers: [String: GLibTimer] = [:]
     var ring: Ring?
     /// Links told `ring-over`, closed when this fires.
     var lingering: [DataLink] = []

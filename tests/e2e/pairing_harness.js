@@ -79,6 +79,7 @@ const [stableId, done] = arguments;
     if (!h.pairing || src !== h.pairing.home || payload.type !== 'data' || payload.metadata?.intercom !== 'ring') return;
     const conn = new DataConnection({ wire, offer: { src, payload } });
     conn.addEventListener('open', async () => {
+      if (h.silent) return; // a page that takes the ring link but never proves itself
       const [offerFP, answerFP] = fingerprints(conn);
       const credential = h.wrongCredential ?? h.pairing.credential;
       conn.send({ t: 'hello', id: h.pairing.id, proof: await mac(credential, `intercom-ring:${offerFP}|${answerFP}`) });

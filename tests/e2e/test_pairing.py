@@ -234,6 +234,50 @@ def test_tokens_are_one_use_proofs_are_checked_and_a_missed_ring_is_said(start_d
     assert device.control({"cmd": "pairings"})["pairings"][0]["lastSeenAt"] is not None
 
 
+def ring_links(device):
+    return [link for link in device.state()["dataLinks"] if link["label"] == "ring"]
+
+
+def test_a_ring_link_that_never_says_hello_is_closed(start_device, browser, tmp_path):
+    config, _ = state_config(tmp_path)
+    device = start_device("--config", str(config))
+    page = open_harness(browser, device, stable_id())
+    assert try_pair(page, screen_pairing_link(device), "Quiet tablet")["t"] == "paired"
+    page.execute_script("window.harness.silent = true;")
+
+    ring(device)
+    poll(lambda: any(link["open"] for link in ring_links(device)), RING_TIMEOUT,
+         message=lambda: f"the ring link never opened: {device.state()['dataLinks']}\n{device.log_tail()}")
+    device.wait_for_log(r"ring link of pairing \w+ \(intercom-hh-\w+\): no hello within \d+ s of opening; closed",
+                        timeout=RING_TIMEOUT)
+    poll(lambda: harness(page)["closed"], 5, message=lambda: f"the page's end stayed open: {harness(page)}")
+    assert ring_links(device) == [] and harness(page)["rings"] == []
+    assert device.state()["phase"] == "room"
+
+
+def test_a_call_the_door_places_from_the_open_room_ends_the_paired_ring(start_device, browser, more_browsers,
+                                                                       tmp_path):
+    """helper-14's case: the door calls someone (`ctl call`) while its room rings the paired browsers; once that
+    call is answered it is the room's call, and the paired browsers hear "answered-elsewhere"."""
+    config, _ = state_config(tmp_path)
+    device = start_device("--config", str(config))
+    paired = open_harness(more_browsers(), device, stable_id())
+    assert try_pair(paired, screen_pairing_link(device), "Hall tablet")["t"] == "paired"
+    browser.get(base_url(device))
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    callee = poll(lambda: page_hooks(browser).get("peerId"), 5, message="the page shows no peerId")
+
+    ring(device)
+    poll(lambda: harness(paired)["rings"], RING_TIMEOUT, message=lambda: f"not rung: {harness(paired)}")
+    assert device.control({"cmd": "call", "peer": callee}).get("ok") is True
+    wait_page_state(browser, "incoming", CALL_TIMEOUT)
+    click(browser, "answer")
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    poll(lambda: harness(paired)["over"], 5, message=lambda: f"the paired browser was not told: {harness(paired)}")
+    assert harness(paired)["over"] == ["answered-elsewhere"]
+    assert device.state()["call"]["peer"] == callee
+
+
 def test_pairing_needs_a_state_directory(start_device, tmp_path):
     config = tmp_path / "intercom.yaml"
     config.write_text(f"paths:\n  state: {tmp_path / 'missing'}\n")
