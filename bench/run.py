@@ -8,6 +8,7 @@ baselines are what to compare between runs; the load average is recorded beside 
 
     .venv/bin/python bench/run.py [--quick] [--out DIR]
     .venv/bin/python bench/run.py --only call-cycles [--cycles 40]   # the memory growth per call alone
+    .venv/bin/python bench/run.py --only glass [--calls 3] [--device-arg=ARG ...]   # glass-to-glass alone
 """
 
 import argparse
@@ -746,9 +747,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few repetitions, to check the runner itself")
     parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "results"))
-    parser.add_argument("--only", choices=["call-cycles"],
+    parser.add_argument("--only", choices=["call-cycles", "glass"],
                         help="run one measurement alone and print it (writes no results files)")
     parser.add_argument("--cycles", type=int, default=40, help="with --only call-cycles: how many calls")
+    parser.add_argument("--calls", type=int, default=3, help="with --only glass: how many calls")
+    parser.add_argument("--device-arg", action="append", default=[], metavar="ARG",
+                        help="with --only glass: one more `intercom run` argument (repeat for more), e.g. "
+                             "--device-arg=--config --device-arg=/tmp/no-mic.yaml")
     args = parser.parse_args()
     reps = {"press": 8, "cycles": 8, "baseline_cycles": 4, "g2g": 3, "cpu_windows": 2, "cpu_seconds": 3, "cpu_warmup": 2,
             "startup": 3} if args.quick else {
@@ -764,6 +769,21 @@ def main():
         print(f"load average {' '.join(loadavg())}; scratch {scratch}", flush=True)
         with Namespace():
             bench_call_cycles_only(scratch, args.cycles)
+        print(f"load average {' '.join(loadavg())}", flush=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
+    if args.only == "glass":
+        print(f"load average {' '.join(loadavg())}; scratch {scratch}; device arguments {args.device_arg}", flush=True)
+        with Namespace():
+            browser, host = Browser(scratch, "guest"), Browser(scratch, "host")
+            stamped = BenchDevice(scratch, ["--clock-stamp", *args.device_arg])
+            stamped.start()
+            try:
+                bench_glass_to_glass(Results(), stamped, browser, host, reps["g2g"], calls=args.calls)
+            finally:
+                stamped.stop()
+                browser.quit()
+                host.quit()
         print(f"load average {' '.join(loadavg())}", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
         return
