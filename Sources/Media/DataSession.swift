@@ -9,7 +9,9 @@ import MainLoop
 /// * offering: creates the channel (PeerJS's label and `ordered` options), sends its offer through `onOffer`
 ///   and takes the peer's answer in `setRemoteAnswer`.
 ///
-/// Remote candidates that arrive before the remote description is set are kept and added after it.
+/// Remote candidates that arrive before the remote description is set are kept and added after it. Messages
+/// that arrive before webrtcbin says the channel is open are held and delivered right after `onOpen`, so an
+/// owner that answers a message from `onMessage` can always `send`.
 /// It moves messages as they are (text or bytes); what they mean (BinaryPack, JSON) is the owner's business.
 @GLibActor
 public final class DataSession {
@@ -39,7 +41,7 @@ public final class DataSession {
     public var onLocalCandidate: (@GLibActor (_ mline: Int, _ candidate: String) -> Void)?
     /// The data channel is open: `send` works from now on.
     public var onOpen: (@GLibActor () -> Void)?
-    /// Each message the peer sends, in order.
+    /// Each message the peer sends, in order, never before `onOpen`.
     public var onMessage: (@GLibActor (Message) -> Void)?
     /// Once, when the connection is over (channel closed, ICE failed, `close()`); the pipeline is stopped.
     public var onClosed: (@GLibActor (_ detail: String?) -> Void)?
@@ -54,6 +56,9 @@ public final class DataSession {
     /// Remote candidates held until the remote description is set.
     private var earlyCandidates: [(mline: Int, candidate: String)] = []
     private var remoteDescriptionApplied = false
+    /// Messages that came before the channel was open, delivered after `onOpen` (at most `maxEarlyMessages`).
+    private var earlyMessages: [Message] = []
+    static let maxEarlyMessages = 64
     private var answerGiven = false
     public private(set) var isOpen = false
     public private(set) var isClosed = false
@@ -258,15 +263,30 @@ public final class DataSession {
         if ic_object_get_enum(raw, "ready-state") == gint(GST_WEBRTC_DATA_CHANNEL_STATE_OPEN.rawValue) { channelOpened() }
     }
 
-    fileprivate func channelOpened() {
+    /// webrtcbin's `on-open` (or the ready state of a channel the peer announced). Internal for the tests.
+    func channelOpened() {
         guard !isClosed, !isOpen else { return }
         isOpen = true
         Log.info("media", "data channel with \(peer) (\(connectionId)) open")
         onOpen?()
+        let early = earlyMessages
+        earlyMessages.removeAll()
+        for message in early where !isClosed { onMessage?(message) }
     }
 
-    fileprivate func received(_ message: Message) {
+    /// A message from the channel. webrtcbin queues `on-open` from the thread that sent the channel's DCEP
+    /// OPEN only after sending it, so on a loaded machine the peer's first message (its reply to that OPEN)
+    /// can reach us first; until `send` works it waits. Internal for the tests.
+    func received(_ message: Message) {
         guard !isClosed else { return }
+        guard isOpen else {
+            if earlyMessages.isEmpty {
+                Log.info("media", "data channel with \(peer) (\(connectionId)): a message came before the channel "
+                         + "said open; held until it does")
+            }
+            if earlyMessages.count < Self.maxEarlyMessages { earlyMessages.append(message) }
+            return
+        }
         onMessage?(message)
     }
 
@@ -309,6 +329,7 @@ public final class DataSession {
         onOpen = nil
         onMessage = nil
         onClosed = nil
+        earlyMessages.removeAll()
     }
 
     /// The running pipeline (nil before `start()` and after the end); the teardown tests watch its elements.

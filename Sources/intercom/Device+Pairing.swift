@@ -220,7 +220,10 @@ extension Device {
             "expiresAt": .number(Double(ring.expiresAt)),
             "proof": .string(PairingProof.mac(.ringReply, key: key, offerFP: offerFP, answerFP: answerFP, extra: ring.link)),
         ]
-        guard link.send(message) else { return link.close() }
+        guard link.send(message) else {
+            Log.warning("pairing", "the ring to pairing \(pairingID) could not be sent on its link; closed")
+            return link.close()
+        }
         Log.info("pairing", "rang pairing \(pairingID) \"\(pairing.name)\"")
         control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "rung"])
     }

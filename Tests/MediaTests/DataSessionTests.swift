@@ -48,6 +48,31 @@ import Testing
         await pair.closeBoth()
     }
 
+    /// webrtcbin queues `on-open` (after sending the DCEP OPEN) and the peer's first message on different
+    /// threads; on a loaded machine the message can come first — a paired page's `hello` can, and the door's
+    /// reply to it then failed because the channel was not open yet. Replayed here in that order: the message waits
+    /// for `onOpen`, and a reply sent from `onMessage` finds the session open.
+    @Test func aMessageBeforeOpenIsDeliveredAfterIt() async {
+        let seen = await Self.replayMessageBeforeOpen()
+        #expect(seen == ["open", "message hello (open: true)", "message again (open: true)"])
+    }
+
+    @GLibActor static func replayMessageBeforeOpen() -> [String] {
+        let session = DataSession(peer: "page", connectionId: "dc_early", label: "ring", ordered: true)
+        var seen: [String] = []
+        session.onOpen = { seen.append("open") }
+        session.onMessage = { message in
+            if case .text(let text) = message { seen.append("message \(text) (open: \(session.isOpen))") }
+        }
+        session.received(.text("hello"))
+        session.received(.text("again"))
+        let beforeOpen = seen
+        session.channelOpened()
+        session.channelOpened() // a second on-open (the announced channel's ready state, then the signal) is one
+        session.close()
+        return beforeOpen.isEmpty ? seen : ["delivered before open: \(beforeOpen)"]
+    }
+
     static func hasNonLoopbackAddress() -> Bool {
         var list: UnsafeMutablePointer<ifaddrs>?
         guard getifaddrs(&list) == 0, let first = list else { return false }
