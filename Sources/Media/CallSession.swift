@@ -386,13 +386,9 @@ public final class CallSession {
         for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         earlyCandidates.removeAll()
         guard !isOffering else { return }
-        let promise = makePromise(link) { link, reply in
-            let failure = promiseError(reply)
-            let answer = failure == nil ? copyDescription(reply, field: "answer") : nil
-            GLibLoop.shared.post { link.session?.answerCreated(answer.map(\.value), error: failure) }
+        createDescription(webrtc, offer: false, link) { link, answer, error in
+            link.session?.answerCreated(answer, error: error)
         }
-        ic_webrtc_create_answer(webrtc, promise)
-        gst_promise_unref(promise)
     }
 
     /// Offering: receive-only transceivers for what we do not send, the hang-up data channel, then the offer.
@@ -437,13 +433,9 @@ public final class CallSession {
 
     private func createOffer() {
         guard let webrtc, !ended else { return }
-        let promise = makePromise(link) { link, reply in
-            let failure = promiseError(reply)
-            let offer = failure == nil ? copyDescription(reply, field: "offer") : nil
-            GLibLoop.shared.post { link.session?.offerCreated(offer.map(\.value), error: failure) }
+        createDescription(webrtc, offer: true, link) { link, offer, error in
+            link.session?.offerCreated(offer, error: error)
         }
-        ic_webrtc_create_offer(webrtc, promise)
-        gst_promise_unref(promise)
     }
 
     private func addReceiveOnly(_ capsText: String) {
@@ -902,6 +894,22 @@ func promiseError(_ outcome: PromiseOutcome) -> String? {
           let boxed = g_value_get_boxed(value) else { return nil }
     let error = boxed.assumingMemoryBound(to: GError.self)
     return error.pointee.message.map { String(cString: $0) } ?? "error"
+}
+
+/// Asks webrtcbin for an offer (or an answer); `deliver` gets the copied description, or the error, on the GLib
+/// loop. One place for what both session kinds do, in both roles.
+func createDescription<Link: Sendable>(
+    _ webrtc: UnsafeMutablePointer<GstElement>, offer: Bool, _ link: Link,
+    deliver: @escaping @Sendable @GLibActor (Link, UnsafeMutablePointer<GstWebRTCSessionDescription>?, String?) -> Void
+) {
+    let field = offer ? "offer" : "answer"
+    let promise = makePromise(link) { link, reply in
+        let failure = promiseError(reply)
+        let description = failure == nil ? copyDescription(reply, field: field) : nil
+        GLibLoop.shared.post { deliver(link, description?.value, failure) }
+    }
+    if offer { ic_webrtc_create_offer(webrtc, promise) } else { ic_webrtc_create_answer(webrtc, promise) }
+    gst_promise_unref(promise)
 }
 
 func copyDescription(_ outcome: PromiseOutcome, field: String) -> DescriptionBox? {

@@ -191,13 +191,9 @@ public final class DataSession {
         for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         earlyCandidates.removeAll()
         guard case .answering = role else { return }
-        let promise = makePromise(link) { link, reply in
-            let failure = promiseError(reply)
-            let answer = failure == nil ? copyDescription(reply, field: "answer") : nil
-            GLibLoop.shared.post { link.session?.answerCreated(answer.map(\.value), error: failure) }
+        createDescription(webrtc, offer: false, link) { link, answer, error in
+            link.session?.answerCreated(answer, error: error)
         }
-        ic_webrtc_create_answer(webrtc, promise)
-        gst_promise_unref(promise)
     }
 
     /// Offering: the channel first (so the offer has its `m=application` section), then the offer.
@@ -210,13 +206,9 @@ public final class DataSession {
             throw MediaError(.pipelineFailed, "webrtcbin would not create a data channel")
         }
         watchChannel(created)
-        let promise = makePromise(link) { link, reply in
-            let failure = promiseError(reply)
-            let offer = failure == nil ? copyDescription(reply, field: "offer") : nil
-            GLibLoop.shared.post { link.session?.offerCreated(offer.map(\.value), error: failure) }
+        createDescription(webrtc, offer: true, link) { link, offer, error in
+            link.session?.offerCreated(offer, error: error)
         }
-        ic_webrtc_create_offer(webrtc, promise)
-        gst_promise_unref(promise)
     }
 
     private func offerCreated(_ offer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
