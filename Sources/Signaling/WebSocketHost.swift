@@ -45,7 +45,6 @@ public final class WebSocketConnection {
     public let peerAddress: String
 
     fileprivate var wsi: OpaquePointer?
-    fileprivate unowned let host: WebSocketHost
     /// Frames not yet written are `outbox[outboxHead...]` (a head index: removing from the front is O(n)).
     fileprivate var outbox: [[UInt8]] = []
     fileprivate var outboxHead = 0
@@ -56,8 +55,8 @@ public final class WebSocketConnection {
     fileprivate var closedReported = false
     fileprivate var cStrings: [UnsafeMutablePointer<CChar>] = []
 
-    fileprivate init(host: WebSocketHost, isClient: Bool, peerAddress: String) {
-        self.host = host; self.isClient = isClient; self.peerAddress = peerAddress
+    fileprivate init(isClient: Bool, peerAddress: String) {
+        self.isClient = isClient; self.peerAddress = peerAddress
     }
 
     isolated deinit { cStrings.forEach { free($0) } }
@@ -134,14 +133,10 @@ public final class WebSocketHost {
     public let listeningPort: Int?
 
     private var context: OpaquePointer?
-    private let protocols: UnsafeMutablePointer<lws_protocols>
-    private let foreignLoops: UnsafeMutablePointer<UnsafeMutableRawPointer?>
-    /// The two protocols' names, then the TLS ALPN list; lws keeps pointers to them for the context's life.
-    private let protocolNames: [UnsafeMutablePointer<CChar>]
+    /// What lws points into for the context's life, which outlasts this object (see `LWSContextOwner`).
+    private let owner: LWSContextOwner
     private var connections: [OpaquePointer: WebSocketConnection] = [:]
     private var pendingHTTP: [OpaquePointer: [UInt8]] = [:]
-    /// lws keeps a pointer to the policy for the connection's life: they live as long as the context.
-    private var keepalivePolicies: [Keepalive: UnsafeMutablePointer<lws_retry_bo_t>] = [:]
 
     /// The certificate and key files of a listener that speaks TLS (HTTPS and WSS on its port).
     public struct TLSFiles: Sendable, Equatable {
@@ -161,28 +156,21 @@ public final class WebSocketHost {
     /// library plugin (Debian package libwebsockets-evlib-glib) is missing, or the TLS files cannot be used.
     public init(listen: (host: String, port: Int)?, tls: TLSFiles? = nil) throws(SignalingError) {
         lws_set_log_level(Int32(LLL_ERR | LLL_WARN), nil)
-        protocolNames = [strdup("http-peerjs")!, strdup("peerjs-client")!, strdup("http/1.1")!]
-        protocols = .allocate(capacity: 3)
-        protocols.initialize(repeating: lws_protocols(), count: 3)
-        for i in 0..<2 {
-            protocols[i].name = UnsafePointer(protocolNames[i])
-            protocols[i].callback = lwsCallback
-            protocols[i].rx_buffer_size = 16 * 1024
-        }
-        foreignLoops = .allocate(capacity: 1)
-        foreignLoops.initialize(to: UnsafeMutableRawPointer(GLibLoop.shared.loop))
+        if let problem = Self.glibPluginPinned { throw SignalingError(.listenFailed, problem) }
+        owner = LWSContextOwner()
         listeningPort = listen?.port
 
         // lws logs a failed bind and carries on without a listener; find out first, in words.
         if let listen { try Self.checkCanListen(host: listen.host, port: listen.port) }
         if listen != nil, let tls { try Self.checkReadable(tls) }
         listensSecurely = listen != nil && tls != nil
+        owner.host = self
         var info = lws_context_creation_info()
         info.port = Int32(listen?.port ?? Int(CONTEXT_PORT_NO_LISTEN))
         let iface = listen.map { strdup($0.host == "0.0.0.0" || $0.host == "*" ? "" : $0.host)! }
         defer { free(iface) }
         if let iface, iface.pointee != 0 { info.iface = UnsafePointer(iface) }
-        info.protocols = UnsafePointer(protocols)
+        info.protocols = UnsafePointer(owner.protocols)
         info.options = UInt64(LWS_SERVER_OPTION_GLIB) | UInt64(LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT)
             | UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
         let tlsPaths = tls.map { (strdup($0.certificate)!, strdup($0.privateKey)!) }
@@ -196,12 +184,17 @@ public final class WebSocketHost {
             info.options |= (1 << 3) | (1 << 11) | (1 << 12)
             // HTTP/1.1 only: our HTTP replies and the WebSocket upgrade are HTTP/1.1 (over h2 Chromium failed
             // to load the scripts with ERR_HTTP2_FRAME_SIZE_ERROR).
-            info.alpn = UnsafePointer(protocolNames[2])
+            info.alpn = UnsafePointer(owner.protocolNames[2])
         }
-        info.foreign_loops = foreignLoops
+        info.foreign_loops = owner.foreignLoops
         info.gid = -1
         info.uid = -1
-        info.user = Unmanaged.passUnretained(self).toOpaque()
+        // The context holds the owner from here until lws frees its vhost and calls `lwsVhostFinalized` —
+        // or, if creation fails half-way, for good: a few hundred bytes, once, on a start that failed.
+        let retainedOwner = Unmanaged.passRetained(owner).toOpaque()
+        info.user = retainedOwner
+        info.finalize = lwsVhostFinalized
+        info.finalize_arg = retainedOwner
         context = lws_create_context(&info)
         guard context != nil else {
             let target = listen.map { "\($0.host):\($0.port)" } ?? "client"
@@ -213,6 +206,23 @@ public final class WebSocketHost {
             Log.info("signaling", "listening on \(listen.host):\(listen.port)" + (listensSecurely ? " (HTTPS/WSS)" : ""))
         }
     }
+
+    /// lws loads its GLib event-loop plugin with `dlopen` for each context and unloads it when the context's
+    /// shutdown finishes — a shutdown lws 4.1 finishes from inside a GLib source of that very plugin, so the
+    /// return lands in unmapped code (SIGSEGV). One more `dlopen` of ours, with RTLD_NODELETE, keeps the plugin
+    /// mapped for the life of the process. nil when done; otherwise what is wrong, in words.
+    private static let glibPluginPinned: String? = {
+        guard let libraryPath = ic_lws_library_path() else { return "cannot find where libwebsockets is installed" }
+        let directory = String(cString: libraryPath).split(separator: "/", omittingEmptySubsequences: false)
+            .dropLast().joined(separator: "/")
+        let plugin = directory + "/libwebsockets-evlib_glib.so"
+        guard dlopen(plugin, RTLD_NOW | RTLD_NODELETE) != nil else {
+            let why = dlerror().map { String(cString: $0) } ?? "unknown error"
+            return "libwebsockets' GLib event-loop plugin does not load (\(why)); install the Debian package "
+                + "libwebsockets-evlib-glib"
+        }
+        return nil
+    }()
 
     /// The certificate and key must be readable files: say which one is not, before lws says only "failed".
     static func checkReadable(_ tls: TLSFiles) throws(SignalingError) {
@@ -245,18 +255,20 @@ public final class WebSocketHost {
         }
     }
 
+    /// Tells every open socket's delegate it closed, then starts lws's shutdown, which finishes on later loop
+    /// turns (sockets still closing); their callbacks then find no host and do nothing.
     isolated deinit {
+        let open = Array(connections.values) + pendingClients
+        connections = [:]
+        pendingClients = []
+        for socket in open { socket.reportClosed("the WebSocket host shut down") }
         if let context { lws_context_destroy(context) }
-        protocols.deallocate()
-        foreignLoops.deallocate()
-        protocolNames.forEach { free($0) }
-        keepalivePolicies.values.forEach { $0.deallocate() }
     }
 
     /// Dials `url` + `pathAndQuery` (which starts without "/"; it is appended to `url.path`).
     public func connect(_ url: WebSocketURL, pathAndQuery: String, delegate: any WebSocketDelegate,
                         allowSelfSigned: Bool = false, keepalive: Keepalive = Keepalive()) -> WebSocketConnection {
-        let socket = WebSocketConnection(host: self, isClient: true, peerAddress: "\(url.host):\(url.port)")
+        let socket = WebSocketConnection(isClient: true, peerAddress: "\(url.host):\(url.port)")
         socket.delegate = delegate
         let address = strdup(url.host)!, path = strdup(url.path + pathAndQuery)!
         let hostHeader = strdup(url.port == (url.secure ? 443 : 80) ? url.host : "\(url.host):\(url.port)")!
@@ -299,12 +311,12 @@ public final class WebSocketHost {
     private var pendingClients: [WebSocketConnection] = []
 
     private func keepalivePolicy(_ keepalive: Keepalive) -> UnsafeMutablePointer<lws_retry_bo_t> {
-        if let policy = keepalivePolicies[keepalive] { return policy }
+        if let policy = owner.keepalivePolicies[keepalive] { return policy }
         let policy = UnsafeMutablePointer<lws_retry_bo_t>.allocate(capacity: 1)
         policy.initialize(to: lws_retry_bo_t())
         policy.pointee.secs_since_valid_ping = keepalive.pingSeconds
         policy.pointee.secs_since_valid_hangup = keepalive.hangupSeconds
-        keepalivePolicies[keepalive] = policy
+        owner.keepalivePolicies[keepalive] = policy
         return policy
     }
 
@@ -339,7 +351,7 @@ public final class WebSocketHost {
             let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
             return serverHandler?.acceptsWebSocket(path: path) == true ? 0 : -1
         case LWS_CALLBACK_ESTABLISHED:
-            let socket = WebSocketConnection(host: self, isClient: false, peerAddress: remoteAddress(wsi))
+            let socket = WebSocketConnection(isClient: false, peerAddress: remoteAddress(wsi))
             socket.wsi = wsi
             socket.isOpen = true
             connections[wsi] = socket
@@ -516,15 +528,60 @@ public final class WebSocketHost {
     }
 }
 
-/// The one lws protocol callback; lws calls it on the GLib thread (GLib event-loop mode).
+/// What lws keeps pointers to while a context lives — the protocol table and names, the foreign-loop array, the
+/// keepalive policies — and the way back to the host. With the GLib event loop, `lws_context_destroy` returns
+/// before lws is done: sockets finish closing on later loop turns, and lws calls the protocol callback for them
+/// then, after the `WebSocketHost` is gone. So the context retains this object (its user pointer) until lws
+/// frees the vhost (`lwsVhostFinalized`), and reaches the host only through a weak reference.
+@GLibActor
+private final class LWSContextOwner {
+    weak var host: WebSocketHost?
+    /// The two protocols' names, then the TLS ALPN list.
+    let protocolNames = [strdup("http-peerjs")!, strdup("peerjs-client")!, strdup("http/1.1")!]
+    let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 3)
+    let foreignLoops = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
+    /// lws keeps a pointer to a client connection's policy for the connection's life.
+    var keepalivePolicies: [WebSocketHost.Keepalive: UnsafeMutablePointer<lws_retry_bo_t>] = [:]
+
+    init() {
+        protocols.initialize(repeating: lws_protocols(), count: 3)
+        for i in 0..<2 {
+            protocols[i].name = UnsafePointer(protocolNames[i])
+            protocols[i].callback = lwsCallback
+            protocols[i].rx_buffer_size = 16 * 1024
+        }
+        foreignLoops.initialize(to: UnsafeMutableRawPointer(GLibLoop.shared.loop))
+    }
+
+    isolated deinit {
+        protocols.deallocate()
+        foreignLoops.deallocate()
+        protocolNames.forEach { free($0) }
+        keepalivePolicies.values.forEach { $0.deallocate() }
+    }
+}
+
+/// The one lws protocol callback; lws calls it on the GLib thread (GLib event-loop mode). Once the host is gone
+/// (lws finishing its shutdown), every event gets lws's default handling.
 private func lwsCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
                          _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
-    guard let wsi, let context = lws_get_context(wsi), let owner = lws_context_user(context) else {
+    guard let wsi, let context = lws_get_context(wsi), let opaqueOwner = lws_context_user(context) else {
         return lws_callback_http_dummy(wsi, reason, user, input, length)
     }
-    let host = Unmanaged<WebSocketHost>.fromOpaque(owner).takeUnretainedValue()
-    let event = LWSEvent(wsi: wsi, reason: reason, input: input, length: length)
-    return GLibActor.assumeIsolated { host.handle(event.wsi, event.reason, event.input, event.length) }
+    let owner = Unmanaged<LWSContextOwner>.fromOpaque(opaqueOwner).takeUnretainedValue()
+    let event = LWSEvent(wsi: wsi, reason: reason, user: user, input: input, length: length)
+    return GLibActor.assumeIsolated {
+        guard let host = owner.host else {
+            return lws_callback_http_dummy(event.wsi, event.reason, event.user, event.input, event.length)
+        }
+        return host.handle(event.wsi, event.reason, event.input, event.length)
+    }
+}
+
+/// lws frees the context's vhost: the last moment it uses what `LWSContextOwner` holds.
+private func lwsVhostFinalized(_ vhost: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
+    guard let arg else { return }
+    Unmanaged<LWSContextOwner>.fromOpaque(arg).release()
 }
 
 /// The callback's arguments, carried into the actor-isolated handler. Safe: we are already on the GLib thread
@@ -532,6 +589,7 @@ private func lwsCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, 
 private struct LWSEvent: @unchecked Sendable {
     let wsi: OpaquePointer
     let reason: lws_callback_reasons
+    let user: UnsafeMutableRawPointer?
     let input: UnsafeMutableRawPointer?
     let length: Int
 }
