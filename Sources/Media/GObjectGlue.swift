@@ -1,4 +1,5 @@
 import CGStreamer
+import CIntercomShim
 
 /// Casts between GObject pointer types (what the `GST_BIN()`/`G_OBJECT()` macros do in C).
 @inline(__always)
@@ -28,4 +29,39 @@ public func elementExists(_ name: String) -> Bool {
     guard let factory = gst_element_factory_find(name) else { return false }
     gst_object_unref(UnsafeMutableRawPointer(factory))
     return true
+}
+
+/// Blocks every `notify` handler on webrtcbin's ICE transports; called right before its pipeline stops.
+///
+/// GStreamer 1.22's transportreceivebin re-arms the block on its input from a `notify::state` handler on the ICE
+/// transport. A notification that lands in the middle of the bin's READY→NULL — ICE still gathering when a
+/// connection ends within milliseconds of its answer — makes a pad block that is never freed and holds the
+/// receive bin, nicesrc and the DTLS decoder for good (GST_DEBUG=webrtctransportreceivebin:6 shows the call in
+/// the middle of the state change). A stopping pipeline needs none of those notifications.
+func silenceICETransports(_ webrtc: UnsafeMutablePointer<GstElement>) {
+    var dtlsTransports: [gpointer] = []
+    var index: Int32 = 0
+    while let transceiver = ic_webrtc_get_transceiver(webrtc, index) {
+        if let sender = ic_object_get_object(transceiver, "sender") {
+            if let transport = ic_object_get_object(sender, "transport") { dtlsTransports.append(transport) }
+            g_object_unref(sender)
+        }
+        g_object_unref(transceiver)
+        index += 1
+    }
+    if let sctp = ic_object_get_object(webrtc, "sctp-transport") {
+        if let transport = ic_object_get_object(sctp, "transport") { dtlsTransports.append(transport) }
+        g_object_unref(sctp)
+    }
+    let notify = g_signal_lookup("notify", g_object_get_type())
+    var silenced: Set<UnsafeMutableRawPointer> = []
+    for dtls in dtlsTransports {
+        if let ice = ic_object_get_object(dtls, "transport") {
+            if silenced.insert(ice).inserted {
+                g_signal_handlers_block_matched(ice, G_SIGNAL_MATCH_ID, notify, 0, nil, nil, nil)
+            }
+            g_object_unref(ice)
+        }
+        g_object_unref(dtls)
+    }
 }

@@ -1,5 +1,4 @@
 import CGStreamer
-import CIntercomShim
 import MainLoop
 import Testing
 @testable import Media
@@ -106,13 +105,8 @@ import Testing
             session.onClosed = { _ in events.ended = "closed \(session.connectionId)" }
             try session.start()
             #expect(await poll { events.answer != nil }, "no answer")
-            let pipeline = try #require(session.runningPipeline)
-            watch.watch(pipeline)
-            // GStreamer 1.22's transportreceivebin races an ICE state notification from the gathering thread
-            // against its own READY→NULL and can keep a pad block (and so the whole receive bin) alive when a
-            // connection is torn down while gathering (1 run in 8 when closed within 20 ms of the answer). The
-            // connections here have finished gathering, as any that a browser has talked over have.
-            #expect(await poll { Self.iceGatheringComplete(pipeline) }, "ICE gathering never completed")
+            watch.watch(try #require(session.runningPipeline))
+            // At once, while ICE may still be gathering (the GStreamer race `silenceICETransports` is for).
             session.close()
             #expect(await poll { events.ended != nil }, "close() never closed the connection")
         }
@@ -121,15 +115,6 @@ import Testing
         if weakSession != nil { alive.append("DataSession") }
         if weakLink != nil { alive.append("DataSessionContext") }
         return alive
-    }
-
-    /// Whether the pipeline's webrtcbin says `ice-gathering-state` = complete.
-    @GLibActor static func iceGatheringComplete(_ pipeline: UnsafeMutablePointer<GstElement>) -> Bool {
-        guard let webrtc = gst_bin_get_by_name(UnsafeMutablePointer<GstBin>(OpaquePointer(pipeline)), "webrtc") else {
-            return false
-        }
-        defer { gst_object_unref(webrtc) }
-        return ic_object_get_enum(webrtc, "ice-gathering-state") == Int32(GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE.rawValue)
     }
 
     /// Polls on the GLib loop (each sleep lets it run) until `condition` holds or 10 s pass.
