@@ -287,11 +287,27 @@ public final class DataSession {
         finish("the peer closed the channel")
     }
 
+    /// Each change is logged: a data connection that never opens then says in the log how far ICE got.
     fileprivate func iceStateChanged(_ state: GstWebRTCICEConnectionState) {
+        guard !isClosed else { return }
+        Log.info("media", "data connection with \(peer) (\(connectionId)): ICE \(Self.name(of: state))")
         switch state {
         case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED: finish("ICE failed")
         case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED: finish(closeTimer == nil ? "ICE closed" : nil)
         default: break
+        }
+    }
+
+    private static func name(of state: GstWebRTCICEConnectionState) -> String {
+        switch state {
+        case GST_WEBRTC_ICE_CONNECTION_STATE_NEW: "new"
+        case GST_WEBRTC_ICE_CONNECTION_STATE_CHECKING: "checking"
+        case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED: "connected"
+        case GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED: "completed"
+        case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED: "failed"
+        case GST_WEBRTC_ICE_CONNECTION_STATE_DISCONNECTED: "disconnected"
+        case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED: "closed"
+        default: "state \(state.rawValue)"
         }
     }
 

@@ -212,9 +212,9 @@ public final class WebSocketHost {
     /// return lands in unmapped code (SIGSEGV). One more `dlopen` of ours, with RTLD_NODELETE, keeps the plugin
     /// mapped for the life of the process. nil when done; otherwise what is wrong, in words.
     private static let glibPluginPinned: String? = {
-        guard let libraryPath = ic_lws_library_path() else { return "cannot find where libwebsockets is installed" }
-        let directory = String(cString: libraryPath).split(separator: "/", omittingEmptySubsequences: false)
-            .dropLast().joined(separator: "/")
+        guard let directory = loadedLibraryDirectory(prefix: "libwebsockets.so") else {
+            return "cannot find where libwebsockets is installed (no libwebsockets.so in /proc/self/maps)"
+        }
         let plugin = directory + "/libwebsockets-evlib_glib.so"
         guard dlopen(plugin, RTLD_NOW | RTLD_NODELETE) != nil else {
             let why = dlerror().map { String(cString: $0) } ?? "unknown error"
@@ -223,6 +223,22 @@ public final class WebSocketHost {
         }
         return nil
     }()
+
+    /// The directory of the first mapped file whose name starts with `prefix` (lws looks for its plugins there).
+    private static func loadedLibraryDirectory(prefix: String) -> String? {
+        guard let file = fopen("/proc/self/maps", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 4096)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 && $0 != 10 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard let slash = text.firstIndex(of: "/") else { continue }
+            let path = text[slash...]
+            guard let lastSlash = path.lastIndex(of: "/"), path[path.index(after: lastSlash)...].hasPrefix(prefix)
+            else { continue }
+            return String(path[..<lastSlash])
+        }
+        return nil
+    }
 
     /// The certificate and key must be readable files: say which one is not, before lws says only "failed".
     static func checkReadable(_ tls: TLSFiles) throws(SignalingError) {
