@@ -30,6 +30,8 @@ public struct Configuration: Sendable, Equatable {
         public var knocksNeedAnswer = true
         /// A caller that proved the room's secret is answered without a button press.
         public var autoAcceptProvenCallers = true
+        /// How long the pairing screen (long press, `ctl pair`) stays open for a phone to scan it.
+        public var pairingWindowSeconds = 120
         public init() {}
     }
 
@@ -180,7 +182,7 @@ extension Configuration {
         self.init()
         let top = try ConfigSection(document, path: "", keys: Self.sections)
         if let s = try top.section("door", keys: ["name", "room_lifetime", "answer_timeout", "knocks_need_answer",
-                                                  "auto_accept_proven_callers"]) { try readDoor(s) }
+                                                  "auto_accept_proven_callers", "pairing_window"]) { try readDoor(s) }
         if let s = try top.section("web", keys: ["root", "base"]) { try readWeb(s) }
         if let s = try top.section("signaling", keys: ["listen", "server", "path", "key", "room_prefix",
                                                               "tls_certificate", "tls_private_key"]) {
@@ -211,6 +213,7 @@ extension Configuration {
         if let seconds = try s.int("answer_timeout", in: 5...600, unit: "seconds") { door.answerTimeoutSeconds = seconds }
         if let value = try s.bool("knocks_need_answer") { door.knocksNeedAnswer = value }
         if let value = try s.bool("auto_accept_proven_callers") { door.autoAcceptProvenCallers = value }
+        if let seconds = try s.int("pairing_window", in: 10...900, unit: "seconds") { door.pairingWindowSeconds = seconds }
     }
 
     private mutating func readWeb(_ s: ConfigSection) throws(ConfigurationError) {

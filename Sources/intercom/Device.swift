@@ -73,6 +73,7 @@ final class Device {
         settings.answerTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
         settings.knocksNeedAnswer = door.knocksNeedAnswer
         settings.autoAcceptProvenCallers = door.autoAcceptProvenCallers
+        settings.pairingWindowMillis = Int64(door.pairingWindowSeconds) * 1000
         let homeID = options.deviceID.map { HomePeerID.make(prefix: options.roomPrefix, deviceID: $0) }
             ?? HomePeerID.random(prefix: options.roomPrefix)
         settings.homePeerID = homeID

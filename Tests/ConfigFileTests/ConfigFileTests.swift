@@ -24,6 +24,7 @@ private func error(_ yaml: String) -> ConfigurationError? {
         #expect(c.door.name == "Front door")
         #expect(c.door.roomLifetimeSeconds == 120)
         #expect(c.door.answerTimeoutSeconds == 30 && c.door.knocksNeedAnswer && c.door.autoAcceptProvenCallers)
+        #expect(c.door.pairingWindowSeconds == 120)
         #expect(c.web.base == "http://intercom.local:8080")
         #expect(c.web.root == nil)
         #expect(c.signaling.listen == Configuration.Listen(host: "0.0.0.0", port: 8080))

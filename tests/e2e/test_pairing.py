@@ -287,3 +287,16 @@ def test_pairing_needs_a_state_directory(start_device, tmp_path):
     # A long press then rings as before.
     assert device.control({"cmd": "press", "button": "doorbell", "long": True}) == {"ok": True}
     poll(lambda: device.state()["phase"] == "room", 5, message="a long press without pairing did not ring")
+
+
+def test_the_pairing_window_lasts_as_configured(start_device, tmp_path):
+    config, _ = state_config(tmp_path)
+    config.write_text(config.read_text() + "door:\n  pairing_window: 10\n")
+    device = start_device("--config", str(config))
+    opened = time.time()
+    answer = device.control({"cmd": "pair"})
+    assert answer["ok"] is True, answer
+    assert 8.5 <= answer["expiresAt"] / 1000 - opened <= 10.5, answer
+    assert device.state()["phase"] == "pairing"
+    poll(lambda: device.state()["phase"] == "idle", 20, message="the pairing window did not close")
+    assert time.time() - opened >= 9, "the pairing window closed before its 10 s"
