@@ -135,6 +135,11 @@ def netns():
         _ip("-n", name, "addr", "add", "10.200.0.2/24", "dev", "v1")
         _ip("-n", name, "link", "set", "v0", "up")
         _ip("-n", name, "link", "set", "v1", "up")
+        # The veth's IPv6 link-local addresses are tentative for a second or two (duplicate address detection);
+        # when they settle Chromium sees a "network change" and fails what it is loading just then with
+        # ERR_NETWORK_CHANGED. Let the namespace settle before any browser starts.
+        poll(lambda: not _ip("-n", name, "-6", "addr", "show", "tentative").strip(), 10,
+             message="the namespace's IPv6 addresses stayed tentative")
 
         target = os.open(f"/run/netns/{name}", os.O_RDONLY)
         try:

@@ -304,3 +304,112 @@ def test_guesses_forgeries_and_replays_get_nothing_while_the_real_caller_gets_in
     assert offers.get("bad proof", 0) >= len(attackers) and offers.get("rate-limited", 0) > 1000, offers
     assert offers.get("knock", 0) <= 10, offers  # knocks per minute
     assert state["phase"] == "in-call" and state["call"]["connected"] is True, state
+
+
+class FingerprintSwappingRelay:
+    """A man in the middle on the page's way to the door: it serves the door's pages unchanged and relays the
+    PeerJS WebSocket both ways, but puts its own DTLS fingerprint into every ANSWER the door sends — what a relay
+    that wants to sit inside the media path would have to do. Runs on its own port in the test's namespace."""
+
+    FAKE_FINGERPRINT = ":".join(f"{(7 * i + 3) % 256:02X}" for i in range(32))
+
+    def __init__(self, device_port):
+        import asyncio
+        import threading
+        from conftest import _free_port
+        self.device_port = device_port
+        self.port = _free_port()
+        self.swapped = 0
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.ready.wait(10), "the relay did not start"
+
+    def _run(self):
+        import asyncio
+        from websockets.asyncio.server import serve
+
+        async def main():
+            self.stop_event = asyncio.Event()
+            async with serve(self._relay, "127.0.0.1", self.port, process_request=self._http):
+                self.ready.set()
+                await self.stop_event.wait()
+
+        self.loop.run_until_complete(main())
+
+    def stop(self):
+        self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(10)
+
+    def _http(self, connection, request):
+        """Plain HTTP (the page, its scripts) is fetched from the door as it is; upgrades go on to `_relay`."""
+        import urllib.error
+        import urllib.request
+        from websockets.datastructures import Headers
+        from websockets.http11 import Response
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            return None
+        try:
+            with urllib.request.urlopen(f"http://localhost:{self.device_port}{request.path}", timeout=5) as reply:
+                status, body, kind = reply.status, reply.read(), reply.headers.get("Content-Type", "text/plain")
+        except urllib.error.HTTPError as error:
+            status, body, kind = error.code, error.read(), "text/plain"
+        headers = Headers([("Content-Type", kind), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
+        return Response(status, "OK" if status == 200 else "Not Found", headers, body)
+
+    async def _relay(self, page):
+        import asyncio
+        from websockets.asyncio.client import connect
+        async with connect(f"ws://localhost:{self.device_port}{page.request.path}") as door:
+            async def to_page():
+                async for message in door:
+                    await page.send(self._swap(message))
+
+            async def to_door():
+                async for message in page:
+                    await door.send(message)
+
+            tasks = [asyncio.create_task(to_page()), asyncio.create_task(to_door())]
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in tasks:
+                task.cancel()
+
+    def _swap(self, message):
+        try:
+            frame = json.loads(message)
+        except ValueError:
+            return message
+        sdp = (frame.get("payload") or {}).get("sdp", {})
+        text = sdp.get("sdp") if isinstance(sdp, dict) else None
+        if frame.get("type") != "ANSWER" or not text:
+            return message
+        swapped = re.sub(r"a=fingerprint:sha-256 [0-9A-Fa-f:]+", "a=fingerprint:sha-256 " + self.FAKE_FINGERPRINT, text)
+        if swapped != text:
+            self.swapped += 1
+        sdp["sdp"] = swapped
+        return json.dumps(frame)
+
+
+def test_a_relay_that_swaps_the_doors_fingerprint_is_caught_by_the_page(device, browser):
+    """The page joins through the relay with the real link: the answer's MAC covers the door's SDP, so the
+    swapped fingerprint is "not the real door" and the page stops before any media."""
+    relay = FingerprintSwappingRelay(device.port)
+    try:
+        link = ring(device).replace(f"http://localhost:{device.port}/", f"http://localhost:{relay.port}/")
+        browser.get(link)
+        wait_page_state(browser, "ready", PAGE_TIMEOUT)
+        click(browser, "join")
+        poll(lambda: page_state(browser) == "error", CALL_TIMEOUT,
+             message=lambda: f"the page took the relayed answer: state={page_state(browser)!r} "
+                             f"{page_test_hooks(browser)}")
+        hooks = page_test_hooks(browser)
+        assert relay.swapped >= 1, "the relay never saw the door's ANSWER (the test proves nothing)"
+        assert "not the real door" in hooks["lastError"], hooks
+        # The page stopped before ICE, so the door learns of it when ICE fails (about 8 s here), ends that call
+        # and is idle again: the relay got no media and holds no call.
+        poll(lambda: device.state()["phase"] == "idle", 30,
+             message=lambda: f"the door stayed in {device.state()['phase']} after the page stopped the call")
+        assert device.state()["admission"]["callSessionsCreated"] == 1
+    finally:
+        relay.stop()
