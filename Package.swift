@@ -53,7 +53,7 @@ let package = Package(
 
         .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "Intercom"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop", "CIntercomShim"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop"]),
         .testTarget(name: "DisplayTests", dependencies: ["Display", "Intercom", "MainLoop"]),
         .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "Intercom"]),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "Intercom"]),

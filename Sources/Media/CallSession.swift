@@ -578,16 +578,9 @@ public final class CallSession {
         if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
         for channel in dataChannels { g_object_unref(channel) }
         dataChannels = []
-        if let webrtc {
-            if pipeline != nil { silenceICETransports(webrtc) }
-            gst_object_unref(UnsafeMutableRawPointer(webrtc))
-            self.webrtc = nil
-        }
-        if let pipeline {
-            gst_element_set_state(pipeline, GST_STATE_NULL)
-            gst_object_unref(UnsafeMutableRawPointer(pipeline))
-            self.pipeline = nil
-        }
+        releaseWebRTCPipeline(pipeline, webrtc: webrtc)
+        pipeline = nil
+        webrtc = nil
     }
 }
 

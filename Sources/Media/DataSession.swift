@@ -346,16 +346,9 @@ public final class DataSession {
     private func stopPipeline() {
         if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
         if let channel { g_object_unref(channel); self.channel = nil }
-        if let webrtc {
-            if pipeline != nil { silenceICETransports(webrtc) }
-            gst_object_unref(UnsafeMutableRawPointer(webrtc))
-            self.webrtc = nil
-        }
-        if let pipeline {
-            gst_element_set_state(pipeline, GST_STATE_NULL)
-            gst_object_unref(UnsafeMutableRawPointer(pipeline))
-            self.pipeline = nil
-        }
+        releaseWebRTCPipeline(pipeline, webrtc: webrtc)
+        pipeline = nil
+        webrtc = nil
     }
 }
 

@@ -31,14 +31,28 @@ public func elementExists(_ name: String) -> Bool {
     return true
 }
 
-/// Blocks every `notify` handler on webrtcbin's ICE transports; called right before its pipeline stops.
+/// Stops a session's pipeline and drops it and the session's own reference to its webrtcbin (either may be nil),
+/// silencing the ICE transports first.
+func releaseWebRTCPipeline(_ pipeline: UnsafeMutablePointer<GstElement>?, webrtc: UnsafeMutablePointer<GstElement>?) {
+    if let webrtc {
+        if pipeline != nil { silenceICETransports(webrtc) }
+        gst_object_unref(UnsafeMutableRawPointer(webrtc))
+    }
+    if let pipeline {
+        gst_element_set_state(pipeline, GST_STATE_NULL)
+        gst_object_unref(UnsafeMutableRawPointer(pipeline))
+    }
+}
+
+/// Blocks every `notify` handler on webrtcbin's ICE transports; `releaseWebRTCPipeline` calls it right before
+/// the pipeline stops.
 ///
 /// GStreamer 1.22's transportreceivebin re-arms the block on its input from a `notify::state` handler on the ICE
 /// transport. A notification that lands in the middle of the bin's READY→NULL — ICE still gathering when a
 /// connection ends within milliseconds of its answer — makes a pad block that is never freed and holds the
 /// receive bin, nicesrc and the DTLS decoder for good (GST_DEBUG=webrtctransportreceivebin:6 shows the call in
 /// the middle of the state change). A stopping pipeline needs none of those notifications.
-func silenceICETransports(_ webrtc: UnsafeMutablePointer<GstElement>) {
+private func silenceICETransports(_ webrtc: UnsafeMutablePointer<GstElement>) {
     var dtlsTransports: [gpointer] = []
     var index: Int32 = 0
     while let transceiver = ic_webrtc_get_transceiver(webrtc, index) {

@@ -4,13 +4,23 @@ The device runs with its own defaults (@pytest.mark.device_args()): a caller wit
 answered at once, a caller with only the code is a knock.
 """
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import http
 import json
 import re
+import threading
+import urllib.error
+import urllib.request
 
 import pytest
+from conftest import _free_port
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import serve
+from websockets.datastructures import Headers
+from websockets.http11 import Response
 
 from polling import poll
 from test_call import (CALL_TIMEOUT, PAGE_TIMEOUT, check_browser_video_rises, check_device_media_rises, click,
@@ -189,7 +199,6 @@ class Attacker:
         self.received = []
         self.sent = 0
         self._stop = False
-        import threading
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -231,7 +240,6 @@ def proof_for(secret, room, caller, connection_id, sdp, nonce):
 @pytest.mark.device_args()
 def test_guesses_forgeries_and_replays_get_nothing_while_the_real_caller_gets_in(device, browser):
     import random
-    import threading
     import time
 
     rng = random.Random(9)
@@ -314,9 +322,6 @@ class FingerprintSwappingRelay:
     FAKE_FINGERPRINT = ":".join(f"{(7 * i + 3) % 256:02X}" for i in range(32))
 
     def __init__(self, device_port):
-        import asyncio
-        import threading
-        from conftest import _free_port
         self.device_port = device_port
         self.port = _free_port()
         self.swapped = 0
@@ -327,9 +332,6 @@ class FingerprintSwappingRelay:
         assert self.ready.wait(10), "the relay did not start"
 
     def _run(self):
-        import asyncio
-        from websockets.asyncio.server import serve
-
         async def main():
             self.stop_event = asyncio.Event()
             async with serve(self._relay, "127.0.0.1", self.port, process_request=self._http):
@@ -344,10 +346,6 @@ class FingerprintSwappingRelay:
 
     def _http(self, connection, request):
         """Plain HTTP (the page, its scripts) is fetched from the door as it is; upgrades go on to `_relay`."""
-        import urllib.error
-        import urllib.request
-        from websockets.datastructures import Headers
-        from websockets.http11 import Response
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
         try:
@@ -356,11 +354,9 @@ class FingerprintSwappingRelay:
         except urllib.error.HTTPError as error:
             status, body, kind = error.code, error.read(), "text/plain"
         headers = Headers([("Content-Type", kind), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")])
-        return Response(status, "OK" if status == 200 else "Not Found", headers, body)
+        return Response(status, http.HTTPStatus(status).phrase, headers, body)
 
     async def _relay(self, page):
-        import asyncio
-        from websockets.asyncio.client import connect
         async with connect(f"ws://localhost:{self.device_port}{page.request.path}") as door:
             async def to_page():
                 async for message in door:
