@@ -50,6 +50,9 @@ LOG_TAIL_LINES = 80
 # The walking-skeleton flow (ring → join → in call) lets the room code alone in. Tests of the knock policy
 # run the device's own defaults with @pytest.mark.device_args() (or pass other options in it).
 DEFAULT_DEVICE_ARGS = ("--knocks-need-answer", "false")
+# INTERCOM_E2E_VERBOSE=1 runs every device with --verbose (debug log lines), for chasing a flake.
+if os.environ.get("INTERCOM_E2E_VERBOSE"):
+    DEFAULT_DEVICE_ARGS = (*DEFAULT_DEVICE_ARGS, "--verbose")
 
 # Diagnostics that fixtures register for the failure report: (section title, callable returning text).
 DIAGNOSTICS = pytest.StashKey[list]()
