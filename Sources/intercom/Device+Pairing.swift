@@ -139,31 +139,35 @@ extension Device {
         paired.ringLinks.removeAll()
         paired.helloTimers.removeAll()
         paired.ring = PairedBrowsers.Ring(door: options.doorName, code: code, link: link.url, expiresAt: expiresAt)
-        for pairing in paired.store.pairings {
-            let id = pairing.id
-            guard let ringLink = openDataLink(to: pairing.peerId, label: "ring", serialization: .json,
-                                              metadata: ["intercom": "ring"]) else {
-                Log.info("pairing", "cannot ring pairing \(id): the home ID is not in service")
-                continue
-            }
-            paired.ringLinks[id] = ringLink
-            ringLink.onOpen = { [weak self, weak ringLink] in
-                guard let self, let ringLink, let paired = self.paired, paired.ringLinks[id] === ringLink else { return }
-                paired.helloTimers[id] = GLibTimer(milliseconds: PairedBrowsers.helloTimeoutMillis) { [weak self, weak ringLink] in
-                    guard let self, let ringLink else { return }
-                    ringLinkSilent(id, ringLink)
-                }
-            }
-            ringLink.onMessage = { [weak self, weak ringLink] value in
+        for pairing in paired.store.pairings { openRingLink(to: pairing, attempt: 1) }
+        if !paired.store.pairings.isEmpty { Log.info("pairing", "ringing \(paired.store.pairings.count) paired browser(s)") }
+    }
+
+    /// One ring link to one pairing. `attempt` counts the links of this ring to it: one that opens and hears
+    /// no `hello` is replaced by a fresh one (see `PairedBrowsers.ringLinkAttempts`).
+    private func openRingLink(to pairing: Pairing, attempt: Int) {
+        guard let paired else { return }
+        let id = pairing.id
+        guard let ringLink = openDataLink(to: pairing.peerId, label: "ring", serialization: .json,
+                                          metadata: ["intercom": "ring"]) else {
+            return Log.info("pairing", "cannot ring pairing \(id): the home ID is not in service")
+        }
+        paired.ringLinks[id] = ringLink
+        ringLink.onOpen = { [weak self, weak ringLink] in
+            guard let self, let ringLink, let paired = self.paired, paired.ringLinks[id] === ringLink else { return }
+            paired.helloTimers[id] = GLibTimer(milliseconds: PairedBrowsers.helloTimeoutMillis) { [weak self, weak ringLink] in
                 guard let self, let ringLink else { return }
-                ringMessage(value, pairingID: id, on: ringLink)
-            }
-            ringLink.onClosed = { [weak self, weak ringLink] reason in
-                guard let self, let ringLink else { return }
-                ringLinkClosed(id, ringLink, reason: reason)
+                ringLinkSilent(id, ringLink, attempt: attempt)
             }
         }
-        if !paired.store.pairings.isEmpty { Log.info("pairing", "ringing \(paired.store.pairings.count) paired browser(s)") }
+        ringLink.onMessage = { [weak self, weak ringLink] value in
+            guard let self, let ringLink else { return }
+            ringMessage(value, pairingID: id, on: ringLink)
+        }
+        ringLink.onClosed = { [weak self, weak ringLink] reason in
+            guard let self, let ringLink else { return }
+            ringLinkClosed(id, ringLink, reason: reason)
+        }
     }
 
     /// Web Push subscriptions of the pairings, for the notifier's ring.
@@ -183,16 +187,25 @@ extension Device {
         _ = try? paired.store.update(pairing)
     }
 
-    /// The ring link opened but its page said no `hello` in time: whatever holds the stable ID is not proving
-    /// itself, so the link does not stay open for the rest of the ring.
-    private func ringLinkSilent(_ pairingID: String, _ link: DataLink) {
+    /// The ring link opened but its page said no `hello` in time. Now and then the page never sees a link the
+    /// door counts as open (the door's end is open once it has sent the channel's DCEP OPEN, before the page
+    /// has taken it), so a fresh link is tried while the ring lasts; after `ringLinkAttempts` silent links
+    /// whatever holds the stable ID is not proving itself, and the ring to it ends there.
+    private func ringLinkSilent(_ pairingID: String, _ link: DataLink, attempt: Int) {
         guard let paired, paired.ringLinks[pairingID] === link else { return }
         paired.helloTimers[pairingID] = nil
         paired.ringLinks[pairingID] = nil
-        Log.info("pairing", "ring link of pairing \(pairingID) (\(link.peer)): no hello within "
-                 + "\(PairedBrowsers.helloTimeoutMillis / 1000) s of opening; closed")
-        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "no-hello"])
         link.close()
+        let seconds = PairedBrowsers.helloTimeoutMillis / 1000
+        if attempt < PairedBrowsers.ringLinkAttempts, let ring = paired.ring, !ring.answered,
+           let pairing = paired.store.pairing(id: pairingID) {
+            Log.info("pairing", "ring link of pairing \(pairingID) (\(link.peer)): no hello within \(seconds) s of "
+                     + "opening; closed, trying a new link (\(attempt + 1) of \(PairedBrowsers.ringLinkAttempts))")
+            return openRingLink(to: pairing, attempt: attempt + 1)
+        }
+        Log.info("pairing", "ring link of pairing \(pairingID) (\(link.peer)): no hello within \(seconds) s of "
+                 + "opening; closed (\(attempt) link(s) tried)")
+        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "no-hello"])
     }
 
     private func ringMessage(_ value: JSONValue, pairingID: String, on link: DataLink) {

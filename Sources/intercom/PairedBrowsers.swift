@@ -28,9 +28,11 @@ final class PairedBrowsers {
     static let maxPairConnections = 4
     /// A pairing connection is closed this long after it opened (enough to pair and send a push subscription).
     static let pairConnectionMillis: UInt32 = 30_000
-    /// A ring link that opened but whose page said no `hello` this long after is closed (the page's own
-    /// wait for the `ring` message is as long).
-    static let helloTimeoutMillis: UInt32 = 10_000
+    /// A ring link that opened but whose page said no `hello` this long after is closed. A page sends `hello`
+    /// the moment it sees the link open (a phone on Wi-Fi: well under a second).
+    static let helloTimeoutMillis: UInt32 = 3_000
+    /// Silent ring links tried per pairing and ring before the door gives up on it (see `ringLinkSilent`).
+    static let ringLinkAttempts = 3
     /// After `ring-over` the links stay this long so the message is delivered before the channel closes.
     static let ringOverLingerMillis: UInt32 = 1_000
 

@@ -53,7 +53,7 @@ def open_harness(driver, device, peer_id):
 
 def harness(driver):
     return driver.execute_script("const h = window.harness; return {offers: h.offers, rings: h.rings, over: h.over,"
-                                 " closed: h.closed, problems: h.problems, pairing: h.pairing &&"
+                                 " closed: h.closed, problems: h.problems, opened: h.opened, pairing: h.pairing &&"
                                  " {id: h.pairing.id, door: h.pairing.door, home: h.pairing.home}};")
 
 
@@ -238,7 +238,10 @@ def ring_links(device):
     return [link for link in device.state()["dataLinks"] if link["label"] == "ring"]
 
 
-def test_a_ring_link_that_never_says_hello_is_closed(start_device, browser, tmp_path):
+HELLO_ATTEMPTS = 3  # PairedBrowsers.ringLinkAttempts: silent ring links the door tries per pairing and ring
+
+
+def test_a_ring_link_that_never_says_hello_is_replaced_then_given_up(start_device, browser, tmp_path):
     config, _ = state_config(tmp_path)
     device = start_device("--config", str(config))
     page = open_harness(browser, device, stable_id())
@@ -248,11 +251,33 @@ def test_a_ring_link_that_never_says_hello_is_closed(start_device, browser, tmp_
     ring(device)
     poll(lambda: any(link["open"] for link in ring_links(device)), RING_TIMEOUT,
          message=lambda: f"the ring link never opened: {device.state()['dataLinks']}\n{device.log_tail()}")
-    device.wait_for_log(r"ring link of pairing \w+ \(intercom-hh-\w+\): no hello within \d+ s of opening; closed",
-                        timeout=RING_TIMEOUT)
-    poll(lambda: harness(page)["closed"], 5, message=lambda: f"the page's end stayed open: {harness(page)}")
-    assert ring_links(device) == [] and harness(page)["rings"] == []
+    device.wait_for_log(r"ring link of pairing \w+ \(intercom-hh-\w+\): no hello within \d+ s of opening; "
+                        rf"closed \({HELLO_ATTEMPTS} link\(s\) tried\)", timeout=HELLO_ATTEMPTS * RING_TIMEOUT)
+    poll(lambda: len(harness(page)["closed"]) == HELLO_ATTEMPTS, 5,
+         message=lambda: f"the page's ends did not all close: {harness(page)}")
+    got = harness(page)
+    assert ring_links(device) == [] and got["rings"] == []
+    assert [o["metadata"] for o in got["offers"] if o["src"] == got["pairing"]["home"]] == [{"intercom": "ring"}] * HELLO_ATTEMPTS
     assert device.state()["phase"] == "room"
+
+
+def test_a_ring_link_that_stays_silent_is_replaced_and_the_next_one_rings(start_device, browser, tmp_path):
+    """What the retry is for: a ring link the door counts as open but the page never says hello on (seen
+    about once in a few dozen rings) does not cost the ring; a fresh link a few seconds later rings the page."""
+    config, _ = state_config(tmp_path)
+    device = start_device("--config", str(config))
+    page = open_harness(browser, device, stable_id())
+    assert try_pair(page, screen_pairing_link(device), "Slow tablet")["t"] == "paired"
+    page.execute_script("window.harness.silent = 1;")
+
+    ring(device)
+    poll(lambda: harness(page)["rings"], 2 * RING_TIMEOUT,
+         message=lambda: f"the second ring link did not ring: {harness(page)}\n{device.log_tail()}")
+    got = harness(page)
+    assert got["opened"] >= 2 and got["problems"] == []
+    assert got["rings"][0]["code"] == device.state()["room"]["code"]
+    device.wait_for_log(r"no hello within \d+ s of opening; closed, trying a new link \(2 of 3\)", timeout=1)
+    device.wait_for_log(r"rang pairing \w+ \"Slow tablet\"", timeout=1)
 
 
 def test_a_call_the_door_places_from_the_open_room_ends_the_paired_ring(start_device, browser, more_browsers,
