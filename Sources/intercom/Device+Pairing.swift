@@ -187,10 +187,11 @@ extension Device {
         _ = try? paired.store.update(pairing)
     }
 
-    /// The ring link opened but its page said no `hello` in time. Now and then the page never sees a link the
-    /// door counts as open (the door's end is open once it has sent the channel's DCEP OPEN, before the page
-    /// has taken it), so a fresh link is tried while the ring lasts; after `ringLinkAttempts` silent links
-    /// whatever holds the stable ID is not proving itself, and the ring to it ends there.
+    /// The ring link opened but its page said no `hello` in time. About one link in 25 loses the page's first
+    /// message on our side (the page opened and sent `hello` within ~100 ms; webrtcbin 1.22 never delivered
+    /// it, and not with its debug log on), so a fresh link is tried while the ring lasts; after
+    /// `ringLinkAttempts` silent links whatever holds the stable ID is not proving itself, and the ring to it
+    /// ends there.
     private func ringLinkSilent(_ pairingID: String, _ link: DataLink, attempt: Int) {
         guard let paired, paired.ringLinks[pairingID] === link else { return }
         paired.helloTimers[pairingID] = nil

@@ -35,6 +35,8 @@ const [stableId, done] = arguments;
     rings: [], over: [], closed: [], problems: [],
     /** Ring links whose channel opened here (a diagnostic: the door's end opens before this end does). */
     opened: 0,
+    /** Per ring link, ms since its OFFER: {open, hello, ring, ended} (a diagnostic for failure messages). */
+    links: [],
     /** True: never say hello on a ring link. A number: stay silent on that many ring links, then say it. */
     silent: false,
     pairing: null,
@@ -82,13 +84,20 @@ const [stableId, done] = arguments;
     h.offers.push({ src, metadata: payload.metadata ?? null, type: payload.type });
     if (!h.pairing || src !== h.pairing.home || payload.type !== 'data' || payload.metadata?.intercom !== 'ring') return;
     const conn = new DataConnection({ wire, offer: { src, payload } });
+    const start = performance.now();
+    const times = {};
+    const mark = (what) => { times[what] = Math.round(performance.now() - start); };
+    h.links.push(times);
     conn.addEventListener('open', async () => {
+      mark('open');
       h.opened += 1;
       // A page that takes the ring link but never proves itself (or not on the first few links).
       if (h.silent === true || h.opened <= Number(h.silent)) return;
       const [offerFP, answerFP] = fingerprints(conn);
       const credential = h.wrongCredential ?? h.pairing.credential;
-      conn.send({ t: 'hello', id: h.pairing.id, proof: await mac(credential, `intercom-ring:${offerFP}|${answerFP}`) });
+      const proof = await mac(credential, `intercom-ring:${offerFP}|${answerFP}`);
+      mark('hello');
+      conn.send({ t: 'hello', id: h.pairing.id, proof });
     });
     conn.addEventListener('data', async (e) => {
       const message = e.detail;
@@ -96,13 +105,14 @@ const [stableId, done] = arguments;
         const [offerFP, answerFP] = fingerprints(conn);
         const expected = await mac(h.pairing.credential, `intercom-ring-reply:${offerFP}|${answerFP}|${message.link}`);
         if (expected !== message.proof) return h.problems.push('the ring proof does not hold');
+        mark('ring');
         h.lastRingLink = message.link;
         h.rings.push({ door: message.door, code: message.code, expiresAt: message.expiresAt });
       } else if (message.t === 'ring-over') {
         h.over.push(message.reason);
       }
     });
-    conn.addEventListener('ended', (e) => h.closed.push(e.detail?.reason ?? null));
+    conn.addEventListener('ended', (e) => { mark('ended'); h.closed.push(e.detail?.reason ?? null); });
     conn.answer();
   });
   done(true);
