@@ -187,9 +187,9 @@ extension Device {
         _ = try? paired.store.update(pairing)
     }
 
-    /// The ring link opened but its page said no `hello` in time. About one link in 25 loses the page's first
-    /// message on our side (the page opened and sent `hello` within ~100 ms; webrtcbin 1.22 never delivered
-    /// it, and not with its debug log on), so a fresh link is tried while the ring lasts; after
+    /// The ring link opened but its page said no `hello` in time. About one link in 20–25 loses the page's
+    /// first message on our side (the page opened and sent `hello` within ~100 ms; webrtcbin 1.22 never
+    /// delivered it; with its debug log on it did not happen), so a fresh link is tried while the ring lasts; after
     /// `ringLinkAttempts` silent links whatever holds the stable ID is not proving itself, and the ring to it
     /// ends there.
     private func ringLinkSilent(_ pairingID: String, _ link: DataLink, attempt: Int) {

@@ -33,7 +33,7 @@ const [stableId, done] = arguments;
     offers: [],
     /** Proved ring messages, ring-overs, refusals, and anything that did not hold. */
     rings: [], over: [], closed: [], problems: [],
-    /** Ring links whose channel opened here (a diagnostic: the door's end opens before this end does). */
+    /** Ring links whose channel opened here. */
     opened: 0,
     /** Per ring link, ms since its OFFER: {open, hello, ring, ended} (a diagnostic for failure messages). */
     links: [],

@@ -268,15 +268,17 @@ def test_a_ring_link_that_never_says_hello_is_replaced_then_given_up(start_devic
 
 
 def test_a_ring_link_that_stays_silent_is_replaced_and_the_next_one_rings(start_device, browser, tmp_path):
-    """What the retry is for: a ring link the door counts as open but the page never says hello on (seen
-    about once in a few dozen rings) does not cost the ring; a fresh link a few seconds later rings the page."""
+    """What the retry is for: about one ring link in 20–25 loses the page's hello on the door's side (inside
+    GStreamer 1.22). The harness stands that loss in by staying silent on its first link; the ring is not lost,
+    a fresh link a few seconds later rings the page."""
     device, page = ring_a_silent_page(start_device, browser, tmp_path, "Slow tablet", 1)
     poll(lambda: harness(page)["rings"], 2 * RING_TIMEOUT,
          message=lambda: f"the second ring link did not ring: {harness(page)}\n{device.log_tail()}")
     got = harness(page)
     assert got["opened"] >= 2 and got["problems"] == []
     assert got["rings"][0]["code"] == device.state()["room"]["code"]
-    device.wait_for_log(r"no hello within \d+ s of opening; closed, trying a new link \(2 of 3\)", timeout=1)
+    device.wait_for_log(rf"no hello within \d+ s of opening; closed, trying a new link \(2 of {HELLO_ATTEMPTS}\)",
+                        timeout=1)
     device.wait_for_log(r"rang pairing \w+ \"Slow tablet\"", timeout=1)
 
 
