@@ -1,5 +1,7 @@
 import CGStreamer
 import CIntercomShim
+import Dispatch
+import Intercom
 
 /// Casts between GObject pointer types (what the `GST_BIN()`/`G_OBJECT()` macros do in C).
 @inline(__always)
@@ -32,10 +34,13 @@ public func elementExists(_ name: String) -> Bool {
 }
 
 /// Stops a session's pipeline and drops it and the session's own reference to its webrtcbin (either may be nil),
-/// silencing the ICE transports first.
+/// silencing the ICE transports and letting webrtcbin finish its queued operations first.
 func releaseWebRTCPipeline(_ pipeline: UnsafeMutablePointer<GstElement>?, webrtc: UnsafeMutablePointer<GstElement>?) {
     if let webrtc {
-        if pipeline != nil { silenceICETransports(webrtc) }
+        if pipeline != nil {
+            silenceICETransports(webrtc)
+            settleOperations(webrtc)
+        }
         gst_object_unref(UnsafeMutableRawPointer(webrtc))
     }
     if let pipeline {
@@ -77,5 +82,27 @@ private func silenceICETransports(_ webrtc: UnsafeMutablePointer<GstElement>) {
             g_object_unref(ice)
         }
         g_object_unref(dtls)
+    }
+}
+
+/// Waits (at most `limitMillis`) until webrtcbin has run every operation queued on its own thread;
+/// `releaseWebRTCPipeline` calls it right before the pipeline stops.
+///
+/// A session hands out its answer as soon as `set-local-description` is queued, so a session dropped right after
+/// its answer (a page that offers and leaves at once, a device shutting down) stops while webrtcbin may still be
+/// applying that description. Applying it sets each transportreceivebin's receive state, which arms a pad block
+/// when ICE is not connected yet; one armed after the bin's READY→NULL freed its block is never freed and holds
+/// the receive bin, nicesrc and the DTLS decoder for good (seen as a SessionTeardownTests failure under CI load).
+/// webrtcbin runs its operations in order on one thread, so the reply to a `get-stats` queued now means all
+/// earlier ones are done.
+private func settleOperations(_ webrtc: UnsafeMutablePointer<GstElement>, limitMillis: Int = 500) {
+    // Its thread runs from READY up; below that nothing is queued (and nothing would answer).
+    guard webrtc.pointee.current_state.rawValue >= GST_STATE_READY.rawValue else { return }
+    let done = DispatchSemaphore(value: 0)
+    let promise = makePromise(done) { done, _ in done.signal() }
+    ic_webrtc_get_stats(webrtc, promise)
+    gst_promise_unref(promise)
+    if done.wait(timeout: .now() + .milliseconds(limitMillis)) == .timedOut {
+        Log.warning("media", "webrtcbin did not finish its queued operations within \(limitMillis) ms; stopping anyway")
     }
 }

@@ -19,7 +19,7 @@ import Testing
     @Test func callSessionsThatEndLeaveNothingAlive() async throws {
         let engine = try await Self.testEngine()
         for round in 1...3 {
-            for ending in [CallEnding.hangUp, .releasedWhileRunning] {
+            for ending in [CallEnding.hangUp, .releasedWhileRunning, .droppedOnAnswer] {
                 let alive = try await Self.runCall(engine, ending: ending)
                 #expect(alive.isEmpty, "round \(round), \(ending): still alive after the call ended: \(alive)")
             }
@@ -38,7 +38,21 @@ import Testing
         case hangUp
         /// The owner drops a running session without hanging up (a device shutting down).
         case releasedWhileRunning
-        var description: String { self == .hangUp ? "hung up" : "released while running" }
+        /// The owner drops the session the moment its answer is out (a page that offers and leaves at once), while
+        /// webrtcbin may still be applying that answer on its own thread.
+        case droppedOnAnswer
+        var description: String {
+            switch self {
+            case .hangUp: "hung up"
+            case .releasedWhileRunning: "released while running"
+            case .droppedOnAnswer: "dropped on its answer"
+            }
+        }
+    }
+
+    /// The only strong reference to a session dropped from inside its own callback.
+    @GLibActor final class SessionHolder {
+        var session: CallSession?
     }
 
     @GLibActor static func testEngine() throws -> MediaEngine {
@@ -56,7 +70,22 @@ import Testing
         weak var weakSession: CallSession?
         weak var weakLink: SessionLink?
         weak var weakCounters: MediaCounters?
-        do {
+        if ending == .droppedOnAnswer {
+            let holder = SessionHolder()
+            holder.session = try CallSession(peer: "teardown-test", connectionId: "mc_teardown",
+                                             offerSDP: Self.callOffer, engine: engine)
+            weakSession = holder.session
+            weakLink = holder.session?.link
+            weakCounters = holder.session?.counters
+            holder.session?.onAnswer = { answer in
+                events.answer = answer
+                if let pipeline = holder.session?.runningPipeline { watch.watch(pipeline) }
+                holder.session = nil
+            }
+            try holder.session?.start()
+            #expect(await poll { events.answer != nil }, "no answer")
+            #expect(watch.count > 20, "only \(watch.count) objects in the call pipeline")
+        } else {
             let session = try CallSession(peer: "teardown-test", connectionId: "mc_teardown", offerSDP: Self.callOffer,
                                           engine: engine)
             weakSession = session
