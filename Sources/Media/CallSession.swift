@@ -339,6 +339,17 @@ public final class CallSession {
     }
 
     /// Hangs up: closes the data channels (what a PeerJS 1.5 browser listens for), then stops the pipeline.
+    /// Whether the peer hears `hangUp()` in-band: one of the call's data channels is open (PeerJS 1.5's
+    /// auxiliary channel, whose close is the hang-up).
+    public var hangUpHeardInBand: Bool {
+        dataChannels.contains { ic_object_get_enum($0, "ready-state") == Int32(GST_WEBRTC_DATA_CHANNEL_STATE_OPEN.rawValue) }
+    }
+
+    /// The peer said over signaling that it hung up (its channel was not open yet to say it in-band).
+    public func peerHungUp(_ detail: String) {
+        finish(.remoteHangUp, detail)
+    }
+
     public func hangUp() {
         guard !ended, hangUpTimer == nil else { return }
         Log.info("media", "hanging up \(peer) (\(connectionId))")

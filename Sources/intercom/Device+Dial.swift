@@ -240,7 +240,8 @@ extension Device {
                              + (message.type == .expire ? "the peer is not reachable (EXPIRE)" : "the peer said \(why) (LEAVE)"))
                     handle(.callEnded(call, .remote))
                 }
-                sessions[call]?.hangUp()
+                if Self.saysHangUp(message, for: call) { sessions[call]?.peerHungUp("said so over signaling (LEAVE)") }
+                else { sessions[call]?.hangUp() }
             }
         case .offer:
             Log.debug("intercom", "home ID: dropped a media OFFER from \(src) (the home ID takes no calls)")

@@ -204,7 +204,9 @@ final class Device {
             pendingCandidates[call] = nil
             callDoor[call] = nil
         case .hangUp(let call):
-            sessions[call]?.hangUp()
+            guard let session = sessions[call] else { return }
+            if !session.hangUpHeardInBand { sayHangUp(call) }
+            session.hangUp()
         case .setMuted(let muted):
             if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
             Log.info("intercom", muted ? "microphone muted" : "microphone on")
@@ -250,6 +252,23 @@ final class Device {
                                                  "connectionId": .string(call.connectionId)]))
         callDoor[call] = nil
         control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
+    }
+
+    /// PeerJS has no hang-up message: a PeerJS 1.5 browser hears ours when the call's data channel closes. Until
+    /// that channel is open it cannot — in the first moments of a call (SCTP comes up after ICE and DTLS; under
+    /// load that took over a second) and never with a PeerJS 1.4 caller, whose offer has no channel. Then the
+    /// call's end goes over signaling too: a LEAVE for this connection with reason "hangup", which the web page
+    /// takes as the door's hang-up (a stock PeerJS browser closes its connections with us on any LEAVE).
+    private func sayHangUp(_ call: CallID) {
+        Log.debug("intercom", "the call's channel to \(call.peer) is not open: saying the hang-up over signaling too")
+        signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
+                                       payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
+    }
+
+    /// Whether a LEAVE is the page's hang-up of `call` (sent when its side of the call's channel was not open).
+    static func saysHangUp(_ message: PeerJSMessage, for call: CallID) -> Bool {
+        message.payload?["reason"]?.stringValue == "hangup"
+            && message.payload?["connectionId"]?.stringValue == call.connectionId
     }
 
     /// The registration a call came through.
@@ -359,6 +378,7 @@ final class Device {
             }
         case .leave:
             for (call, session) in sessions where call.peer == src {
+                if Self.saysHangUp(message, for: call) { session.peerHungUp("said so over signaling (LEAVE)"); continue }
                 Log.info("intercom", "\(src) left")
                 session.hangUp()
             }

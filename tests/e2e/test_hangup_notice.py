@@ -1,10 +1,11 @@
 """Hang-ups at the earliest moment, each way, and without a data channel to close.
 
-A caller that closes its peer connection sends a DTLS close_notify. The door hears PeerJS 1.5's auxiliary data
-channel close too, but only once the SCTP association is up: a page that hangs up the moment it connects can
-beat it, and a caller that offers no data channel (PeerJS 1.4) never has one. The other way, the page hears
-the door only through that channel, so a door hanging up the moment the call connects waits for it to arrive
-and closes it, and the page takes the start of the close (`closing`) as the hang-up.
+PeerJS has no hang-up message: a PeerJS 1.5 peer hears one when the call's auxiliary data channel closes. That
+channel opens only once ICE, DTLS and SCTP are up, and a caller that offers none (PeerJS 1.4) never has one. So
+a side that hangs up while its channel is not open also says so over signaling: a LEAVE for the call's
+connectionId with reason "hangup" (the door and the web page both do, and both take it as the other side's
+hang-up). A caller that closes its peer connection also sends a DTLS close_notify, which the door hears; a door
+whose channel is on its way still closes it when it arrives.
 """
 
 import time
@@ -54,6 +55,7 @@ def test_a_page_hanging_up_as_it_connects_is_noticed_every_time(device, browser)
         click(browser, "join")
         results.append(hang_up_noticed(device, browser))
         wait_device_idle(device)
+    print(f"\npage hang-ups at connect noticed by the door ((endedBy, ms) per call): {results}")
     wrong = [result for result in results if result[0] != "remote" or not 0 <= result[1] < HANGUP_NOTICE_MS]
     assert not wrong, f"hang-ups missed or late ((endedBy, ms) per call): {results}"
 
@@ -73,20 +75,35 @@ def test_a_caller_without_a_data_channel_hangs_up(device, browser):
     wait_device_idle(device)
 
 
+def door_hangs_up_at_connect(device, browser, before_join=None):
+    """(the page's endedBy, ms from `ctl hangup` to the page's end) for one call the door hangs up the moment it
+    reports call-connected."""
+    link = ring(device)
+    browser.get(link)
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    if before_join:
+        browser.execute_script(before_join)
+    events = device.events(timeout=CALL_TIMEOUT)
+    click(browser, "join")
+    next(event for event in events if event.get("event") == "call-connected")
+    sent_at = time.time() * 1000
+    assert device.control({"cmd": "hangup"}) == {"ok": True}
+    hooks = poll(lambda: (h := page_test_hooks(browser)) and h.get("endedAt") and h, 10,
+                 message=lambda: f"the page never ended the call: {page_test_hooks(browser)}")
+    wait_device_idle(device)
+    return hooks["endedBy"], round(hooks["endedAt"] - sent_at)
+
+
 def test_the_door_hanging_up_as_the_call_connects_is_noticed_every_time(device, browser):
-    results = []
-    for _ in range(QUICK_CALLS):
-        link = ring(device)
-        browser.get(link)
-        wait_page_state(browser, "ready", PAGE_TIMEOUT)
-        events = device.events(timeout=CALL_TIMEOUT)
-        click(browser, "join")
-        next(event for event in events if event.get("event") == "call-connected")
-        sent_at = time.time() * 1000
-        assert device.control({"cmd": "hangup"}) == {"ok": True}
-        hooks = poll(lambda: (h := page_test_hooks(browser)) and h.get("endedAt") and h, 10,
-                     message=lambda: f"the page never ended the call: {page_test_hooks(browser)}")
-        results.append((hooks["endedBy"], round(hooks["endedAt"] - sent_at)))
-        wait_device_idle(device)
+    results = [door_hangs_up_at_connect(device, browser) for _ in range(QUICK_CALLS)]
+    print(f"\nthe door's hang-ups at connect noticed by the page ((endedBy, ms) per call): {results}")
+    wrong = [result for result in results if result[0] != "remote" or not 0 <= result[1] < HANGUP_NOTICE_MS]
+    assert not wrong, f"the door's hang-ups missed or late ((endedBy, ms) per call): {results}"
+
+
+def test_the_door_hanging_up_on_a_caller_without_a_data_channel_is_noticed(device, browser):
+    """No channel to close at all (a PeerJS 1.4-shaped offer): only the LEAVE tells the page."""
+    results = [door_hangs_up_at_connect(device, browser, before_join=NO_CALL_CHANNEL_JS) for _ in range(3)]
+    print(f"\nthe door's hang-ups on a caller without a channel ((endedBy, ms) per call): {results}")
     wrong = [result for result in results if result[0] != "remote" or not 0 <= result[1] < HANGUP_NOTICE_MS]
     assert not wrong, f"the door's hang-ups missed or late ((endedBy, ms) per call): {results}"

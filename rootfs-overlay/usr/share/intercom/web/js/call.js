@@ -7,7 +7,9 @@
 // refusing or cancelling a call that was not answered yet is a LEAVE to the other peer with
 // payload {connectionId, reason}: reason 'declined' or 'busy' from the callee, 'cancelled'
 // from the caller; the door also says 'timeout' (nobody pressed ANSWER) and 'closed' (its room
-// closed while the call waited). A stock PeerJS peer closes its connections with us on any LEAVE.
+// closed while the call waited). A hang-up while the call's channel is not open yet (the first
+// moments of a call, or a caller without one) is a LEAVE with reason 'hangup' as well as the
+// close. A stock PeerJS peer closes its connections with us on any LEAVE.
 //
 // Events (EventTarget):
 //   'remotestream'    — detail MediaStream: attach it to the remote <video> (fires once per track).
@@ -131,6 +133,10 @@ export class Call extends PeerLink {
     } else if (!this.isOfferer && !this.answered) {
       this.decline('declined');
       return;
+    } else if (this.#channel?.readyState !== 'open') {
+      // The other side hears the channel's close only once it is open (it comes up after ICE and
+      // DTLS; a PeerJS 1.4 caller has none): say the hang-up over signalling too.
+      this.wire.sendLeave(this.remoteId, { connectionId: this.connectionId, reason: 'hangup' });
     }
     this.end('local', 'hangup');
   }
@@ -151,6 +157,11 @@ export class Call extends PeerLink {
     } else {
       this.end(null, 'unreachable');
     }
+  }
+
+  /** A LEAVE once answered: reason 'hangup' for this call is the other side's hang-up. */
+  onLeave(payload) {
+    if (payload?.reason === 'hangup' && payload.connectionId === this.connectionId) this.end('remote', 'hangup');
   }
 
   onConnectionState(state) {

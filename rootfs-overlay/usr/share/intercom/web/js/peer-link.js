@@ -150,6 +150,9 @@ export class PeerLink extends EventTarget {
     this.end(null, 'unreachable');
   }
 
+  /** Called with a LEAVE's payload once the link is answered; default: nothing (the connection decides). */
+  onLeave(payload) {}
+
   /** Ends the link once: unroutes, closes the PeerConnection, fires 'ended'. */
   end(by, reason, error = null) {
     if (this.#ended) return;
@@ -175,10 +178,11 @@ export class PeerLink extends EventTarget {
         break;
       // Both say the peer is not on the signalling server (or, LEAVE with a reason, that it
       // refused us). Once answered that no longer matters: the peer may leave signalling
-      // during the call; the connection decides.
+      // during the call; the connection decides — unless the LEAVE says more (onLeave).
       case 'EXPIRE':
       case 'LEAVE':
         if (!this.#answered) this.onUnreachable(type, payload);
+        else if (type === 'LEAVE') this.onLeave(payload);
         break;
       default:
         // A second OFFER on our connectionId: PeerJS has no renegotiation; the page handles
