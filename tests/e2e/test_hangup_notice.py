@@ -38,7 +38,8 @@ RTCPeerConnection.prototype.createDataChannel = function (label, options) {
 
 def hang_up_noticed(device, browser):
     """(endedBy, ms from the page's click to the door's end of the call); waits up to 30 s for the end."""
-    hangup_at = poll(lambda: (page_test_hooks(browser) or {}).get("hangupAt"), 2,
+    # The page hangs up once it is in the call, which under load can take a few seconds after the click.
+    hangup_at = poll(lambda: (page_test_hooks(browser) or {}).get("hangupAt"), CALL_TIMEOUT,
                      message="page did not set intercomTest.hangupAt")
     last = poll(lambda: (s := device.state())["call"] is None and s["lastCall"], 30,
                 message=lambda: f"the device never ended the call: {device.state()}")
