@@ -402,10 +402,12 @@ def test_a_relay_that_swaps_the_doors_fingerprint_is_caught_by_the_page(device, 
         hooks = page_test_hooks(browser)
         assert relay.swapped >= 1, "the relay never saw the door's ANSWER (the test proves nothing)"
         assert "not the real door" in hooks["lastError"], hooks
-        # The page stopped before ICE, so the door learns of it when ICE fails (about 8 s here), ends that call
-        # and is idle again: the relay got no media and holds no call.
+        # The page stopped before ICE and said so (LEAVE, reason "hangup", through the relay), so the door ends
+        # that call as the caller's hang-up and is idle again: the relay got no media and holds no call.
         poll(lambda: device.state()["phase"] == "idle", 30,
              message=lambda: f"the door stayed in {device.state()['phase']} after the page stopped the call")
-        assert device.state()["admission"]["callSessionsCreated"] == 1
+        state = device.state()
+        assert state["admission"]["callSessionsCreated"] == 1
+        assert state["lastCall"]["endedBy"] == "remote", state["lastCall"]
     finally:
         relay.stop()

@@ -203,6 +203,8 @@ export class PeerLink extends EventTarget {
     }
     if (this.#ended) return;
     if (!accepted) {
+      // Whoever answered is told we are gone (nothing connects, so nothing else would tell it).
+      this.wire.sendLeave(this.remoteId, { connectionId: this.connectionId, reason: 'hangup' });
       this.end(null, 'impostor', new Error('The answer does not come from the real door.'));
       return;
     }
