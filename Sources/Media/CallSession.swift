@@ -338,7 +338,6 @@ public final class CallSession {
         bitrate = controller
     }
 
-    /// Hangs up: closes the data channels (what a PeerJS 1.5 browser listens for), then stops the pipeline.
     /// Whether the peer hears `hangUp()` in-band: one of the call's data channels is open (PeerJS 1.5's
     /// auxiliary channel, whose close is the hang-up).
     public var hangUpHeardInBand: Bool {
@@ -350,6 +349,7 @@ public final class CallSession {
         finish(.remoteHangUp, detail)
     }
 
+    /// Hangs up: closes the data channels (what a PeerJS 1.5 browser listens for), then stops the pipeline.
     public func hangUp() {
         guard !ended, hangUpTimer == nil else { return }
         Log.info("media", "hanging up \(peer) (\(connectionId))")

@@ -38,8 +38,8 @@ public func elementExists(_ name: String) -> Bool {
 func releaseWebRTCPipeline(_ pipeline: UnsafeMutablePointer<GstElement>?, webrtc: UnsafeMutablePointer<GstElement>?) {
     if let webrtc {
         if pipeline != nil {
-            silenceICETransports(webrtc)
             settleOperations(webrtc)
+            silenceICETransports(webrtc)
         }
         gst_object_unref(UnsafeMutableRawPointer(webrtc))
     }

@@ -230,6 +230,14 @@ extension Device {
             } else {
                 Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(call)")
             }
+        case .leave where Self.hungUpCall(in: message, from: src) != nil:
+            // One answered call's hang-up, said over signaling: that call only.
+            guard let call = Self.hungUpCall(in: message, from: src), home.outgoingCalls.contains(call) else { return }
+            if home.answers[call] == nil {
+                home.dialFailures[call] = "hangup"
+                handle(.callEnded(call, .remote))
+            }
+            sessions[call]?.peerHungUp("said so over signaling (LEAVE)")
         case .expire, .leave:
             // EXPIRE: the server could not deliver to `src` (not registered). LEAVE: `src` refused or left.
             let why = message.type == .expire ? "offline" : message.payload?["reason"]?.stringValue ?? "left"
@@ -240,8 +248,7 @@ extension Device {
                              + (message.type == .expire ? "the peer is not reachable (EXPIRE)" : "the peer said \(why) (LEAVE)"))
                     handle(.callEnded(call, .remote))
                 }
-                if Self.saysHangUp(message, for: call) { sessions[call]?.peerHungUp("said so over signaling (LEAVE)") }
-                else { sessions[call]?.hangUp() }
+                sessions[call]?.hangUp()
             }
         case .offer:
             Log.debug("intercom", "home ID: dropped a media OFFER from \(src) (the home ID takes no calls)")

@@ -205,7 +205,9 @@ final class Device {
             callDoor[call] = nil
         case .hangUp(let call):
             guard let session = sessions[call] else { return }
-            if !session.hangUpHeardInBand { sayHangUp(call) }
+            // A placed call nobody answered yet is cancelled instead (dialEnded says so).
+            let answered = home?.outgoingCalls.contains(call) != true || home?.answers[call] != nil
+            if answered && !session.hangUpHeardInBand { sayHangUp(call) }
             session.hangUp()
         case .setMuted(let muted):
             if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
@@ -265,10 +267,12 @@ final class Device {
                                        payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
     }
 
-    /// Whether a LEAVE is the page's hang-up of `call` (sent when its side of the call's channel was not open).
-    static func saysHangUp(_ message: PeerJSMessage, for call: CallID) -> Bool {
-        message.payload?["reason"]?.stringValue == "hangup"
-            && message.payload?["connectionId"]?.stringValue == call.connectionId
+    /// The call a LEAVE hangs up, when it is a page's hang-up of one call (sent while its side of the call's
+    /// channel was not open): reason "hangup" and that call's connectionId. Other LEAVEs mean the peer left.
+    static func hungUpCall(in message: PeerJSMessage, from src: String) -> CallID? {
+        guard message.payload?["reason"]?.stringValue == "hangup",
+              let connectionId = message.payload?["connectionId"]?.stringValue else { return nil }
+        return CallID(peer: src, connectionId: connectionId)
     }
 
     /// The registration a call came through.
@@ -377,8 +381,13 @@ final class Device {
                 Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
             }
         case .leave:
-            for (call, session) in sessions where call.peer == src {
-                if Self.saysHangUp(message, for: call) { session.peerHungUp("said so over signaling (LEAVE)"); continue }
+            if let call = Self.hungUpCall(in: message, from: src) {
+                // One call's hang-up, said over signaling: that call only.
+                if let session = sessions[call] { session.peerHungUp("said so over signaling (LEAVE)") }
+                else if machine.phase.pending?.call == call { handle(.callEnded(call, .remote)) }
+                return
+            }
+            for (_, session) in sessions where session.peer == src {
                 Log.info("intercom", "\(src) left")
                 session.hangUp()
             }

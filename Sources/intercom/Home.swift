@@ -142,9 +142,12 @@ final class Home {
             }
             onOtherMessage?(message)
         case .leave:
-            // A PeerJS peer closes every connection with the sender of a LEAVE; so do we.
+            // A PeerJS peer closes every connection with the sender of a LEAVE; so do we — except for one call's
+            // hang-up (reason "hangup" with that call's connectionId), which is the call's business only.
             let reason = message.payload?["reason"]?.stringValue ?? "left"
-            for link in links.values where link.peer == src { link.end(because: reason) }
+            if reason != "hangup" || message.payload?["connectionId"]?.stringValue == nil {
+                for link in links.values where link.peer == src { link.end(because: reason) }
+            }
             onOtherMessage?(message)
         default:
             Log.debug("intercom", "home ID: dropped \(message.type.rawValue) from \(src)")

@@ -152,8 +152,22 @@ def test_door_calls_a_waiting_page_which_answers(device, browser):
     wait_device_idle(device)
 
 
-def test_a_page_hanging_up_a_door_call_is_noticed(device, browser):
+# The page never sees the call's channel and never closes its RTCPeerConnection: no channel close, no DTLS
+# close_notify, no ICE failure reach the door; only the page's LEAVE (reason "hangup") can say it hung up.
+SILENT_HANGUP_JS = """
+RTCPeerConnection.prototype.close = function () {};
+const addListener = RTCPeerConnection.prototype.addEventListener;
+RTCPeerConnection.prototype.addEventListener = function (type, listener, options) {
+  if (type !== 'datachannel') return addListener.call(this, type, listener, options);
+};
+"""
+
+
+@pytest.mark.parametrize("page", ["stock", "without-channel-or-close"])
+def test_a_page_hanging_up_a_door_call_is_noticed(device, browser, page):
     peer = open_page(browser, device)
+    if page != "stock":
+        browser.execute_script(SILENT_HANGUP_JS)
     assert device.control({"cmd": "call", "peer": peer}).get("ok") is True
     wait_page_state(browser, "incoming", CALL_TIMEOUT)
     click(browser, "answer")

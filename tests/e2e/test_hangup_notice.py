@@ -36,6 +36,10 @@ RTCPeerConnection.prototype.createDataChannel = function (label, options) {
 """
 
 
+# The page's RTCPeerConnection is never closed, so no DTLS close_notify and no ICE failure reach the door.
+KEEP_CONNECTION_JS = "RTCPeerConnection.prototype.close = function () {};"
+
+
 def hang_up_noticed(device, browser):
     """(endedBy, ms from the page's click to the door's end of the call); waits up to 30 s for the end."""
     # The page hangs up once it is in the call, which under load can take a few seconds after the click.
@@ -76,6 +80,22 @@ def test_a_caller_without_a_data_channel_hangs_up(device, browser):
     wait_device_idle(device)
 
 
+def test_a_caller_without_a_data_channel_that_keeps_its_connection_hangs_up(device, browser):
+    """No channel to close and the connection left up: only the page's LEAVE tells the door."""
+    link = ring(device)
+    browser.get(link)
+    wait_page_state(browser, "ready", PAGE_TIMEOUT)
+    browser.execute_script(NO_CALL_CHANNEL_JS + KEEP_CONNECTION_JS)
+    click(browser, "join")
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    check_device_media_rises(device)
+
+    click(browser, "hangup")
+    ended_by, delay = hang_up_noticed(device, browser)
+    assert ended_by == "remote" and 0 <= delay < HANGUP_NOTICE_MS, (ended_by, delay)
+    wait_device_idle(device)
+
+
 def door_hangs_up_at_connect(device, browser, before_join=None):
     """(the page's endedBy, ms from `ctl hangup` to the page's end) for one call the door hangs up the moment it
     reports call-connected."""
@@ -92,6 +112,7 @@ def door_hangs_up_at_connect(device, browser, before_join=None):
     hooks = poll(lambda: (h := page_test_hooks(browser)) and h.get("endedAt") and h, 10,
                  message=lambda: f"the page never ended the call: {page_test_hooks(browser)}")
     wait_device_idle(device)
+    assert hooks["endReason"] == "hangup", hooks
     return hooks["endedBy"], round(hooks["endedAt"] - sent_at)
 
 

@@ -152,6 +152,9 @@ export class Call extends PeerLink {
     if (!forUs) return;
     if (!this.isOfferer) {
       this.end('remote', 'cancelled');
+    } else if (type === 'LEAVE' && reason === 'hangup') {
+      // The callee answered and hung up before its ANSWER got here (it may never come).
+      this.end('remote', 'hangup');
     } else if (type === 'LEAVE' && REFUSAL_REASONS.includes(reason) && reason !== 'cancelled') {
       this.end('remote', reason);
     } else {
