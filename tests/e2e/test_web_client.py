@@ -408,7 +408,19 @@ def test_signaling_lost_reconnects_with_the_same_room(device, browser, more_brow
     wait_incoming(host)
 
 
-def test_watch_only_guest_switches_to_talking(device, browser, more_browsers):
+# Connections made from now on hear of their state changes 1.5 s late: the host's side of the replacing call
+# connects well after the guest's, which hangs up the watch-only call meanwhile.
+LATE_CONNECTION_STATE_JS = """
+const addListener = RTCPeerConnection.prototype.addEventListener;
+RTCPeerConnection.prototype.addEventListener = function (type, listener, options) {
+  if (type !== 'connectionstatechange') return addListener.call(this, type, listener, options);
+  return addListener.call(this, type, (event) => setTimeout(() => listener.call(this, event), 1500), options);
+};
+"""
+
+
+@pytest.mark.parametrize("host_side", ["prompt", "connects-late"])
+def test_watch_only_guest_switches_to_talking(device, browser, more_browsers, host_side):
     host = browser
     guest = phone(more_browsers())
     code = create_room(host, device)
@@ -420,6 +432,8 @@ def test_watch_only_guest_switches_to_talking(device, browser, more_browsers):
     both_in_call(host, guest)
     frames_rise(guest)
     first_connection = hooks(guest)["connectionId"]
+    if host_side == "connects-late":
+        host.execute_script(LATE_CONNECTION_STATE_JS)
 
     click(guest, "talk")
     poll(lambda: hooks(guest).get("connectionId") != first_connection, CALL_TIMEOUT,

@@ -70,6 +70,7 @@ let hosting = null; // {code, link} while this page hosts a room
 let call = null; // the current Call (placed, or answered)
 let incoming = null; // a Call waiting in the incoming-call dialog
 let switching = null; // the Call replacing a watch-only one (see startTalking)
+const replacements = new WeakMap(); // callee side: watch-only Call → the Call answered to replace it
 let ringTimer = 0;
 let localStream = null;
 let callRoom = null; // the room (or peer) the current call's chat is stored under
@@ -421,7 +422,13 @@ function watchCall(active) {
     if (event.detail === 'connected') page.say(inCallText());
   });
   active.addEventListener('ended', (event) => {
-    if (call === active) onCallEnded(event.detail);
+    if (call !== active) return;
+    // The caller of a switch to talking may connect first and hang up this call before our side
+    // of the replacement connects: the replacement carries on as the call (if it fails after
+    // all, its own end ends the call).
+    const next = replacements.get(active);
+    if (next && !next.ended) swapCall(active, next, null, hooks.mediaMode, false);
+    else onCallEnded(event.detail);
   });
 }
 
@@ -633,6 +640,7 @@ function watchCallSwitch(current, replacement) {
     // from here could beat the caller's own 'connected' and end its call.
     swapCall(current, replacement, null, hooks.mediaMode, false);
   });
+  replacements.set(current, replacement);
 }
 
 function swapCall(old, replacement, local, mode, hangUpOld = true) {
