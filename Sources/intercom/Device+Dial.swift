@@ -230,15 +230,18 @@ extension Device {
             } else {
                 Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(call)")
             }
-        case .leave where Self.hungUpCall(in: message, from: src) != nil:
-            // One answered call's hang-up, said over signaling: that call only.
-            guard let call = Self.hungUpCall(in: message, from: src), home.outgoingCalls.contains(call) else { return }
-            if home.answers[call] == nil {
-                home.dialFailures[call] = "hangup"
-                handle(.callEnded(call, .remote))
-            }
-            sessions[call]?.peerHungUp("said so over signaling (LEAVE)")
         case .expire, .leave:
+            if let connectionId = message.hungUpConnectionId {
+                // One call's hang-up, said over signaling: that call only.
+                let call = CallID(peer: src, connectionId: connectionId)
+                guard home.outgoingCalls.contains(call) else { return }
+                if home.answers[call] == nil {
+                    home.dialFailures[call] = "hangup"
+                    handle(.callEnded(call, .remote))
+                }
+                sessions[call]?.peerHungUp("said so over signaling (LEAVE)")
+                return
+            }
             // EXPIRE: the server could not deliver to `src` (not registered). LEAVE: `src` refused or left.
             let why = message.type == .expire ? "offline" : message.payload?["reason"]?.stringValue ?? "left"
             for call in home.outgoingCalls where call.peer == src {

@@ -267,14 +267,6 @@ final class Device {
                                        payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
     }
 
-    /// The call a LEAVE hangs up, when it is a page's hang-up of one call (sent while its side of the call's
-    /// channel was not open): reason "hangup" and that call's connectionId. Other LEAVEs mean the peer left.
-    static func hungUpCall(in message: PeerJSMessage, from src: String) -> CallID? {
-        guard message.payload?["reason"]?.stringValue == "hangup",
-              let connectionId = message.payload?["connectionId"]?.stringValue else { return nil }
-        return CallID(peer: src, connectionId: connectionId)
-    }
-
     /// The registration a call came through.
     func signaling(for call: CallID) -> PeerJSClient? {
         if let home, home.outgoingCalls.contains(call) { return home.client }
@@ -381,8 +373,9 @@ final class Device {
                 Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
             }
         case .leave:
-            if let call = Self.hungUpCall(in: message, from: src) {
+            if let connectionId = message.hungUpConnectionId {
                 // One call's hang-up, said over signaling: that call only.
+                let call = CallID(peer: src, connectionId: connectionId)
                 if let session = sessions[call] { session.peerHungUp("said so over signaling (LEAVE)") }
                 else if machine.phase.pending?.call == call { handle(.callEnded(call, .remote)) }
                 return
@@ -647,4 +640,14 @@ private func deviceShutdownSignal(_ data: gpointer?) -> gboolean {
     let box = Unmanaged<ShutdownBox>.fromOpaque(data).takeUnretainedValue()
     GLibActor.assumeIsolated { box.device?.shutdown() }
     return 0
+}
+
+extension PeerJSMessage {
+    /// The connection a LEAVE hangs up, when it is one call's hang-up said over signaling (sent while that side
+    /// of the call's channel was not open): reason "hangup" with that call's connectionId. Other LEAVEs mean the
+    /// peer left or refused.
+    var hungUpConnectionId: String? {
+        guard type == .leave, payload?["reason"]?.stringValue == "hangup" else { return nil }
+        return payload?["connectionId"]?.stringValue
+    }
 }

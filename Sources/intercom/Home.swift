@@ -144,8 +144,8 @@ final class Home {
         case .leave:
             // A PeerJS peer closes every connection with the sender of a LEAVE; so do we — except for one call's
             // hang-up (reason "hangup" with that call's connectionId), which is the call's business only.
-            let reason = message.payload?["reason"]?.stringValue ?? "left"
-            if reason != "hangup" || message.payload?["connectionId"]?.stringValue == nil {
+            if message.hungUpConnectionId == nil {
+                let reason = message.payload?["reason"]?.stringValue ?? "left"
                 for link in links.values where link.peer == src { link.end(because: reason) }
             }
             onOtherMessage?(message)
