@@ -47,9 +47,9 @@ test:
 	scripts/deps.sh test
 	$(SWIFT) build
 	$(SWIFT) test
-	$(PYTEST) -v tests/box
-	$(PYTEST) -v tests/signaling
-	$(PYTEST) -v tests/e2e
+	$(PYTEST) -v suites/box
+	$(PYTEST) -v suites/signaling
+	$(PYTEST) -v suites/e2e
 
 ## unit: swift test
 unit:
@@ -60,7 +60,7 @@ unit:
 e2e:
 	scripts/deps.sh test
 	$(SWIFT) build
-	$(PYTEST) -v tests/e2e
+	$(PYTEST) -v suites/e2e
 
 ## bench: benchmarks against in-run baselines (not part of `make test`; root, about 10 minutes): release build,
 ## the device and headless Chromium in a network namespace; prints a table, writes bench/results/latest.{md,json}
@@ -78,4 +78,4 @@ deb:
 
 clean:
 	rm -rf .build .build-static $(RUN_DIR) .pytest_cache
-	find tests -name __pycache__ -type d -prune -exec rm -rf {} +
+	find suites -name __pycache__ -type d -prune -exec rm -rf {} +

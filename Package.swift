@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 // C libraries come from Debian packages; each one is a system-library target named after what it wraps.
@@ -8,9 +8,8 @@ func system(_ name: String, _ pkgConfig: String, _ apt: [String]) -> Target {
 
 let package = Package(
     name: "intercom",
-    platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "intercom", targets: ["intercom"]),
+        .executable(name: "intercom", targets: ["IntercomCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,31 +33,31 @@ let package = Package(
         // The one GLib main loop thread and the global actor that runs on it.
         .target(name: "MainLoop", dependencies: ["CGStreamer"]),
         // Core: pure Swift, no C, no adapters.
-        .target(name: "Intercom"),
-        .target(name: "Signaling", dependencies: ["Intercom", "MainLoop", "CWebSockets"]),
-        .target(name: "Media", dependencies: ["Intercom", "MainLoop", "CGStreamer", "CIntercomShim"]),
-        .target(name: "Display", dependencies: ["Intercom", "MainLoop", "CQRencode", "CPangoCairo", "CDrm", "CGStreamer"]),
-        .target(name: "Buttons", dependencies: ["Intercom", "MainLoop", "CGpiod"]),
+        .target(name: "DoorCore"),
+        .target(name: "Signaling", dependencies: ["DoorCore", "MainLoop", "CWebSockets"]),
+        .target(name: "Media", dependencies: ["DoorCore", "MainLoop", "CGStreamer", "CIntercomShim"]),
+        .target(name: "Display", dependencies: ["DoorCore", "MainLoop", "CQRencode", "CPangoCairo", "CDrm", "CGStreamer"]),
+        .target(name: "Buttons", dependencies: ["DoorCore", "MainLoop", "CGpiod"]),
         // Reads the YAML config file (libyaml) into the core's `Configuration`.
-        .target(name: "ConfigFile", dependencies: ["Intercom", "CYAML"]),
+        .target(name: "ConfigFile", dependencies: ["DoorCore", "CYAML"]),
         // Ring notifications (webhook, ntfy, Home Assistant) over libsoup 3 on the GLib loop.
-        .target(name: "Notify", dependencies: ["Intercom", "MainLoop", "CSoup",
+        .target(name: "Notify", dependencies: ["DoorCore", "MainLoop", "CSoup",
                                                .product(name: "Crypto", package: "swift-crypto")]),
         // Who may join: room keys, offer/answer MACs, DTLS fingerprint checks (swift-crypto).
-        .target(name: "Admission", dependencies: ["Intercom", .product(name: "Crypto", package: "swift-crypto")]),
-        .executableTarget(name: "intercom",
-                          dependencies: ["Intercom", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile", "Notify",
+        .target(name: "Admission", dependencies: ["DoorCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .executableTarget(name: "IntercomCLI",
+                          dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile", "Notify",
                                          "Admission", "CMalloc",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "IntercomTests", dependencies: ["Intercom"]),
-        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "Intercom"]),
+        .testTarget(name: "DoorCoreTests", dependencies: ["DoorCore"]),
+        .testTarget(name: "SignalingTests", dependencies: ["Signaling", "DoorCore"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop"]),
-        .testTarget(name: "DisplayTests", dependencies: ["Display", "Intercom", "MainLoop"]),
-        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "Intercom"]),
-        .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "Intercom"]),
-        .testTarget(name: "NotifyTests", dependencies: ["Notify", "Intercom", "MainLoop"]),
-        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "Intercom", "Signaling"]),
+        .testTarget(name: "DisplayTests", dependencies: ["Display", "DoorCore", "MainLoop"]),
+        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "DoorCore"]),
+        .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "DoorCore"]),
+        .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
+        .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,7 +2,7 @@
 """`make bench`: how fast from button to talking, each figure beside a baseline measured in the same run.
 
 Runs the release device binary and headless Chromium in a network namespace with a veth pair, exactly like the
-end-to-end tests (it reuses tests/e2e/conftest.py's helpers), prints a table and writes it to
+end-to-end tests (it reuses suites/e2e/conftest.py's helpers), prints a table and writes it to
 bench/results/latest.md and latest.json. The machine may be busy with other work: the ratios to the in-run
 baselines are what to compare between runs; the load average is recorded beside them.
 
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(REPO_ROOT / "suites" / "e2e"))
 
 import websocket  # noqa: E402  (websocket-client, installed with selenium)
 from selenium import webdriver  # noqa: E402

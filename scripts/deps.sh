@@ -2,7 +2,7 @@
 # Installs what `make build`, `make run` or `make test` needs and is missing.
 # Usage: scripts/deps.sh build|run|test
 # Idempotent and quick when everything is there: apt is called only for missing packages,
-# pip only when tests/requirements.txt changed since the last install.
+# pip only when suites/requirements.txt changed since the last install.
 set -euo pipefail
 
 usage() {
@@ -84,14 +84,14 @@ if [[ ${#missing[@]} -eq 0 ]]; then
     step "all ${#packages[@]} Debian packages are installed"
 else
     step "installing ${#missing[@]} missing Debian packages: ${missing[*]}"
-    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o Dpkg::Use-Pty=0 "${missing[@]}"
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 update -qq
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq -o Dpkg::Use-Pty=0 "${missing[@]}"
     step "installed ${missing[*]}"
 fi
 
 # 3. The Python venv for the end-to-end tests.
 if [[ $set_name == test ]]; then
-    requirements=tests/requirements.txt
+    requirements=suites/requirements.txt
     stamp=.venv/.requirements-installed
     if ! .venv/bin/python -c '' 2>/dev/null; then
         step "creating the Python venv .venv"

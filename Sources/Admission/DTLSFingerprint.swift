@@ -1,5 +1,5 @@
 import Crypto
-import Intercom
+import DoorCore
 
 /// ASVS 17.2.8: the certificate the peer used in the DTLS handshake must be the one its SDP's
 /// `a=fingerprint` named (and the offer's MAC covered). webrtcbin's DTLS transport reports the peer's

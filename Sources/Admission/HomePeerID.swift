@@ -1,5 +1,5 @@
 import Crypto
-import Intercom
+import DoorCore
 
 /// The door's permanent PeerJS ID, its **home ID** (`notes/pairing-protocol`): outgoing calls and data
 /// connections go out through it and paired browsers reach the door at it, whether a room is open or not.

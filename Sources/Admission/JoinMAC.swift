@@ -1,5 +1,5 @@
 import Crypto
-import Intercom
+import DoorCore
 
 /// The two MACs of a join (notes/security.md §1.4 steps 2 and 4), HMAC-SHA256 with `RoomKeys.macKey` over a
 /// canonical text of newline-separated fields:

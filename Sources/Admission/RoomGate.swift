@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// The cheap gate every OFFER passes before anything else is done for it (notes/security.md §1.4 step 3),
 /// for one open room: limits first (sizes, offers per peer, knocks per minute), then the proof.

@@ -1,5 +1,5 @@
 import Crypto
-import Intercom
+import DoorCore
 
 /// What a room's secret `k` gives (notes/security.md §1.4), computed the same way by the web page
 /// (`js/room-proof.js`, WebCrypto):

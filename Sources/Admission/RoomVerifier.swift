@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// The open room's `JoinVerifier`: checks an offer's `metadata.proof` against the room's keys before any
 /// media object exists. Cheap and in this order: proof present → its shape and sizes → SDP size → nonce not

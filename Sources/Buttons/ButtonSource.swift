@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 import MainLoop
 
 /// Something that delivers debounced `ButtonPress` events on the GLib loop: GPIO lines, the terminal, the

@@ -1,5 +1,5 @@
 import Glibc
-import Intercom
+import DoorCore
 
 /// A blocking client of the `ControlServer` socket, for `intercom ctl` and tests: one connection, one request at
 /// a time. Never use it on the GLib loop thread (it would wait for a reply the loop cannot send).

@@ -1,6 +1,6 @@
 import CGStreamer
 import Glibc
-import Intercom
+import DoorCore
 import MainLoop
 
 /// One client of the `ControlServer`: a non-blocking stream socket watched on the GLib loop, with its

@@ -1,6 +1,6 @@
 import CGStreamer
 import Glibc
-import Intercom
+import DoorCore
 import MainLoop
 
 /// The local control socket: a Unix stream socket served on the GLib loop (`g_unix_fd_add_full`,

@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// Turns the raw edges of one push button into presses. A value type with no I/O: the caller gives time in
 /// milliseconds (GPIO event timestamps, or a test's timeline), so every case is testable without sleeping.

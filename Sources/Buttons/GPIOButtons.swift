@@ -1,6 +1,6 @@
 import CGStreamer
 import Glibc
-import Intercom
+import DoorCore
 import MainLoop
 
 /// Push buttons on GPIO lines through libgpiod 1.6 (the v1 API): the chip is found by label among

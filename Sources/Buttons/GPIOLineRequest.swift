@@ -1,6 +1,6 @@
 import CGpiod
 import Glibc
-import Intercom
+import DoorCore
 
 /// Owns one input line requested for both-edge events (`gpiod_line_request` with
 /// `GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES`), given back with `gpiod_line_release` when released.

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Intercom
+import DoorCore
 
 /// One JSON value per line: the framing of the control socket.
 enum JSONLine {

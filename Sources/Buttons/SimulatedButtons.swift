@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 import MainLoop
 
 /// A `ButtonSource` whose presses come from code: the control socket's `press` command, and tests.

@@ -1,6 +1,6 @@
 import CGStreamer
 import Glibc
-import Intercom
+import DoorCore
 import MainLoop
 import Synchronization
 

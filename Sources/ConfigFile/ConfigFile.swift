@@ -1,5 +1,5 @@
 import Glibc
-import Intercom
+import DoorCore
 
 /// The config file on disk (`/etc/intercom/intercom.yaml` on a device): read, parsed as YAML, typed and
 /// checked as a `Configuration`. Every failure is a `ConfigurationError` that names the file, line and key.

@@ -1,5 +1,5 @@
 import CYAML
-import Intercom
+import DoorCore
 
 /// Parses YAML text into a `ConfigNode` tree with libyaml's event parser (`yaml_parser_parse`), keeping each
 /// node's line. One document; anchors, aliases and custom tags are refused (a config file does not need them,

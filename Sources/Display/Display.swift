@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 import MainLoop
 
 /// The device screen: renders each `Screen` the core decides on and hands the frame to a sink (the KMS

@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 import MainLoop
 
 /// Chooses where the screen goes at start-up: KMS/DRM when a connected panel exists, else a desktop window,

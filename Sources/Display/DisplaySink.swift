@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// Where rendered frames go: PNG snapshots where there is no panel (`SnapshotSink`), the KMS/DRM scanout on a
 /// Pi, a fake in tests. `screen` travels along so a sink can name or log what it shows.

@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// One rendered screen as plain bytes, so sinks (PNG snapshots, kmssink through appsrc) need no cairo.
 ///

@@ -1,5 +1,5 @@
 import CPangoCairo
-import Intercom
+import DoorCore
 
 /// Draws a `Screen` with cairo and Pango into a BGRx image the size of the panel.
 ///

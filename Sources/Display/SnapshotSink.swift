@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,5 @@
 import CGStreamer
-import Intercom
+import DoorCore
 
 /// Shows frames through a small GStreamer pipeline: `appsrc ! [videoflip] ! videoconvert ! <output>`.
 ///

@@ -1,5 +1,5 @@
 import CGStreamer
-import Intercom
+import DoorCore
 import MainLoop
 
 // Pad probes that draw and read `ClockStamp`s (only with `MediaSettings.clockStamp`, for the benchmarks).

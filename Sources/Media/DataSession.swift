@@ -1,6 +1,6 @@
 import CGStreamer
 import CIntercomShim
-import Intercom
+import DoorCore
 import MainLoop
 
 /// One PeerJS data connection with one peer: a pipeline holding only `webrtcbin` and one in-band (DCEP) data

@@ -1,7 +1,7 @@
 import CGStreamer
 import CIntercomShim
 import Dispatch
-import Intercom
+import DoorCore
 
 /// Casts between GObject pointer types (what the `GST_BIN()`/`G_OBJECT()` macros do in C).
 @inline(__always)

@@ -1,5 +1,5 @@
 import CGStreamer
-import Intercom
+import DoorCore
 import MainLoop
 
 /// GStreamer set-up for the process: `gst_init`, the plugin check, and the media plan (sources, encoder,

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Intercom
+import DoorCore
 
 /// One POST to a target: where, which headers, which body. Built from a ring and a configured target, with no
 /// I/O, so what each kind of target receives is tested without a network.

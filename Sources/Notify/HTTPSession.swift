@@ -1,5 +1,5 @@
 import CSoup
-import Intercom
+import DoorCore
 import MainLoop
 
 /// The HTTP client notifications go out through: one `SoupSession` (libsoup 3), driven by the GLib main loop

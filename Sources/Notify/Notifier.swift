@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 import MainLoop
 
 /// Tells every configured target, and every browser subscribed to Web Push, about a ring, each on its own: a

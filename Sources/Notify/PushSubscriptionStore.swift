@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Intercom
+import DoorCore
 import MainLoop
 
 /// A browser's Web Push subscription (`PushSubscription.toJSON()` in the page): where to send, and the keys

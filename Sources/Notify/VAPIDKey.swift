@@ -1,6 +1,6 @@
 import Crypto
 import FoundationEssentials
-import Intercom
+import DoorCore
 
 /// The device's application-server key for Web Push (VAPID, RFC 8292): a P-256 key made once and kept in
 /// the state directory (`vapid-key`, mode 0600, written atomically). Browsers subscribe with its public half;

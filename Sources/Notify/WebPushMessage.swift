@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Intercom
+import DoorCore
 
 /// The push message for one subscription: the ring as JSON (what the page's service worker shows, and the
 /// link it opens), encrypted for that browser, with the VAPID authorization.

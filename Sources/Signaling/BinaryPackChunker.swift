@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// Splitting and reassembly of BinaryPack messages over 16 300 bytes (`notes/peerjs-wire.md` §5, "Chunking").
 ///

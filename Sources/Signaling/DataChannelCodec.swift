@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// Turns data-channel messages into `DataValue`s and back for one PeerJS data connection, in the
 /// connection's serialization (`notes/peerjs-wire.md` §5): BinaryPack with chunking and `__peerData` control

@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// One value sent over a PeerJS data connection: what a browser passes to `conn.send()` and gets in its
 /// `data` event, for every serialization (`notes/peerjs-wire.md` §5, §6).

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Intercom
+import DoorCore
 
 /// JSON text from the network, parsed with bounds: size and nesting are checked by a cheap scan before the
 /// recursive decoder runs, so a hostile `[[[[…` cannot exhaust the stack of the GLib thread.

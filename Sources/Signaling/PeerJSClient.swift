@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 import MainLoop
 
 /// A PeerJS peer's connection to a signaling server (`notes/peerjs-wire.md` §1, §2, §10): registers

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Intercom
+import DoorCore
 
 /// One PeerJS signaling frame, as the official server and clients spell it (`notes/peerjs-wire.md` §2).
 public struct PeerJSMessage: Sendable, Equatable {

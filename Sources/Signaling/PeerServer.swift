@@ -1,5 +1,5 @@
 import Glibc
-import Intercom
+import DoorCore
 import MainLoop
 
 /// The built-in PeerJS-compatible signaling server and static web server, on the process's libwebsockets

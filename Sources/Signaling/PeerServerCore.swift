@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 
 /// The built-in PeerJS server's bookkeeping, without sockets: who is registered, what is queued, what expires.
 /// It behaves like the official PeerServer (`notes/peerjs-wire.md` §2) so a stock PeerJS page cannot tell the

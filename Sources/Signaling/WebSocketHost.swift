@@ -1,6 +1,6 @@
 import CWebSockets
 import Glibc
-import Intercom
+import DoorCore
 import MainLoop
 
 /// A WebSocket (either side) as the rest of the program sees it.

@@ -1,11 +1,11 @@
 import FoundationEssentials
 import Admission
-import Intercom
+import DoorCore
 import Signaling
 import Testing
 
 /// Vectors computed independently with Python's hmac/hashlib (RFC 5869 HKDF by hand); the web page's
-/// `js/room-proof.js` is checked against the same ones in tests/e2e/test_security.py.
+/// `js/room-proof.js` is checked against the same ones in suites/e2e/test_security.py.
 @Suite struct RoomKeysTests {
     static let secret = RoomSecret(bytes: Array(0..<16))!
     static let keys = RoomKeys(secret: secret)

@@ -1,9 +1,9 @@
 import FoundationEssentials
 import Admission
-import Intercom
+import DoorCore
 import Testing
 
-/// `tests/vectors/pairing.json` was computed with Python's hmac/hashlib; the page's tests read the same file,
+/// `suites/vectors/pairing.json` was computed with Python's hmac/hashlib; the page's tests read the same file,
 /// so both ends agree on every byte of the four MACs.
 @Suite struct PairingProofTests {
     struct Vectors: Decodable {
@@ -20,7 +20,7 @@ import Testing
 
     static let vectors: Vectors? = {
         let tests = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
-        guard let bytes = AtomicFile.read(tests + "/tests/vectors/pairing.json") else { return nil }
+        guard let bytes = AtomicFile.read(tests + "/suites/vectors/pairing.json") else { return nil }
         return try? JSONDecoder().decode(Vectors.self, from: Data(bytes))
     }()
 

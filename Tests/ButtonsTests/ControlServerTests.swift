@@ -1,5 +1,5 @@
 import Glibc
-import Intercom
+import DoorCore
 import MainLoop
 import Testing
 @testable import Buttons

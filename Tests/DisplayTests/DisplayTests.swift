@@ -1,5 +1,5 @@
 @testable import Display
-import Intercom
+import DoorCore
 import MainLoop
 import Testing
 

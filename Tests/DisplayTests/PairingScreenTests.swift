@@ -1,5 +1,5 @@
 @testable import Display
-import Intercom
+import DoorCore
 import Testing
 
 /// The pairing window's screen at every size the other screens support: the QR decodes to the whole pairing

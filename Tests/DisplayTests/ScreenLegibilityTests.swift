@@ -1,6 +1,6 @@
 @testable import Display
 import Glibc
-import Intercom
+import DoorCore
 import MainLoop
 import Testing
 

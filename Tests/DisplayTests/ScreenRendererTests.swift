@@ -1,5 +1,5 @@
 @testable import Display
-import Intercom
+import DoorCore
 import Testing
 
 @Suite struct ScreenRendererTests {

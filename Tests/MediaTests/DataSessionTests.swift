@@ -40,7 +40,7 @@ import Testing
         #expect(bytes, "the offerer got \(offererGot)")
 
         // Our own close reports no reason. (That the other side sees it is checked with a browser in
-        // tests/e2e/test_dial.py: a webrtcbin answerer here did not report the stream reset within 10 s.)
+        // suites/e2e/test_dial.py: a webrtcbin answerer here did not report the stream reset within 10 s.)
         await pair.closeOfferer()
         let closed = await eventually { pair.offererClosed != nil }
         let offererClosed = await pair.offererClosed

@@ -1,5 +1,5 @@
 import FoundationEssentials
-import Intercom
+import DoorCore
 import Testing
 @testable import Notify
 

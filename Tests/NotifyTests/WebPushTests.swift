@@ -1,6 +1,6 @@
 import Crypto
 import FoundationEssentials
-import Intercom
+import DoorCore
 import Testing
 @testable import Notify
 

@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 import Testing
 @testable import Signaling
 

@@ -1,4 +1,4 @@
-import Intercom
+import DoorCore
 @testable import Signaling
 import Testing
 

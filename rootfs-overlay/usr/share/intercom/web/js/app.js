@@ -761,7 +761,7 @@ function connectData(remoteId) {
   conn.start();
 }
 
-// For tests/e2e/test_data_serializations.py: one more data connection to the current call's peer with
+// For suites/e2e/test_data_serializations.py: one more data connection to the current call's peer with
 // other options ({serialization, jsonText}), tracked like the chat's own. Not enumerable, so the hooks
 // the tests read back as JSON stay plain data.
 Object.defineProperty(hooks, 'openDataConnection', {

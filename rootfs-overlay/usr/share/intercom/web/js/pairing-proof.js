@@ -1,5 +1,5 @@
 // The MACs of paired browsers (the contract with the device's Sources/Admission/PairingProof.swift; fixed
-// vectors in tests/vectors/pairing.json). Each is unpadded base64url of HMAC-SHA256 whose key is the decoded
+// vectors in suites/vectors/pairing.json). Each is unpadded base64url of HMAC-SHA256 whose key is the decoded
 // bytes of the pairing token (16) or the pairing's credential (32), over UTF-8 text that names the DTLS
 // fingerprints of both sides of the data connection the message travels on:
 //

@@ -1,5 +1,5 @@
 // The page's side of paired browsers (README "Paired browsers"; the device side is the pairing code in
-// Sources/intercom): pairing over a data connection to the door's home ID, and the ring links the door opens
+// Sources/IntercomCLI): pairing over a data connection to the door's home ID, and the ring links the door opens
 // to a paired browser's stable ID. Both are PeerJS data connections with serialization json whose messages
 // carry MACs over the DTLS fingerprints of the connection's offer and answer (pairing-proof.js).
 

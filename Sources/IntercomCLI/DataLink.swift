@@ -1,0 +1,219 @@
+import DoorCore
+import MainLoop
+import Media
+import Signaling
+
+/// One PeerJS data connection with one peer, in either direction (`notes/peerjs-wire.md` §5): a `DataSession`
+/// (webrtcbin), the `DataChannelCodec` of the connection's serialization, and the signaling client its
+/// OFFER/ANSWER/CANDIDATE messages go through. Values in and out are JSON; raw bytes (BinaryPack raw, `raw`
+/// binary messages) have no JSON form and are dropped with a debug line.
+///
+/// Outgoing: `DataLink(to:…)`, then `start()` sends the OFFER; the owner routes the peer's ANSWER and
+/// CANDIDATEs here by (peer, connectionId). Incoming: `DataLink(offer:…)`, then `start()` answers.
+@GLibActor
+final class DataLink {
+    enum Direction: String, Sendable { case outgoing, incoming }
+
+    /// An outgoing link not open this long after `start()` is closed with "timeout" (a peer that never answers).
+    static let openTimeoutMillis: UInt32 = 20_000
+
+    let peer: String
+    let connectionId: String
+    let direction: Direction
+    let label: String
+    let serialization: DataSerialization
+    let metadata: JSONValue?
+
+    /// The channel is open: `send` works from now on.
+    var onOpen: (@GLibActor () -> Void)?
+    /// Each value the peer sends, in order.
+    var onMessage: (@GLibActor (JSONValue) -> Void)?
+    /// Once, when the link is over: nil for our own `close()`, else why ("offline" after EXPIRE: the peer is
+    /// not on the signaling server; "left", "timeout", "the peer closed the channel", …).
+    var onClosed: (@GLibActor (_ reason: String?) -> Void)?
+
+    /// The offer's and the answer's SDP once known (to bind proofs to both `a=fingerprint`s).
+    private(set) var offerSDP: String?
+    private(set) var answerSDP: String?
+    private(set) var isClosed = false
+    var isOpen: Bool { session.isOpen && !isClosed }
+
+    private let session: DataSession
+    private var codec: DataChannelCodec
+    private weak var signaling: PeerJSClient?
+    private var closeReason: String?
+    private var openTimer: GLibTimer?
+
+    /// Outgoing, through `signaling` (its registration is the `src` the peer sees). `reliable` (ordered) as
+    /// PeerJS 1.5 `connect(id, {reliable: true})`.
+    init(to peer: String, label: String?, serialization: DataSerialization, metadata: JSONValue?,
+         through signaling: PeerJSClient) {
+        let connectionId = Self.newConnectionId()
+        self.peer = peer
+        self.connectionId = connectionId
+        self.direction = .outgoing
+        self.label = label ?? connectionId
+        self.serialization = serialization
+        self.metadata = metadata
+        self.signaling = signaling
+        session = DataSession(peer: peer, connectionId: connectionId, label: label ?? connectionId, ordered: true)
+        codec = DataChannelCodec(serialization: serialization)
+        wire()
+    }
+
+    /// Incoming, from a data OFFER's payload; throws when the offer is no data connection's or its
+    /// serialization is unknown. Builds nothing until `start()`.
+    init(offer payload: ConnectionPayload, from peer: String, through signaling: PeerJSClient) throws(SignalingError) {
+        guard let serialization = DataSerialization(wireName: payload.serialization) else {
+            throw SignalingError(.malformedMessage, "unknown serialization \(payload.serialization ?? "")")
+        }
+        do {
+            session = try DataSession(peer: peer, connectionId: payload.connectionId, offerSDP: payload.sdp.sdp)
+        } catch {
+            throw SignalingError(.malformedMessage, "\(error)")
+        }
+        self.peer = peer
+        self.connectionId = payload.connectionId
+        self.direction = .incoming
+        self.label = payload.label ?? payload.connectionId
+        self.serialization = serialization
+        self.metadata = payload.metadata
+        self.signaling = signaling
+        offerSDP = payload.sdp.sdp
+        // PeerJS 1.4 (its payloads carry `browser`) sends JSON as text messages; 1.5 as binary.
+        codec = DataChannelCodec(serialization: serialization, jsonAsText: payload.browser != nil)
+        wire()
+    }
+
+    /// `dc_` + a PeerJS-style random token, as `peer.connect()` makes them.
+    static func newConnectionId() -> String { "dc_" + PeerJSClient.randomToken() }
+
+    /// Builds the pipeline: sends the OFFER (outgoing) or the ANSWER (incoming). False when it could not start
+    /// (then `onClosed` has been called).
+    @discardableResult
+    func start() -> Bool {
+        do { try session.start() } catch {
+            Log.warning("intercom", "cannot start the data connection \(peer)/\(connectionId): \(error)")
+            end(because: "\(error)")
+            return false
+        }
+        if direction == .outgoing {
+            openTimer = GLibTimer(milliseconds: Self.openTimeoutMillis) { [weak self] in
+                guard let self, !self.isOpen else { return }
+                Log.info("intercom", "data connection to \(self.peer) (\(self.connectionId)) not open after "
+                         + "\(Self.openTimeoutMillis / 1000) s; giving up")
+                self.end(because: "timeout")
+            }
+        }
+        return true
+    }
+
+    /// The peer's ANSWER (outgoing links only; anything else is dropped).
+    func receivedAnswer(_ payload: ConnectionPayload) {
+        guard direction == .outgoing, !isClosed, answerSDP == nil, payload.sdp.type == "answer" else {
+            return Log.debug("intercom", "dropped an ANSWER for \(peer)/\(connectionId)")
+        }
+        answerSDP = payload.sdp.sdp
+        do { try session.setRemoteAnswer(payload.sdp.sdp) } catch {
+            Log.info("intercom", "the answer of \(peer)/\(connectionId) is unusable: \(error)")
+            end(because: "bad answer")
+        }
+    }
+
+    func addRemoteCandidate(_ payload: CandidatePayload) {
+        session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
+    }
+
+    /// Sends one value in the link's serialization; false when the link is not open or the value does not fit
+    /// it (a map on a `raw` link, a JSON message of 16 300 bytes or more).
+    @discardableResult
+    func send(_ value: JSONValue) -> Bool {
+        guard isOpen else { return false }
+        let frames: [DataChannelCodec.Frame]
+        do { frames = try codec.frames(for: DataValue(value)) } catch {
+            Log.info("intercom", "not sent to \(peer)/\(connectionId): \(error)")
+            return false
+        }
+        var ok = true
+        for frame in frames {
+            switch frame {
+            case .text(let text): ok = session.send(text: text) && ok
+            case .binary(let bytes): ok = session.send(bytes: bytes) && ok
+            }
+        }
+        return ok
+    }
+
+    /// Closes the link from our side; `onClosed(nil)` follows.
+    func close() { end(because: nil) }
+
+    /// Closes the link for a reason the signaling server or the owner knows ("offline", "left").
+    func end(because reason: String?) {
+        guard !isClosed, closeReason == nil else { return }
+        closeReason = reason
+        openTimer = nil
+        session.close()
+    }
+
+    // MARK: - Wiring
+
+    private func wire() {
+        let peer = self.peer, connectionId = self.connectionId
+        session.onOffer = { [weak self] sdp in
+            guard let self else { return }
+            offerSDP = sdp
+            let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .data,
+                                            connectionId: connectionId, metadata: metadata, label: label,
+                                            reliable: true, serialization: serialization.rawValue)
+            signaling?.send(PeerJSMessage(type: .offer, dst: peer, payload: payload.json))
+        }
+        session.onAnswer = { [weak self] sdp in
+            guard let self else { return }
+            answerSDP = sdp
+            let payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .data,
+                                            connectionId: connectionId)
+            signaling?.send(PeerJSMessage(type: .answer, dst: peer, payload: payload.json))
+        }
+        session.onLocalCandidate = { [weak self] mline, candidate in
+            // The m-line's own mid (webrtcbin's offers name them e.g. "application0"; a browser refuses a
+            // candidate whose sdpMid names no m-line).
+            let mid = self?.offerSDP.flatMap { try? SDPOffer(parsing: $0) }?.sections.dropFirst(mline).first?.mid
+            let payload = CandidatePayload(candidate: candidate, sdpMid: mid ?? String(mline), sdpMLineIndex: mline,
+                                           type: .data, connectionId: connectionId)
+            self?.signaling?.send(PeerJSMessage(type: .candidate, dst: peer, payload: payload.json))
+        }
+        session.onOpen = { [weak self] in
+            self?.openTimer = nil
+            self?.onOpen?()
+        }
+        session.onMessage = { [weak self] message in self?.received(message) }
+        session.onClosed = { [weak self] detail in
+            guard let self, !isClosed else { return }
+            isClosed = true
+            openTimer = nil
+            onClosed?(closeReason ?? detail)
+        }
+    }
+
+    private func received(_ message: DataSession.Message) {
+        let frame: DataChannelCodec.Frame = switch message {
+        case .text(let text): .text(text)
+        case .bytes(let bytes): .binary(bytes)
+        }
+        let received: DataChannelCodec.Received?
+        do { received = try codec.receive(frame) } catch {
+            return Log.debug("intercom", "dropped a data message from \(peer): \(error)")
+        }
+        switch received {
+        case .close:
+            end(because: "the peer closed the connection")
+        case .message(let value):
+            guard let json = value.json else {
+                return Log.debug("intercom", "dropped a data message from \(peer): raw bytes have no JSON form")
+            }
+            onMessage?(json)
+        case nil:
+            break
+        }
+    }
+}

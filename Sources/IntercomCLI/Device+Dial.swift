@@ -1,0 +1,262 @@
+import DoorCore
+import MainLoop
+import Media
+import Signaling
+
+/// What the door initiates through its home ID (README "Signaling"): data connections to any peer
+/// (`openDataLink`, `ctl connect`), media calls (`ctl call`: the state machine's `dialing` phase), and the hook
+/// for data OFFERs that arrive at the home ID.
+extension Device {
+    /// Set by the pairing code: decides each data OFFER to the home ID (see `Home.dataOfferHandler`).
+    /// Without one, or when it returns false, the OFFER is refused and counted in `dataOffersRefused`.
+    var homeDataOffer: (@GLibActor (DataLink) -> Bool)? {
+        get { home?.dataOfferHandler }
+        set { home?.dataOfferHandler = newValue }
+    }
+
+    func startHome() {
+        guard let home else { return }
+        home.onDataOfferRefused = { [weak self] _ in self?.dataOffersRefused += 1 }
+        home.onOtherMessage = { [weak self] message in self?.routeHomeMessage(message) }
+        home.callDataOffer = { [weak self] payload, peer in
+            // The chat of a call the door placed: the page opens it to the ID that called it.
+            guard let self, let home = self.home, home.outgoingCalls.contains(where: { $0.peer == peer }) else { return false }
+            acceptData(payload, from: peer, door: .room)
+            return true
+        }
+        home.onOpen = { [weak self, peerID = home.peerID] in
+            self?.control?.publish(["event": "home-registered", "peerId": .string(peerID)])
+        }
+        home.start()
+        Log.info("intercom", "home ID \(home.peerID)")
+    }
+
+    /// A data connection to `peer` through the home ID (`dc_…`, reliable); nil for an invalid peer ID or when
+    /// the home ID is not in service. EXPIRE from the server (the peer is not registered) closes it with
+    /// "offline"; not open after `DataLink.openTimeoutMillis`, with "timeout".
+    func openDataLink(to peer: String, label: String? = nil, serialization: DataSerialization = .json,
+                      metadata: JSONValue? = nil) -> DataLink? {
+        home?.openLink(to: peer, label: label, serialization: serialization, metadata: metadata)
+    }
+
+    func addHomeState(to state: inout [String: JSONValue]) {
+        state["homePeerId"] = home.map { .string($0.peerID) } ?? .null
+        if case .dialing(_, let dial) = machine.phase {
+            state["dialing"] = ["peer": .string(dial.call.peer), "connectionId": .string(dial.call.connectionId),
+                                "deadline": .number(Double(dial.deadline))]
+        } else {
+            state["dialing"] = .null
+        }
+        state["dataLinks"] = .array((home?.links.values.filter { !$0.isClosed } ?? []).map { link in
+            ["peer": .string(link.peer), "connectionId": .string(link.connectionId),
+             "direction": .string(link.direction.rawValue), "label": .string(link.label),
+             "serialization": .string(link.serialization.rawValue), "open": .bool(link.isOpen)]
+        })
+    }
+
+    // MARK: - Control socket: connect, chat with a peer, disconnect
+
+    /// `{"cmd":"connect","peer":…,"serialization"?,"label"?,"metadata"?}`: a data link for chat from the
+    /// control socket. Its messages arrive as `chat` events (`data` for anything that is not chat).
+    func connectControl(_ request: JSONValue) -> JSONValue {
+        guard let peer = request["peer"]?.stringValue, isValidPeerID(peer) else {
+            return ["ok": false, "error": "connect needs peer: a PeerJS peer ID"]
+        }
+        let name = request["serialization"]?.stringValue ?? "json"
+        guard let serialization = DataSerialization(wireName: name) else {
+            return ["ok": false, "error": "serialization must be binary, json or raw"]
+        }
+        guard let link = openDataLink(to: peer, label: request["label"]?.stringValue, serialization: serialization,
+                                      metadata: request["metadata"]) else {
+            return ["ok": false, "error": .string(home == nil || peer == home?.peerID
+                                                  ? "cannot connect to \(peer)" : "the home ID is not in service")]
+        }
+        let key = CallID(peer: peer, connectionId: link.connectionId)
+        home?.consoleLinks[key] = link
+        let ids: [String: JSONValue] = ["peer": .string(peer), "connectionId": .string(link.connectionId)]
+        link.onOpen = { [weak self] in self?.control?.publish(.object(ids.merging(["event": "data-open"]) { $1 })) }
+        link.onMessage = { [weak self, weak link] value in
+            guard let self, let link else { return }
+            if case .success(.chat(let text)) = ChatMessage.parse(DataValue(value), on: link.serialization) {
+                control?.publish(.object(ids.merging(["event": "chat", "from": "peer", "text": .string(text)]) { $1 }))
+            } else {
+                control?.publish(.object(ids.merging(["event": "data", "value": value]) { $1 }))
+            }
+        }
+        link.onClosed = { [weak self] reason in
+            self?.home?.consoleLinks[key] = nil
+            self?.control?.publish(.object(ids.merging(["event": "data-closed", "reason": reason.map(JSONValue.string) ?? .null]) { $1 }))
+        }
+        return ["ok": true, "connectionId": .string(link.connectionId), "homePeerId": .string(home?.peerID ?? "")]
+    }
+
+    /// A chat message over the open `ctl connect` links to `peer`.
+    func chatToPeer(_ peer: String, text: String) -> JSONValue {
+        let links = (home?.consoleLinks.values ?? [:].values).filter { $0.peer == peer }
+        guard !links.isEmpty else { return ["ok": false, "error": .string("no data connection to \(peer); ctl connect first")] }
+        let sent = links.filter { $0.send(ChatMessage.chat(text).json(for: $0.serialization)) }.count
+        guard sent > 0 else {
+            return ["ok": false, "error": .string("the connection to \(peer) is not open yet")]
+        }
+        return ["ok": true]
+    }
+
+    /// `{"cmd":"disconnect","peer":…}`: closes the `ctl connect` links to `peer`.
+    func disconnectControl(_ request: JSONValue) -> JSONValue {
+        guard let peer = request["peer"]?.stringValue else { return ["ok": false, "error": "disconnect needs peer"] }
+        let links = (home?.consoleLinks ?? [:]).filter { $0.key.peer == peer }
+        guard !links.isEmpty else { return ["ok": false, "error": .string("no data connection to \(peer)")] }
+        links.values.forEach { $0.close() }
+        return ["ok": true]
+    }
+
+    // MARK: - Calling out
+
+    /// `{"cmd":"call","peer":…,"name"?,"metadata"?}`: the door calls `peer` through its home ID (`mc_…`); the
+    /// screen calls it `name` (default "Resident"). From idle, a passing screen or an open room; otherwise "busy".
+    func callControl(_ request: JSONValue) -> JSONValue {
+        guard let peer = request["peer"]?.stringValue, isValidPeerID(peer) else {
+            return ["ok": false, "error": "call needs peer: a PeerJS peer ID"]
+        }
+        guard let home, home.client.state != .closed, peer != home.peerID else {
+            return ["ok": false, "error": .string("cannot call \(peer): the home ID is not in service")]
+        }
+        let call = CallID(peer: peer, connectionId: "mc_" + PeerJSClient.randomToken())
+        home.nextDialMetadata = request["metadata"]
+        let name = request["name"]?.stringValue
+        latestCaller = (peer, name.map { CallerName.from(metadata: ["name": .string($0)]) } ?? "Resident")
+        handle(.dial(call))
+        home.nextDialMetadata = nil
+        guard case .dialing(_, let dial) = machine.phase, dial.call == call else {
+            return ["ok": false, "error": .string("busy: the door is in phase \(machine.phase.name)")]
+        }
+        return ["ok": true, "connectionId": .string(call.connectionId), "homePeerId": .string(home.peerID)]
+    }
+
+    /// The state machine's `dial`: an offering session, its OFFER through the home ID.
+    func dial(_ call: CallID) {
+        guard let home else { return handle(.callEnded(call, .failed)) }
+        let session = CallSession(calling: call.peer, connectionId: call.connectionId, engine: media)
+        sessions[call] = session
+        callSessionsCreated += 1
+        home.outgoingCalls.insert(call)
+        if case .dialing(_, let dial) = machine.phase, dial.call == call { home.dialDeadlines[call] = dial.deadline }
+        let metadata = home.nextDialMetadata ?? ["name": .string(machine.settings.doorName), "intercom": "door"]
+        var offerSDP: String?
+        session.onOffer = { [weak home] sdp in
+            offerSDP = sdp
+            let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .media,
+                                            connectionId: call.connectionId, metadata: metadata)
+            home?.client.send(PeerJSMessage(type: .offer, dst: call.peer, payload: payload.json))
+        }
+        session.onLocalCandidate = { [weak home] mline, candidate in
+            // The m-line's own mid: webrtcbin's offers name them (video0, audio1, application2).
+            let mid = offerSDP.flatMap { try? SDPOffer(parsing: $0) }?.sections.dropFirst(mline).first?.mid
+            let payload = CandidatePayload(candidate: candidate, sdpMid: mid ?? String(mline), sdpMLineIndex: mline,
+                                           type: .media, connectionId: call.connectionId)
+            home?.client.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
+        }
+        attachCall(session, call, remoteSDP: { [weak home] in home?.answers[call] })
+        let ended = session.onEnded
+        session.onEnded = { [weak self] reason, detail in
+            self?.dialEnded(call, reason: reason)
+            ended?(reason, detail)
+        }
+        do { try session.start() } catch {
+            Log.warning("intercom", "cannot call \(call.peer): \(error)")
+            sessions[call] = nil
+            home.outgoingCalls.remove(call)
+            return handle(.callEnded(call, .failed))
+        }
+        Log.info("intercom", "calling \(call.peer) (\(call.connectionId)) from \(home.peerID)")
+        control?.publish(["event": "dialing", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+    }
+
+    /// A placed call's session ended. Before an answer that is a failed attempt: say why, and tell the peer's
+    /// page to stop ringing (PeerJS has no cancel; the web page takes a LEAVE with reason "cancelled").
+    private func dialEnded(_ call: CallID, reason: CallSession.EndReason) {
+        guard let home else { return }
+        let answered = home.answers[call] != nil
+        if !answered {
+            let why = home.dialFailures[call]
+                ?? (wallClockMillis() >= (home.dialDeadlines[call] ?? .max) ? "no-answer" : reason == .failed ? "failed" : "cancelled")
+            if home.dialFailures[call] == nil {
+                home.client.send(PeerJSMessage(type: .leave, dst: call.peer,
+                                               payload: ["reason": "cancelled", "connectionId": .string(call.connectionId)]))
+            }
+            Log.info("intercom", "the call to \(call.peer) (\(call.connectionId)) ended unanswered: \(why)")
+            control?.publish(["event": "call-failed", "peer": .string(call.peer), "connectionId": .string(call.connectionId),
+                              "reason": .string(why)])
+        }
+        home.outgoingCalls.remove(call)
+        home.answers[call] = nil
+        home.dialFailures[call] = nil
+        home.dialDeadlines[call] = nil
+    }
+
+    /// What reaches the home ID that no data link claimed: the signaling of placed calls and of their chat.
+    private func routeHomeMessage(_ message: PeerJSMessage) {
+        guard let home, let src = message.src else { return }
+        switch message.type {
+        case .answer:
+            guard let payload = try? ConnectionPayload(message.payload), payload.type == .media,
+                  payload.sdp.type == "answer" else {
+                return Log.debug("intercom", "home ID: dropped an ANSWER from \(src)")
+            }
+            let call = CallID(peer: src, connectionId: payload.connectionId)
+            guard home.outgoingCalls.contains(call), home.answers[call] == nil, let session = sessions[call] else {
+                return Log.debug("intercom", "home ID: dropped an ANSWER for unknown \(call)")
+            }
+            home.answers[call] = payload.sdp.sdp
+            do { try session.setRemoteAnswer(payload.sdp.sdp) } catch {
+                Log.warning("intercom", "the answer of \(src) is unusable: \(error)")
+                home.dialFailures[call] = "bad answer"
+                home.answers[call] = nil
+                return session.hangUp()
+            }
+            Log.info("intercom", "\(src) answered the door's call (\(call.connectionId))")
+            control?.publish(["event": "call-answered", "peer": .string(src), "connectionId": .string(call.connectionId)])
+            handle(.dialAnswered(call))
+            // Placed from an open room, the call is that room's one call now: paired browsers stop ringing.
+            if case .inCall(_?, let active) = machine.phase, active.call == call { pairedRoomAnswered(by: call) }
+        case .candidate:
+            guard let payload = try? CandidatePayload(message.payload) else {
+                return Log.debug("intercom", "home ID: dropped a CANDIDATE from \(src)")
+            }
+            let call = CallID(peer: src, connectionId: payload.connectionId)
+            if payload.type == .media, home.outgoingCalls.contains(call), let session = sessions[call] {
+                session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
+            } else if payload.type == .data, addDataCandidate(call, payload) {
+            } else {
+                Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(call)")
+            }
+        case .expire, .leave:
+            if let connectionId = message.hungUpConnectionId {
+                // One call's hang-up, said over signaling: that call only.
+                let call = CallID(peer: src, connectionId: connectionId)
+                guard home.outgoingCalls.contains(call) else { return }
+                if home.answers[call] == nil {
+                    home.dialFailures[call] = "hangup"
+                    handle(.callEnded(call, .remote))
+                }
+                sessions[call]?.peerHungUp("said so over signaling (LEAVE)")
+                return
+            }
+            // EXPIRE: the server could not deliver to `src` (not registered). LEAVE: `src` refused or left.
+            let why = message.type == .expire ? "offline" : message.payload?["reason"]?.stringValue ?? "left"
+            for call in home.outgoingCalls where call.peer == src {
+                if home.answers[call] == nil {
+                    home.dialFailures[call] = why
+                    Log.info("intercom", "the call to \(src) (\(call.connectionId)): "
+                             + (message.type == .expire ? "the peer is not reachable (EXPIRE)" : "the peer said \(why) (LEAVE)"))
+                    handle(.callEnded(call, .remote))
+                }
+                sessions[call]?.hangUp()
+            }
+        case .offer:
+            Log.debug("intercom", "home ID: dropped a media OFFER from \(src) (the home ID takes no calls)")
+        default:
+            Log.debug("intercom", "home ID: dropped \(message.type.rawValue) from \(src)")
+        }
+    }
+}

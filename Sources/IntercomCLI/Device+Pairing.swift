@@ -1,0 +1,340 @@
+import Admission
+import DoorCore
+import MainLoop
+import Notify
+
+/// Paired browsers, the device's side (README "Paired browsers"): the pairing connection at the home ID,
+/// ringing every pairing when a room becomes reachable, `ring-over` when the call starts or the room closes,
+/// Web Push to their subscriptions, and the `pair`, `pairings`, `unpair` control commands. The pairing link,
+/// the token and credentials never reach a log line or an event.
+extension Device {
+    // MARK: - The pairing window
+
+    func pairingOpened(_ link: PairingLink) {
+        Log.info("pairing", "pairing window open: \(link)")
+        control?.publish(["event": "pairing-open", "link": .string(link.redacted)])
+    }
+
+    func pairingClosed() {
+        Log.info("pairing", "pairing window closed")
+        control?.publish(["event": "pairing-closed"])
+    }
+
+    /// Takes data OFFERs to the home ID that ask to pair (label `pair`, metadata `{"intercom":"pair"}`, json);
+    /// refuses everything else. Taken even with the window closed, so the page hears "expired" or "used".
+    func takePairingOffer(_ link: DataLink) -> Bool {
+        guard let paired, link.label == "pair", link.metadata?["intercom"]?.stringValue == "pair",
+              link.serialization == .json else { return false }
+        paired.pairConnections = paired.pairConnections.filter { !$0.value.link.isClosed }
+        guard paired.pairConnections.count < PairedBrowsers.maxPairConnections else {
+            Log.info("pairing", "refused a pairing connection from \(link.peer): too many at once")
+            return false
+        }
+        let key = link.connectionId
+        link.onOpen = { [weak self, weak link] in
+            guard let self, let link, let paired = self.paired else { return }
+            paired.pairConnections[key]?.timer = GLibTimer(milliseconds: PairedBrowsers.pairConnectionMillis) { [weak link] in
+                link?.close()
+            }
+        }
+        link.onMessage = { [weak self, weak link] value in
+            guard let self, let link else { return }
+            pairingMessage(value, on: link)
+        }
+        link.onClosed = { [weak self] _ in self?.paired?.pairConnections[key] = nil }
+        paired.pairConnections[key] = PairedBrowsers.PairConnection(link: link)
+        return true
+    }
+
+    private func pairingMessage(_ value: JSONValue, on link: DataLink) {
+        guard let paired else { return }
+        switch value["t"]?.stringValue {
+        case "pair":
+            guard paired.pairConnections[link.connectionId]?.pairingID == nil else { return }
+            pair(value, on: link)
+        case "push":
+            guard let id = paired.pairConnections[link.connectionId]?.pairingID,
+                  var pairing = paired.store.pairing(id: id) else {
+                return Log.info("pairing", "dropped a push subscription from \(link.peer): it did not pair on this connection")
+            }
+            let subscription = value["subscription"]
+            let push = Pairing.Push(endpoint: subscription?["endpoint"]?.stringValue ?? "",
+                                    p256dh: subscription?["keys"]?["p256dh"]?.stringValue ?? "",
+                                    auth: subscription?["keys"]?["auth"]?.stringValue ?? "")
+            guard push.isValid else {
+                return Log.info("pairing", "pairing \(id): the push subscription is not usable (https endpoint, keys)")
+            }
+            pairing.push = push
+            do { try paired.store.update(pairing) } catch { return Log.error("pairing", "\(error)") }
+            Log.info("pairing", "pairing \(id): Web Push subscription kept (\(HTTPRequest.loggableOrigin(push.endpoint)))")
+            control?.publish(["event": "pairing-push", "id": .string(id)])
+            link.close()
+        default:
+            Log.debug("pairing", "dropped a message from \(link.peer) on a pairing connection")
+        }
+    }
+
+    /// Checks a `pair` message against the open window and stores the pairing; refusals say why.
+    private func pair(_ value: JSONValue, on link: DataLink) {
+        guard let paired else { return }
+        func refuse(_ reason: String, _ detail: String) {
+            Log.info("pairing", "pairing refused (\(reason)) to \(link.peer): \(detail)")
+            link.send(["t": "pair-refused", "reason": .string(reason)])
+            control?.publish(["event": "pair-refused", "reason": .string(reason)])
+            let closing = link
+            paired.pairConnections[link.connectionId]?.timer = GLibTimer(milliseconds: PairedBrowsers.ringOverLingerMillis) {
+                closing.close()
+            }
+        }
+        guard let proof = value["proof"]?.stringValue, let peerId = value["peerId"]?.stringValue,
+              let offerFP = link.offerSDP.flatMap(PairingProof.fingerprint(inSDP:)),
+              let answerFP = link.answerSDP.flatMap(PairingProof.fingerprint(inSDP:)) else {
+            return refuse("proof", "no proof, peerId or fingerprints")
+        }
+        func holds(_ token: PairingToken) -> Bool {
+            PairingProof.holds(proof, .pair, key: token.bytes, offerFP: offerFP, answerFP: answerFP)
+        }
+        let now = wallClockMillis()
+        guard case .pairing(let window) = machine.phase, window.isOpen(at: now) else {
+            if let spent = machine.spentToken, holds(spent) { return refuse("used", "the token was used already") }
+            return refuse("expired", "no pairing window is open")
+        }
+        guard holds(window.token) else {
+            if let spent = machine.spentToken, holds(spent) { return refuse("used", "the token was used already") }
+            return refuse("proof", "the MAC does not hold over this connection's fingerprints")
+        }
+        // The signaling server sets `src`: the page must pair the ID it is registered under (the one we ring).
+        guard peerId == link.peer, Pairing.isValidPeerID(peerId) else {
+            return refuse("proof", "peerId is not the connection's peer")
+        }
+        let pairing = Pairing.make(name: value["name"]?.stringValue ?? "", peerId: peerId, now: now)
+        do { try paired.store.add(pairing) } catch {
+            Log.error("pairing", "\(error)")
+            return refuse("storage", "the pairing could not be saved")
+        }
+        let vapid: JSONValue = (try? notifier?.pushKey().publicKeyText).map(JSONValue.string) ?? .null
+        let reply: JSONValue = [
+            "t": "paired", "id": .string(pairing.id), "door": .string(options.doorName),
+            "home": .string(home?.peerID ?? ""), "credential": .string(pairing.credential), "vapidPublicKey": vapid,
+            "proof": .string(PairingProof.mac(.paired, key: window.token.bytes, offerFP: offerFP, answerFP: answerFP,
+                                              extra: pairing.credential)),
+        ]
+        guard link.send(reply) else {
+            _ = try? paired.store.remove(id: pairing.id)
+            return Log.info("pairing", "the pairing reply to \(link.peer) could not be sent; not paired")
+        }
+        paired.pairConnections[link.connectionId]?.pairingID = pairing.id
+        Log.info("pairing", "paired \(pairing.id) \"\(pairing.name)\" (\(peerId))")
+        control?.publish(["event": "paired", "id": .string(pairing.id), "name": .string(pairing.name)])
+        handle(.pairedBrowser(name: pairing.name))
+    }
+
+    // MARK: - Ringing
+
+    /// The room is reachable: a `ring` data link to every pairing (the page proves itself with `hello`, then
+    /// gets the join link). Earlier ring links are closed first.
+    func ringPairedBrowsers(code: String, link: RoomLink, expiresAt: Int64) {
+        guard let paired else { return }
+        for old in paired.ringLinks.values { old.close() }
+        paired.ringLinks.removeAll()
+        paired.helloTimers.removeAll()
+        paired.ring = PairedBrowsers.Ring(door: options.doorName, code: code, link: link.url, expiresAt: expiresAt)
+        for pairing in paired.store.pairings { openRingLink(to: pairing, attempt: 1) }
+        if !paired.store.pairings.isEmpty { Log.info("pairing", "ringing \(paired.store.pairings.count) paired browser(s)") }
+    }
+
+    /// One ring link to one pairing. `attempt` counts the links of this ring to it: one that opens and hears
+    /// no `hello` is replaced by a fresh one (see `PairedBrowsers.ringLinkAttempts`).
+    private func openRingLink(to pairing: Pairing, attempt: Int) {
+        guard let paired else { return }
+        let id = pairing.id
+        guard let ringLink = openDataLink(to: pairing.peerId, label: "ring", serialization: .json,
+                                          metadata: ["intercom": "ring"]) else {
+            return Log.info("pairing", "cannot ring pairing \(id): the home ID is not in service")
+        }
+        paired.ringLinks[id] = ringLink
+        ringLink.onOpen = { [weak self, weak ringLink] in
+            guard let self, let ringLink, let paired = self.paired, paired.ringLinks[id] === ringLink else { return }
+            paired.helloTimers[id] = GLibTimer(milliseconds: PairedBrowsers.helloTimeoutMillis) { [weak self, weak ringLink] in
+                guard let self, let ringLink else { return }
+                ringLinkSilent(id, ringLink, attempt: attempt)
+            }
+        }
+        ringLink.onMessage = { [weak self, weak ringLink] value in
+            guard let self, let ringLink else { return }
+            ringMessage(value, pairingID: id, on: ringLink)
+        }
+        ringLink.onClosed = { [weak self, weak ringLink] reason in
+            guard let self, let ringLink else { return }
+            ringLinkClosed(id, ringLink, reason: reason)
+        }
+    }
+
+    /// Web Push subscriptions of the pairings, for the notifier's ring.
+    func pairedPushSubscriptions() -> [PushSubscription] {
+        (paired?.store.pairings ?? []).compactMap { pairing in
+            guard let push = pairing.push else { return nil }
+            return try? PushSubscription(id: pairing.id, name: pairing.name, endpoint: push.endpoint,
+                                         p256dh: push.p256dh, auth: push.auth, addedAt: pairing.createdAt)
+        }
+    }
+
+    /// A push service said a pairing's subscription is gone: the pairing stays, without push.
+    func pairedPushGone(_ subscription: PushSubscription) {
+        guard let paired, var pairing = paired.store.pairing(id: subscription.id) else { return }
+        pairing.push = nil
+        Log.info("pairing", "pairing \(pairing.id): its Web Push subscription is gone; removed")
+        _ = try? paired.store.update(pairing)
+    }
+
+    /// The ring link opened but its page said no `hello` in time. About one link in 20–25 loses the page's
+    /// first message on our side (the page opened and sent `hello` within ~100 ms; webrtcbin 1.22 never
+    /// delivered it; with its debug log on it did not happen), so a fresh link is tried while the ring lasts; after
+    /// `ringLinkAttempts` silent links whatever holds the stable ID is not proving itself, and the ring to it
+    /// ends there.
+    private func ringLinkSilent(_ pairingID: String, _ link: DataLink, attempt: Int) {
+        guard let paired, paired.ringLinks[pairingID] === link else { return }
+        paired.helloTimers[pairingID] = nil
+        paired.ringLinks[pairingID] = nil
+        link.close()
+        let seconds = PairedBrowsers.helloTimeoutMillis / 1000
+        if attempt < PairedBrowsers.ringLinkAttempts, let ring = paired.ring, !ring.answered,
+           let pairing = paired.store.pairing(id: pairingID) {
+            Log.info("pairing", "ring link of pairing \(pairingID) (\(link.peer)): no hello within \(seconds) s of "
+                     + "opening; closed, trying a new link (\(attempt + 1) of \(PairedBrowsers.ringLinkAttempts))")
+            return openRingLink(to: pairing, attempt: attempt + 1)
+        }
+        Log.info("pairing", "ring link of pairing \(pairingID) (\(link.peer)): no hello within \(seconds) s of "
+                 + "opening; closed (\(attempt) link(s) tried)")
+        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "no-hello"])
+    }
+
+    private func ringMessage(_ value: JSONValue, pairingID: String, on link: DataLink) {
+        guard let paired, value["t"]?.stringValue == "hello" else {
+            return Log.debug("pairing", "dropped a message on the ring link of \(pairingID)")
+        }
+        if paired.ringLinks[pairingID] === link { paired.helloTimers[pairingID] = nil }
+        guard let ring = paired.ring, !ring.answered, paired.ringLinks[pairingID] === link else { return link.close() }
+        guard var pairing = paired.store.pairing(id: pairingID), value["id"]?.stringValue == pairingID,
+              let key = pairing.credentialKey, let proof = value["proof"]?.stringValue,
+              let offerFP = link.offerSDP.flatMap(PairingProof.fingerprint(inSDP:)),
+              let answerFP = link.answerSDP.flatMap(PairingProof.fingerprint(inSDP:)),
+              PairingProof.holds(proof, .hello, key: key, offerFP: offerFP, answerFP: answerFP) else {
+            Log.warning("pairing", "ring refused: bad proof from \(link.peer) (pairing \(pairingID))")
+            control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "refused"])
+            paired.ringLinks[pairingID] = nil
+            return link.close()
+        }
+        let now = wallClockMillis()
+        pairing.lastSeenAt = now
+        pairing.onlineAtLastRing = true
+        do { try paired.store.update(pairing) } catch { Log.error("pairing", "\(error)") }
+        let message: JSONValue = [
+            "t": "ring", "door": .string(ring.door), "code": .string(ring.code), "link": .string(ring.link),
+            "expiresAt": .number(Double(ring.expiresAt)),
+            "proof": .string(PairingProof.mac(.ringReply, key: key, offerFP: offerFP, answerFP: answerFP, extra: ring.link)),
+        ]
+        guard link.send(message) else {
+            Log.warning("pairing", "the ring to pairing \(pairingID) could not be sent on its link; closed")
+            return link.close()
+        }
+        Log.info("pairing", "rang pairing \(pairingID) \"\(pairing.name)\"")
+        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "rung"])
+    }
+
+    private func ringLinkClosed(_ pairingID: String, _ link: DataLink, reason: String?) {
+        guard let paired, paired.ringLinks[pairingID] === link else { return }
+        paired.ringLinks[pairingID] = nil
+        paired.helloTimers[pairingID] = nil
+        // Offline (EXPIRE) or never answered: the page was not open for this ring.
+        guard reason == "offline" || reason == "timeout", var pairing = paired.store.pairing(id: pairingID) else { return }
+        pairing.onlineAtLastRing = false
+        _ = try? paired.store.update(pairing)
+        Log.info("pairing", "pairing \(pairingID) \"\(pairing.name)\" is not online (\(reason ?? ""))")
+        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "offline"])
+    }
+
+    /// The room's call was accepted: every other paired browser hears "answered-elsewhere".
+    func pairedRoomAnswered(by call: CallID) {
+        guard let paired, paired.ring != nil else { return }
+        paired.ring?.answered = true
+        endRing(reason: "answered-elsewhere", except: call.peer)
+    }
+
+    /// The room closed: unanswered, every paired browser still ringing hears "missed".
+    func pairedRoomClosed() {
+        guard let paired, let ring = paired.ring else { return }
+        if !ring.answered { endRing(reason: "missed", except: nil) }
+        paired.ring = nil
+    }
+
+    private func endRing(reason: String, except peer: String?) {
+        guard let paired else { return }
+        var told = 0
+        for link in paired.ringLinks.values {
+            if link.peer != peer, link.send(["t": "ring-over", "reason": .string(reason)]) { told += 1 }
+            paired.lingering.append(link)
+        }
+        paired.ringLinks.removeAll()
+        paired.helloTimers.removeAll()
+        if told > 0 {
+            Log.info("pairing", "ring over (\(reason)) told to \(told) paired browser(s)")
+            control?.publish(["event": "pairing-ring-over", "reason": .string(reason), "count": .number(Double(told))])
+        }
+        paired.lingerTimer = GLibTimer(milliseconds: PairedBrowsers.ringOverLingerMillis) { [weak paired] in
+            paired?.lingering.forEach { $0.close() }
+            paired?.lingering.removeAll()
+        }
+    }
+
+    // MARK: - Control socket
+
+    /// `pair`, `pairings`, `unpair`; nil for other commands.
+    ///
+    /// - `{"cmd":"pair"}` → `{"ok":true,"expiresAt":ms}` (the link is on the screen's QR only)
+    /// - `{"cmd":"pairings"}` → `{"ok":true,"pairings":[{id,name,createdAt,lastSeenAt,onlineAtLastRing,push}]}`
+    /// - `{"cmd":"unpair","id":<id or name>}` → `{"ok":true,"id"}`
+    func pairingControl(_ request: JSONValue) -> JSONValue? {
+        let command = request["cmd"]?.stringValue ?? ""
+        guard ["pair", "pairings", "unpair"].contains(command) else { return nil }
+        guard let paired else {
+            return ["ok": false, "error": "pairing needs a state directory (paths.state) to keep pairings in"]
+        }
+        switch command {
+        case "pair":
+            handle(.pairRequested)
+            guard case .pairing(let window) = machine.phase else {
+                return ["ok": false, "error": .string("the door is busy (\(machine.phase.name)); try again when it is idle")]
+            }
+            return ["ok": true, "expiresAt": .number(Double(window.expiresAt))]
+        case "pairings":
+            return ["ok": true, "pairings": .array(paired.store.pairings.map { p in
+                ["id": .string(p.id), "name": .string(p.name), "createdAt": .number(Double(p.createdAt)),
+                 "lastSeenAt": p.lastSeenAt.map { .number(Double($0)) } ?? .null,
+                 "onlineAtLastRing": p.onlineAtLastRing.map(JSONValue.bool) ?? .null, "push": .bool(p.push != nil)]
+            })]
+        default:
+            guard let key = request["id"]?.stringValue else { return ["ok": false, "error": "unpair needs id (an id or a name)"] }
+            do {
+                let pairing = try paired.store.find(key)
+                try paired.store.remove(id: pairing.id)
+                paired.ringLinks.removeValue(forKey: pairing.id)?.close()
+                Log.info("pairing", "unpaired \(pairing.id) \"\(pairing.name)\"")
+                control?.publish(["event": "unpaired", "id": .string(pairing.id)])
+                return ["ok": true, "id": .string(pairing.id)]
+            } catch {
+                return ["ok": false, "error": .string(error.description)]
+            }
+        }
+    }
+
+    func addPairingState(to state: inout [String: JSONValue]) {
+        if case .pairing(let window) = machine.phase {
+            state["pairing"] = ["expiresAt": .number(Double(window.expiresAt)),
+                                "link": .string(machine.settings.pairingLink(token: window.token).redacted)]
+        } else {
+            state["pairing"] = .null
+        }
+        state["pairings"] = paired.map { .number(Double($0.store.pairings.count)) } ?? .null
+    }
+}

@@ -1,0 +1,653 @@
+import Admission
+import Buttons
+import CGStreamer
+import Display
+import Glibc
+import DoorCore
+import MainLoop
+import Media
+import Notify
+import Signaling
+
+/// The running door: carries out the state machine's actions with the adapters, and feeds it their events.
+@GLibActor
+final class Device {
+    typealias CallID = CallStateMachine.CallID
+
+    let options: DeviceOptions
+    private(set) var machine: CallStateMachine
+    private let host: WebSocketHost
+    private let peerServer: PeerServer?
+    private let signalingURL: WebSocketURL
+    /// Signaling is the built-in server over loopback (whose TLS certificate, if any, names another host).
+    var signalingIsOwnServer: Bool { options.signaling == nil }
+    let media: MediaEngine
+    let display: Display?
+    private let snapshotSink: SnapshotSink?
+    var control: ControlServer?
+    private let simulated = SimulatedButtons()
+    private let terminal = TerminalButtons()
+    private var gpio: GPIOButtons?
+    /// The room's two registrations: its secret-derived peer ID, and the knock peer ID (prefix + code).
+    private var roomClient: PeerJSClient?
+    /// What peers may send through signaling (rate, SDP size, candidates, concurrent connections).
+    /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
+    var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
+    private var limitDrops = (count: 0, lastLogged: Int64(0))
+    private(set) var notifier: Notifier?
+    /// Paired browsers (Device+Pairing.swift); nil without a state directory to keep them in.
+    var paired: PairedBrowsers?
+    private var knockClient: PeerJSClient?
+    private var roomLink: RoomLink?
+    /// Who may join the open room (RoomGate): holds the room's keys; nil when no room is open.
+    private var gate: RoomGate?
+    /// Which of the room's peer IDs each call came through (replies go out the same way).
+    var callDoor: [CallID: RoomGate.Door] = [:]
+    /// Media objects ever made (the security tests count them: only accepted calls get one).
+    var callSessionsCreated = 0
+    private var pendingOffers: [CallID: ConnectionPayload] = [:]
+    private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
+    var sessions: [CallID: CallSession] = [:]
+    /// The callers' data connections (chat), by (peer, connectionId): Device+Chat.swift.
+    var chats: [CallID: DataLink] = [:]
+    /// Data OFFERs from anyone but the door's caller (dropped without an answer).
+    var dataOffersRefused = 0
+    /// The door's permanent registration, the home ID, and what goes through it: Device+Dial.swift.
+    var home: Home?
+    private var lastCall: JSONValue = .null
+    private var ticker: GLibTimer?
+    /// The state machine's timers, one per kind (`startTimer` / `cancelTimer`).
+    private var timers: [CallStateMachine.TimerKind: GLibTimer] = [:]
+    private var signalSources: [guint] = []
+    private let onExit: @Sendable () -> Void
+
+    init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
+        self.options = options
+        self.onExit = onExit
+        var settings = CallStateMachine.Settings()
+        settings.doorName = options.doorName
+        settings.webBase = options.webBase
+        settings.roomLifetimeMillis = options.roomLifetimeMillis
+        let door = options.configuration.door
+        settings.knockTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
+        settings.answerTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
+        settings.knocksNeedAnswer = door.knocksNeedAnswer
+        settings.autoAcceptProvenCallers = door.autoAcceptProvenCallers
+        settings.pairingWindowMillis = Int64(door.pairingWindowSeconds) * 1000
+        let homeID = options.deviceID.map { HomePeerID.make(prefix: options.roomPrefix, deviceID: $0) }
+            ?? HomePeerID.random(prefix: options.roomPrefix)
+        settings.homePeerID = homeID
+        // The device ID lives in the state directory: with one, pairings can be kept there too.
+        settings.canPair = options.deviceID != nil
+        if options.deviceID != nil { paired = PairedBrowsers(stateDirectory: options.stateDirectory) }
+        machine = CallStateMachine(settings: settings)
+
+        do {
+            let opened = try DisplayBackend.open(options.display)
+            (display, snapshotSink) = (opened.display, opened.snapshots)
+            Log.info("display", opened.description)
+        } catch {
+            Log.error("display", "screen unavailable: \(error)")
+            (display, snapshotSink) = (nil, nil)
+        }
+        var mediaSettings = options.media
+        mediaSettings.remoteVideoWidth = display.map { min($0.width, 1280) } ?? 0
+        mediaSettings.selfViewWidth = display.map { $0.width / 4 } ?? 0
+        mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
+        media = try MediaEngine(settings: mediaSettings)
+        host = try WebSocketHost(listen: options.listen, tls: options.tls)
+        if options.listen != nil {
+            var serverSettings = PeerServer.Settings()
+            serverSettings.webRoot = options.webRoot
+            serverSettings.core.key = options.key
+            peerServer = PeerServer(host: host, settings: serverSettings)
+            if options.webRoot == nil { Log.warning("intercom", "no web client directory found; serving signaling only") }
+        } else {
+            peerServer = nil
+        }
+        if let text = options.signaling {
+            signalingURL = try WebSocketURL(parsing: text)
+        } else {
+            // Our own server over loopback: with TLS on, its certificate names the public host, not 127.0.0.1.
+            signalingURL = WebSocketURL(secure: host.listensSecurely, host: "127.0.0.1", port: options.listen!.port, path: "/")
+        }
+
+
+        notifier = try Self.makeNotifier(options.configuration)
+        notifier?.onDelivered = { [weak self] delivery in
+            self?.control?.publish(["event": "notified", "target": .string(delivery.target),
+                                    "origin": .string(delivery.origin), "attempts": .number(Double(delivery.attempts))])
+        }
+
+        try simulated.start { [weak self] press in self?.handle(.press(press)) }
+        try terminal.start { [weak self] press in self?.handle(.press(press)) }
+        if let configuration = options.gpio {
+            let buttons = GPIOButtons(configuration)
+            try buttons.start { [weak self] press in self?.handle(.press(press)) }
+            gpio = buttons
+        }
+        ticker = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.handle(.tick) }
+        installSignalHandlers()
+        let control = ControlServer(path: options.controlPath) { [weak self] request in
+            self?.handleControl(request) ?? ["ok": false, "error": "shutting down"]
+        }
+        try control.start()
+        self.control = control
+        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID)
+        startHome()
+        homeDataOffer = { [weak self] link in self?.takePairingOffer(link) ?? false }
+        notifier?.onPushGone = { [weak self] subscription in self?.pairedPushGone(subscription) }
+        display?.show(.idle(doorName: options.doorName))
+        Log.info("intercom", "ready: signaling \(signalingURL), control socket \(options.controlPath)")
+    }
+
+    // MARK: - Events into the state machine
+
+    func handle(_ event: CallStateMachine.Event) {
+        eventStartedMicros = monotonicMicros()
+        let before = machine.phase.name
+        let actions = machine.handle(event, now: wallClockMillis())
+        actions.forEach(perform)
+        if machine.phase.name != before { publishPhase() }
+    }
+
+    private func publishPhase() {
+        var event: [String: JSONValue] = ["event": "phase", "phase": .string(machine.phase.name)]
+        if let pending = machine.phase.pending {
+            event["peer"] = .string(pending.call.peer)
+            event["connectionId"] = .string(pending.call.connectionId)
+        }
+        control?.publish(.object(event))
+    }
+
+    /// The last caller's peer ID and what the screen calls them.
+    var latestCaller: (peer: String, label: String)?
+
+    /// When the event being handled arrived, to report how long its screen took to reach the sink.
+    private var eventStartedMicros: Int64 = 0
+
+    private func perform(_ action: CallStateMachine.Action) {
+        switch action {
+        case .openRoom(let code, let link):
+            openRoom(code: code, link: link)
+        case .closeRoom(let code):
+            pairedRoomClosed()
+            Log.info("intercom", "room \(code) closed")
+            roomClient?.stop()
+            roomClient = nil
+            notifier?.cancelAll()
+            knockClient?.stop()
+            knockClient = nil
+            // The secret goes with the room: the link, the keys and the nonces.
+            roomLink = nil
+            gate = nil
+            callDoor.removeAll()
+            pendingOffers.removeAll()
+            pendingCandidates.removeAll()
+            closeChats(peer: nil)
+            limits.reset()
+            control?.publish(["event": "room-closed", "code": .string(code)])
+        case .ringAgain(let code, _):
+            Log.info("intercom", "room \(code) rang again")
+            control?.publish(["event": "room-rang", "code": .string(code)])
+        case .answer(let call):
+            pairedRoomAnswered(by: call)
+            answer(call)
+        case .dial(let call):
+            dial(call)
+        case .refuse(let call, let refusal):
+            refuse(call, refusal)
+        case .ignore(let call, let reason):
+            Log.info("intercom", "not answering \(call): \(reason)")
+            limits.release(peer: call.peer, connectionId: call.connectionId)
+            pendingOffers[call] = nil
+            pendingCandidates[call] = nil
+            callDoor[call] = nil
+        case .hangUp(let call):
+            guard let session = sessions[call] else { return }
+            // A placed call nobody answered yet is cancelled instead (dialEnded says so).
+            let answered = home?.outgoingCalls.contains(call) != true || home?.answers[call] != nil
+            if answered && !session.hangUpHeardInBand { sayHangUp(call) }
+            session.hangUp()
+        case .setMuted(let muted):
+            if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
+            Log.info("intercom", muted ? "microphone muted" : "microphone on")
+            control?.publish(["event": "muted", "muted": .bool(muted)])
+            sendToCaller(.status(muted: muted))
+        case .startTimer(let kind, let at):
+            let delay = UInt32(clamping: max(0, at - wallClockMillis()))
+            timers[kind] = GLibTimer(milliseconds: delay) { [weak self] in
+                self?.timers[kind] = nil
+                self?.handle(.timer(kind))
+            }
+        case .cancelTimer(let kind):
+            timers.removeValue(forKey: kind)?.cancel()
+        case .openPairing(let link):
+            pairingOpened(link)
+        case .closePairing:
+            pairingClosed()
+        case .show(let core):
+            let screen = core.labelingCallers { [latestCaller] peer in
+                peer == latestCaller?.peer ? latestCaller!.label : CallerName.fallback
+            }
+            guard let display, display.current != screen else { return }
+            display.show(screen)
+            guard display.current == screen else { return }
+            let millis = Double(monotonicMicros() - eventStartedMicros) / 1000
+            if case .room = screen, display.current == screen {
+                Log.debug("display", "room on screen \(millis) ms after the event")
+            }
+            control?.publish(["event": "screen", "screen": .string(Self.screenName(screen)),
+                              "millis": .number(millis)])
+        }
+    }
+
+    /// The caller never got an answer, so it holds no media of ours; PeerJS `LEAVE` closes its pending call
+    /// (a PeerJS browser closes every connection with the sender), and `payload.reason` says why.
+    private func refuse(_ call: CallID, _ refusal: CallStateMachine.Refusal) {
+        Log.info("intercom", "refusing \(call): \(refusal.rawValue)")
+        limits.release(peer: call.peer, connectionId: call.connectionId)
+        pendingOffers[call] = nil
+        pendingCandidates[call] = nil
+        signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
+                                       payload: ["reason": .string(refusal.rawValue),
+                                                 "connectionId": .string(call.connectionId)]))
+        callDoor[call] = nil
+        control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
+    }
+
+    /// PeerJS has no hang-up message: a PeerJS 1.5 browser hears ours when the call's data channel closes. Until
+    /// that channel is open it cannot — in the first moments of a call (SCTP comes up after ICE and DTLS; under
+    /// load that took over a second) and never with a PeerJS 1.4 caller, whose offer has no channel. Then the
+    /// call's end goes over signaling too: a LEAVE for this connection with reason "hangup", which the web page
+    /// takes as the door's hang-up (a stock PeerJS browser closes its connections with us on any LEAVE).
+    private func sayHangUp(_ call: CallID) {
+        Log.debug("intercom", "the call's channel to \(call.peer) is not open: saying the hang-up over signaling too")
+        signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
+                                       payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
+    }
+
+    /// The registration a call came through.
+    func signaling(for call: CallID) -> PeerJSClient? {
+        if let home, home.outgoingCalls.contains(call) { return home.client }
+        return callDoor[call] == .knock ? knockClient : roomClient
+    }
+
+    /// Registers the room's secret-derived peer ID (callers with the link) and its knock peer ID (callers who
+    /// typed the code). `link` prints redacted; only the screen, `ctl link` and a terminal get the whole link.
+    private func openRoom(code: String, link: RoomLink) {
+        let gate = RoomGate(link: link, prefix: options.roomPrefix)
+        self.gate = gate
+        roomLink = link
+        func register(_ peerID: String, _ door: RoomGate.Door) -> PeerJSClient {
+            var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
+            clientOptions.key = options.key
+            clientOptions.allowSelfSigned = signalingIsOwnServer
+            let client = PeerJSClient(host: host, options: clientOptions)
+            client.onMessage = { [weak self] message in self?.admit(message, door: door) }
+            var notified = false
+            client.onOpen = { [weak self] in
+                self?.control?.publish(["event": "room-reachable", "code": .string(code), "door": .string(door.rawValue),
+                                        "peerId": .string(peerID)])
+                // Reachable: now the link works, so now people hear of it (once, not again on a reconnect).
+                guard let self, door == .room, !notified else { return }
+                notified = true
+                let expiresAt = machine.phase.room?.expiresAt ?? wallClockMillis() + options.roomLifetimeMillis
+                notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link.url,
+                                          timeMillis: wallClockMillis(), expiresAtMillis: expiresAt),
+                               ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions())
+                ringPairedBrowsers(code: code, link: link, expiresAt: expiresAt)
+            }
+            client.onFailure = { [weak self] error in
+                guard error.code == .idTaken else {
+                    return Log.error("intercom", "room \(code) cannot register its \(door.rawValue) ID: \(error)")
+                }
+                Log.warning("intercom", "room \(code): the peer ID \(peerID) belongs to someone else; "
+                            + "reopening the room under a new code")
+                self?.handle(.roomCodeTaken(code))
+            }
+            client.start()
+            return client
+        }
+        roomClient = register(gate.roomPeerID, .room)
+        knockClient = register(gate.knockPeerID, .knock)
+        Log.info("intercom", "room \(code) open, join link: \(link)")
+        // A terminal (make run) is the person at the door, who sees the QR anyway; a pipe or the journal is a log.
+        Log.standardOutput("join link: \(isatty(1) == 1 ? link.url : link.redacted)")
+        control?.publish(["event": "room-opened", "code": .string(code), "link": .string(link.redacted)])
+    }
+
+    // MARK: - Signaling routing: strictly by (peer, connectionId)
+
+    /// Applies `SignalingLimits` before anything is parsed further. Refusals are logged at most once a second.
+    private func admit(_ message: PeerJSMessage, door: RoomGate.Door) {
+        let now = wallClockMillis()
+        switch limits.admit(message, now: now) {
+        case .accept:
+            route(message, door: door)
+        case .drop(let reason):
+            limitDrops.count += 1
+            guard now - limitDrops.lastLogged >= 1000 else { return }
+            Log.warning("intercom", "dropped \(message.type.rawValue) from \(message.src ?? "?"): \(reason)"
+                        + (limitDrops.count > 1 ? " (\(limitDrops.count) dropped since the last line)" : ""))
+            limitDrops = (0, now)
+        }
+    }
+
+    private func route(_ message: PeerJSMessage, door: RoomGate.Door) {
+        guard let src = message.src else { return }
+        switch message.type {
+        case .offer:
+            let payload: ConnectionPayload
+            do { payload = try ConnectionPayload(message.payload) } catch {
+                return Log.debug("intercom", "dropped an OFFER from \(src): \(error)")
+            }
+            guard payload.type == .media else { return acceptData(payload, from: src, door: door) }
+            let call = CallID(peer: src, connectionId: payload.connectionId)
+            guard var gate else { return }
+            let addressedTo = door == .room ? gate.roomPeerID : gate.knockPeerID
+            let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
+                                               metadata: payload.metadata), now: monotonicMillis())
+            self.gate = gate
+            if case .drop(let reason) = verdict {
+                // No answer, no candidate, no media object: the caller learns nothing, not even our address.
+                return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
+            }
+            pendingOffers[call] = payload
+            limits.opened(peer: src, connectionId: payload.connectionId)
+            callDoor[call] = door
+            latestCaller = (src, CallerName.from(metadata: payload.metadata))
+            handle(.offer(call, proved: verdict == .proved))
+        case .candidate:
+            let payload: CandidatePayload
+            do { payload = try CandidatePayload(message.payload) } catch {
+                return Log.debug("intercom", "dropped a CANDIDATE from \(src): \(error)")
+            }
+            let call = CallID(peer: src, connectionId: payload.connectionId)
+            if let session = sessions[call] {
+                session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
+            } else if addDataCandidate(call, payload) {
+            } else if pendingOffers[call] != nil, pendingCandidates[call, default: []].count < 64 {
+                pendingCandidates[call, default: []].append(payload)
+            } else {
+                Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
+            }
+        case .leave:
+            if let connectionId = message.hungUpConnectionId {
+                // One call's hang-up, said over signaling: that call only.
+                let call = CallID(peer: src, connectionId: connectionId)
+                if let session = sessions[call] { session.peerHungUp("said so over signaling (LEAVE)") }
+                else if machine.phase.pending?.call == call { handle(.callEnded(call, .remote)) }
+                return
+            }
+            for (_, session) in sessions where session.peer == src {
+                Log.info("intercom", "\(src) left")
+                session.hangUp()
+            }
+            if let pending = machine.phase.pending, pending.call.peer == src { handle(.callEnded(pending.call, .remote)) }
+        case .expire:
+            Log.info("intercom", "peer \(src) is not reachable (EXPIRE)")
+        default:
+            Log.debug("intercom", "dropped \(message.type.rawValue) from \(src)")
+        }
+    }
+
+    private func answer(_ call: CallID) {
+        guard let offer = pendingOffers.removeValue(forKey: call) else { return }
+        let session: CallSession
+        do {
+            session = try CallSession(peer: call.peer, connectionId: call.connectionId, offerSDP: offer.sdp.sdp,
+                                      engine: media)
+        } catch {
+            Log.warning("intercom", "cannot answer \(call): \(error)")
+            return handle(.callEnded(call, .failed))
+        }
+        sessions[call] = session
+        callSessionsCreated += 1
+        let offerSDP = offer.sdp.sdp
+        session.onAnswer = { [weak self] sdp in
+            guard let self else { return }
+            var payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .media,
+                                            connectionId: call.connectionId).json
+            // A proved caller checks this MAC before it uses the answer: it reached the real door.
+            if let proof = gate?.answerProof(call: call, offerSDP: offerSDP, answerSDP: sdp),
+               case .object(var fields) = payload {
+                fields["proof"] = proof
+                payload = .object(fields)
+            }
+            signaling(for: call)?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: payload))
+        }
+        session.onLocalCandidate = { [weak self] mline, candidate in
+            let payload = CandidatePayload(candidate: candidate, sdpMid: String(mline), sdpMLineIndex: mline,
+                                           type: .media, connectionId: call.connectionId)
+            self?.signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
+        }
+        attachCall(session, call, remoteSDP: { offerSDP })
+        do { try session.start() } catch {
+            Log.warning("intercom", "cannot answer \(call): \(error)")
+            sessions[call] = nil
+            return handle(.callEnded(call, .failed))
+        }
+        for candidate in pendingCandidates.removeValue(forKey: call) ?? [] {
+            session.addRemoteCandidate(mline: candidate.sdpMLineIndex, candidate: candidate.candidate)
+        }
+        control?.publish(["event": "call-started", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+    }
+
+    /// What every call's session reports, answered or placed: `remoteSDP` is the peer's description (its offer,
+    /// or its answer to ours), whose `a=fingerprint` the DTLS certificate must match.
+    func attachCall(_ session: CallSession, _ call: CallID, remoteSDP: @escaping @GLibActor () -> String?) {
+        session.onRemoteCertificate = { [weak self] pem in
+            // The signaling path (and for proved callers, the MAC) vouched for the peer's a=fingerprint; the
+            // certificate DTLS really used must be that one, or someone sits in the middle.
+            guard let self else { return }
+            let verified = remoteSDP().map { DTLSFingerprint.matches(certificatePEM: pem, sdp: $0) } ?? false
+            self.dtlsVerified[call] = verified
+            self.control?.publish(["event": "dtls", "verified": .bool(verified)])
+            if !verified {
+                Log.warning("intercom", "hanging up \(call): its DTLS certificate does not match the fingerprint its SDP promised")
+                self.handle(.hangUpRequested)
+            }
+        }
+        session.onRemoteVideo = { [weak self] picture in self?.display?.showVideo(picture) }
+        session.onSelfView = { [weak self] picture in self?.display?.showSelfView(picture) }
+        session.onClockStamp = { [weak self] millis in
+            self?.control?.publish(["event": "clock-stamp", "millis": .number(Double(millis))])
+        }
+        session.onConnected = { [weak self] in
+            self?.control?.publish(["event": "call-connected", "peer": .string(call.peer)])
+            self?.handle(.callConnected(call))
+        }
+        // Weak: a session holding a closure that holds the session would never be freed (a leak per call).
+        session.onEnded = { [weak self, weak session] reason, _ in
+            guard let self, let session else { return }
+            callEnded(call, session: session, reason: reason)
+        }
+    }
+
+    private func callEnded(_ call: CallID, session: CallSession, reason: CallSession.EndReason) {
+        let now = wallClockMillis()
+        let counts = session.counters.snapshot
+        let endedBy: CallStateMachine.EndedBy = reason == .remoteHangUp ? .remote : reason == .localHangUp ? .local : .failed
+        lastCall = ["peer": .string(call.peer), "connectionId": .string(call.connectionId),
+                    "endedBy": .string(endedBy.rawValue), "endedAt": .number(Double(now)),
+                    "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
+                    "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
+        sessions[call] = nil
+        closeChats(peer: call.peer)
+        dtlsVerified[call] = nil
+        limits.release(peer: call.peer, connectionId: call.connectionId)
+        cameraOff = false
+        control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
+        handle(.callEnded(call, endedBy))
+        MemoryPolicy.returnFreedMemorySoon()
+    }
+
+    static func screenName(_ screen: Screen) -> String {
+        switch screen {
+        case .idle: "idle"
+        case .room: "room"
+        case .knock: "knock"
+        case .incomingCall: "incoming-call"
+        case .calling: "calling"
+        case .inCall: "in-call"
+        case .ended: "ended"
+        case .error: "error"
+        case .pairing: "pairing"
+        case .paired: "paired"
+        }
+    }
+
+    // MARK: - Control socket
+
+    private func handleControl(_ request: JSONValue) -> JSONValue {
+        switch request["cmd"]?.stringValue {
+        case "press":
+            guard let name = request["button"]?.stringValue, let button = Button(rawValue: name) else {
+                return ["ok": false, "error": "press needs button: doorbell, answer, decline or mute"]
+            }
+            handle(.press(ButtonPress(button, long: request["long"]?.boolValue ?? false)))
+            return ["ok": true]
+        case "state":
+            return ["ok": true, "state": stateJSON()]
+        case "link":
+            // The whole join link, secret included: for whoever may press the door's buttons anyway (mode 0660).
+            guard let roomLink else { return ["ok": false, "error": "no room is open"] }
+            return ["ok": true, "link": .string(roomLink.url)]
+        case "hangup":
+            handle(.hangUpRequested)
+            return ["ok": true]
+        case "keyframe":
+            guard let session = activeSession else { return ["ok": false, "error": "no call is running"] }
+            session.requestKeyframe()
+            return ["ok": true]
+        case "camera":
+            guard let off = request["off"]?.boolValue else { return ["ok": false, "error": "camera needs off: true|false"] }
+            guard let session = activeSession else { return ["ok": false, "error": "no call is running"] }
+            session.setCameraOff(off)
+            cameraOff = off
+            control?.publish(["event": "camera", "off": .bool(off)])
+            return ["ok": true]
+        case "chat":
+            return chatControl(request)
+        case "connect":
+            return connectControl(request)
+        case "call":
+            return callControl(request)
+        case "disconnect":
+            return disconnectControl(request)
+        case let other:
+            if let reply = notifyControl(request, notifier: notifier) { return reply }
+            if let reply = pairingControl(request) { return reply }
+            return ["ok": false, "error": .string(
+                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, connect, call, pair, pairings, unpair, events")]
+        }
+    }
+
+    /// The running call's media, if a call is running.
+    var activeSession: CallSession? {
+        guard case .inCall(_, let active) = machine.phase else { return nil }
+        return sessions[active.call]
+    }
+
+    /// Whether each call's DTLS certificate matched its offer's fingerprint (absent until DTLS completes).
+    private var dtlsVerified: [CallID: Bool] = [:]
+
+    /// Whether the device's camera is switched off for the running call (a valve; the peer sees no picture).
+    private var cameraOff = false
+
+    private func stateJSON() -> JSONValue {
+        var state: [String: JSONValue] = ["lastCall": lastCall, "phase": .string(machine.phase.name)]
+        if let room = machine.phase.room {
+            state["room"] = ["code": .string(room.code), "link": .string(roomLink?.redacted ?? ""),
+                             "peerId": .string(gate?.roomPeerID ?? ""), "knockPeerId": .string(gate?.knockPeerID ?? "")]
+        } else {
+            state["room"] = .null
+        }
+        if let pending = machine.phase.pending {
+            state["pending"] = ["peer": .string(pending.call.peer), "connectionId": .string(pending.call.connectionId),
+                                "proved": .bool(pending.proved)]
+        } else {
+            state["pending"] = .null
+        }
+        if case .inCall(_, let active) = machine.phase, let session = sessions[active.call] {
+            let counts = session.counters.snapshot
+            state["call"] = ["peer": .string(active.call.peer), "connectionId": .string(active.call.connectionId),
+                             "connected": .bool(active.connectDeadline == nil), "muted": .bool(active.muted),
+                             "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
+                             "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded)),
+                             "videoWidth": .number(Double(counts.videoWidth)),
+                             "videoHeight": .number(Double(counts.videoHeight)),
+                             "keyframesSent": .number(Double(counts.keyframesSent)),
+                             "keyframeRequests": .number(Double(counts.keyframeRequests)),
+                             "videoBitrateKbps": .number(Double(counts.videoBitrateKbps)),
+                             "cameraOff": .bool(cameraOff),
+                             "dtlsVerified": dtlsVerified[active.call].map(JSONValue.bool) ?? .null]
+        } else {
+            state["call"] = .null
+        }
+        state["snapshot"] = snapshotSink.map { .string($0.latestPath) } ?? .null
+        var offers: [String: JSONValue] = [:]
+        for (reason, count) in gate?.counts ?? [:] { offers[reason] = .number(Double(count)) }
+        state["admission"] = ["callSessionsCreated": .number(Double(callSessionsCreated)), "offers": .object(offers),
+                              "dataOffersRefused": .number(Double(dataOffersRefused))]
+        addHomeState(to: &state)
+        addPairingState(to: &state)
+        return .object(state)
+    }
+
+    // MARK: - Shutdown
+
+    private func installSignalHandlers() {
+        for signalNumber in [SIGINT, SIGTERM] {
+            let box = Unmanaged.passRetained(ShutdownBox(device: self)).toOpaque()
+            signalSources.append(g_unix_signal_add_full(G_PRIORITY_DEFAULT, signalNumber, deviceShutdownSignal, box,
+                                                        releaseShutdownBox))
+        }
+    }
+
+    fileprivate func shutdown() {
+        Log.info("intercom", "shutting down")
+        for session in sessions.values { session.hangUp() }
+        roomClient?.stop()
+        knockClient?.stop()
+        home?.stop()
+        terminal.stop()
+        ticker = nil
+        timers.values.forEach { $0.cancel() }
+        timers = [:]
+        // Let the hang-ups reach the browsers, then leave.
+        exitTimer = GLibTimer(milliseconds: 400) { [onExit] in onExit() }
+    }
+
+    private var exitTimer: GLibTimer?
+}
+
+final class ShutdownBox: @unchecked Sendable {
+    // Read only on the GLib thread, where GLib dispatches the signal source.
+    weak var device: Device?
+    init(device: Device) { self.device = device }
+}
+
+/// A free function, not a closure in the actor-isolated method that installs it: GLib may call it from
+/// whatever thread removes the source (notes/gstreamer-swift.md §5).
+private func releaseShutdownBox(_ data: gpointer?) {
+    if let data { Unmanaged<ShutdownBox>.fromOpaque(data).release() }
+}
+
+private func deviceShutdownSignal(_ data: gpointer?) -> gboolean {
+    guard let data else { return 0 }
+    let box = Unmanaged<ShutdownBox>.fromOpaque(data).takeUnretainedValue()
+    GLibActor.assumeIsolated { box.device?.shutdown() }
+    return 0
+}
+
+extension PeerJSMessage {
+    /// The connection a LEAVE hangs up, when it is one call's hang-up said over signaling (sent while that side
+    /// of the call's channel was not open): reason "hangup" with that call's connectionId. Other LEAVEs mean the
+    /// peer left or refused.
+    var hungUpConnectionId: String? {
+        guard type == .leave, payload?["reason"]?.stringValue == "hangup" else { return nil }
+        return payload?["connectionId"]?.stringValue
+    }
+}

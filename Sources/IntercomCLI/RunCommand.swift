@@ -1,0 +1,186 @@
+import ArgumentParser
+import Buttons
+import ConfigFile
+import Dispatch
+import Glibc
+import DoorCore
+import MainLoop
+import Media
+
+/// `intercom run`: the device itself. Settings come from the built-in defaults, then `--config FILE`, then
+/// the options given here.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the intercom (the default).")
+
+    @Option(help: "Config file (YAML, e.g. /etc/intercom/intercom.yaml); the options below override it.")
+    var config: String?
+
+    @Option(help: "Built-in signaling + web server address, HOST:PORT, or 'off' to use --signaling only. (default: 0.0.0.0:8080)")
+    var listen: String?
+
+    @Option(help: "Signaling server URL (ws://, wss://). (default: the built-in server)")
+    var signaling: String?
+
+    @Option(help: "PeerJS key. (default: peerjs)")
+    var key: String?
+
+    @Option(help: "Directory of the web client served by the built-in server.")
+    var webRoot: String?
+
+    @Option(help: "Base URL of the web client in join links. (default: http://localhost:8080)")
+    var webBase: String?
+
+    @Option(help: "Prefix of the room's peer ID; the 5-digit code follows it. (default: intercom-)")
+    var roomPrefix: String?
+
+    @Option(help: "Control socket path. (default: $RUNTIME_DIRECTORY/control.sock or /run/intercom/control.sock)")
+    var control: String?
+
+    @Option(help: "Directory for PNG snapshots of the screen. (default: /var/lib/intercom/snapshots)")
+    var snapshots: String?
+
+    @Option(help: "Where the screen goes: auto (KMS/DRM, else a window, else snapshots), drm, window, snapshot.")
+    var display: Configuration.Display.Output?
+
+    @Option(help: "Name of the door, shown on the idle screen. (default: Front door)")
+    var doorName: String?
+
+    @Option(help: "Seconds an unanswered room stays open. (default: 120)")
+    var roomLifetime: Int?
+
+    @Option(help: "Seconds a caller waiting for ANSWER waits before it is refused. (default: 30)")
+    var answerTimeout: Int?
+
+    @Option(help: "true: a caller with only the room code waits for ANSWER; false: the code is enough. (default: true)")
+    var knocksNeedAnswer: Bool?
+
+    @Option(help: "true: a caller that proved the room's secret is answered at once; false: it waits for ANSWER. (default: true)")
+    var autoAcceptProvenCallers: Bool?
+
+    @Flag(help: "Log debug lines.")
+    var verbose = false
+
+    @Flag(help: ArgumentHelp("Benchmarks: stamp the time into the sent video, read the caller's stamps (events).",
+                             visibility: .hidden))
+    var clockStamp = false
+
+    @Option(help: ArgumentHelp("Tests: what the test picture shows, ball or snow (noise, as costly as a busy scene).",
+                               visibility: .hidden))
+    var testPattern: MediaSettings.TestPattern?
+
+    /// 78 (EX_CONFIG, which the unit does not restart) for what only a person can fix — a missing package, a
+    /// wrong setting; 1 for what may pass (a port still in use), so systemd tries again.
+    static func exitStatus(for error: any Error) -> Int32 {
+        if error is ConfigurationError { return ConfigurationError.exitStatus }
+        if let media = error as? MediaError, media.code == .missingElement { return ConfigurationError.exitStatus }
+        return 1
+    }
+
+    static var defaultControlPath: String {
+        if let dir = getenv("RUNTIME_DIRECTORY") { return String(cString: dir) + "/control.sock" }
+        return "/run/intercom/control.sock"
+    }
+
+    func validate() throws {
+        if let listen, listen != "off", Configuration.Listen(parsing: listen) == nil {
+            throw ValidationError("--listen must be HOST:PORT or 'off', not '\(listen)'")
+        }
+        if let roomLifetime, !(10...3600).contains(roomLifetime) {
+            throw ValidationError("--room-lifetime must be 10…3600 seconds")
+        }
+        if let answerTimeout, !(5...600).contains(answerTimeout) {
+            throw ValidationError("--answer-timeout must be 5…600 seconds")
+        }
+    }
+
+    /// The file's settings (or the defaults) with the command line's on top.
+    func resolvedConfiguration() throws -> Configuration {
+        var c = Configuration()
+        if let config { c = try ConfigCheck.load(config) }
+        if let listen { c.signaling.listen = listen == "off" ? nil : Configuration.Listen(parsing: listen) }
+        if let signaling { c.signaling.server = signaling }
+        if let key { c.signaling.key = key }
+        if let webRoot { c.web.root = webRoot }
+        if let webBase { c.web.base = webBase }
+        if let roomPrefix { c.signaling.roomPrefix = roomPrefix }
+        if let control { c.paths.control = control }
+        if let snapshots { c.paths.snapshots = snapshots }
+        if let doorName { c.door.name = doorName }
+        if let display { c.display.output = display }
+        if let roomLifetime { c.door.roomLifetimeSeconds = roomLifetime }
+        if let answerTimeout { c.door.answerTimeoutSeconds = answerTimeout }
+        if let knocksNeedAnswer { c.door.knocksNeedAnswer = knocksNeedAnswer }
+        if let autoAcceptProvenCallers { c.door.autoAcceptProvenCallers = autoAcceptProvenCallers }
+        if verbose { c.log.level = .debug }
+        if c.signaling.listen == nil, c.signaling.server == nil {
+            throw ValidationError("--listen off needs --signaling URL (no built-in server to use)")
+        }
+        return c
+    }
+
+    func run() throws {
+        MemoryPolicy.limitArenas()
+        let configuration = try resolvedConfiguration()
+        Log.minimum = Log.Level(configuration.log.level)
+        signal(SIGPIPE, SIG_IGN)
+        let stateDirectory = getenv("STATE_DIRECTORY").map { String(cString: $0) } ?? configuration.paths.state
+        let deviceID = DeviceID.loadOrCreate(stateDirectory: stateDirectory)
+        if let deviceID { Log.info("intercom", "device \(deviceID) (state in \(stateDirectory))") }
+        let gpio: GPIOButtons.Configuration?
+        do { gpio = try HardwareCheck.gpio(configuration) } catch {
+            ConfigCheck.report(config.map { error.in(file: $0) } ?? error)
+            throw ExitCode(ConfigurationError.exitStatus)
+        }
+        var options = DeviceOptions(configuration, gpio: gpio)
+        options.media.clockStamp = clockStamp
+        if let testPattern { options.media.testPattern = testPattern }
+        options.deviceID = deviceID
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Outcome()
+        let notifier = SystemdNotifier.fromEnvironment()
+        GLibLoop.shared.start()
+        GLibLoop.shared.post {
+            do {
+                let device = try Device(options: options) { done.signal() }
+                outcome.keep(device)
+                if let watchdog = ServiceWatchdog(notifier: notifier) {
+                    watchdog.ready(status: "ready: \(options.doorName)")
+                    outcome.keep(watchdog)
+                }
+            } catch {
+                Log.error("intercom", "\(error)")
+                notifier?.notify("STATUS=failed to start: \(error)")
+                outcome.fail(status: Self.exitStatus(for: error))
+                done.signal()
+            }
+        }
+        done.wait()
+        if let status = outcome.failure { throw ExitCode(status) }
+        notifier?.notify("STOPPING=1")
+    }
+}
+
+/// Carries the running device and its watchdog (kept alive) and whether start-up failed, between the GLib and main threads.
+final class Outcome: @unchecked Sendable {
+    // Written on the GLib thread before `done` is signalled, read on the main thread after: the semaphore
+    // orders the accesses.
+    private var kept: [AnyObject] = []
+    /// The exit status start-up failed with, if it did.
+    private(set) var failure: Int32?
+    func keep(_ object: AnyObject) { kept.append(object) }
+    func fail(status: Int32) { failure = status }
+}
+
+extension Log.Level {
+    init(_ level: Configuration.LogSettings.Level) {
+        switch level {
+        case .debug: self = .debug
+        case .info: self = .info
+        case .warning: self = .warning
+        case .error: self = .error
+        }
+    }
+}
+
+extension Configuration.Display.Output: ExpressibleByArgument {}
+extension MediaSettings.TestPattern: ExpressibleByArgument {}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Dispatch
+import Glibc
+import DoorCore
+import MainLoop
+import Signaling
+
+/// `intercom signaling-server`: the built-in PeerJS server alone, a drop-in for the official `peerjs` server
+/// on a LAN. Option names and defaults are the official CLI's (`notes/peerjs-wire.md` §1); times in ms.
+struct SignalingServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signaling-server",
+        abstract: "Run a PeerJS-compatible signaling server (no door, no media).")
+
+    @Option(name: [.short, .long], help: "Port to listen on.")
+    var port = 9000
+
+    @Option(help: "Address to listen on.")
+    var host = "0.0.0.0"
+
+    @Option(name: [.short, .long], help: "PeerJS key clients must present.")
+    var key = "peerjs"
+
+    @Option(help: "Path the API is served under: WebSocket at {path}peerjs, HTTP at {path}{key}/id.")
+    var path = "/"
+
+    @Option(name: .customLong("alive_timeout"), help: "Drop a client whose last HEARTBEAT is older than this (ms).")
+    var aliveTimeout = 60_000
+
+    @Option(name: [.customShort("t"), .customLong("expire_timeout")],
+            help: "Keep messages for an absent peer this long, then EXPIRE (ms).")
+    var expireTimeout = 5_000
+
+    @Option(name: [.customShort("c"), .customLong("concurrent_limit")], help: "Most IDs registered at once.")
+    var concurrentLimit = 5_000
+
+    @Option(name: .customLong("sslkey"), help: "PEM private key: serve HTTPS/WSS (with --sslcert).")
+    var sslKey: String?
+
+    @Option(name: .customLong("sslcert"), help: "PEM certificate chain: serve HTTPS/WSS (with --sslkey).")
+    var sslCert: String?
+
+    @Flag(name: .customLong("allow_discovery"), help: "Answer GET {path}{key}/peers with the registered IDs.")
+    var allowDiscovery = false
+
+    @Flag(help: "Log debug lines.")
+    var verbose = false
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1…65535") }
+        guard aliveTimeout >= 100, expireTimeout >= 100 else {
+            throw ValidationError("--alive_timeout and --expire_timeout must be at least 100 ms")
+        }
+        guard concurrentLimit >= 1 else { throw ValidationError("--concurrent_limit must be at least 1") }
+        guard !key.isEmpty else { throw ValidationError("--key must not be empty") }
+        guard (sslKey == nil) == (sslCert == nil) else { throw ValidationError("--sslkey and --sslcert go together") }
+    }
+
+    func run() throws {
+        Log.minimum = verbose ? .debug : .info
+        signal(SIGPIPE, SIG_IGN)
+        var settings = PeerServer.Settings()
+        settings.path = path
+        settings.allowDiscovery = allowDiscovery
+        settings.core.key = key
+        settings.core.aliveTimeoutMillis = Int64(aliveTimeout)
+        settings.core.expireTimeoutMillis = Int64(expireTimeout)
+        settings.core.concurrentLimit = concurrentLimit
+        let listen = (host: host, port: port)
+        let tls = sslCert.flatMap { certificate in
+            sslKey.map { WebSocketHost.TLSFiles(certificate: certificate, privateKey: $0) }
+        }
+        let failed = DispatchSemaphore(value: 0)
+        let outcome = Outcome()
+        GLibLoop.shared.start()
+        GLibLoop.shared.post {
+            do {
+                let webSockets = try WebSocketHost(listen: listen, tls: tls)
+                outcome.keep(webSockets)
+                outcome.keep(PeerServer(host: webSockets, settings: settings))
+                Log.info("peerserver", "PeerJS server on \(listen.host):\(listen.port), path \(settings.path), "
+                         + "key \(settings.core.key), alive_timeout \(aliveTimeout) ms, "
+                         + "expire_timeout \(expireTimeout) ms, concurrent_limit \(concurrentLimit), "
+                         + "discovery \(allowDiscovery ? "on" : "off")" + (tls == nil ? "" : ", TLS"))
+            } catch {
+                Log.error("peerserver", "\(error)")
+                outcome.fail(status: 78)
+                failed.signal()
+            }
+        }
+        // Runs until a signal ends the process; nothing needs saving.
+        failed.wait()
+        if let status = outcome.failure { throw ExitCode(status) }
+    }
+}
