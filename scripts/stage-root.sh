@@ -34,3 +34,6 @@ done < <(find "$overlay" -mindepth 1 \( -type f -o -type l \) -print0)
 install -d -m 0755 "$root/usr/share/doc/intercom"
 install -m 0644 "$repo_root/README.md" "$root/usr/share/doc/intercom/README.md"
 install -m 0644 "$repo_root/board/raspberrypi/README.md" "$root/usr/share/doc/intercom/raspberrypi.md"
+# The README links into docs/: the pages go along, without their screenshots.
+install -d -m 0755 "$root/usr/share/doc/intercom/docs"
+install -m 0644 "$repo_root"/docs/*.md "$root/usr/share/doc/intercom/docs/"

@@ -1,7 +1,7 @@
 import Crypto
 import DoorCore
 
-/// The door's permanent PeerJS ID, its **home ID** (`notes/pairing-protocol`): outgoing calls and data
+/// The door's permanent PeerJS ID, its **home ID** (docs/pairing.md): outgoing calls and data
 /// connections go out through it and paired browsers reach the door at it, whether a room is open or not.
 /// `<room prefix>home-<32 hex>`, the hex being the first 16 bytes of SHA-256("intercom-home:" + device ID), so
 /// it survives restarts without revealing the device ID.

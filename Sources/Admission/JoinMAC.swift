@@ -1,7 +1,7 @@
 import Crypto
 import DoorCore
 
-/// The two MACs of a join (notes/security.md §1.4 steps 2 and 4), HMAC-SHA256 with `RoomKeys.macKey` over a
+/// The two MACs of a join (docs/security.md#the-join-scheme, steps 3 and 5), HMAC-SHA256 with `RoomKeys.macKey` over a
 /// canonical text of newline-separated fields:
 ///
 ///     intercom/1 offer  \n <room peer ID> \n <caller peer ID> \n <connectionId> \n <nonce> \n <hex SHA-256(offer SDP)>

@@ -1,7 +1,7 @@
 import Crypto
 import DoorCore
 
-/// The four MACs of paired browsers (README "Paired browsers"; the contract is shared with the page's
+/// The four MACs of paired browsers (docs/pairing.md; the contract is shared with the page's
 /// `js/pairing-proof.js` through `suites/vectors/pairing.json`). Each is unpadded base64url of
 /// HMAC-SHA256 whose key is the decoded bytes of the pairing token (16) or the pairing's credential (32), over
 /// UTF-8 text that names the DTLS fingerprints of both sides of the data connection it travels on:

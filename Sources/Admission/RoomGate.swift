@@ -1,6 +1,6 @@
 import DoorCore
 
-/// The cheap gate every OFFER passes before anything else is done for it (notes/security.md §1.4 step 3),
+/// The cheap gate every OFFER passes before anything else is done for it (docs/security.md#the-join-scheme, step 4),
 /// for one open room: limits first (sizes, offers per peer, knocks per minute), then the proof.
 ///
 /// The room has two peer IDs on the signaling server:

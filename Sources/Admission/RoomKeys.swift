@@ -1,7 +1,7 @@
 import Crypto
 import DoorCore
 
-/// What a room's secret `k` gives (notes/security.md §1.4), computed the same way by the web page
+/// What a room's secret `k` gives (docs/security.md#the-join-scheme), computed the same way by the web page
 /// (`js/room-proof.js`, WebCrypto):
 /// * the room's peer ID suffix: lowercase base32 of HMAC-SHA256(k, "peer-id"), first 26 characters
 ///   (130 bits): nothing to enumerate, and not derived from the 5-digit code;

@@ -10,7 +10,7 @@
 /// phase change emits exactly the starts and cancels between the old and the new set, so no timer outlives
 /// the state that started it.
 ///
-/// Pairing a browser (README "Paired browsers"): a long doorbell press while idle, or `pairRequested`, opens
+/// Pairing a browser (docs/pairing.md): a long doorbell press while idle, or `pairRequested`, opens
 /// a `pairing` window with its own one-use token, timer and screen; any doorbell press in it cancels it and
 /// rings as usual; `pairedBrowser` spends the token and shows `paired` ("Paired: <name>") for a moment.
 ///

@@ -1,5 +1,5 @@
 /// What the door knows about an offer when it decides between "proved the room's secret", "knock" and
-/// "forged". Nothing in it is logged: `metadata` carries a MAC (notes/security.md §1.4).
+/// "forged". Nothing in it is logged: `metadata` carries a MAC (docs/security.md#the-join-scheme).
 public struct JoinOffer: Sendable, Equatable {
     public var call: CallStateMachine.CallID
     /// The door's peer ID the offer was addressed to (the room's secret peer ID, or its knock peer ID).

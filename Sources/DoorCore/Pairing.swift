@@ -1,4 +1,4 @@
-/// A browser paired with the door (README "Paired browsers"): the device rings its stable peer ID on every
+/// A browser paired with the door (docs/pairing.md): the device rings its stable peer ID on every
 /// ring, and the page proves itself with `credential` (HMAC over the data connection's DTLS fingerprints).
 /// Stored in `pairings.json` (`PairingStore`); `credential` never leaves that file and the pairing reply.
 public struct Pairing: Sendable, Equatable, Codable {

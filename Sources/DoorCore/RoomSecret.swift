@@ -1,4 +1,4 @@
-/// The per-ring secret `k` (notes/security.md §1.4): 128 bits from the system CSPRNG
+/// The per-ring secret `k` (docs/security.md#the-join-scheme): 128 bits from the system CSPRNG
 /// (`SystemRandomNumberGenerator`: getrandom(2) on Linux). It lives in RAM only, travels only in the
 /// fragment of the join link (`#k=…`, which browsers never send to a server), and is dropped when the room
 /// closes. Printing it shows `k=…`, never the bytes.

@@ -3,7 +3,7 @@ import MainLoop
 import Media
 import Signaling
 
-/// One PeerJS data connection with one peer, in either direction (`notes/peerjs-wire.md` §5): a `DataSession`
+/// One PeerJS data connection with one peer, in either direction (docs/signaling.md#data-connections): a `DataSession`
 /// (webrtcbin), the `DataChannelCodec` of the connection's serialization, and the signaling client its
 /// OFFER/ANSWER/CANDIDATE messages go through. Values in and out are JSON; raw bytes (BinaryPack raw, `raw`
 /// binary messages) have no JSON form and are dropped with a debug line.

@@ -4,7 +4,7 @@ import MainLoop
 import Media
 import Signaling
 
-/// Chat and status over PeerJS data connections (README "Control socket"): only the caller of the running
+/// Chat and status over PeerJS data connections (docs/control-socket.md#chat): only the caller of the running
 /// call (or the waiting caller once answered) may open one; what it says arrives as `chat` events.
 extension Device {
     /// A data OFFER: kept only from the peer whose call the door answered, within `SignalingLimits`.

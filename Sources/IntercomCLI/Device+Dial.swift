@@ -3,7 +3,7 @@ import MainLoop
 import Media
 import Signaling
 
-/// What the door initiates through its home ID (README "Signaling"): data connections to any peer
+/// What the door initiates through its home ID (docs/signaling.md#the-home-id): data connections to any peer
 /// (`openDataLink`, `ctl connect`), media calls (`ctl call`: the state machine's `dialing` phase), and the hook
 /// for data OFFERs that arrive at the home ID.
 extension Device {

@@ -3,7 +3,7 @@ import DoorCore
 import MainLoop
 import Notify
 
-/// Paired browsers, the device's side (README "Paired browsers"): the pairing connection at the home ID,
+/// Paired browsers, the device's side (docs/pairing.md): the pairing connection at the home ID,
 /// ringing every pairing when a room becomes reachable, `ring-over` when the call starts or the room closes,
 /// Web Push to their subscriptions, and the `pair`, `pairings`, `unpair` control commands. The pairing link,
 /// the token and credentials never reach a log line or an event.

@@ -630,7 +630,7 @@ final class ShutdownBox: @unchecked Sendable {
 }
 
 /// A free function, not a closure in the actor-isolated method that installs it: GLib may call it from
-/// whatever thread removes the source (notes/gstreamer-swift.md §5).
+/// whatever thread removes the source (docs/architecture.md#one-process-one-loop).
 private func releaseShutdownBox(_ data: gpointer?) {
     if let data { Unmanaged<ShutdownBox>.fromOpaque(data).release() }
 }

@@ -9,7 +9,7 @@ import MainLoop
 /// eight arenas per core and keeps what they free for later, so the door's resident size grew by 0.4–0.8 MiB with
 /// every call although the heap in use stayed flat (`malloc_stats`: 10.3 → 10.6 MiB over ten calls while the
 /// arenas grew 46 → 87 MiB). Two arenas, trimmed once each call is torn down, keep it flat
-/// (`bench/run.py --only call-cycles`, README "Performance").
+/// (`bench/run.py --only call-cycles`, docs/benchmarks.md).
 enum MemoryPolicy {
     /// At start, before any thread exists: at most two malloc arenas, unless `MALLOC_ARENA_MAX` says otherwise.
     static func limitArenas() {

@@ -1,7 +1,7 @@
 import DoorCore
 import MainLoop
 
-/// What the device keeps for paired browsers (README "Paired browsers"): the pairings on disk, the pairing
+/// What the device keeps for paired browsers (docs/pairing.md): the pairings on disk, the pairing
 /// connections at the home ID, and the data links of the ring in progress. Device+Pairing.swift decides what
 /// happens on them.
 @GLibActor

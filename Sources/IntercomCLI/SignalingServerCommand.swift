@@ -6,7 +6,7 @@ import MainLoop
 import Signaling
 
 /// `intercom signaling-server`: the built-in PeerJS server alone, a drop-in for the official `peerjs` server
-/// on a LAN. Option names and defaults are the official CLI's (`notes/peerjs-wire.md` §1); times in ms.
+/// on a LAN. Option names and defaults are the official CLI's (docs/signaling.md); times in ms.
 struct SignalingServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signaling-server",

@@ -8,12 +8,12 @@ import Synchronization
 /// offers a call itself (`init(calling:…)`), sends H.264 + Opus from the device's sources and decodes what the
 /// browser sends.
 ///
-/// Offering (`notes/peerjs-wire.md` §4, §10.3): audio and video sendrecv with our own payload types (H.264
+/// Offering (docs/signaling.md#media-calls): audio and video sendrecv with our own payload types (H.264
 /// packetization-mode 1 constrained baseline, or VP8; Opus), plus an in-band data channel as a PeerJS 1.5 caller
 /// adds (label "undefined", unordered), whose close tells a 1.5 answerer we hung up. `onOffer` gives the offer,
 /// `setRemoteAnswer` takes the answer; remote candidates wait for it.
 ///
-/// The answer path follows `notes/gstreamer-swift.md` §3.2: send branches are built with the offer's payload
+/// The answer path follows docs/media.md#answering-an-offer: send branches are built with the offer's payload
 /// types *before* `set-remote-description`, or webrtcbin answers recvonly without a word.
 @GLibActor
 public final class CallSession {
@@ -611,7 +611,7 @@ final class SessionLink: @unchecked Sendable {
     }
 }
 
-// MARK: - C callbacks (free functions: never actor-isolated closures, see notes/gstreamer-swift.md §5)
+// MARK: - C callbacks (free functions: never actor-isolated closures, see docs/architecture.md#one-process-one-loop)
 
 private let onIceCandidate: @convention(c) (UnsafeMutablePointer<GstElement>?, guint, UnsafeMutablePointer<gchar>?,
                                             gpointer?) -> Void = { _, mline, candidate, data in

@@ -4,7 +4,7 @@ import DoorCore
 import MainLoop
 
 /// One PeerJS data connection with one peer: a pipeline holding only `webrtcbin` and one in-band (DCEP) data
-/// channel, either side (`notes/peerjs-wire.md` §5):
+/// channel, either side (docs/signaling.md#data-connections):
 /// * answering: takes the peer's offer (a single `m=application` section) and the channel the peer opens;
 /// * offering: creates the channel (PeerJS's label and `ordered` options), sends its offer through `onOffer`
 ///   and takes the peer's answer in `setRemoteAnswer`.

@@ -1,4 +1,4 @@
-/// The H.264 encoder, chosen at start from what the board has (`notes/gstreamer-swift.md` §8).
+/// The H.264 encoder, chosen at start from what the board has (docs/media.md#encoders).
 public enum EncoderChoice: String, Sendable, CaseIterable {
     /// The Pi 3/4/Zero 2 hardware encoder (bcm2835-codec); the v4l2 plugin registers it only when the M2M
     /// device exists, so its presence is the capability check.

@@ -1,6 +1,6 @@
 /// The parts of a remote SDP offer that decide how we build the send branches, parsed in pure Swift before
 /// GStreamer sees the offer. In GStreamer 1.22 webrtcbin answers recvonly, silently, unless our send pads
-/// already carry the offer's payload types (`notes/gstreamer-swift.md` §3.2), so this choice comes first.
+/// already carry the offer's payload types (docs/media.md#answering-an-offer), so this choice comes first.
 public struct SDPOffer: Sendable, Equatable {
     public struct Payload: Sendable, Equatable {
         public var type: Int

@@ -5,7 +5,7 @@ import DoorCore
 /// link it opens), encrypted for that browser, with the VAPID authorization.
 public enum WebPushMessage {
     /// The readable payload: `{title, body, url, door, code, time}`, and for paired browsers' service worker
-    /// `t: "ring"`, `link` (= url) and `expiresAt` (ms) as README "Paired browsers" says.
+    /// `t: "ring"`, `link` (= url) and `expiresAt` (ms) as docs/pairing.md says.
     public static func payload(for ring: RingNotice) -> [UInt8] {
         var fields: [String: JSONValue] = [
             "title": .string("\(ring.doorName): someone is at the door"),

@@ -1,4 +1,4 @@
-/// The BinaryPack format of PeerJS data connections (`notes/peerjs-wire.md` §6): MessagePack-like, big-endian,
+/// The BinaryPack format of PeerJS data connections (docs/signaling.md#binarypack): MessagePack-like, big-endian,
 /// but with its own string/raw split, so a stock MessagePack codec cannot read it.
 ///
 /// The encoder picks widths exactly as the JS packer does; the decoder accepts every width and is bounded by

@@ -1,6 +1,6 @@
 import DoorCore
 
-/// Splitting and reassembly of BinaryPack messages over 16 300 bytes (`notes/peerjs-wire.md` §5, "Chunking").
+/// Splitting and reassembly of BinaryPack messages over 16 300 bytes (docs/signaling.md#data-connections).
 ///
 /// The sender slices the *packed* bytes into pieces of at most `chunkedMTU` bytes and sends each as its own
 /// packed map `{"__peerData": id, "n": index, "data": bytes, "total": count}`, ids counting from 1 per

@@ -1,7 +1,7 @@
 import DoorCore
 
 /// Turns data-channel messages into `DataValue`s and back for one PeerJS data connection, in the
-/// connection's serialization (`notes/peerjs-wire.md` §5): BinaryPack with chunking and `__peerData` control
+/// connection's serialization (docs/signaling.md#data-connections): BinaryPack with chunking and `__peerData` control
 /// messages, JSON (replying in the kind of message the peer uses: text for 1.4, binary for 1.5), or raw.
 public struct DataChannelCodec: Sendable {
     /// One data-channel message.

@@ -1,5 +1,5 @@
 /// How a PeerJS data connection puts values into data-channel messages; the offerer chooses it and the OFFER
-/// carries it as `payload.serialization` (`notes/peerjs-wire.md` §5).
+/// carries it as `payload.serialization` (docs/signaling.md#data-connections).
 public enum DataSerialization: String, Sendable, CaseIterable {
     /// BinaryPack, one value per binary message, chunked above 16 300 bytes. PeerJS's default.
     case binary

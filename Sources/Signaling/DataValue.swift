@@ -1,7 +1,7 @@
 import DoorCore
 
 /// One value sent over a PeerJS data connection: what a browser passes to `conn.send()` and gets in its
-/// `data` event, for every serialization (`notes/peerjs-wire.md` §5, §6).
+/// `data` event, for every serialization (docs/signaling.md#data-connections, #binarypack).
 ///
 /// Integers and non-integers are kept apart because BinaryPack encodes them differently (a JS number that is
 /// an integer takes the smallest integer width, any other number is a float64). Maps keep their key order,

@@ -1,7 +1,7 @@
 import DoorCore
 import MainLoop
 
-/// A PeerJS peer's connection to a signaling server (`notes/peerjs-wire.md` §1, §2, §10): registers
+/// A PeerJS peer's connection to a signaling server (docs/signaling.md#registering): registers
 /// `{path}peerjs?key=&id=&token=&version=`, waits for OPEN, sends HEARTBEAT every 5 s, and reconnects with the
 /// same token so the ID survives a dropped socket or a server restart.
 ///

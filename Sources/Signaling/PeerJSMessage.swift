@@ -1,7 +1,7 @@
 import FoundationEssentials
 import DoorCore
 
-/// One PeerJS signaling frame, as the official server and clients spell it (`notes/peerjs-wire.md` §2).
+/// One PeerJS signaling frame, as the official server and clients spell it (docs/signaling.md#frames).
 public struct PeerJSMessage: Sendable, Equatable {
     /// Message types; the raw values are the wire names.
     public enum Kind: String, Sendable {
@@ -64,7 +64,7 @@ public struct SessionDescription: Sendable, Equatable {
     public init(type: String, sdp: String) { self.type = type; self.sdp = sdp }
 }
 
-/// The payload of an OFFER or ANSWER (`notes/peerjs-wire.md` §2, "Payloads used by PeerJS").
+/// The payload of an OFFER or ANSWER (docs/signaling.md#frames).
 public struct ConnectionPayload: Sendable, Equatable {
     public enum ConnectionType: String, Sendable { case media, data }
 

@@ -1,8 +1,8 @@
 import DoorCore
 
 /// The built-in PeerJS server's bookkeeping, without sockets: who is registered, what is queued, what expires.
-/// It behaves like the official PeerServer (`notes/peerjs-wire.md` §2) so a stock PeerJS page cannot tell the
-/// difference. `Connection` is whatever handle the transport uses for a socket.
+/// It behaves like the official PeerServer (docs/signaling.md#the-built-in-server) so a stock PeerJS page cannot
+/// tell the difference. `Connection` is whatever handle the transport uses for a socket.
 public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     public struct Settings: Sendable {
         public var key = "peerjs"

@@ -1,4 +1,4 @@
-/// Limits on what peers may send a device through the signaling server (`notes/security.md`): messages per
+/// Limits on what peers may send a device through the signaling server (docs/security.md#limits): messages per
 /// second per peer (a token bucket), SDP size and m-line count, candidates per connection, and concurrent
 /// incoming connections. Pure bookkeeping: the owner asks `admit` for every message from a peer and drops
 /// what is refused with a log line. Only connections the owner actually keeps count against the limit: it

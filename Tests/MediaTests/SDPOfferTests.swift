@@ -2,7 +2,7 @@ import Testing
 @testable import Media
 
 /// The answer only carries our media when the send branches use the offer's payload types, so the choice of
-/// payload type is tested against offers shaped like real browsers' (notes/peerjs-wire.md §8).
+/// payload type is tested against offers shaped like real browsers' (docs/signaling.md#what-browsers-offer).
 @Suite struct SDPOfferTests {
     /// Shaped like Chromium 156's `peer.call()` offer: audio, video (VP8 first, H.264 variants), data channel.
     static let chromeOffer = [

@@ -45,7 +45,7 @@ private func bytes(_ text: String) throws -> [UInt8] { try #require(Base64URL.de
         #expect(!other.isValidSignature(signature, for: Array("\(pieces[0]).\(pieces[1])".utf8)))
     }
 
-    /// What the page's service worker reads (README "Paired browsers"): `t`, `door`, `code`, `link`, `expiresAt`.
+    /// What the page's service worker reads (docs/pairing.md): `t`, `door`, `code`, `link`, `expiresAt`.
     @Test func thePayloadCarriesWhatPairedBrowsersShow() throws {
         let link = "http://door.local/?room=04217#k=AAECAwQFBgcICQoLDA0ODw"
         let ring = RingNotice(doorName: "Front door", code: "04217", link: link, timeMillis: 1_795_615_304_312,

@@ -7,7 +7,7 @@ func hex(_ text: String) -> [UInt8] {
 }
 
 @Suite struct BinaryPackTests {
-    /// The byte examples of `notes/peerjs-wire.md` §6, checked there against the upstream packer.
+    /// Byte examples worked out by the JavaScript packer's rules (docs/signaling.md#binarypack).
     @Test func encodesTheNotesExamples() {
         #expect(BinaryPack.encode(.object([("t", "chat"), ("n", .int(2))])) == hex("82 b1 74 b4 63 68 61 74 b1 6e 02"))
         #expect(BinaryPack.encode(.int(200)) == hex("cc c8"))

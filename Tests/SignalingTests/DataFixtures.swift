@@ -1,5 +1,5 @@
 /// Fixed fixtures: JSON values a page sends with `conn.send(…)`, and the BinaryPack bytes a PeerJS browser
-/// puts on the wire for them (worked out by the JS packer's rules in `notes/peerjs-wire.md` §6; keys are in
+/// puts on the wire for them (worked out by the JS packer's rules in docs/signaling.md#binarypack; keys are in
 /// alphabetical order so the JS insertion order and ours agree).
 enum DataFixtures {
     struct Fixture {

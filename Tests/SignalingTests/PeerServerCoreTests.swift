@@ -2,7 +2,7 @@ import DoorCore
 import Testing
 @testable import Signaling
 
-/// The built-in server must behave like the official PeerServer (notes/peerjs-wire.md §2).
+/// The built-in server must behave like the official PeerServer (docs/signaling.md#the-built-in-server).
 @Suite struct PeerServerCoreTests {
     typealias Core = PeerServerCore<Int>
 

@@ -22,6 +22,7 @@ EXPECTED_FILES = {
     "etc/intercom/intercom.yaml": 0o644,
     "usr/share/intercom/web/index.html": 0o644,
     "usr/share/doc/intercom/README.md": 0o644,
+    "usr/share/doc/intercom/docs/architecture.md": 0o644,
 }
 
 
@@ -52,6 +53,11 @@ def test_install_into_a_root_lays_out_every_file_with_its_mode(staged_root, repo
     for source in overlay.rglob("*"):
         if source.is_file():
             assert (staged_root / source.relative_to(overlay)).is_file(), source
+    # The web root holds only what the page needs: its documentation is in docs/web.md, not served.
+    assert not list((staged_root / "usr/share/intercom/web").rglob("*.md"))
+    # The README's links into docs/ resolve on the device.
+    for page in (repo_root / "docs").glob("*.md"):
+        assert (staged_root / "usr/share/doc/intercom/docs" / page.name).is_file(), page
 
 
 def test_the_installed_binary_accepts_the_installed_config(staged_root):

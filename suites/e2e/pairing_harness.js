@@ -1,6 +1,6 @@
 // A scripted paired browser for suites/e2e/test_pairing.py: it imports the real web client's modules (PeerJS
-// wire, data connections, config) from the device's own web server and speaks the pairing protocol of README
-// "Paired browsers" with them, computing the MACs with WebCrypto. Run with execute_async_script(source, id):
+// wire, data connections, config) from the device's own web server and speaks the pairing protocol of
+// docs/pairing.md with them, computing the MACs with WebCrypto. Run with execute_async_script(source, id):
 // registers `id` and resolves once registered; then window.harness has pair() and the record of what came.
 const [stableId, done] = arguments;
 (async () => {

@@ -1,4 +1,4 @@
-"""A thin uplink at the door, against a real browser (README "Sound and pictures").
+"""A thin uplink at the door, against a real browser (docs/media.md).
 
 The device and Chromium share the test namespace, so their media runs over its loopback interface; an htb
 class with a small pfifo (tc, which this kernel has; netem it has not) squeezes only the UDP sent to the

@@ -1,4 +1,4 @@
-"""HTTPS and WSS from the built-in server (README "HTTPS").
+"""HTTPS and WSS from the built-in server (docs/signaling.md#https).
 
 Browsers give camera and microphone only to secure pages, so a phone that opens the door's page over plain
 http:// on the LAN can only watch. With `signaling.tls_certificate` / `tls_private_key` the built-in server

@@ -1,4 +1,4 @@
-"""Paired browsers, the device's side (README "Paired browsers"), with the real device and headless Chromium.
+"""Paired browsers, the device's side (docs/pairing.md), with the real device and headless Chromium.
 
 Each browser pairs as a person would: the test reads the pairing QR off the door's screen (the snapshot),
 opens that link in the real web client, names the browser and presses Pair; a ring shows the page's ringing

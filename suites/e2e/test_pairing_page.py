@@ -89,7 +89,7 @@ const [v, done] = arguments;
 @pytest.mark.parametrize("origin", ["localhost", "10.200.0.1"])
 def test_the_pairing_macs_are_what_python_computes(device, browser, origin):
     """pair, paired, hello and ring-reply MACs over the fingerprints of an offer and an answer, as the
-    device computes them (README "Paired browsers"), checked against Python's hmac on a secure page
+    device computes them (docs/pairing.md), checked against Python's hmac on a secure page
     (WebCrypto) and on plain http to an address (the page's sha256.js, what a phone on the LAN gets)."""
     token = b64url(bytes(range(16)))
     credential = b64url(bytes(range(100, 132)))

@@ -1,4 +1,4 @@
-"""Who may join (README "Security"): the join link's secret, proof before media, knocks, lifetimes, limits.
+"""Who may join (docs/security.md): the join link's secret, proof before media, knocks, lifetimes, limits.
 
 The device runs with its own defaults (@pytest.mark.device_args()): a caller with the link's secret is
 answered at once, a caller with only the code is a knock.

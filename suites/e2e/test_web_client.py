@@ -4,7 +4,7 @@ signaling lost, camera denied).
 
 Real headless Chromium pages (fake camera and microphone) in the test namespace; the device binary provides
 signaling and serves the page. The tests write phone-size (390×844) screenshots of the main states into
-a scratch folder; `UPDATE_SCREENSHOTS=1` writes them into docs/web/ (committed; shown in the README).
+a scratch folder; `UPDATE_SCREENSHOTS=1` writes them into docs/web/ (committed; shown in docs/web.md).
 """
 
 import itertools

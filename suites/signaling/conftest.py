@@ -1,5 +1,5 @@
 """Fixtures for the signaling conformance tests: `intercom signaling-server` on loopback, plain WebSocket
-clients (the `websockets` package) speaking the PeerJS wire as `notes/peerjs-wire.md` §2 describes.
+clients (the `websockets` package) speaking the PeerJS wire as docs/signaling.md#frames describes.
 
 No network namespace is needed: nothing here uses ICE, only TCP on 127.0.0.1.
 """

@@ -1,5 +1,5 @@
-"""`intercom signaling-server` behaves like the official PeerServer, item by item of `notes/peerjs-wire.md` §2,
-checked with plain WebSocket clients on loopback."""
+"""`intercom signaling-server` behaves like the official PeerServer, item by item of
+docs/signaling.md#the-built-in-server, checked with plain WebSocket clients on loopback."""
 
 import json
 import re

@@ -15,7 +15,7 @@ function ringOf(data) {
     return null;
   }
   if (message === null || typeof message !== 'object') return null;
-  // {t: "ring", link} is the paired browsers' payload; the door's earlier subscriptions get {url} (README "Web Push").
+  // {t: "ring", link} is the paired browsers' payload; the door's earlier subscriptions get {url} (docs/notifications.md#web-push).
   const href = message.t === 'ring' ? message.link : message.url;
   if (typeof href !== 'string') return null;
   let link;

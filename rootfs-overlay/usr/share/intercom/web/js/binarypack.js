@@ -1,5 +1,5 @@
 // BinaryPack, the byte format of PeerJS's default `binary` data serialization
-// (shared/notes/peerjs-wire.md §6): MessagePack-like, big-endian, with its own split between
+// (docs/signaling.md#binarypack): MessagePack-like, big-endian, with its own split between
 // UTF-8 strings (0xb0/0xd8/0xd9) and raw bytes (0xa0/0xda/0xdb). Plus PeerJS's chunking of
 // packed messages over 16 300 bytes into {__peerData, n, data, total} maps.
 

@@ -1,6 +1,6 @@
 // A PeerJS data connection (what `peer.connect()` makes), either side: one RTCDataChannel on
 // its own RTCPeerConnection, created by the offerer with the OFFER's label and reliability, and
-// the OFFER's serialization deciding the bytes (shared/notes/peerjs-wire.md §5):
+// the OFFER's serialization deciding the bytes (docs/signaling.md#data-connections):
 //   binary (default; also 'binary-utf8', 'default') — one BinaryPack value per binary frame,
 //     values over 16 300 packed bytes chunked as {__peerData: id, n, data, total};
 //   json — UTF-8 JSON in a binary frame (PeerJS 1.5) or a text frame (1.4); both are read, and we

@@ -1,4 +1,4 @@
-// The page's side of paired browsers (README "Paired browsers"; the device side is the pairing code in
+// The page's side of paired browsers (docs/pairing.md; the device side is the pairing code in
 // Sources/IntercomCLI): pairing over a data connection to the door's home ID, and the ring links the door opens
 // to a paired browser's stable ID. Both are PeerJS data connections with serialization json whose messages
 // carry MACs over the DTLS fingerprints of the connection's offer and answer (pairing-proof.js).

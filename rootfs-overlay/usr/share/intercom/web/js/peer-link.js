@@ -1,6 +1,6 @@
 // What a PeerJS media call and a PeerJS data connection share: one RTCPeerConnection to one
 // remote peer, signalled through a PeerJSWire and routed by (remote ID, connectionId); OFFER or
-// ANSWER with trickled CANDIDATEs (shared/notes/peerjs-wire.md §4, §5). Either side of it:
+// ANSWER with trickled CANDIDATEs (docs/signaling.md#media-calls, #data-connections). Either side of it:
 // the offerer calls offer(), the answerer (built from an incoming OFFER) calls answer().
 //
 // Subclasses set up the PeerConnection's contents (tracks, channels) in #prepare hooks and

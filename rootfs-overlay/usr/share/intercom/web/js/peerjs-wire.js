@@ -1,5 +1,5 @@
 // PeerJS 1.5 signalling client: one WebSocket to a PeerServer, speaking the same wire
-// protocol as the official browser client (see shared/notes/peerjs-wire.md).
+// protocol as the official browser client (see docs/signaling.md).
 //
 // Events (EventTarget):
 //   'open'         — the server sent OPEN; `wire.id` is our peer ID.

@@ -1,4 +1,4 @@
-// The room secret from the join link's fragment (#k=…), and what it proves (shared/notes/security.md §1.4;
+// The room secret from the join link's fragment (#k=…), and what it proves (docs/security.md#the-join-scheme;
 // the device side is Sources/Admission). Browsers never send a fragment to a server, and this page never
 // puts it anywhere else: not in a request, not in console output, not in the address bar after loading
 // (it moves to sessionStorage, so a reload in the same tab still works).
