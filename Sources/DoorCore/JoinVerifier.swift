@@ -34,9 +34,3 @@ public enum JoinProof: Sendable, Equatable {
 public protocol JoinVerifier: Sendable {
     mutating func verify(_ offer: JoinOffer) -> JoinProof
 }
-
-/// For offers that can prove nothing (the room's knock peer ID, or no room): every offer is a knock.
-public struct KnockVerifier: JoinVerifier {
-    public init() {}
-    public func verify(_ offer: JoinOffer) -> JoinProof { .absent }
-}

@@ -503,11 +503,8 @@ final class Device {
     private func handleControl(_ request: JSONValue) -> JSONValue {
         switch request["cmd"]?.stringValue {
         case "press":
-            guard let name = request["button"]?.stringValue, let button = Button(rawValue: name) else {
-                return ["ok": false, "error": "press needs button: doorbell, answer, decline or mute"]
-            }
-            handle(.press(ButtonPress(button, long: request["long"]?.boolValue ?? false)))
-            return ["ok": true]
+            // The same checks and path as every simulated press: a field of the wrong type is an error.
+            return simulated.handle(pressRequest: request)
         case "state":
             return ["ok": true, "state": stateJSON()]
         case "link":

@@ -71,11 +71,6 @@ struct DeviceOptions: Sendable {
         return m
     }
 
-    static func parseListen(_ text: String) -> (host: String, port: Int)? {
-        guard text != "off", let listen = Configuration.Listen(parsing: text) else { return nil }
-        return (listen.host, listen.port)
-    }
-
     /// The checkout's web client when run from the source tree, else the installed one.
     static func defaultWebRoot() -> String? {
         for candidate in ["rootfs-overlay/usr/share/intercom/web", "/usr/share/intercom/web"]

@@ -24,14 +24,14 @@ import Testing
         #expect(frames.count == 3)
         var pieces: [UInt8] = []
         for (n, frame) in frames.enumerated() {
-            guard case .binary(let bytes) = frame else { Issue.record("not binary"); return }
+            let bytes = try #require(binaryBytes(frame), "chunk \(n) is not a binary message")
             let map = try BinaryPack.decode(bytes)
-            guard case .map(let entries) = map else { Issue.record("not a map"); return }
+            guard case .map(let entries) = map else { throw Failure("chunk \(n) is not a map: \(map)") }
             #expect(entries.map(\.key) == ["__peerData", "n", "data", "total"])
             #expect(map["__peerData"] == .int(1))
             #expect(map["n"] == .int(Int64(n)))
             #expect(map["total"] == .int(3))
-            guard case .binary(let piece)? = map["data"] else { Issue.record("no data"); return }
+            guard case .binary(let piece)? = map["data"] else { throw Failure("chunk \(n) has no binary data") }
             #expect(piece.count <= BinaryPackChunker.chunkedMTU)
             pieces += piece
             // The exact header of the first chunk: 84, "__peerData", 1, "n", 0, "data" as raw of 16 300 bytes.
@@ -43,8 +43,8 @@ import Testing
         #expect(pieces == BinaryPack.encode(.binary(payload)))
         // The next large message gets id 2.
         let second = try sender.frames(for: .binary(payload))
-        guard case .binary(let bytes) = second[0] else { return }
-        #expect(try BinaryPack.decode(bytes)["__peerData"] == .int(2))
+        let secondBytes = try #require(second.first.flatMap(binaryBytes), "the second message has no binary chunk")
+        #expect(try BinaryPack.decode(secondBytes)["__peerData"] == .int(2))
 
         // Reassembly in any order.
         var receiver = DataChannelCodec(serialization: .binary)
@@ -160,4 +160,16 @@ import Testing
         #expect(DataSerialization(wireName: nil) == .binary)
         #expect(DataSerialization(wireName: "MsgPack") == nil)
     }
+}
+
+/// The bytes of a binary data-channel message; nil for a text one.
+private func binaryBytes(_ frame: DataChannelCodec.Frame) -> [UInt8]? {
+    guard case .binary(let bytes) = frame else { return nil }
+    return bytes
+}
+
+/// A failed precondition inside a test: thrown so the test stops there and fails, never returns early as a pass.
+private struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
