@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
+        system("CGLib", "glib-2.0", ["libglib2.0-dev"]),
         system("CGStreamer", "gstreamer-webrtc-1.0",
                ["libgstreamer1.0-dev", "libgstreamer-plugins-base1.0-dev", "libgstreamer-plugins-bad1.0-dev"]),
         system("CWebSockets", "libwebsockets", ["libwebsockets-dev", "libwebsockets-evlib-glib"]),
@@ -31,13 +32,13 @@ let package = Package(
         .target(name: "CIntercomShim", dependencies: ["CGStreamer"]),
 
         // The one GLib main loop thread and the global actor that runs on it.
-        .target(name: "MainLoop", dependencies: ["CGStreamer"]),
+        .target(name: "MainLoop", dependencies: ["CGLib"]),
         // Core: pure Swift, no C, no adapters.
         .target(name: "DoorCore"),
         .target(name: "Signaling", dependencies: ["DoorCore", "MainLoop", "CWebSockets"]),
         .target(name: "Media", dependencies: ["DoorCore", "MainLoop", "CGStreamer", "CIntercomShim"]),
         .target(name: "Display", dependencies: ["DoorCore", "MainLoop", "CQRencode", "CPangoCairo", "CDrm", "CGStreamer"]),
-        .target(name: "Buttons", dependencies: ["DoorCore", "MainLoop", "CGpiod"]),
+        .target(name: "Buttons", dependencies: ["DoorCore", "MainLoop", "CGLib", "CGpiod"]),
         // Reads the YAML config file (libyaml) into the core's `Configuration`.
         .target(name: "ConfigFile", dependencies: ["DoorCore", "CYAML"]),
         // Ring notifications (webhook, ntfy, Home Assistant) over libsoup 3 on the GLib loop.
@@ -47,7 +48,7 @@ let package = Package(
         .target(name: "Admission", dependencies: ["DoorCore", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "IntercomCLI",
                           dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile", "Notify",
-                                         "Admission", "CMalloc",
+                                         "Admission", "CGLib", "CMalloc",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "DoorCoreTests", dependencies: ["DoorCore"]),

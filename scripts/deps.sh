@@ -15,7 +15,7 @@ set_name=$1
 # Headers and libraries Package.swift links against (one system-library target per pkg-config name),
 # plus the font the screens are drawn with, and dpkg-shlibdeps for `make deb`.
 build_packages=(
-    pkg-config
+    pkg-config libglib2.0-dev
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
     libwebsockets-dev libwebsockets-evlib-glib
     libqrencode-dev libdrm-dev libgpiod-dev libpango1.0-dev libcairo2-dev libyaml-dev libsoup-3.0-dev

@@ -1,4 +1,4 @@
-import CGStreamer
+import CGLib
 import Glibc
 import DoorCore
 import MainLoop

@@ -1,6 +1,6 @@
 import Admission
 import Buttons
-import CGStreamer
+import CGLib
 import Display
 import Glibc
 import DoorCore

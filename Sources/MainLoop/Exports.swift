@@ -1,5 +1,5 @@
 // The GLib thread's helpers for modules that own C objects.
-import CGStreamer
+import CGLib
 
 /// Copies and frees a `gchar*` that GLib handed over.
 public func takeGString(_ pointer: UnsafeMutablePointer<gchar>?) -> String? {

@@ -1,4 +1,4 @@
-import CGStreamer
+import CGLib
 
 /// Runs jobs on the GLib main loop thread: `enqueue` posts them through `GLibLoop.invoke`.
 public final class GLibExecutor: SerialExecutor {

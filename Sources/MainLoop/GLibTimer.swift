@@ -1,4 +1,4 @@
-import CGStreamer
+import CGLib
 
 /// A one-shot or repeating `g_timeout_add` on the loop. Cancelled by `cancel()` or when released.
 @GLibActor

@@ -1,15 +1,14 @@
-import CGStreamer
-import MainLoop
+import CGLib
 
 /// Watches a file descriptor on the GLib loop (`g_unix_fd_add_full` on the default context), so reading GPIO
 /// events, keys and sockets needs no thread. The handler returns false to stop watching. Removed by
 /// `cancel()` or when released; the descriptor itself belongs to the caller.
 @GLibActor
-final class FDWatch {
+public final class FDWatch {
     private var sourceID: guint = 0
     private let box: FDWatchBox
 
-    init(fd: Int32, conditions: [GIOCondition], _ handler: @escaping @GLibActor (GIOCondition) -> Bool) {
+    public init(fd: Int32, conditions: [GIOCondition], _ handler: @escaping @GLibActor (GIOCondition) -> Bool) {
         box = FDWatchBox(handler: handler)
         let mask = GIOCondition(rawValue: conditions.reduce(0) { $0 | $1.rawValue })
         let userData = Unmanaged.passRetained(box).toOpaque()
@@ -17,9 +16,9 @@ final class FDWatch {
         box.onFinish = { [weak self] in self?.sourceID = 0 }
     }
 
-    var isActive: Bool { sourceID != 0 }
+    public var isActive: Bool { sourceID != 0 }
 
-    func cancel() {
+    public func cancel() {
         box.cancelled = true
         if sourceID != 0 {
             g_source_remove(sourceID)
