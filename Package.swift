@@ -59,6 +59,7 @@ let package = Package(
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "DoorCore"]),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
+        .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"]),
     ],
     swiftLanguageModes: [.v6]
 )
