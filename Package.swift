@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "Media", dependencies: ["DoorCore", "MainLoop", "CGStreamer", "CIntercomShim"]),
         .target(name: "Display", dependencies: ["DoorCore", "MainLoop", "CQRencode", "CPangoCairo", "CDrm", "CGStreamer"]),
         .target(name: "Buttons", dependencies: ["DoorCore", "MainLoop", "CGLib", "CGpiod"]),
+        // The local control socket (`intercom ctl`, home automation, the tests): newline-delimited JSON.
+        .target(name: "Control", dependencies: ["DoorCore", "MainLoop", "CGLib"]),
         // Reads the YAML config file (libyaml) into the core's `Configuration`.
         .target(name: "ConfigFile", dependencies: ["DoorCore", "CYAML"]),
         // Ring notifications (webhook, ntfy, Home Assistant) over libsoup 3 on the GLib loop.
@@ -47,8 +49,8 @@ let package = Package(
         // Who may join: room keys, offer/answer MACs, DTLS fingerprint checks (swift-crypto).
         .target(name: "Admission", dependencies: ["DoorCore", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "IntercomCLI",
-                          dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons", "ConfigFile", "Notify",
-                                         "Admission", "CGLib", "CMalloc",
+                          dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons", "Control",
+                                         "ConfigFile", "Notify", "Admission", "CGLib", "CMalloc",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "DoorCoreTests", dependencies: ["DoorCore"]),
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
         .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Buttons", "DoorCore", "MainLoop"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,16 +7,6 @@ public struct ButtonsError: Error, Equatable, CustomStringConvertible {
         case lineUnavailable
         /// The terminal could not be switched to raw mode.
         case terminal
-        /// The control socket could not be created, bound or listened on.
-        case socket
-        /// The control socket does not exist or nobody listens on it.
-        case notRunning
-        /// The peer closed the control connection.
-        case connectionClosed
-        /// No reply within the client's timeout.
-        case timeout
-        /// A request or reply that is not one line of JSON.
-        case badMessage
     }
 
     public var code: Code

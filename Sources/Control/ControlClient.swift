@@ -19,20 +19,20 @@ public final class ControlClient {
         let address = try UnixSocketAddress(path: path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
-            throw ButtonsError(.socket, "cannot create a socket: \(String(cString: strerror(errno)))")
+            throw ControlError(.socket, "cannot create a socket: \(String(cString: strerror(errno)))")
         }
         guard address.withSockaddr({ connect(fd, $0, $1) }) == 0 else {
             let code = errno
             Glibc.close(fd)
             switch code {
             case ENOENT:
-                throw ButtonsError(.notRunning, "control socket \(path) not found — is intercom running?")
+                throw ControlError(.notRunning, "control socket \(path) not found — is intercom running?")
             case ECONNREFUSED:
-                throw ButtonsError(.notRunning, "nobody listens on control socket \(path) — is intercom running?")
+                throw ControlError(.notRunning, "nobody listens on control socket \(path) — is intercom running?")
             case EACCES:
-                throw ButtonsError(.socket, "permission denied on control socket \(path) (run as its owner or group)")
+                throw ControlError(.socket, "permission denied on control socket \(path) (run as its owner or group)")
             default:
-                throw ButtonsError(.socket, "cannot connect to control socket \(path): \(String(cString: strerror(code)))")
+                throw ControlError(.socket, "cannot connect to control socket \(path): \(String(cString: strerror(code)))")
             }
         }
         self.fd = fd
@@ -48,7 +48,7 @@ public final class ControlClient {
     /// Sends one line as typed (it should be a JSON request) and returns the reply.
     public func send(line: String) throws -> JSONValue {
         guard !line.contains(where: \.isNewline) else {
-            throw ButtonsError(.badMessage, "a control request is a single line")
+            throw ControlError(.badMessage, "a control request is a single line")
         }
         return try exchange(Array(line.utf8) + [UInt8(ascii: "\n")])
     }
@@ -57,7 +57,7 @@ public final class ControlClient {
     public func subscribe() throws {
         let reply = try send(["cmd": "events"])
         guard reply["ok"] == .bool(true) else {
-            throw ButtonsError(.badMessage, "events refused: \(reply["error"]?.stringValue ?? "no reason given")")
+            throw ControlError(.badMessage, "events refused: \(reply["error"]?.stringValue ?? "no reason given")")
         }
     }
 
@@ -99,11 +99,11 @@ public final class ControlClient {
             switch input.next() {
             case .line(let line)?:
                 guard let value = JSONLine.decode(line) else {
-                    throw ButtonsError(.badMessage, "control socket \(path) sent a line that is not JSON")
+                    throw ControlError(.badMessage, "control socket \(path) sent a line that is not JSON")
                 }
                 return value
             case .tooLong?:
-                throw ButtonsError(.badMessage, "control socket \(path) sent a line longer than \(input.maxLineBytes) bytes")
+                throw ControlError(.badMessage, "control socket \(path) sent a line longer than \(input.maxLineBytes) bytes")
             case nil:
                 break
             }
@@ -123,21 +123,21 @@ public final class ControlClient {
             if count > 0 {
                 input.append(chunk[..<count])
             } else if count == 0 {
-                throw ButtonsError(.connectionClosed, "intercom closed the control connection (\(path))")
+                throw ControlError(.connectionClosed, "intercom closed the control connection (\(path))")
             } else if errno != EINTR {
                 throw closedOrFailed("read from")
             }
         }
     }
 
-    private func timedOut(_ timeout: Duration?) -> ButtonsError {
-        ButtonsError(.timeout, "no reply on control socket \(path) within \(timeout.map { "\($0)" } ?? "the timeout")")
+    private func timedOut(_ timeout: Duration?) -> ControlError {
+        ControlError(.timeout, "no reply on control socket \(path) within \(timeout.map { "\($0)" } ?? "the timeout")")
     }
 
-    private func closedOrFailed(_ action: String) -> ButtonsError {
+    private func closedOrFailed(_ action: String) -> ControlError {
         if errno == EPIPE || errno == ECONNRESET {
-            return ButtonsError(.connectionClosed, "intercom closed the control connection (\(path))")
+            return ControlError(.connectionClosed, "intercom closed the control connection (\(path))")
         }
-        return ButtonsError(.socket, "cannot \(action) control socket \(path): \(String(cString: strerror(errno)))")
+        return ControlError(.socket, "cannot \(action) control socket \(path): \(String(cString: strerror(errno)))")
     }
 }

@@ -51,7 +51,7 @@ final class ControlConnection {
             output.append(contentsOf: bytes)
         }
         guard bufferedBytes <= maxBufferedBytes else {
-            Log.warning("buttons", "control client \(id) does not read its replies (over \(maxBufferedBytes) bytes); dropping it")
+            Log.warning("control", "control client \(id) does not read its replies (over \(maxBufferedBytes) bytes); dropping it")
             disconnect()
             return
         }

@@ -57,7 +57,7 @@ public final class ControlServer {
     /// Clients that sent `{"cmd":"events"}`.
     public var subscriberCount: Int { connections.values.filter { $0.subscribed && !$0.isClosing }.count }
 
-    /// Creates the socket and starts accepting. Throws `ButtonsError` (`.socket`) naming the path and the cause.
+    /// Creates the socket and starts accepting. Throws `ControlError` (`.socket`) naming the path and the cause.
     public func start() throws {
         guard listenFD < 0 else { return }
         let address = try UnixSocketAddress(path: path)
@@ -78,7 +78,7 @@ public final class ControlServer {
         }
         listenFD = fd
         watchListener()
-        Log.info("buttons", "control socket listening on \(path)")
+        Log.info("control", "control socket listening on \(path)")
     }
 
     /// Closes every client and the socket, and removes the socket file.
@@ -120,7 +120,7 @@ public final class ControlServer {
                 case EAGAIN, EWOULDBLOCK: return true
                 default:
                     // Out of descriptors or memory: the listener stays readable, so pause it instead of spinning.
-                    Log.warning("buttons", "control socket accept failed: \(String(cString: strerror(errno))); pausing 1 s")
+                    Log.warning("control", "control socket accept failed: \(String(cString: strerror(errno))); pausing 1 s")
                     acceptRetry = GLibTimer(milliseconds: 1000) { [weak self] in self?.watchListener() }
                     listenWatch = nil
                     return false
@@ -170,33 +170,33 @@ public final class ControlServer {
         }
     }
 
-    private static func failure(_ action: String, _ path: String) -> ButtonsError {
-        ButtonsError(.socket, "cannot \(action) control socket \(path): \(String(cString: strerror(errno)))")
+    private static func failure(_ action: String, _ path: String) -> ControlError {
+        ControlError(.socket, "cannot \(action) control socket \(path): \(String(cString: strerror(errno)))")
     }
 
-    private static func makeParentDirectory(of path: String) throws(ButtonsError) {
+    private static func makeParentDirectory(of path: String) throws(ControlError) {
         guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
         var directory = ""
         for component in path[..<slash].split(separator: "/") {
             directory += (directory.isEmpty && !path.hasPrefix("/") ? "" : "/") + component
             if mkdir(directory, 0o755) != 0, errno != EEXIST {
-                throw ButtonsError(.socket, "cannot create directory \(directory) for the control socket: \(String(cString: strerror(errno)))")
+                throw ControlError(.socket, "cannot create directory \(directory) for the control socket: \(String(cString: strerror(errno)))")
             }
         }
     }
 
     /// Removes a socket file nobody listens on; refuses to touch anything else.
-    private static func removeStaleSocket(at path: String, address: UnixSocketAddress) throws(ButtonsError) {
+    private static func removeStaleSocket(at path: String, address: UnixSocketAddress) throws(ControlError) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard info.st_mode & S_IFMT == S_IFSOCK else {
-            throw ButtonsError(.socket, "cannot create control socket \(path): the path exists and is not a socket")
+            throw ControlError(.socket, "cannot create control socket \(path): the path exists and is not a socket")
         }
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0)
         defer { if probe >= 0 { Glibc.close(probe) } }
         let connected = probe >= 0 && address.withSockaddr { connect(probe, $0, $1) } == 0
         if connected || errno == EAGAIN {
-            throw ButtonsError(.socket, "control socket \(path) is in use by another process (is intercom already running?)")
+            throw ControlError(.socket, "control socket \(path) is in use by another process (is intercom already running?)")
         }
         unlink(path)
     }

@@ -4,11 +4,11 @@ import Glibc
 struct UnixSocketAddress {
     private var storage = sockaddr_un()
 
-    init(path: String) throws(ButtonsError) {
+    init(path: String) throws(ControlError) {
         let bytes = Array(path.utf8)
         let capacity = MemoryLayout.size(ofValue: storage.sun_path)
         guard !bytes.isEmpty, bytes.count < capacity, !bytes.contains(0) else {
-            throw ButtonsError(.socket, "control socket path '\(path)' must be 1 to \(capacity - 1) bytes")
+            throw ControlError(.socket, "control socket path '\(path)' must be 1 to \(capacity - 1) bytes")
         }
         storage.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &storage.sun_path) { $0.copyBytes(from: bytes) }

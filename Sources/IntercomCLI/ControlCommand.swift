@@ -1,5 +1,5 @@
 import ArgumentParser
-import Buttons
+import Control
 import DoorCore
 import Notify
 

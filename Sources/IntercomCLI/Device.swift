@@ -1,6 +1,7 @@
 import Admission
 import Buttons
 import CGLib
+import Control
 import Display
 import Glibc
 import DoorCore

@@ -14,7 +14,8 @@ private func startError(_ configuration: GPIOButtons.Configuration) -> ButtonsEr
     } catch let error as ButtonsError {
         return error
     } catch {
-        return ButtonsError(.badMessage, "unexpected error \(error)")
+        Issue.record("GPIOButtons.start threw something other than ButtonsError: \(error)")
+        return nil
     }
 }
 

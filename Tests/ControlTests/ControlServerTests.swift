@@ -1,8 +1,9 @@
 import Glibc
 import DoorCore
 import MainLoop
+import Buttons
 import Testing
-@testable import Buttons
+@testable import Control
 
 /// A server wired the way the executable wires it: `press` goes to simulated buttons, whose presses are
 /// published as events; `state` is answered by a stand-in for the core.
@@ -118,7 +119,7 @@ private struct Fixture {
         let reply = try flooder.send(line: String(repeating: "x", count: 70_000))
         #expect(reply["ok"] == false)
         #expect(reply["error"]?.stringValue?.contains("longer than 65536 bytes") == true)
-        #expect(throws: ButtonsError.self) { try flooder.send(["cmd": "state"]) }
+        #expect(throws: ControlError.self) { try flooder.send(["cmd": "state"]) }
         #expect(try bystander.send(["cmd": "state"])["ok"] == true)
         #expect(await eventually { fixture.server.clientCount == 2 })
         await fixture.tearDown()
@@ -183,7 +184,7 @@ private struct Fixture {
 
     @Test func aMissingSocketSaysIntercomIsNotRunning() throws {
         let path = "/tmp/buttons-test-missing-\(getpid())/control.sock"
-        let error = #expect(throws: ButtonsError.self) { try ControlClient(path: path) }
+        let error = #expect(throws: ControlError.self) { try ControlClient(path: path) }
         #expect(error?.code == .notRunning)
         #expect(error?.description == "control socket \(path) not found — is intercom running?")
     }
@@ -198,14 +199,14 @@ private struct Fixture {
         let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         try #require(try UnixSocketAddress(path: path).withSockaddr { bind(stale, $0, $1) } == 0)
         close(stale)
-        #expect(throws: ButtonsError.self) { try ControlClient(path: path) }
+        #expect(throws: ControlError.self) { try ControlClient(path: path) }
 
         let server = ControlServer(path: path) { _ in ["ok": true, "who": "first"] }
         try await server.start()
         #expect(try ControlClient(path: path).send(["cmd": "state"]) == ["ok": true, "who": "first"])
 
         let second = ControlServer(path: path) { _ in ["ok": true, "who": "second"] }
-        await #expect(throws: ButtonsError(.socket, "control socket \(path) is in use by another process (is intercom already running?)")) {
+        await #expect(throws: ControlError(.socket, "control socket \(path) is in use by another process (is intercom already running?)")) {
             try await second.start()
         }
         #expect(try ControlClient(path: path).send(["cmd": "state"]) == ["ok": true, "who": "first"])
@@ -214,7 +215,7 @@ private struct Fixture {
         let file = "\(directory)/not-a-socket"
         close(open(file, O_CREAT | O_WRONLY, 0o644))
         let third = ControlServer(path: file) { _ in ["ok": true] }
-        await #expect(throws: ButtonsError.self) { try await third.start() }
+        await #expect(throws: ControlError.self) { try await third.start() }
         var info = stat()
         #expect(lstat(file, &info) == 0 && info.st_mode & S_IFMT == S_IFREG)
     }

@@ -1,5 +1,5 @@
 import Testing
-@testable import Buttons
+@testable import Control
 
 @Suite struct LineBufferTests {
     @Test func linesSplitAcrossChunksAndCRLF() {
