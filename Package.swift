@@ -31,7 +31,7 @@ let package = Package(
         // The only C we write: wrappers for variadic GObject calls Swift cannot make.
         .target(name: "CIntercomShim", dependencies: ["CGStreamer"]),
 
-        // The one GLib main loop thread and the global actor that runs on it.
+        // The one GLib main loop thread, the global actor that runs on it, its timers and fd watches.
         .target(name: "MainLoop", dependencies: ["CGLib"]),
         // Core: pure Swift, no C, no adapters.
         .target(name: "DoorCore"),

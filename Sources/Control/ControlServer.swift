@@ -18,8 +18,8 @@ import MainLoop
 /// | `{"cmd":"hangup"}` | `{"ok":true}`: ends the running call or closes the open room |
 /// | `{"cmd":"events"}` | `{"ok":true}`, then one line per event (state changes, presses, …) until the client disconnects |
 ///
-/// Every command except `events` is answered by the application's handler, so the list above is what the
-/// `intercom` executable implements; unknown commands get `{"ok":false,"error":"unknown cmd …"}` from it.
+/// Every command except `events` is answered by the application's handler; the `intercom` executable answers
+/// many more than these (docs/control-socket.md) and unknown ones with `{"ok":false,"error":"unknown cmd …"}`.
 /// `events` is answered by the server: use a connection of its own for it, since event lines are not replies.
 ///
 /// Limits: a line longer than 64 KiB gets `{"ok":false,"error":…}` and the connection is closed; a line that is

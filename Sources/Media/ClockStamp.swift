@@ -5,7 +5,7 @@
 /// `height / rowsPerHeight` high and split into `bits` equal cells. The first row holds the low `bits` bits of
 /// the milliseconds since 1970, most significant first, white = 1; the second row holds the same bits inverted,
 /// so a picture whose rows disagree (the encoder smeared them) is rejected instead of misread.
-/// `bench/clock-stamp.js` draws and reads the same pattern in the browser.
+/// `bench/page-hooks.js` draws and reads the same pattern in the browser.
 public enum ClockStamp {
     public static let bits = 42
     public static let rowsPerHeight = 16
