@@ -42,7 +42,7 @@ HOME_PUBLIC, MOBILE_PUBLIC, INTERNET = "100.64.0.2", "100.64.1.2", "100.64.0.1"
 DOOR_PORT = 8080
 TURN_PORT = 3478
 TURN_SECRET = "nat-test-static-auth-secret-7Qx2"  # must never reach the page
-ICE_TIMEOUT = 8  # seconds: the door's and the page's bound for finding a candidate pair
+ICE_TIMEOUT = 20  # seconds: the door's and the page's bound for finding a candidate pair
 PAGE_URL = f"http://{HOME_PUBLIC}:{DOOR_PORT}"
 
 
@@ -353,8 +353,8 @@ def served_config(internet):
 
 
 STUN = ["--stun-server", f"stun:{INTERNET}:{TURN_PORT}"]
-TURN = [*STUN, "--turn-server", f"turn:{INTERNET}:{TURN_PORT}", "--turn-server",
-        f"turn:{INTERNET}:{TURN_PORT}?transport=tcp", "--turn-secret", TURN_SECRET]
+TURN_UDP = [*STUN, "--turn-server", f"turn:{INTERNET}:{TURN_PORT}", "--turn-secret", TURN_SECRET]
+TURN_TCP = [*STUN, "--turn-server", f"turn:{INTERNET}:{TURN_PORT}?transport=tcp", "--turn-secret", TURN_SECRET]
 
 
 # --- cases ---------------------------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def test_cone_nats_with_stun_connect_directly(internet, turn, phone, tmp_path):
 
 def test_symmetric_nat_goes_through_turn_with_minted_credentials(internet, turn, phone, tmp_path):
     internet.set_mobile_nat(symmetric=True, udp=True)
-    door = start_door(internet, tmp_path, TURN)
+    door = start_door(internet, tmp_path, TURN_UDP)
     config = served_config(internet)
     assert TURN_SECRET not in config, config
     servers = json.loads(config)["iceServers"]
@@ -397,7 +397,7 @@ def test_symmetric_nat_goes_through_turn_with_minted_credentials(internet, turn,
 
 def test_udp_blocked_connects_over_turn_tcp(internet, turn, phone, tmp_path):
     internet.set_mobile_nat(symmetric=True, udp=False)
-    door = start_door(internet, tmp_path, TURN)
+    door = start_door(internet, tmp_path, TURN_TCP)
     join_from_phone(phone, ring(door))
     talk_both_ways(door, phone)
     pair = selected_pair(phone)
