@@ -46,6 +46,8 @@ TURN_PORT = 3478
 TURN_SECRET = "nat-test-static-auth-secret-7Qx2"  # must never reach the page
 ICE_TIMEOUT = 10  # seconds: the door's and the page's bound for finding a candidate pair
 PAGE_URL = f"http://{HOME_PUBLIC}:{DOOR_PORT}"
+SIGNALING_PORT, HOSTED_PORT = 9000, 8000
+HOSTED_URL = f"http://{INTERNET}:{HOSTED_PORT}"  # the exported site on a static host of its own
 
 
 # A router drops what arrives from outside for itself, as home routers do. Dropped there (before conntrack
@@ -219,12 +221,13 @@ def turn(internet, tmp_path):
 
 
 class Door:
-    def __init__(self, internet, tmp_path, ice_args):
+    def __init__(self, internet, tmp_path, ice_args, signaling_args=None):
         self.internet = internet
         self.control_path = tmp_path / "control.sock"
         self.log_path = tmp_path / "device.log"
         self.process = internet.start(internet.home, [
-            BINARY, "run", "--listen", f"0.0.0.0:{DOOR_PORT}", "--web-root", WEB_ROOT, "--web-base", PAGE_URL,
+            BINARY, "run",
+            *(signaling_args if signaling_args is not None else ["--listen", f"0.0.0.0:{DOOR_PORT}", "--web-root", WEB_ROOT, "--web-base", PAGE_URL]),
             "--control", self.control_path, "--snapshots", tmp_path / "snapshots", "--knocks-need-answer", "false",
             "--ice-timeout", ICE_TIMEOUT, *ice_args,
         ], self.log_path)
@@ -262,9 +265,8 @@ class Door:
                     message=lambda: f"no door log line with {needle!r}\n{self.log()[-3000:]}")
 
 
-def start_door(internet, tmp_path, ice_args):
-    door = Door(internet, tmp_path, ice_args)
-    return door
+def start_door(internet, tmp_path, ice_args, signaling_args=None):
+    return Door(internet, tmp_path, ice_args, signaling_args)
 
 
 PC_PROBE_JS = """
@@ -303,7 +305,7 @@ def phone(internet, tmp_path):
                          "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                          "--autoplay-policy=no-user-gesture-required",
                          # The page comes over plain HTTP from a public address: let it have a camera.
-                         f"--unsafely-treat-insecure-origin-as-secure={PAGE_URL}"):
+                         f"--unsafely-treat-insecure-origin-as-secure={PAGE_URL},{HOSTED_URL}"):
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         driver = webdriver.Chrome(service=Service(CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log")),
@@ -317,12 +319,12 @@ def phone(internet, tmp_path):
             driver.quit()
 
 
-def ring(door):
+def ring(door, base=PAGE_URL):
     assert door.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
     poll(lambda: door.state()["room"], 5, message="no room after the doorbell")
     answer = door.control({"cmd": "link"})
     assert answer.get("ok") is True, answer
-    assert answer["link"].startswith(PAGE_URL + "/"), answer
+    assert answer["link"].startswith(base + "/"), answer
     return answer["link"]
 
 
@@ -465,3 +467,54 @@ def test_symmetric_nat_without_turn_says_the_door_cannot_be_reached(internet, tu
          message=lambda: f"the door did not come back from the failed call: {door.state()}")
     assert door.state()["lastCall"]["endedBy"] == "failed", door.state()
     ring(door)
+
+
+def test_hosted_page_and_public_signaling_join_from_the_qr_link(internet, turn, phone, tmp_path):
+    """Case 5: `intercom web export` writes the site for a deployment whose page is on a static host and
+    whose signaling is `intercom signaling-server`, both in the internet; the door behind its NAT has no port
+    forward at all, and the room's link (what the QR holds) joins from the phone."""
+    config = tmp_path / "door.yaml"
+    config.write_text(f"""
+signaling:
+  listen: "off"
+  server: ws://{INTERNET}:{SIGNALING_PORT}
+web:
+  base: {HOSTED_URL}
+ice:
+  stun_servers: ["stun:{INTERNET}:{TURN_PORT}"]
+  turn_servers:
+    - url: turn:{INTERNET}:{TURN_PORT}
+      shared_secret: {TURN_SECRET}
+""")
+    site = tmp_path / "site"
+    exported = subprocess.run([BINARY, "web", "export", "--config", config, "--web-root", WEB_ROOT, "--out", site],
+                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
+    assert exported.returncode == 0, exported.stderr
+    written = (site / "config.json").read_text()
+    assert TURN_SECRET not in written, written
+    page_config = json.loads(written)
+    assert page_config["signaling"] == {"host": INTERNET, "port": SIGNALING_PORT, "path": "/", "key": "peerjs",
+                                        "secure": False}, page_config
+    assert page_config["iceServers"] == [{"urls": f"stun:{INTERNET}:{TURN_PORT}"}], page_config
+    assert (site / "index.html").exists() and (site / "js" / "app.js").exists()
+
+    internet.start(internet.inet, [BINARY, "signaling-server", "--host", INTERNET, "--port", SIGNALING_PORT],
+                   tmp_path / "signaling.log")
+    internet.start(internet.inet, ["python3", "-m", "http.server", "--bind", INTERNET, "--directory", site,
+                                   HOSTED_PORT], tmp_path / "static.log")
+
+    def serving():
+        with internet.entered(internet.mob):
+            try:
+                with urllib.request.urlopen(f"{HOSTED_URL}/config.json", timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+    poll(serving, 15, message="the static host never served the exported site")
+    door = start_door(internet, tmp_path, ["--config", config], signaling_args=[])
+    link = ring(door, base=HOSTED_URL)
+    join_from_phone(phone, link)
+    talk_both_ways(door, phone)
+    pair = selected_pair(phone)
+    assert pair["local"] in ("srflx", "prflx") and pair["remote"] in ("srflx", "prflx"), pair
