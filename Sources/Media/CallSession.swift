@@ -178,7 +178,6 @@ public final class CallSession {
             Log.info("media", "calling \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "receive only"), "
                      + "audio \(audio.map { "opus/\($0)" } ?? "receive only"), data channel yes")
         }
-        connectTimer = GLibTimer(milliseconds: UInt32(WebRTCICE.connectTimeoutMillis)) { [weak self] in self?.connectTimedOut() }
         if video != nil {
             bitrate = BitrateController(ceilingKbps: send.plan.bitrateKbps)
             counters.videoBitrateKbps.store(send.plan.bitrateKbps, ordering: .relaxed)
@@ -403,6 +402,13 @@ public final class CallSession {
         guard !ended, let webrtc else { return }
         if let error { return finish(.failed, "set-remote-description failed: \(error)") }
         remoteDescriptionApplied = true
+        // From here both descriptions are known and ICE is at work: the bound starts (a placed call may ring
+        // for longer than it before anyone answers).
+        if !iceConnected {
+            connectTimer = GLibTimer(milliseconds: UInt32(WebRTCICE.connectTimeoutMillis)) { [weak self] in
+                self?.connectTimedOut()
+            }
+        }
         for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         earlyCandidates.removeAll()
         guard !isOffering else { return }

@@ -518,3 +518,24 @@ ice:
     talk_both_ways(door, phone)
     pair = selected_pair(phone)
     assert pair["local"] in ("srflx", "prflx") and pair["remote"] in ("srflx", "prflx"), pair
+
+
+def test_a_door_placed_call_goes_through_the_relay(internet, turn, phone, tmp_path):
+    """Case 6, the door's side as caller: the door's home ID calls a page behind the symmetric NAT; the door's
+    webrtcbin offers with the TURN server too, and the call connects through the relay."""
+    internet.set_mobile_nat(symmetric=True, udp=True)
+    door = start_door(internet, tmp_path, TURN_UDP)
+    phone.get(PAGE_URL + "/")
+    wait_page_state(phone, "ready", PAGE_TIMEOUT)
+    peer = poll(lambda: (page_test_hooks(phone) or {}).get("peerId"), 5, message="the page shows no peerId")
+    reply = door.control({"cmd": "call", "peer": peer, "name": "Flat 3"})
+    assert reply.get("ok") is True, reply
+    wait_page_state(phone, "incoming", CALL_TIMEOUT)
+    click(phone, "answer")
+    wait_page_state(phone, "in-call", CALL_TIMEOUT)
+    talk_both_ways(door, phone)
+    pair = selected_pair(phone)
+    assert "relay" in (pair["local"], pair["remote"]), pair
+    local, remote = door_pair(door)
+    assert "relay" in (local, remote), (local, remote)
+    assert poll(lambda: coturn_allocated_for(turn, "door"), 5, message="coturn allocated nothing for the door")
