@@ -63,7 +63,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "TURN server, turn:HOST[:PORT][?transport=udp|tcp] or turns:…; repeat for more. Replaces ice.turn_servers; needs --turn-secret or --turn-username and --turn-credential.")
     var turnServer: [String] = []
 
-    @Option(help: "coturn's static-auth-secret: the door mints short-lived TURN credentials from it.")
+    @Option(help: "coturn's static-auth-secret: the door mints short-lived TURN credentials from it. (Visible in the process list: prefer ice.turn_servers[].shared_secret in the config file.)")
     var turnSecret: String?
 
     @Option(help: "Fixed TURN username (with --turn-credential).")

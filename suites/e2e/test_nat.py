@@ -422,6 +422,7 @@ def test_turn_credentials_are_minted_for_door_and_page_and_accepted_by_coturn(in
     configured = phone.execute_script(
         "return JSON.stringify((window.__pcs || []).map((pc) => pc.getConfiguration().iceServers));")
     assert "turn:" in configured and TURN_SECRET not in configured, configured
+    assert TURN_SECRET not in door.log(), "the door logged its TURN secret"
 
 
 def test_symmetric_nat_goes_through_turn(internet, turn, phone, tmp_path):
