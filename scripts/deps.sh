@@ -34,7 +34,10 @@ run_packages=(
 # Box tests: shellcheck on every script, systemd-analyze and systemd-sysusers on the unit and user.
 # Display tests: tesseract reads the room code back off the rendered screens.
 # Notify tests: openssl makes the certificate authority the HTTPS receiver uses.
-test_packages=(chromium chromium-driver zbar-tools tesseract-ocr iproute2 python3 python3-venv shellcheck systemd openssl)
+# NAT tests: nftables for the simulated routers, coturn for the STUN/TURN server (its turnserver binary only;
+# the test starts it with its own flags, the package's service stays off).
+test_packages=(chromium chromium-driver zbar-tools tesseract-ocr iproute2 python3 python3-venv shellcheck systemd openssl
+    nftables coturn)
 
 case $set_name in
     build) packages=("${build_packages[@]}") ;;
@@ -87,6 +90,15 @@ else
     "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 update -qq
     "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq -o Dpkg::Use-Pty=0 "${missing[@]}"
     step "installed ${missing[*]}"
+fi
+
+# coturn's package may enable and start a system-wide turnserver; the NAT tests run their own inside their
+# namespaces, and nothing of ours should listen on the machine's addresses.
+if [[ -n ${installed[coturn]:-} || " ${missing[*]:-} " == *" coturn "* ]] \
+    && command -v systemctl >/dev/null && [[ -d /run/systemd/system ]] \
+    && systemctl is-enabled --quiet coturn.service 2>/dev/null; then
+    step "stopping and disabling the coturn service (the tests start turnserver themselves)"
+    "${sudo_cmd[@]}" systemctl disable --now coturn.service
 fi
 
 # 3. The Python venv for the end-to-end tests.

@@ -15,6 +15,11 @@ void ic_webrtc_create_offer(GstElement *webrtc, GstPromise *promise) {
 void ic_webrtc_add_ice_candidate(GstElement *webrtc, guint mline, const gchar *candidate) {
     g_signal_emit_by_name(webrtc, "add-ice-candidate", mline, candidate);
 }
+gboolean ic_webrtc_add_turn_server(GstElement *webrtc, const gchar *uri) {
+    gboolean added = FALSE;
+    g_signal_emit_by_name(webrtc, "add-turn-server", uri, &added);
+    return added;
+}
 GObject *ic_webrtc_create_data_channel(GstElement *webrtc, const gchar *label, GstStructure *options) {
     GObject *channel = NULL;
     g_signal_emit_by_name(webrtc, "create-data-channel", label, options, &channel);

@@ -14,6 +14,7 @@ public struct Configuration: Sendable, Equatable {
     public var media = Media()
     public var log = LogSettings()
     public var notify = Notify()
+    public var ice = ICE()
     /// Line of every key the file set, by dotted path; empty for the built-in defaults.
     public var lines: [String: Int] = [:]
 
@@ -175,7 +176,7 @@ public struct Configuration: Sendable, Equatable {
 // MARK: - Reading a document
 
 extension Configuration {
-    static let sections = ["door", "web", "signaling", "paths", "gpio", "display", "media", "log", "notify"]
+    static let sections = ["door", "web", "signaling", "paths", "gpio", "display", "media", "log", "notify", "ice"]
 
     /// Types and checks a whole document. The first problem found is thrown.
     public init(document: ConfigNode) throws(ConfigurationError) {
@@ -199,6 +200,7 @@ extension Configuration {
             if let level = try s.choice("level", LogSettings.Level.self) { log.level = level }
         }
         if let s = try top.section("notify", keys: Self.notifyKeys) { try readNotify(s) }
+        if let s = try top.section("ice", keys: Self.iceKeys) { try readICE(s) }
         Self.collectLines(document, path: "", into: &lines)
     }
 

@@ -96,11 +96,19 @@ final class Device {
         mediaSettings.selfViewWidth = display.map { $0.width / 4 } ?? 0
         mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
         media = try MediaEngine(settings: mediaSettings)
+        let ice = options.configuration.ice
+        WebRTCICE.servers = { TURNCredential.servers(ice, name: "door", now: PageConfiguration.now()) }
+        WebRTCICE.connectTimeoutMillis = ice.connectTimeoutSeconds * 1000
+        if !ice.isEmpty {
+            Log.info("media", "ICE servers: " + (ice.stunServers + ice.turnServers.map(\.url)).joined(separator: ", "))
+        }
         host = try WebSocketHost(listen: options.listen, tls: options.tls)
         if options.listen != nil {
             var serverSettings = PeerServer.Settings()
             serverSettings.webRoot = options.webRoot
             serverSettings.core.key = options.key
+            let page = PageConfiguration(configuration: options.configuration)
+            serverSettings.pageConfiguration = { page.json(now: PageConfiguration.now(), servedByDoor: true) }
             peerServer = PeerServer(host: host, settings: serverSettings)
             if options.webRoot == nil { Log.warning("intercom", "no web client directory found; serving signaling only") }
         } else {

@@ -57,6 +57,24 @@ struct RunCommand: ParsableCommand {
     @Option(help: "true: a caller that proved the room's secret is answered at once; false: it waits for ANSWER. (default: true)")
     var autoAcceptProvenCallers: Bool?
 
+    @Option(help: "STUN server, stun:HOST[:PORT]; repeat for more. Replaces ice.stun_servers.")
+    var stunServer: [String] = []
+
+    @Option(help: "TURN server, turn:HOST[:PORT][?transport=udp|tcp] or turns:…; repeat for more. Replaces ice.turn_servers; needs --turn-secret or --turn-username and --turn-credential.")
+    var turnServer: [String] = []
+
+    @Option(help: "coturn's static-auth-secret: the door mints short-lived TURN credentials from it. (Visible in the process list: prefer ice.turn_servers[].shared_secret in the config file.)")
+    var turnSecret: String?
+
+    @Option(help: "Fixed TURN username (with --turn-credential).")
+    var turnUsername: String?
+
+    @Option(help: "Fixed TURN credential (with --turn-username).")
+    var turnCredential: String?
+
+    @Option(help: "Seconds a call may try to connect before it is given up. (default: 20)")
+    var iceTimeout: Int?
+
     @Flag(help: "Log debug lines.")
     var verbose = false
 
@@ -111,11 +129,51 @@ struct RunCommand: ParsableCommand {
         if let answerTimeout { c.door.answerTimeoutSeconds = answerTimeout }
         if let knocksNeedAnswer { c.door.knocksNeedAnswer = knocksNeedAnswer }
         if let autoAcceptProvenCallers { c.door.autoAcceptProvenCallers = autoAcceptProvenCallers }
+        try applyICEOptions(&c)
         if verbose { c.log.level = .debug }
         if c.signaling.listen == nil, c.signaling.server == nil {
             throw ValidationError("--listen off needs --signaling URL (no built-in server to use)")
         }
         return c
+    }
+
+    /// `--stun-server`, `--turn-server` and their credentials, checked as the `ice:` section is.
+    func applyICEOptions(_ c: inout Configuration) throws {
+        if !stunServer.isEmpty {
+            for url in stunServer where Configuration.iceEndpoint(url, schemes: ["stun:"], transports: []) == nil {
+                throw ValidationError("--stun-server must be stun:HOST[:PORT], not '\(url)'")
+            }
+            c.ice.stunServers = stunServer
+        }
+        if let iceTimeout {
+            guard (5...120).contains(iceTimeout) else { throw ValidationError("--ice-timeout must be 5…120 seconds") }
+            c.ice.connectTimeoutSeconds = iceTimeout
+        }
+        guard !turnServer.isEmpty else {
+            if turnSecret != nil || turnUsername != nil || turnCredential != nil {
+                throw ValidationError("--turn-secret, --turn-username and --turn-credential need --turn-server")
+            }
+            return
+        }
+        let auth: Configuration.TURNServer.Auth
+        switch (turnSecret, turnUsername, turnCredential) {
+        case (let secret?, nil, nil):
+            guard secret.count >= 16, !secret.contains(" ") else {
+                throw ValidationError("--turn-secret must be at least 16 characters with no spaces")
+            }
+            auth = .sharedSecret(secret, lifetimeSeconds: 3600)
+        case (nil, let username?, let credential?):
+            auth = .fixed(username: username, credential: credential)
+        default:
+            throw ValidationError("--turn-server needs --turn-secret, or --turn-username with --turn-credential")
+        }
+        c.ice.turnServers = try turnServer.map { url in
+            guard let e = Configuration.iceEndpoint(url, schemes: ["turn:", "turns:"], transports: ["udp", "tcp"]),
+                  !(e.scheme == "turns:" && e.transport == "udp") else {
+                throw ValidationError("--turn-server must be turn:HOST[:PORT][?transport=udp|tcp] or turns:HOST[:PORT], not '\(url)'")
+            }
+            return Configuration.TURNServer(url: url, auth: auth)
+        }
     }
 
     func run() throws {

@@ -67,6 +67,12 @@ public final class CallSession {
     private var ended = false
     private var hangUpTimer: GLibTimer?
     private var iceConnected = false
+    /// Candidate types gathered here and heard from the peer, for the log line of a call that never connects.
+    private var localCandidateTypes: Set<String> = []
+    private var remoteCandidateTypes: Set<String> = []
+    private var connectTimer: GLibTimer?
+    /// The selected candidate pair's types once connected (`local/remote`, e.g. `relay/srflx`).
+    public private(set) var selectedCandidatePair: String?
     /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
     let link: SessionLink
     private var videoCodec: SendPipeline.VideoCodec?
@@ -141,6 +147,7 @@ public final class CallSession {
             throw MediaError(.pipelineFailed, "no webrtcbin in the pipeline")
         }
         self.webrtc = webrtc
+        WebRTCICE.apply(to: webrtc)
         if let selfView = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfview") {
             attachPictureTap(selfView, PictureTap(link: link, kind: .selfView,
                                                   framesPerSecond: engine.settings.remoteVideoFramesPerSecond))
@@ -182,6 +189,7 @@ public final class CallSession {
     /// ignored.
     public func addRemoteCandidate(mline: Int, candidate: String) {
         guard !ended, !candidate.isEmpty else { return }
+        if let type = WebRTCICE.candidateType(candidate) { remoteCandidateTypes.insert(type) }
         guard remoteDescriptionApplied, let webrtc else {
             if earlyCandidates.count < 64 { earlyCandidates.append((mline, candidate)) }
             return
@@ -394,6 +402,13 @@ public final class CallSession {
         guard !ended, let webrtc else { return }
         if let error { return finish(.failed, "set-remote-description failed: \(error)") }
         remoteDescriptionApplied = true
+        // From here both descriptions are known and ICE is at work: the bound starts (a placed call may ring
+        // for longer than it before anyone answers).
+        if !iceConnected {
+            connectTimer = GLibTimer(milliseconds: UInt32(WebRTCICE.connectTimeoutMillis)) { [weak self] in
+                self?.connectTimedOut()
+            }
+        }
         for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         earlyCandidates.removeAll()
         guard !isOffering else { return }
@@ -489,6 +504,7 @@ public final class CallSession {
 
     fileprivate func localCandidate(mline: Int, candidate: String) {
         guard !ended else { return }
+        if let type = WebRTCICE.candidateType(candidate) { localCandidateTypes.insert(type) }
         onLocalCandidate?(mline, candidate)
     }
 
@@ -515,13 +531,15 @@ public final class CallSession {
         case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED, GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
             Log.info("media", "ICE connected with \(peer)")
             iceConnected = true
+            connectTimer = nil
+            logSelectedPair()
             if certificateTimer == nil, !certificateSeen { watchRemoteCertificate() }
             watchDTLSTransport()
             // A keyframe as soon as the peer can receive it: the first ones went out before DTLS was up.
             requestKeyframe()
             onConnected?()
         case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
-            finish(.failed, "ICE failed")
+            finish(.failed, "ICE failed; " + candidateSummary)
         case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
             if hangUpTimer == nil { finish(.remoteHangUp, "ICE closed") }
         default:
@@ -554,6 +572,39 @@ public final class CallSession {
         finish(.failed, "\(source): \(text)")
     }
 
+    // MARK: - Candidate pairs
+
+    /// What each side offered, e.g. `local candidates host, srflx; remote candidates host`: says whether a
+    /// STUN or TURN server answered at all when a call does not connect.
+    private var candidateSummary: String {
+        func list(_ types: Set<String>) -> String { types.isEmpty ? "none" : types.sorted().joined(separator: ", ") }
+        return "local candidates \(list(localCandidateTypes)); remote candidates \(list(remoteCandidateTypes))"
+    }
+
+    private func connectTimedOut() {
+        guard !ended, !iceConnected else { return }
+        finish(.failed, "no ICE candidate pair within \(WebRTCICE.connectTimeoutMillis / 1000) s "
+               + "(the caller's network cannot reach the door without TURN); " + candidateSummary)
+    }
+
+    /// Logs the selected pair's candidate types (webrtcbin's stats), e.g. `relay/srflx` through TURN.
+    private func logSelectedPair() {
+        guard let webrtc else { return }
+        let promise = makePromise(link) { link, reply in
+            let types = selectedPairTypes(reply)
+            GLibLoop.shared.post { link.session?.selectedPairArrived(types) }
+        }
+        ic_webrtc_get_stats(webrtc, promise)
+        gst_promise_unref(promise)
+    }
+
+    private func selectedPairArrived(_ types: (local: String, remote: String)?) {
+        guard !ended else { return }
+        guard let types else { return Log.info("media", "selected candidate pair with \(peer): unknown (no stats)") }
+        selectedCandidatePair = "\(types.local)/\(types.remote)"
+        Log.info("media", "selected candidate pair with \(peer): local \(types.local), remote \(types.remote)")
+    }
+
     // MARK: - Teardown
 
     private func finish(_ reason: EndReason, _ detail: String?) {
@@ -562,6 +613,7 @@ public final class CallSession {
         hangUpTimer = nil
         offerTimer = nil
         statsTimer = nil
+        connectTimer = nil
         certificateTimer = nil
         if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
         else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }

@@ -96,6 +96,7 @@ public final class DataSession {
             throw MediaError(.missingElement, "webrtcbin is not installed")
         }
         gst_util_set_object_arg(cast(webrtc, to: GObject.self), "bundle-policy", "max-bundle")
+        WebRTCICE.apply(to: webrtc)
         gst_bin_add(cast(pipeline, to: GstBin.self), webrtc)
         gst_object_ref(UnsafeMutableRawPointer(webrtc))
         self.webrtc = webrtc

@@ -39,7 +39,6 @@ public final class MediaEngine {
         callCount += 1
         var pipeline = SendPipeline(plan: plan)
         pipeline.jitterLatencyMillis = settings.jitterLatencyMillis
-        pipeline.stunServer = settings.stunServer
         pipeline.echoProbeName = "echoprobe\(callCount)"
         pipeline.selfViewWidth = settings.selfViewWidth
         pipeline.clockStamp = settings.clockStamp

@@ -32,8 +32,6 @@ public struct MediaSettings: Sendable, Equatable {
     public var remoteVideoFramesPerSecond = 15
     /// Width of the device camera's self-view on the screen during a call; 0 = no self-view.
     public var selfViewWidth = 0
-    /// `stun://host:port`, or nil on a LAN.
-    public var stunServer: String?
     /// Benchmarks only (`intercom run --clock-stamp`): stamp the wall-clock time into every sent picture and
     /// read the caller's stamps from the decoded video (`ClockStamp`, `CallSession.onClockStamp`).
     public var clockStamp = false

@@ -12,7 +12,6 @@ public struct SendPipeline: Sendable {
 
     public var plan: MediaPlan
     public var jitterLatencyMillis = 60
-    public var stunServer: String?
     /// webrtcechoprobe is found by name process-wide, so each call's probe needs its own.
     public var echoProbeName = "echoprobe"
     /// Width of the self-view picture for the device screen (an appsink named `selfview`); 0 = none.
@@ -55,8 +54,7 @@ public struct SendPipeline: Sendable {
     }
 
     public func description(video: VideoCodec?, audioPayloadType: Int?) -> String {
-        var parts = ["webrtcbin name=webrtc bundle-policy=max-bundle latency=\(jitterLatencyMillis)"
-                     + (stunServer.map { " stun-server=\($0)" } ?? "")]
+        var parts = ["webrtcbin name=webrtc bundle-policy=max-bundle latency=\(jitterLatencyMillis)"]
         if let video, let source = videoSource {
             parts.append(source + " ! videoconvert ! videoscale ! videorate drop-only=true"
                 + " ! video/x-raw,width=\(plan.width),height=\(plan.height),framerate=\(plan.framerate)/1"

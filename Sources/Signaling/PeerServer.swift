@@ -13,6 +13,9 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         public var webRoot: String?
         /// `allow_discovery`: `GET {path}{key}/peers` lists the registered IDs; otherwise it answers 401.
         public var allowDiscovery = false
+        /// The page's `config.json`, made per request (it may carry freshly minted TURN credentials); nil:
+        /// the file in `webRoot`.
+        public var pageConfiguration: (@Sendable () -> String)?
         public init() {}
     }
 
@@ -54,6 +57,10 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         if prefix != "/" || files == nil, path == prefix || path + "/" == prefix {
             return HTTPResponse(status: 200, contentType: "application/json",
                                 body: Array(#"{"name":"PeerJS Server","description":"intercom built-in"}"#.utf8))
+        }
+        if files != nil, path == "/config.json", let pageConfiguration = settings.pageConfiguration {
+            return HTTPResponse(status: 200, contentType: "application/json", body: Array(pageConfiguration().utf8),
+                                headers: [("Cache-Control", "no-store")])
         }
         guard let files else { return .text(404, "not found\n") }
         return files.response(for: path)

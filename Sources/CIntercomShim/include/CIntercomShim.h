@@ -12,6 +12,7 @@ void ic_webrtc_create_answer(GstElement *webrtc, GstPromise *promise);
 void ic_webrtc_create_offer(GstElement *webrtc, GstPromise *promise);
 void ic_webrtc_add_ice_candidate(GstElement *webrtc, guint mline, const gchar *candidate);
 void ic_webrtc_get_stats(GstElement *webrtc, GstPromise *promise);
+gboolean ic_webrtc_add_turn_server(GstElement *webrtc, const gchar *uri);
 /// Returns a new reference to the channel, or NULL.
 GObject *ic_webrtc_create_data_channel(GstElement *webrtc, const gchar *label, GstStructure *options);
 /// Returns a new reference to the added transceiver, or NULL.

@@ -13,6 +13,7 @@ import { openLocalMedia, stopMedia } from './local-media.js';
 import { PageState } from './page-state.js';
 import { isRingOffer, pairWithDoor, PairingError, RingLink, ringTarget, sendPushSubscription } from './pairing.js';
 import { defaultBrowserName, isHomePeerId, PairingStore } from './pairing-store.js';
+import { setConnectTimeout } from './peer-link.js';
 import { PeerJSWire } from './peerjs-wire.js';
 import { RingSound } from './ring-sound.js';
 import { parseRoomCode, randomRoomCode, roomPeerId } from './room-code.js';
@@ -107,6 +108,7 @@ async function ensureConfig() {
   if (config) return config;
   try {
     config = await loadConfig(pageUrl);
+    setConnectTimeout(config.iceTimeoutSeconds * 1000);
   } catch (error) {
     page.fail(error.message);
   }
@@ -475,6 +477,11 @@ function onCallEnded({ by, reason, error }) {
       // A link's room ID exists only while its room does: a used or old link finds nobody there.
       if (hooks.proved) page.fail('This link has expired. Ring the bell again for a new one.', 'expired');
       else page.fail(`Room ${room} was not found or has expired.`, 'unreachable');
+      break;
+    case 'no-route':
+      page.fail('The door cannot be reached from this network: no connection path was found. '
+        + 'Try Wi-Fi or mobile data instead, or ask whoever set up the door to add a TURN relay server '
+        + '(ice.turn_servers in its config).', 'no-route');
       break;
     case 'impostor':
       page.fail('This is not the real door: its answer did not prove the room\'s secret. The call was stopped.', 'impostor');

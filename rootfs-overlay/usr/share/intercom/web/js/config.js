@@ -5,6 +5,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   signaling: Object.freeze({ host: '', port: 0, path: '/', key: 'peerjs', secure: null }),
   roomPrefix: 'intercom-',
   iceServers: Object.freeze([]),
+  iceTimeoutSeconds: 20,
 });
 
 /** URL parameter → signaling field it overrides. */
@@ -81,6 +82,7 @@ export function resolveConfig(raw, pageUrl) {
     }),
     roomPrefix,
     iceServers: checkIceServers(file.iceServers ?? DEFAULT_CONFIG.iceServers),
+    iceTimeoutSeconds: checkTimeout(file.iceTimeoutSeconds ?? DEFAULT_CONFIG.iceTimeoutSeconds),
   });
 }
 
@@ -130,6 +132,13 @@ function checkPath(value, what) {
 function checkKey(value, what) {
   if (typeof value !== 'string' || value === '' || /[\s\x00-\x1f]/.test(value)) {
     throw new ConfigError(`${what}: must be a non-empty string without spaces`);
+  }
+  return value;
+}
+
+function checkTimeout(value) {
+  if (!Number.isFinite(value) || value < 1 || value > 600) {
+    throw new ConfigError('iceTimeoutSeconds: must be a number of seconds, 1–600');
   }
   return value;
 }

@@ -12,6 +12,15 @@ import { newConnectionId } from './peerjs-wire.js';
 // A peer could flood us with candidates before its description; a real one sends a handful.
 const MAX_PENDING_REMOTE_CANDIDATES = 200;
 
+// How long a link may try candidate pairs, from the moment both descriptions are known, before it
+// ends with reason 'no-route' (the door's config.json: iceTimeoutSeconds). Set once by the page.
+let connectTimeoutMs = 20000;
+
+/** Sets the bound every later link gets to find a working candidate pair. */
+export function setConnectTimeout(ms) {
+  if (Number.isFinite(ms) && ms > 0) connectTimeoutMs = ms;
+}
+
 export class PeerLink extends EventTarget {
   connectionId;
   remoteId;
@@ -31,6 +40,8 @@ export class PeerLink extends EventTarget {
   #remoteDescriptionSet = false;
   #pendingRemoteCandidates = [];
   #ended = false;
+  #everConnected = false;
+  #connectTimer = null;
   #onWireClosed = () => {
     // Without signalling the answer can never arrive; a connected link carries on peer to peer.
     if (!this.#answered && this.isOfferer) this.end(null, 'error', new Error('Lost connection to the signalling server.'));
@@ -132,6 +143,15 @@ export class PeerLink extends EventTarget {
   /** Called on every connection state change; subclasses extend it. */
   onConnectionState(state) {
     if (this.#ended) return;
+    if (state === 'connected') {
+      this.#everConnected = true;
+      clearTimeout(this.#connectTimer);
+    }
+    // Never connected and ICE gave up: no path between the two networks (not a hang-up).
+    if (state === 'failed' && !this.#everConnected) {
+      this.end(null, 'no-route');
+      return;
+    }
     if (state === 'failed' || state === 'closed') {
       this.end('remote', 'connection-lost');
     }
@@ -157,6 +177,7 @@ export class PeerLink extends EventTarget {
   end(by, reason, error = null) {
     if (this.#ended) return;
     this.#ended = true;
+    clearTimeout(this.#connectTimer);
     this.#unroute?.();
     this.wire.removeEventListener('close', this.#onWireClosed);
     this.beforeClose();
@@ -221,6 +242,9 @@ export class PeerLink extends EventTarget {
 
   #onRemoteDescriptionSet() {
     this.#remoteDescriptionSet = true;
+    this.#connectTimer = setTimeout(() => {
+      if (!this.#everConnected) this.end(null, 'no-route');
+    }, connectTimeoutMs);
     for (const candidate of this.#pendingRemoteCandidates.splice(0)) this.#addRemoteCandidate(candidate);
   }
 

@@ -1,0 +1,60 @@
+import Admission
+import DoorCore
+import Glibc
+import Signaling
+
+/// The web page's `config.json`, made from the door's own configuration: where the signaling server is, the
+/// room prefix, the ICE servers and how long a call may try to connect. Served by the built-in server (made
+/// per request, so TURN credentials minted from a shared secret are fresh) and written by `web export`.
+/// A TURN shared secret never goes in: the page gets a minted username and credential, or (for an exported
+/// site, which is written once) nothing for that server — rooms carry theirs in the link (`RoomICE`).
+struct PageConfiguration {
+    var configuration: Configuration
+
+    /// The text of `config.json`. `servedByDoor`: the built-in server serves the page, so an empty host and
+    /// port 0 mean "where the page came from"; otherwise the signaling server is named in full.
+    func json(now: Int, servedByDoor: Bool) -> String {
+        var signaling: [String: JSONValue] = ["host": .string(""), "port": .number(0), "path": .string("/"),
+                                              "key": .string(configuration.signaling.key), "secure": .null]
+        if let server = configuration.signaling.server, let url = try? WebSocketURL(parsing: server) {
+            signaling["host"] = .string(url.host)
+            signaling["port"] = .number(Double(url.port))
+            signaling["secure"] = .bool(url.secure)
+            signaling["path"] = .string(configuration.signaling.path == "/" ? url.path : configuration.signaling.path)
+        } else if !servedByDoor, let listen = configuration.signaling.listen {
+            // The exported page talks to the door's built-in server, named by the web base's host.
+            signaling["host"] = .string(Self.host(of: configuration.web.base) ?? listen.host)
+            signaling["port"] = .number(Double(listen.port))
+            signaling["secure"] = .bool(configuration.signaling.tlsCertificate != nil)
+        }
+        let servers = servedByDoor
+            ? TURNCredential.servers(configuration.ice, name: "page", now: now)
+            : Self.withoutSharedSecrets(configuration.ice)
+        let object: JSONValue = .object([
+            "signaling": .object(signaling),
+            "roomPrefix": .string(configuration.signaling.roomPrefix),
+            "iceServers": .array(servers.map(\.jsonValue)),
+            "iceTimeoutSeconds": .number(Double(configuration.ice.connectTimeoutSeconds)),
+        ])
+        return object.jsonText() + "\n"
+    }
+
+    /// STUN servers and fixed-credential TURN servers: what may sit in a file written once.
+    static func withoutSharedSecrets(_ ice: Configuration.ICE) -> [ICEServer] {
+        var fixed = ice
+        fixed.turnServers = ice.turnServers.filter { if case .fixed = $0.auth { true } else { false } }
+        return TURNCredential.servers(fixed, name: "page", now: 0)
+    }
+
+    static func host(of url: String) -> String? {
+        guard let scheme = url.range(of: "://") else { return nil }
+        let rest = url[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" }
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<close])
+        }
+        return String(authority.prefix { $0 != ":" })
+    }
+
+    static func now() -> Int { Int(time(nil)) }
+}
