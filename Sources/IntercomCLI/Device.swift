@@ -237,8 +237,11 @@ final class Device {
             if case .room = screen, display.current == screen {
                 Log.debug("display", "room on screen \(millis) ms after the event")
             }
-            control?.publish(["event": "screen", "screen": .string(Self.screenName(screen)),
-                              "millis": .number(millis)])
+            var event: [String: JSONValue] = ["event": "screen", "screen": .string(Self.screenName(screen)),
+                                              "millis": .number(millis)]
+            // What the ended screen says (why the call ended), for whoever watches the events.
+            if case .ended(let reason) = screen { event["reason"] = .string(reason) }
+            control?.publish(.object(event))
         }
     }
 
@@ -468,11 +471,20 @@ final class Device {
     private func callEnded(_ call: CallID, session: CallSession, reason: CallSession.EndReason) {
         let now = wallClockMillis()
         let counts = session.counters.snapshot
-        let endedBy: CallStateMachine.EndedBy = reason == .remoteHangUp ? .remote : reason == .localHangUp ? .local : .failed
-        lastCall = ["peer": .string(call.peer), "connectionId": .string(call.connectionId),
-                    "endedBy": .string(endedBy.rawValue), "endedAt": .number(Double(now)),
-                    "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
-                    "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
+        let endedBy: CallStateMachine.EndedBy = switch reason {
+        case .remoteHangUp: .remote
+        case .localHangUp: .local
+        case .failed: .failed
+        case .lost: .lost
+        }
+        var summary: [String: JSONValue] = [
+            "peer": .string(call.peer), "connectionId": .string(call.connectionId),
+            "endedBy": .string(endedBy.rawValue), "endedAt": .number(Double(now)),
+            "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
+            "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
+        // Lost: how long the peer had been silent when the door gave up on it (the detection time).
+        if let silence = session.lostAfterSilenceMillis { summary["lostAfterSilenceMillis"] = .number(Double(silence)) }
+        lastCall = .object(summary)
         sessions[call] = nil
         closeChats(peer: call.peer)
         dtlsVerified[call] = nil
