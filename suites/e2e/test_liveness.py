@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import _start_browser
+from selenium.webdriver.common.by import By
+
+from conftest import _ip, _start_browser
 from polling import poll
-from test_call import (CALL_TIMEOUT, check_device_media_rises, click, join, ring, wait_device_idle,
-                       wait_page_state)
+from test_call import (CALL_TIMEOUT, check_device_media_rises, click, join, page_test_hooks, ring,
+                       wait_device_idle, wait_page_state)
 from test_chat import next_event
 from test_dial import open_page
 
@@ -84,9 +86,13 @@ def doomed_browser(netns, request, tmp_path):
 
 def wait_lost(device, events, killed_at):
     """The call ends as lost within LOST_BOUND_MS of the kill, on the screen, in the events and in lastCall;
-    returns lastCall."""
-    ended = next_event(events, lambda e: e.get("event") == "call-ended", (LOST_BOUND_MS + 5000) / 1000)
+    returns lastCall. `events` was opened before the call: it connected exactly once (ICE state changes
+    within the call are not new connections)."""
+    seen = []
+    ended = next_event(events, lambda e: seen.append(e) or e.get("event") == "call-ended", 60)
     assert ended["by"] == "lost", ended
+    connected = [e for e in seen if e.get("event") == "call-connected"]
+    assert len(connected) == 1, f"call-connected {len(connected)} times in one call: {seen}"
     screen = next_event(events, lambda e: e.get("event") == "screen" and e.get("screen") == "ended", 5)
     assert screen["reason"] == "Connection lost", screen
     last_call = device.state()["lastCall"]
@@ -112,9 +118,9 @@ def check_next_ring_works(device, more_browsers):
 
 def test_a_caller_killed_in_an_answered_call_is_lost(device, doomed_browser, more_browsers):
     link = ring(device)
+    events = device.events(timeout=60)
     join(doomed_browser, link)
     check_device_media_rises(device)
-    events = device.events(timeout=LOST_BOUND_MS / 1000 + 10)
     killed_at = kill_browser(doomed_browser)
     wait_lost(device, events, killed_at)
     check_next_ring_works(device, more_browsers)
@@ -122,12 +128,42 @@ def test_a_caller_killed_in_an_answered_call_is_lost(device, doomed_browser, mor
 
 def test_a_page_killed_in_a_call_the_door_placed_is_lost(device, doomed_browser, more_browsers):
     peer = open_page(doomed_browser, device)
+    events = device.events(timeout=60)
     assert device.control({"cmd": "call", "peer": peer}).get("ok") is True
     wait_page_state(doomed_browser, "incoming", CALL_TIMEOUT)
     click(doomed_browser, "answer")
     wait_page_state(doomed_browser, "in-call", CALL_TIMEOUT)
     check_device_media_rises(device)
-    events = device.events(timeout=LOST_BOUND_MS / 1000 + 10)
     killed_at = kill_browser(doomed_browser)
     wait_lost(device, events, killed_at)
     check_next_ring_works(device, more_browsers)
+
+
+def test_the_page_says_the_door_is_gone_when_its_network_is_cut(netns, device, browser):
+    """Both veths down: no packet between the page and the door (their signaling, on loopback, stays). The
+    page ends the call as connection-lost and says so in words; the door lets the call go too."""
+    link = ring(device)
+    join(browser, link)
+    check_device_media_rises(device)
+    try:
+        cut_at = time.time() * 1000
+        for veth in ("v0", "v1"):
+            _ip("-n", netns.name, "link", "set", veth, "down")
+        hooks = poll(lambda: (h := page_test_hooks(browser)) and h.get("endedAt") and h, LOST_BOUND_MS / 1000 + 5,
+                     message=lambda: f"the page never noticed the door was gone: {page_test_hooks(browser)}")
+        assert hooks["endReason"] == "connection-lost" and hooks["endedBy"] == "remote", hooks
+        assert hooks["endedAt"] - cut_at < LOST_BOUND_MS, (hooks, cut_at)
+        status = browser.find_element(By.ID, "status").text
+        assert "Connection lost: the door stopped answering" in status, status
+        last_call = poll(lambda: device.state()["lastCall"], LOST_BOUND_MS / 1000 + 5,
+                         message=lambda: f"the door never ended the cut call: {device.state()}")
+        # The door hears the same silence and gives up as "lost" — unless the page's own end, told over the
+        # signaling that still works, reaches it first ("remote"). Either way the door is free again.
+        assert last_call["endedBy"] in ("lost", "remote"), last_call
+    finally:
+        for veth in ("v0", "v1"):
+            _ip("-n", netns.name, "link", "set", veth, "up")
+        # As at the namespace's start: let IPv6 duplicate address detection finish before any page loads.
+        poll(lambda: not _ip("-n", netns.name, "-6", "addr", "show", "tentative").strip(), 10,
+             message="the namespace's IPv6 addresses stayed tentative")
+    wait_device_idle(device)
