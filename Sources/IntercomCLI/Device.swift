@@ -52,6 +52,9 @@ final class Device {
     var chats: [CallID: DataLink] = [:]
     /// Data OFFERs from anyone but the door's caller (dropped without an answer).
     var dataOffersRefused = 0
+    /// Data OFFERs from a caller whose call waits to be let in: Device+Chat.swift.
+    var heldData: [CallID: HeldDataOffer] = [:]
+    var heldDataSweep: GLibTimer?
     /// The door's permanent registration, the home ID, and what goes through it: Device+Dial.swift.
     var home: Home?
     private var lastCall: JSONValue = .null
@@ -184,6 +187,7 @@ final class Device {
             callDoor.removeAll()
             pendingOffers.removeAll()
             pendingCandidates.removeAll()
+            dropHeldData(peer: nil, "the room closed")
             closeChats(peer: nil)
             limits.reset()
             control?.publish(["event": "room-closed", "code": .string(code)])
@@ -202,6 +206,7 @@ final class Device {
             limits.release(peer: call.peer, connectionId: call.connectionId)
             pendingOffers[call] = nil
             pendingCandidates[call] = nil
+            dropHeldData(peer: call.peer, reason)
             callDoor[call] = nil
         case .hangUp(let call):
             guard let session = sessions[call] else { return }
@@ -252,6 +257,8 @@ final class Device {
         limits.release(peer: call.peer, connectionId: call.connectionId)
         pendingOffers[call] = nil
         pendingCandidates[call] = nil
+        // Its data connections go with it (the LEAVE below closes them in a PeerJS browser).
+        dropHeldData(peer: call.peer, "its call was refused (\(refusal.rawValue))")
         signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
                                        payload: ["reason": .string(refusal.rawValue),
                                                  "connectionId": .string(call.connectionId)]))
@@ -370,6 +377,7 @@ final class Device {
             if let session = sessions[call] {
                 session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
             } else if addDataCandidate(call, payload) {
+            } else if holdDataCandidate(call, payload) {
             } else if pendingOffers[call] != nil, pendingCandidates[call, default: []].count < 64 {
                 pendingCandidates[call, default: []].append(payload)
             } else {
@@ -394,6 +402,9 @@ final class Device {
             Log.debug("intercom", "dropped \(message.type.rawValue) from \(src)")
         }
     }
+
+    /// Whether `peer` has a call waiting to be let in (a knock or an incoming call).
+    func hasPendingCall(from peer: String) -> Bool { pendingOffers.keys.contains { $0.peer == peer } }
 
     private func answer(_ call: CallID) {
         guard let offer = pendingOffers.removeValue(forKey: call) else { return }
@@ -434,6 +445,7 @@ final class Device {
         for candidate in pendingCandidates.removeValue(forKey: call) ?? [] {
             session.addRemoteCandidate(mline: candidate.sdpMLineIndex, candidate: candidate.candidate)
         }
+        takeHeldData(peer: call.peer)
         control?.publish(["event": "call-started", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
     }
 
