@@ -45,6 +45,8 @@ extension Device {
         let call = CallID(peer: src, connectionId: payload.connectionId)
         sweepHeldData()
         if heldData[call] != nil { return true }
+        // Someone else's call runs (or no room is open): this peer's call could never be let in.
+        guard hasPendingCall(from: src) || mayTakeACall else { return false }
         guard heldData.count < HeldDataOffer.limit,
               heldData.keys.filter({ $0.peer == src }).count < HeldDataOffer.perPeer else { return false }
         heldData[call] = HeldDataOffer(payload: payload, src: src, door: door, heldAt: monotonicMillis())

@@ -406,6 +406,9 @@ final class Device {
     /// Whether `peer` has a call waiting to be let in (a knock or an incoming call).
     func hasPendingCall(from peer: String) -> Bool { pendingOffers.keys.contains { $0.peer == peer } }
 
+    /// Whether a call OFFER could still come and be taken: a room is open and no call is running.
+    var mayTakeACall: Bool { gate != nil && !sessions.values.contains { !$0.isEnded } }
+
     private func answer(_ call: CallID) {
         guard let offer = pendingOffers.removeValue(forKey: call) else { return }
         let session: CallSession
