@@ -55,6 +55,10 @@ final class Device {
     /// Data OFFERs from a caller whose call waits to be let in: Device+Chat.swift.
     var heldData: [CallID: HeldDataOffer] = [:]
     var heldDataSweep: GLibTimer?
+    /// Hang-up LEAVEs waiting for the caller's data channels to close first (`sayHangUp`).
+    private var hangUpLeaves: [CallID: GLibTimer] = [:]
+    /// Closed rooms' registrations kept until those LEAVEs are out.
+    private var retiring: [PeerJSClient] = []
     /// The door's permanent registration, the home ID, and what goes through it: Device+Dial.swift.
     var home: Home?
     private var lastCall: JSONValue = .null
@@ -176,10 +180,10 @@ final class Device {
         case .closeRoom(let code):
             pairedRoomClosed()
             Log.info("intercom", "room \(code) closed")
-            roomClient?.stop()
+            retire(roomClient)
             roomClient = nil
             notifier?.cancelAll()
-            knockClient?.stop()
+            retire(knockClient)
             knockClient = nil
             // The secret goes with the room: the link, the keys and the nonces.
             roomLink = nil
@@ -212,7 +216,7 @@ final class Device {
             guard let session = sessions[call] else { return }
             // A placed call nobody answered yet is cancelled instead (dialEnded says so).
             let answered = home?.outgoingCalls.contains(call) != true || home?.answers[call] != nil
-            if answered && !session.hangUpHeardInBand { sayHangUp(call) }
+            if answered { sayHangUp(call, inBand: session.hangUpHeardInBand) }
             session.hangUp()
         case .setMuted(let muted):
             if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
@@ -271,11 +275,42 @@ final class Device {
     /// load that took over a second) and never with a PeerJS 1.4 caller, whose offer has no channel. Then the
     /// call's end goes over signaling too: a LEAVE for this connection with reason "hangup", which the web page
     /// takes as the door's hang-up (a stock PeerJS browser closes its connections with us on any LEAVE).
-    private func sayHangUp(_ call: CallID) {
-        Log.debug("intercom", "the call's channel to \(call.peer) is not open: saying the hang-up over signaling too")
-        signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
+    ///
+    /// A PeerJS 1.4 browser hears nothing else: its call has no channel and it closes a call only when ICE
+    /// fails. Its LEAVE handler closes the peer's connections while removing each from the list it walks, so
+    /// with a data connection listed first (connect, then call) it skips the call. So the caller's data links
+    /// close first (1.4 drops a connection from that list when its channel closes), and the LEAVE follows once
+    /// that close had time to arrive. It goes even when the channel is open: a 1.4 page the door called took
+    /// the door's channel at the SCTP level but threw in JavaScript, so the open channel says nothing to it.
+    private func sayHangUp(_ call: CallID, inBand: Bool) {
+        let hadChats = chats.keys.contains { $0.peer == call.peer }
+        closeChats(peer: call.peer)
+        // The room's registration may stop before the LEAVE goes: hold on to it (`retire` waits).
+        let client = signaling(for: call)
+        let leave: @GLibActor () -> Void = {
+            client?.send(PeerJSMessage(type: .leave, dst: call.peer,
                                        payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
+        }
+        Log.debug("intercom", "saying the hang-up to \(call.peer) over signaling (channel \(inBand ? "open" : "not open"))")
+        guard hadChats else { leave(); return }
+        hangUpLeaves[call] = GLibTimer(milliseconds: Self.leaveAfterChatsCloseMillis) { [weak self] in
+            leave()
+            guard let self else { return }
+            self.hangUpLeaves[call] = nil
+            guard self.hangUpLeaves.isEmpty else { return }
+            for retired in self.retiring { retired.stop() }
+            self.retiring = []
+        }
     }
+
+    /// A closed room's registration stops at once, unless a hang-up LEAVE still has to go out through it.
+    private func retire(_ client: PeerJSClient?) {
+        guard let client else { return }
+        if hangUpLeaves.isEmpty { client.stop() } else { retiring.append(client) }
+    }
+
+    /// How long the hang-up LEAVE waits for the caller's data channels' close to reach it.
+    static let leaveAfterChatsCloseMillis: UInt32 = 250
 
     /// The registration a call came through.
     func signaling(for call: CallID) -> PeerJSClient? {
