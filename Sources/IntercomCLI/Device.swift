@@ -270,18 +270,18 @@ final class Device {
         control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
     }
 
-    /// PeerJS has no hang-up message: a PeerJS 1.5 browser hears ours when the call's data channel closes. Until
-    /// that channel is open it cannot — in the first moments of a call (SCTP comes up after ICE and DTLS; under
-    /// load that took over a second) and never with a PeerJS 1.4 caller, whose offer has no channel. Then the
-    /// call's end goes over signaling too: a LEAVE for this connection with reason "hangup", which the web page
-    /// takes as the door's hang-up (a stock PeerJS browser closes its connections with us on any LEAVE).
+    /// PeerJS has no hang-up message: a PeerJS 1.5 browser hears ours when the call's data channel closes. That
+    /// channel may not be open yet (SCTP comes up after ICE and DTLS; under load that took over a second), and a
+    /// PeerJS 1.4 caller has none. So an answered call's end also goes over signaling: a LEAVE for this
+    /// connection with reason "hangup", which the web page takes as the door's hang-up and a stock PeerJS
+    /// browser answers by closing its connections with us.
     ///
-    /// A PeerJS 1.4 browser hears nothing else: its call has no channel and it closes a call only when ICE
-    /// fails. Its LEAVE handler closes the peer's connections while removing each from the list it walks, so
-    /// with a data connection listed first (connect, then call) it skips the call. So the caller's data links
-    /// close first (1.4 drops a connection from that list when its channel closes), and the LEAVE follows once
-    /// that close had time to arrive. It goes even when the channel is open: a 1.4 page the door called took
-    /// the door's channel at the SCTP level but threw in JavaScript, so the open channel says nothing to it.
+    /// A 1.4 browser hears nothing else: it closes a call only on that LEAVE or when ICE fails. Its LEAVE handler
+    /// closes the peer's connections while removing each from the list it walks, so with a data connection
+    /// listed first (connect, then call) it skips the call. So the caller's data links close first (1.4 drops a
+    /// connection from that list when its channel closes), and the LEAVE follows once that close had time to
+    /// arrive. It goes even when the channel is open: a 1.4 page the door called took the door's channel at the
+    /// SCTP level but threw in JavaScript, so the open channel says nothing to it.
     private func sayHangUp(_ call: CallID, inBand: Bool) {
         let hadChats = chats.keys.contains { $0.peer == call.peer }
         closeChats(peer: call.peer)
