@@ -216,8 +216,8 @@ final class Device {
             guard let session = sessions[call] else { return }
             // A placed call nobody answered yet is cancelled instead (dialEnded says so).
             let answered = home?.outgoingCalls.contains(call) != true || home?.answers[call] != nil
-            if answered { sayHangUp(call, inBand: session.hangUpHeardInBand) }
-            session.hangUp()
+            guard answered else { return session.hangUp() }
+            sayHangUp(call, session: session)
         case .setMuted(let muted):
             if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
             Log.info("intercom", muted ? "microphone muted" : "microphone on")
@@ -282,9 +282,12 @@ final class Device {
     /// connection from that list when its channel closes), and the LEAVE follows once that close had time to
     /// arrive. It goes even when the channel is open: a 1.4 page the door called took the door's channel at the
     /// SCTP level but threw in JavaScript, so the open channel says nothing to it.
-    private func sayHangUp(_ call: CallID, inBand: Bool) {
-        let hadChats = chats.keys.contains { $0.peer == call.peer }
-        closeChats(peer: call.peer)
+    ///
+    /// Stopping the call's pipeline holds the loop for a while (up to a second under load), so in that case
+    /// the session hangs up only after the LEAVE is out.
+    private func sayHangUp(_ call: CallID, session: CallSession) {
+        let inBand = session.hangUpHeardInBand
+        let chatsFirst = !inBand && chats.keys.contains { $0.peer == call.peer }
         // The room's registration may stop before the LEAVE goes: hold on to it (`retire` waits).
         let client = signaling(for: call)
         let leave: @GLibActor () -> Void = {
@@ -292,9 +295,14 @@ final class Device {
                                        payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
         }
         Log.debug("intercom", "saying the hang-up to \(call.peer) over signaling (channel \(inBand ? "open" : "not open"))")
-        guard hadChats else { leave(); return }
-        hangUpLeaves[call] = GLibTimer(milliseconds: Self.leaveAfterChatsCloseMillis) { [weak self] in
+        guard chatsFirst else {
             leave()
+            return session.hangUp()
+        }
+        closeChats(peer: call.peer)
+        hangUpLeaves[call] = GLibTimer(milliseconds: Self.leaveAfterChatsCloseMillis) { [weak self, weak session] in
+            leave()
+            session?.hangUp()
             guard let self else { return }
             self.hangUpLeaves[call] = nil
             guard self.hangUpLeaves.isEmpty else { return }
