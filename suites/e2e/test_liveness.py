@@ -6,7 +6,6 @@ state and events, and take the next ring.
 
 import os
 import signal
-import statistics
 import time
 from pathlib import Path
 
