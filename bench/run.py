@@ -9,6 +9,7 @@ baselines are what to compare between runs; the load average is recorded beside 
     .venv/bin/python bench/run.py [--quick] [--out DIR]
     .venv/bin/python bench/run.py --only call-cycles [--cycles 40]   # the memory growth per call alone
     .venv/bin/python bench/run.py --only glass [--calls 3] [--device-arg=ARG ...]   # glass-to-glass alone
+    .venv/bin/python bench/run.py --only lost [--kills 10]   # a killed caller's call → "lost", alone
 """
 
 import argparse
@@ -348,6 +349,46 @@ def device_cycle(device, browser, mode, rss):
 
 
 MISSED_HANGUPS = []
+
+
+def bench_lost(results, scratch, device, kills, baseline_hangups):
+    """A caller whose whole Chromium is SIGKILLed mid-call: the door's silence from the peer's last packet to
+    the call's end as "lost" (lastCall.lostAfterSilenceMillis), and from the kill; baseline: a page that hangs
+    up properly, click → the door's end. Each kill needs a fresh browser."""
+    from test_liveness import kill_browser  # the e2e suite's kill: Chromium and all it started
+
+    silence, after_kill, hangups = [], [], []
+    for index in range(kills + baseline_hangups):
+        browser = Browser(scratch, f"lost-{index}", autoJoin=True)
+        try:
+            browser.driver.get(device.ring())
+            browser.wait_first_frame()
+            browser.wait_state("in-call")
+            wait_for(lambda: (c := device.state()["call"]) and c["videoFramesDecoded"] > 0, 10,
+                     "the device decoding the page's video", interval=0.05)
+            if index < kills:
+                killed_at = kill_browser(browser.driver)
+                device.next_event("call-ended", timeout=30)
+                last = device.state()["lastCall"]
+                if last["endedBy"] != "lost":
+                    raise BenchError(f"a killed caller's call ended as {last['endedBy']!r}, not lost: {last}")
+                silence.append(last["lostAfterSilenceMillis"])
+                after_kill.append(last["endedAt"] - killed_at)
+            else:
+                browser.hang_up()
+                device.next_event("call-ended", timeout=10)
+                hangup_at = browser.js("return window.intercomTest.hangupAt;")
+                hangups.append(device.state()["lastCall"]["endedAt"] - hangup_at)
+            wait_for(lambda: device.state()["phase"] == "idle", 10, "the device back to idle")
+        finally:
+            try:
+                browser.quit()
+            except Exception:  # noqa: BLE001 — a killed browser's driver cannot quit it; only reap chromedriver
+                browser.driver.service.stop()
+    results.add("lost-silence", "killed caller: last packet → call lost", "ms", silence,
+                "page hang-up click → call ended", hangups)
+    results.add("lost-kill", "killed caller: SIGKILL → call lost", "ms", after_kill,
+                "page hang-up click → call ended", hangups)
 
 
 def hang_up_from_page(device, browser):
@@ -747,18 +788,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few repetitions, to check the runner itself")
     parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "results"))
-    parser.add_argument("--only", choices=["call-cycles", "glass"],
+    parser.add_argument("--only", choices=["call-cycles", "glass", "lost"],
                         help="run one measurement alone and print it (writes no results files)")
     parser.add_argument("--cycles", type=int, default=40, help="with --only call-cycles: how many calls")
     parser.add_argument("--calls", type=int, default=3, help="with --only glass: how many calls")
+    parser.add_argument("--kills", type=int, default=10, help="with --only lost: how many killed callers")
     parser.add_argument("--device-arg", action="append", default=[], metavar="ARG",
                         help="with --only glass: one more `intercom run` argument (repeat for more), e.g. "
                              "--device-arg=--config --device-arg=/tmp/no-mic.yaml")
     args = parser.parse_args()
     reps = {"press": 8, "cycles": 8, "baseline_cycles": 4, "g2g": 3, "cpu_windows": 2, "cpu_seconds": 3, "cpu_warmup": 2,
-            "startup": 3} if args.quick else {
+            "startup": 3, "kills": 2, "baseline_hangups": 1} if args.quick else {
         "press": 40, "cycles": 50, "baseline_cycles": 20, "g2g": 6, "cpu_windows": 6, "cpu_seconds": 5, "cpu_warmup": 10,
-        "startup": 15}
+        "startup": 15, "kills": 10, "baseline_hangups": 5}
     if not os.access(BINARY, os.X_OK):
         raise BenchError(f"{BINARY} not found: `swift build -c release` (make bench does)")
 
@@ -769,6 +811,18 @@ def main():
         print(f"load average {' '.join(loadavg())}; scratch {scratch}", flush=True)
         with Namespace():
             bench_call_cycles_only(scratch, args.cycles)
+        print(f"load average {' '.join(loadavg())}", flush=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
+    if args.only == "lost":
+        print(f"load average {' '.join(loadavg())}; scratch {scratch}", flush=True)
+        with Namespace():
+            device = BenchDevice(scratch)
+            device.start()
+            try:
+                bench_lost(Results(), scratch, device, args.kills, max(1, args.kills // 2))
+            finally:
+                device.stop()
         print(f"load average {' '.join(loadavg())}", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
         return
@@ -803,6 +857,7 @@ def main():
                 bench_press(results, device, reps["press"])
                 memory = bench_join_and_memory(results, device, browser, host, reps["cycles"],
                                                reps["baseline_cycles"])
+                bench_lost(results, scratch, device, reps["kills"], reps["baseline_hangups"])
             finally:
                 device.stop()
             stamped = BenchDevice(scratch, ["--clock-stamp"])

@@ -192,7 +192,8 @@ public struct CallStateMachine: Sendable {
         case dial
     }
 
-    public enum EndedBy: String, Sendable { case remote, local, failed }
+    /// `lost`: the peer went silent mid-call (its browser vanished without hanging up).
+    public enum EndedBy: String, Sendable { case remote, local, failed, lost }
 
     /// Why a caller is turned away; the actor tells the caller (PeerJS `LEAVE` with this reason).
     public enum Refusal: String, Sendable {
@@ -402,6 +403,15 @@ public struct CallStateMachine: Sendable {
         return move(to: .inCall(room, active), now: now)
     }
 
+    /// What the screen says when a call that was up ends.
+    static func endingText(_ endedBy: EndedBy) -> String {
+        switch endedBy {
+        case .failed: "Call failed"
+        case .lost: "Connection lost"
+        case .remote, .local: "Call ended"
+        }
+    }
+
     private mutating func ended(_ call: CallID, by endedBy: EndedBy, now: Int64) -> [Action] {
         switch phase {
         case .dialing(let room, let dial) where dial.call == call:
@@ -411,7 +421,7 @@ public struct CallStateMachine: Sendable {
                         now: now)
         case .inCall(let room, let active) where active.call == call:
             return (room.map { [Action.closeRoom(code: $0.code)] } ?? [])
-                + move(to: .ending(reason: endedBy == .failed ? "Call failed" : "Call ended", until: now + settings.endingMillis), now: now)
+                + move(to: .ending(reason: Self.endingText(endedBy), until: now + settings.endingMillis), now: now)
         case .knock(let room, let pending) where pending.call == call,
              .incoming(let room, let pending) where pending.call == call:
             return [.ignore(call, reason: "the caller left before anyone answered")] + move(to: .room(room), now: now)

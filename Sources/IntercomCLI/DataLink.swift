@@ -114,6 +114,10 @@ final class DataLink {
             return Log.debug("intercom", "dropped an ANSWER for \(peer)/\(connectionId)")
         }
         answerSDP = payload.sdp.sdp
+        // PeerJS 1.4 answers with `browser` in its payload and takes JSON only as text messages; 1.5 as binary.
+        if payload.browser != nil, serialization == .json {
+            codec = DataChannelCodec(serialization: serialization, jsonAsText: true)
+        }
         do { try session.setRemoteAnswer(payload.sdp.sdp) } catch {
             Log.info("intercom", "the answer of \(peer)/\(connectionId) is unusable: \(error)")
             end(because: "bad answer")

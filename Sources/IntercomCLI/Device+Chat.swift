@@ -7,10 +7,12 @@ import Signaling
 /// Chat and status over PeerJS data connections (docs/control-socket.md#chat): only the caller of the running
 /// call (or the waiting caller once answered) may open one; what it says arrives as `chat` events.
 extension Device {
-    /// A data OFFER: kept only from the peer whose call the door answered, within `SignalingLimits`.
+    /// A data OFFER: taken from the peer whose call the door answered, within `SignalingLimits`; held while
+    /// that peer's call waits to be let in (or may be about to arrive); dropped otherwise.
     func acceptData(_ payload: ConnectionPayload, from src: String, door: RoomGate.Door) {
         let call = CallID(peer: src, connectionId: payload.connectionId)
         guard let mediaCall = sessions.keys.first(where: { $0.peer == src }), sessions[mediaCall]?.isEnded == false else {
+            if holdData(payload, from: src, door: door) { return }
             dataOffersRefused += 1
             return Log.debug("intercom", "dropped a data OFFER from \(src): not the door's caller")
         }
@@ -32,6 +34,70 @@ extension Device {
             self.limits.release(peer: call.peer, connectionId: call.connectionId)
         }
         link.start()
+    }
+
+    // MARK: - Data offers held for a waiting call
+
+    /// A PeerJS app opens its data connection and its call together (`peer.connect` and `peer.call`), so the
+    /// data OFFER often arrives while the call is a knock, or even just before the call's OFFER. It is kept,
+    /// unanswered (no candidate, no media object), with the candidates that follow it, until the call is let in.
+    private func holdData(_ payload: ConnectionPayload, from src: String, door: RoomGate.Door) -> Bool {
+        let call = CallID(peer: src, connectionId: payload.connectionId)
+        sweepHeldData()
+        if heldData[call] != nil { return true }
+        // Someone else's call runs (or no room is open): this peer's call could never be let in.
+        guard hasPendingCall(from: src) || mayTakeACall else { return false }
+        guard heldData.count < HeldDataOffer.limit,
+              heldData.keys.filter({ $0.peer == src }).count < HeldDataOffer.perPeer else { return false }
+        heldData[call] = HeldDataOffer(payload: payload, src: src, door: door, heldAt: monotonicMillis())
+        Log.info("intercom", "holding the data connection \(call) until its call is let in")
+        if heldDataSweep == nil {
+            heldDataSweep = GLibTimer(milliseconds: 500, repeating: true) { [weak self] in self?.sweepHeldData() }
+        }
+        return true
+    }
+
+    /// A remote candidate for a held data offer; false when `call` is not one.
+    func holdDataCandidate(_ call: CallID, _ payload: CandidatePayload) -> Bool {
+        guard heldData[call] != nil else { return false }
+        if heldData[call]!.candidates.count < 64 { heldData[call]!.candidates.append(payload) }
+        return true
+    }
+
+    /// Drops held offers that outlived their bound: `withoutCallMillis` when their peer has no waiting call,
+    /// `maxMillis` in any case.
+    private func sweepHeldData() {
+        let now = monotonicMillis()
+        for (call, held) in heldData {
+            let age = now - held.heldAt
+            guard age >= HeldDataOffer.maxMillis || (age >= HeldDataOffer.withoutCallMillis && !hasPendingCall(from: call.peer))
+            else { continue }
+            heldData[call] = nil
+            dataOffersRefused += 1
+            Log.info("intercom", "dropped the held data connection \(call): no call of its peer was let in within \(age) ms")
+        }
+        if heldData.isEmpty { heldDataSweep = nil }
+    }
+
+    /// The peer's call was let in: take its held data offers now, candidates and all.
+    func takeHeldData(peer: String) {
+        for (call, held) in heldData where call.peer == peer {
+            heldData[call] = nil
+            Log.info("intercom", "taking the held data connection \(call)")
+            acceptData(held.payload, from: held.src, door: held.door)
+            for candidate in held.candidates { _ = addDataCandidate(call, candidate) }
+        }
+        if heldData.isEmpty { heldDataSweep = nil }
+    }
+
+    /// The peer's waiting call ended unanswered (nil: everyone's, the room closed): its held offers go too.
+    func dropHeldData(peer: String?, _ why: String) {
+        for call in heldData.keys where peer == nil || call.peer == peer {
+            heldData[call] = nil
+            dataOffersRefused += 1
+            Log.info("intercom", "dropped the held data connection \(call): \(why)")
+        }
+        if heldData.isEmpty { heldDataSweep = nil }
     }
 
     /// A remote candidate for a data connection; false when `call` is not one.
@@ -93,4 +159,21 @@ extension ChatMessage {
     /// The message as the JSON a `DataLink` of `serialization` sends: its map, or on `raw` the map's JSON text
     /// (every chat message is a map of strings and booleans).
     func json(for serialization: DataSerialization) -> JSONValue { value(for: serialization).json ?? .null }
+}
+
+/// A data OFFER kept while its peer's call waits (`Device.holdData`), and the candidates that followed it.
+struct HeldDataOffer {
+    /// At most this many held at once, and per peer.
+    static let limit = 4
+    static let perPeer = 2
+    /// A held offer whose peer has no waiting call (its call's OFFER has not come yet) is dropped after this;
+    /// one whose call waits, after `maxMillis` at most (a knock can wait for ANSWER that long).
+    static let withoutCallMillis: Int64 = 5000
+    static let maxMillis: Int64 = 180_000
+
+    let payload: ConnectionPayload
+    let src: String
+    let door: RoomGate.Door
+    let heldAt: Int64
+    var candidates: [CandidatePayload] = []
 }

@@ -53,6 +53,13 @@ final class Device {
     var chats: [CallID: DataLink] = [:]
     /// Data OFFERs from anyone but the door's caller (dropped without an answer).
     var dataOffersRefused = 0
+    /// Data OFFERs from a caller whose call waits to be let in: Device+Chat.swift.
+    var heldData: [CallID: HeldDataOffer] = [:]
+    var heldDataSweep: GLibTimer?
+    /// Hang-up LEAVEs waiting for the caller's data channels to close first (`sayHangUp`).
+    private var hangUpLeaves: [CallID: GLibTimer] = [:]
+    /// Closed rooms' registrations kept until those LEAVEs are out.
+    private var retiring: [PeerJSClient] = []
     /// The door's permanent registration, the home ID, and what goes through it: Device+Dial.swift.
     var home: Home?
     private var lastCall: JSONValue = .null
@@ -182,10 +189,10 @@ final class Device {
         case .closeRoom(let code):
             pairedRoomClosed()
             Log.info("intercom", "room \(code) closed")
-            roomClient?.stop()
+            retire(roomClient)
             roomClient = nil
             notifier?.cancelAll()
-            knockClient?.stop()
+            retire(knockClient)
             knockClient = nil
             // The secret goes with the room: the link, the keys and the nonces.
             roomLink = nil
@@ -193,6 +200,7 @@ final class Device {
             callDoor.removeAll()
             pendingOffers.removeAll()
             pendingCandidates.removeAll()
+            dropHeldData(peer: nil, "the room closed")
             closeChats(peer: nil)
             limits.reset()
             control?.publish(["event": "room-closed", "code": .string(code)])
@@ -211,13 +219,14 @@ final class Device {
             limits.release(peer: call.peer, connectionId: call.connectionId)
             pendingOffers[call] = nil
             pendingCandidates[call] = nil
+            dropHeldData(peer: call.peer, reason)
             callDoor[call] = nil
         case .hangUp(let call):
             guard let session = sessions[call] else { return }
             // A placed call nobody answered yet is cancelled instead (dialEnded says so).
             let answered = home?.outgoingCalls.contains(call) != true || home?.answers[call] != nil
-            if answered && !session.hangUpHeardInBand { sayHangUp(call) }
-            session.hangUp()
+            guard answered else { return session.hangUp() }
+            sayHangUp(call, session: session)
         case .setMuted(let muted):
             if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
             Log.info("intercom", muted ? "microphone muted" : "microphone on")
@@ -246,8 +255,11 @@ final class Device {
             if case .room = screen, display.current == screen {
                 Log.debug("display", "room on screen \(millis) ms after the event")
             }
-            control?.publish(["event": "screen", "screen": .string(Self.screenName(screen)),
-                              "millis": .number(millis)])
+            var event: [String: JSONValue] = ["event": "screen", "screen": .string(Self.screenName(screen)),
+                                              "millis": .number(millis)]
+            // What the ended screen says (why the call ended), for whoever watches the events.
+            if case .ended(let reason) = screen { event["reason"] = .string(reason) }
+            control?.publish(.object(event))
         }
     }
 
@@ -258,6 +270,8 @@ final class Device {
         limits.release(peer: call.peer, connectionId: call.connectionId)
         pendingOffers[call] = nil
         pendingCandidates[call] = nil
+        // Its data connections go with it (the LEAVE below closes them in a PeerJS browser).
+        dropHeldData(peer: call.peer, "its call was refused (\(refusal.rawValue))")
         signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
                                        payload: ["reason": .string(refusal.rawValue),
                                                  "connectionId": .string(call.connectionId)]))
@@ -265,16 +279,55 @@ final class Device {
         control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
     }
 
-    /// PeerJS has no hang-up message: a PeerJS 1.5 browser hears ours when the call's data channel closes. Until
-    /// that channel is open it cannot — in the first moments of a call (SCTP comes up after ICE and DTLS; under
-    /// load that took over a second) and never with a PeerJS 1.4 caller, whose offer has no channel. Then the
-    /// call's end goes over signaling too: a LEAVE for this connection with reason "hangup", which the web page
-    /// takes as the door's hang-up (a stock PeerJS browser closes its connections with us on any LEAVE).
-    private func sayHangUp(_ call: CallID) {
-        Log.debug("intercom", "the call's channel to \(call.peer) is not open: saying the hang-up over signaling too")
-        signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
+    /// PeerJS has no hang-up message: a PeerJS 1.5 browser hears ours when the call's data channel closes. That
+    /// channel may not be open yet (SCTP comes up after ICE and DTLS; under load that took over a second), and a
+    /// PeerJS 1.4 caller has none. So an answered call's end also goes over signaling: a LEAVE for this
+    /// connection with reason "hangup", which the web page takes as the door's hang-up and a stock PeerJS
+    /// browser answers by closing its connections with us.
+    ///
+    /// A 1.4 browser hears nothing else: it closes a call only on that LEAVE or when ICE fails. Its LEAVE handler
+    /// closes the peer's connections while removing each from the list it walks, so with a data connection
+    /// listed first (connect, then call) it skips the call. So the caller's data links close first (1.4 drops a
+    /// connection from that list when its channel closes), and the LEAVE follows once that close had time to
+    /// arrive. It goes even when the channel is open: a 1.4 page the door called took the door's channel at the
+    /// SCTP level but threw in JavaScript, so the open channel says nothing to it.
+    ///
+    /// Stopping the call's pipeline holds the loop for a while (up to a second under load), so in that case
+    /// the session hangs up only after the LEAVE is out.
+    private func sayHangUp(_ call: CallID, session: CallSession) {
+        let inBand = session.hangUpHeardInBand
+        let chatsFirst = !inBand && chats.keys.contains { $0.peer == call.peer }
+        // The room's registration may stop before the LEAVE goes: hold on to it (`retire` waits).
+        let client = signaling(for: call)
+        let leave: @GLibActor () -> Void = {
+            client?.send(PeerJSMessage(type: .leave, dst: call.peer,
                                        payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
+        }
+        Log.debug("intercom", "saying the hang-up to \(call.peer) over signaling (channel \(inBand ? "open" : "not open"))")
+        guard chatsFirst else {
+            leave()
+            return session.hangUp()
+        }
+        closeChats(peer: call.peer)
+        hangUpLeaves[call] = GLibTimer(milliseconds: Self.leaveAfterChatsCloseMillis) { [weak self, weak session] in
+            leave()
+            session?.hangUp()
+            guard let self else { return }
+            self.hangUpLeaves[call] = nil
+            guard self.hangUpLeaves.isEmpty else { return }
+            for retired in self.retiring { retired.stop() }
+            self.retiring = []
+        }
     }
+
+    /// A closed room's registration stops at once, unless a hang-up LEAVE still has to go out through it.
+    private func retire(_ client: PeerJSClient?) {
+        guard let client else { return }
+        if hangUpLeaves.isEmpty { client.stop() } else { retiring.append(client) }
+    }
+
+    /// How long the hang-up LEAVE waits for the caller's data channels' close to reach it.
+    static let leaveAfterChatsCloseMillis: UInt32 = 250
 
     /// The registration a call came through.
     func signaling(for call: CallID) -> PeerJSClient? {
@@ -376,6 +429,7 @@ final class Device {
             if let session = sessions[call] {
                 session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
             } else if addDataCandidate(call, payload) {
+            } else if holdDataCandidate(call, payload) {
             } else if pendingOffers[call] != nil, pendingCandidates[call, default: []].count < 64 {
                 pendingCandidates[call, default: []].append(payload)
             } else {
@@ -400,6 +454,12 @@ final class Device {
             Log.debug("intercom", "dropped \(message.type.rawValue) from \(src)")
         }
     }
+
+    /// Whether `peer` has a call waiting to be let in (a knock or an incoming call).
+    func hasPendingCall(from peer: String) -> Bool { pendingOffers.keys.contains { $0.peer == peer } }
+
+    /// Whether a call OFFER could still come and be taken: a room is open and no call is running.
+    var mayTakeACall: Bool { gate != nil && !sessions.values.contains { !$0.isEnded } }
 
     private func answer(_ call: CallID) {
         guard let offer = pendingOffers.removeValue(forKey: call) else { return }
@@ -440,6 +500,7 @@ final class Device {
         for candidate in pendingCandidates.removeValue(forKey: call) ?? [] {
             session.addRemoteCandidate(mline: candidate.sdpMLineIndex, candidate: candidate.candidate)
         }
+        takeHeldData(peer: call.peer)
         control?.publish(["event": "call-started", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
     }
 
@@ -477,11 +538,20 @@ final class Device {
     private func callEnded(_ call: CallID, session: CallSession, reason: CallSession.EndReason) {
         let now = wallClockMillis()
         let counts = session.counters.snapshot
-        let endedBy: CallStateMachine.EndedBy = reason == .remoteHangUp ? .remote : reason == .localHangUp ? .local : .failed
-        lastCall = ["peer": .string(call.peer), "connectionId": .string(call.connectionId),
-                    "endedBy": .string(endedBy.rawValue), "endedAt": .number(Double(now)),
-                    "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
-                    "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
+        let endedBy: CallStateMachine.EndedBy = switch reason {
+        case .remoteHangUp: .remote
+        case .localHangUp: .local
+        case .failed: .failed
+        case .lost: .lost
+        }
+        var summary: [String: JSONValue] = [
+            "peer": .string(call.peer), "connectionId": .string(call.connectionId),
+            "endedBy": .string(endedBy.rawValue), "endedAt": .number(Double(now)),
+            "videoFramesDecoded": .number(Double(counts.videoFramesDecoded)),
+            "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
+        // Lost: how long the peer had been silent when the door gave up on it (the detection time).
+        if let silence = session.lostAfterSilenceMillis { summary["lostAfterSilenceMillis"] = .number(Double(silence)) }
+        lastCall = .object(summary)
         sessions[call] = nil
         closeChats(peer: call.peer)
         dtlsVerified[call] = nil

@@ -24,6 +24,9 @@ public final class CallSession {
         case localHangUp = "local"
         /// ICE failed or the pipeline reported an error.
         case failed
+        /// Nothing came from the peer for `PeerArrivals.silenceLimitMillis` after ICE connected: its browser
+        /// is gone without a word (killed, out of range, battery).
+        case lost
     }
 
     public let peer: String
@@ -45,7 +48,7 @@ public final class CallSession {
     /// The caller's DTLS certificate (PEM) once the handshake is done, so the owner can hold it against the
     /// fingerprint the offer promised; called at most once.
     public var onRemoteCertificate: (@GLibActor (String) -> Void)?
-    /// ICE reached connected/completed.
+    /// ICE reached connected/completed, once per call (later ICE state changes are not new connections).
     public var onConnected: (@GLibActor () -> Void)?
     /// With `MediaSettings.clockStamp`: each stamp read from the caller's decoded video, as the milliseconds
     /// from the stamp's time to its reading.
@@ -73,6 +76,9 @@ public final class CallSession {
     private var connectTimer: GLibTimer?
     /// The selected candidate pair's types once connected (`local/remote`, e.g. `relay/srflx`).
     public private(set) var selectedCandidatePair: String?
+    /// When the peer's packets last arrived; watched from the first ICE connection on.
+    private let arrivals = PeerArrivals()
+    private var livenessTimer: GLibTimer?
     /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
     let link: SessionLink
     private var videoCodec: SendPipeline.VideoCodec?
@@ -529,10 +535,14 @@ public final class CallSession {
         guard !ended else { return }
         switch state {
         case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED, GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
+            // webrtcbin 1.22 moves between checking, connected and completed all through a call; only the
+            // first arrival is the connection (and the moment for a keyframe).
+            guard !iceConnected else { return Log.debug("media", "ICE \(state.rawValue) again with \(peer)") }
             Log.info("media", "ICE connected with \(peer)")
             iceConnected = true
             connectTimer = nil
             logSelectedPair()
+            watchLiveness()
             if certificateTimer == nil, !certificateSeen { watchRemoteCertificate() }
             watchDTLSTransport()
             // A keyframe as soon as the peer can receive it: the first ones went out before DTLS was up.
@@ -546,6 +556,23 @@ public final class CallSession {
             break
         }
     }
+
+    /// From ICE connected on, a peer silent for `PeerArrivals.silenceLimitMillis` ends the call as lost.
+    private func watchLiveness() {
+        guard let webrtc, livenessTimer == nil else { return }
+        let sources = arrivals.watch(webrtc)
+        guard sources > 0 else { return Log.warning("media", "no nicesrc in the call with \(peer): cannot tell if it goes away") }
+        livenessTimer = GLibTimer(milliseconds: PeerArrivals.checkEveryMillis, repeating: true) { [weak self] in
+            guard let self, !self.ended, self.hangUpTimer == nil else { return }
+            let silence = self.arrivals.silenceMillis
+            guard silence >= PeerArrivals.silenceLimitMillis else { return }
+            self.lostAfterSilenceMillis = silence
+            self.finish(.lost, "nothing from the peer for \(silence) ms (\(self.arrivals.packets.load(ordering: .relaxed)) packets before)")
+        }
+    }
+
+    /// Ended as `.lost`: the milliseconds from the peer's last packet to that end.
+    public private(set) var lostAfterSilenceMillis: Int64?
 
     fileprivate func picture(_ picture: VideoPicture, kind: PictureTap.Kind) {
         guard !ended else { return }
@@ -615,6 +642,7 @@ public final class CallSession {
         statsTimer = nil
         connectTimer = nil
         certificateTimer = nil
+        livenessTimer = nil
         if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
         else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }
         stopPipeline()

@@ -159,7 +159,10 @@ public final class PeerJSClient: WebSocketDelegate {
         state = .reconnecting
         attempts += 1
         let delay = options.backoff.delayMillis(attempt: attempts)
-        Log.warning("signaling", "\(options.id): connection to \(options.server) lost (\(error ?? "closed")); "
+        // A server that answers the upgrade with anything but 101 is there, but not at this path.
+        let hint = (error?.contains("101") ?? false)
+            ? " — no PeerJS endpoint at \(options.server)peerjs; the signaling URL must be \(WebSocketURL.expectedForm)" : ""
+        Log.warning("signaling", "\(options.id): connection to \(options.server) lost (\(error ?? "closed"))\(hint); "
                     + "retrying in \(delay) ms")
         retry = GLibTimer(milliseconds: delay) { [weak self] in self?.dial() }
     }

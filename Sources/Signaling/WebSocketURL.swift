@@ -13,16 +13,27 @@ public struct WebSocketURL: Sendable, Equatable, CustomStringConvertible {
         self.path = p
     }
 
-    /// Parses `ws[s]://host[:port][/path]`; `http(s)` is accepted as a synonym.
+    /// What `--signaling` takes, for error messages.
+    public static let expectedForm = "ws[s]://host[:port][/path], path being PeerServer's `path` option, with or without the /peerjs it ends in"
+
+    /// Parses `ws[s]://host[:port][/path]`; `http(s)` is accepted as a synonym. A path ending in `/peerjs` is
+    /// taken as the WebSocket endpoint itself (the URL PeerServer's docs show): the client adds `peerjs` again,
+    /// so it is dropped here.
     public init(parsing text: String) throws(SignalingError) {
         let schemes: [(String, Bool)] = [("wss://", true), ("ws://", false), ("https://", true), ("http://", false)]
         guard let (prefix, secure) = schemes.first(where: { text.hasPrefix($0.0) }) else {
             throw SignalingError(.invalidURL, "\(text): expected ws://, wss://, http:// or https://")
         }
+        if text.contains("?") || text.contains("#") {
+            throw SignalingError(.invalidURL, "\(text): no query or fragment, please (the client adds key, id and token); expected \(Self.expectedForm)")
+        }
         let rest = text.dropFirst(prefix.count)
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = rest[..<slash]
-        let path = slash < rest.endIndex ? String(rest[slash...]) : "/"
+        var path = slash < rest.endIndex ? String(rest[slash...]) : "/"
+        for endpoint in ["/peerjs", "/peerjs/"] where path.hasSuffix(endpoint) {
+            path = String(path.dropLast(endpoint.count - 1))
+        }
         var host = String(authority)
         var port = secure ? 443 : 80
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {

@@ -146,6 +146,21 @@ import Testing
         #expect(m.phase == .idle)
     }
 
+    @Test func aCallerLostMidCallEndsTheCallAsLostAndFreesTheDoor() {
+        var m = machine { $0.knocksNeedAnswer = false }
+        _ = m.handle(.press(ButtonPress(.doorbell)), now: 0)
+        _ = m.handle(.offer(call, proved: false), now: 1000)
+        _ = m.handle(.callConnected(call), now: 2000)
+        let lost = m.handle(.callEnded(call, .lost), now: 60_000)
+        #expect(lost.contains(.show(.ended(reason: "Connection lost"))))
+        #expect(m.phase == .ending(reason: "Connection lost", until: 63_000))
+        _ = m.handle(.timer(.ending), now: 63_000)
+        #expect(m.phase == .idle)
+        // The next ring opens a room as usual.
+        _ = m.handle(.press(ButtonPress(.doorbell)), now: 64_000)
+        #expect(m.phase.name == "room")
+    }
+
     @Test func unansweredRoomExpiresAndTheEndedScreenGivesWayToIdle() {
         var m = machine()
         _ = m.handle(.press(ButtonPress(.doorbell)), now: 0)

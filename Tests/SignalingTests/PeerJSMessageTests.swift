@@ -76,6 +76,18 @@ import Testing
                 WebSocketURL(secure: true, host: "0.peerjs.com", port: 443, path: "/"))
         #expect(try WebSocketURL(parsing: "ws://127.0.0.1:9000/myapp") ==
                 WebSocketURL(secure: false, host: "127.0.0.1", port: 9000, path: "/myapp/"))
+        // The URL from PeerServer's docs names the endpoint itself: the same server as without /peerjs.
+        #expect(try WebSocketURL(parsing: "ws://host:9000/peerjs") == WebSocketURL(secure: false, host: "host", port: 9000, path: "/"))
+        #expect(try WebSocketURL(parsing: "ws://host:9000/peerjs/") == WebSocketURL(secure: false, host: "host", port: 9000, path: "/"))
+        #expect(try WebSocketURL(parsing: "wss://host/myapp/peerjs") == WebSocketURL(secure: true, host: "host", port: 443, path: "/myapp/"))
+        #expect(try WebSocketURL(parsing: "ws://host:9000/peerjsapp") ==
+                WebSocketURL(secure: false, host: "host", port: 9000, path: "/peerjsapp/"))
+        do {
+            _ = try WebSocketURL(parsing: "ws://host:9000/peerjs?key=peerjs")
+            Issue.record("a URL with a query was taken")
+        } catch {
+            #expect(error.description.contains("ws[s]://host[:port][/path]"), "\(error)")
+        }
         #expect(throws: SignalingError.self) { try WebSocketURL(parsing: "ftp://x") }
         #expect(throws: SignalingError.self) { try WebSocketURL(parsing: "ws://x:0/") }
     }

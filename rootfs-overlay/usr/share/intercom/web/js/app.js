@@ -501,6 +501,11 @@ function onCallEnded({ by, reason, error }) {
     case 'error':
       page.fail(error?.message || 'The call failed.');
       break;
+    case 'connection-lost':
+      page.endCall('remote', `Connection lost: ${hosting ? 'the caller' : 'the door'} stopped answering `
+        + '(nothing has arrived for several seconds; its network or power may be down).', 'connection-lost',
+      afterCallState());
+      break;
     default:
       if (by === 'local') page.endCall('local', 'You hung up.', reason, afterCallState());
       else page.endCall('remote', 'The other side ended the call.', reason, afterCallState());

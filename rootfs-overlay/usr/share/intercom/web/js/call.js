@@ -24,6 +24,12 @@
 
 import { PeerLink } from './peer-link.js';
 
+// A connected peer that sends nothing at all for this long is gone (its power, network or browser
+// died without a goodbye): the call ends with reason 'connection-lost'. The door sends video, audio
+// and RTCP reports all the time; the browser's own ICE would wait for its 30 s consent timeout.
+export const SILENCE_LIMIT_MS = 5000;
+const SILENCE_CHECK_MS = 500;
+
 export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'timeout', 'closed', 'cancelled']);
 
 export class Call extends PeerLink {
@@ -35,6 +41,7 @@ export class Call extends PeerLink {
   #channelOpened = false;
   #streamlessTracks = [];
   #connected = false;
+  #silenceWatch = null;
 
   /**
    * Outgoing: {wire, remoteId, iceServers, metadata, proof}, then start(localStream). `proof` (a
@@ -172,6 +179,7 @@ export class Call extends PeerLink {
     this.dispatchEvent(new CustomEvent('connectionstate', { detail: state }));
     if (state === 'connected' && !this.#connected) {
       this.#connected = true;
+      this.#watchSilence();
       this.dispatchEvent(new Event('connected'));
     } else if (state === 'failed' || state === 'closed') {
       if (this.#connected) this.end('remote', 'connection-lost');
@@ -180,7 +188,37 @@ export class Call extends PeerLink {
   }
 
   beforeClose() {
+    clearInterval(this.#silenceWatch);
     this.#channel?.close();
+  }
+
+  /** Ends the call as 'connection-lost' once nothing has arrived from the peer for SILENCE_LIMIT_MS:
+   * the transport's received bytes (media, RTCP, DTLS and STUN answers alike) stop growing. */
+  #watchSilence() {
+    let lastBytes = -1;
+    let lastChange = performance.now();
+    let checking = false;
+    this.#silenceWatch = setInterval(async () => {
+      if (checking || this.ended || !this.pc) return;
+      checking = true;
+      try {
+        let bytes = 0;
+        (await this.pc.getStats()).forEach((report) => {
+          if (report.type === 'transport') bytes += report.bytesReceived ?? 0;
+        });
+        const now = performance.now();
+        if (bytes !== lastBytes) {
+          lastBytes = bytes;
+          lastChange = now;
+        } else if (now - lastChange >= SILENCE_LIMIT_MS && !this.ended) {
+          this.end('remote', 'connection-lost');
+        }
+      } catch {
+        // A closing connection has no stats: its end comes from elsewhere.
+      } finally {
+        checking = false;
+      }
+    }, SILENCE_CHECK_MS);
   }
 
   #createPeerConnection() {
