@@ -30,6 +30,11 @@ extension Device {
             Log.info("pairing", "refused a pairing connection from \(link.peer): too many at once")
             return false
         }
+        // One at a time per peer, so one stranger cannot hold every slot (a page pairs over one connection).
+        guard !paired.pairConnections.values.contains(where: { $0.link.peer == link.peer }) else {
+            Log.info("pairing", "refused a pairing connection from \(link.peer): it has one open already")
+            return false
+        }
         let key = link.connectionId
         link.onOpen = { [weak self, weak link] in
             guard let self, let link, let paired = self.paired else { return }

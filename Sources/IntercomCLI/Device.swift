@@ -100,6 +100,11 @@ final class Device {
             var serverSettings = PeerServer.Settings()
             serverSettings.webRoot = options.webRoot
             serverSettings.core.key = options.key
+            // Strangers reach this server: budget each socket, bound the queues, and keep a dropped ID for
+            // its token long enough for the door's own clients to come back (docs/security-hostile-network.md).
+            serverSettings.budget = PeerServer.SocketBudget()
+            serverSettings.allowedOrigins = [options.webBase] + options.allowedOrigins
+            serverSettings.core.reclaimGraceMillis = 20_000
             peerServer = PeerServer(host: host, settings: serverSettings)
             if options.webRoot == nil { Log.warning("intercom", "no web client directory found; serving signaling only") }
         } else {
@@ -133,7 +138,9 @@ final class Device {
         }
         try control.start()
         self.control = control
-        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID)
+        // Like the room clients: on our own server over loopback, the certificate names the public host.
+        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID,
+                    allowSelfSigned: signalingIsOwnServer)
         startHome()
         homeDataOffer = { [weak self] link in self?.takePairingOffer(link) ?? false }
         notifier?.onPushGone = { [weak self] subscription in self?.pairedPushGone(subscription) }
@@ -356,7 +363,9 @@ final class Device {
             pendingOffers[call] = payload
             limits.opened(peer: src, connectionId: payload.connectionId)
             callDoor[call] = door
-            latestCaller = (src, CallerName.from(metadata: payload.metadata))
+            // A knock shows a fixed word: an unproved caller's chosen name ("POLICE – open the door") is theirs
+            // to choose, so it is not drawn on the door's screen.
+            latestCaller = (src, verdict == .proved ? CallerName.from(metadata: payload.metadata) : CallerName.fallback)
             handle(.offer(call, proved: verdict == .proved))
         case .candidate:
             let payload: CandidatePayload
