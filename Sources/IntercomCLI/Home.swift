@@ -50,9 +50,10 @@ final class Home {
     /// Messages no data link claims (media OFFER/ANSWER/CANDIDATE, EXPIRE, LEAVE), after the links had theirs.
     var onOtherMessage: (@GLibActor (PeerJSMessage) -> Void)?
 
-    init(host: WebSocketHost, server: WebSocketURL, key: String, peerID: String, allowSelfSigned: Bool = false) {
+    init(host: WebSocketHost, server: WebSocketURL, key: String, peerID: String, allowSelfSigned: Bool = false,
+         token: String = PeerJSClient.randomToken()) {
         self.peerID = peerID
-        var options = PeerJSClient.Options(server: server, id: peerID)
+        var options = PeerJSClient.Options(server: server, id: peerID, token: token)
         options.key = key
         options.allowSelfSigned = allowSelfSigned
         // The home ID cannot move to another ID: it keeps reclaiming its own rather than give up.

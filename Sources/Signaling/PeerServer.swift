@@ -18,6 +18,11 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         /// request came to); nil takes any origin, as the official server does. Clients that send no Origin
         /// (not browsers: the door's own clients, scripts) are always taken.
         public var allowedOrigins: [String]?
+        /// WebSockets at once from one address (nil: no limit, as the official server). Sockets whose token
+        /// starts with `ownTokenPrefix` (the door's own clients) are not counted, nor held to the server's
+        /// concurrent-ID limit: strangers cannot crowd the door out of its own server.
+        public var maxSocketsPerAddress: Int?
+        public var ownTokenPrefix: String?
         /// What one WebSocket may send (nil: no limit, as the official server). A socket that goes over is
         /// closed, so one sender cannot take the loop's time from everyone else.
         public var budget: SocketBudget?
@@ -45,6 +50,10 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
     private var core: PeerServerCore<ObjectIdentifier>
     private var sockets: [ObjectIdentifier: WebSocketConnection] = [:]
     private var budgets: [ObjectIdentifier: Budget] = [:]
+    /// The address each counted socket came from, and how many sockets each address has.
+    private var addressOf: [ObjectIdentifier: String] = [:]
+    private var socketsFrom: [String: Int] = [:]
+    private var perAddressLog = LogLimiter(intervalMillis: 5_000)
     private var overBudgetLog = LogLimiter(intervalMillis: 5_000)
     private var refusedOriginLog = LogLimiter(intervalMillis: 5_000)
     private var sweepTimer: GLibTimer?
@@ -116,10 +125,24 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
     // MARK: WebSocket
 
     public func webSocketConnected(_ socket: WebSocketConnection, path: String, query: [String: String]) {
-        socket.delegate = self
         let id = ObjectIdentifier(socket)
+        let own = settings.ownTokenPrefix.map { prefix in query["token"]?.hasPrefix(prefix) == true } ?? false
+        if !own, let cap = settings.maxSocketsPerAddress {
+            let address = socket.peerAddress
+            guard socketsFrom[address, default: 0] < cap else {
+                if let suppressed = perAddressLog.admit(now: monotonicMillis()) {
+                    Log.warning("peerserver", "refused a WebSocket from \(address): \(cap) open from there already"
+                                + (suppressed > 0 ? "; \(suppressed) more such lines suppressed" : ""))
+                }
+                return // no delegate: the host closes it
+            }
+            socketsFrom[address, default: 0] += 1
+            addressOf[id] = address
+        }
+        socket.delegate = self
         sockets[id] = socket
-        perform(core.connect(id, key: query["key"], id: query["id"], token: query["token"], now: wallClockMillis()))
+        perform(core.connect(id, key: query["key"], id: query["id"], token: query["token"], now: wallClockMillis(),
+                             exempt: own))
         if let peer = query["id"], sockets[id] != nil {
             Log.debug("peerserver", "\(peer) connected from \(socket.peerAddress)")
         }
@@ -140,7 +163,14 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         let id = ObjectIdentifier(socket)
         sockets[id] = nil
         budgets[id] = nil
+        forgetAddress(id)
         core.disconnect(id, now: wallClockMillis())
+    }
+
+    private func forgetAddress(_ id: ObjectIdentifier) {
+        guard let address = addressOf.removeValue(forKey: id) else { return }
+        let left = socketsFrom[address, default: 1] - 1
+        socketsFrom[address] = left > 0 ? left : nil
     }
 
     /// Takes one frame of `bytes` from the socket's budget; over it, the socket is closed and false returned.
@@ -162,6 +192,7 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         }
         budgets[id] = nil
         sockets[id] = nil
+        forgetAddress(id)
         core.disconnect(id, now: wallClockMillis())
         socket.delegate = nil
         socket.close()
@@ -177,11 +208,13 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
                 if sockets[id]?.send(message.encoded()) != true {
                     // The destination is dead: close it and tell the sender (LEAVE), as the official server.
                     sockets.removeValue(forKey: id)?.close()
+                    forgetAddress(id)
                     perform(core.deliveryFailed(id, message, now: wallClockMillis()))
                 }
             case .close(let id):
                 sockets[id]?.close()
                 sockets[id] = nil
+                forgetAddress(id)
             }
         }
     }

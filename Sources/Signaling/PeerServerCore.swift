@@ -56,8 +56,9 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     public var registeredIDs: [String] { clients.keys.sorted() }
 
     /// A WebSocket arrived at `{path}peerjs?key=&id=&token=`.
+    /// `exempt`: not held to `concurrentLimit` (the door's own clients on its built-in server).
     public mutating func connect(_ connection: Connection, key: String?, id: String?, token: String?,
-                                 now: Int64) -> [Action] {
+                                 now: Int64, exempt: Bool = false) -> [Action] {
         guard let id, !id.isEmpty, let token, !token.isEmpty, let key, !key.isEmpty else {
             return reject(connection, "No id, token, or key supplied to websocket server")
         }
@@ -81,7 +82,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
             peerOfConnection[connection] = id
             return [.close(existing.connection)] + flushQueue(for: id, now: now)
         }
-        guard clients.count < settings.concurrentLimit else {
+        guard exempt || clients.count < settings.concurrentLimit else {
             return reject(connection, "Server has reached its concurrent user limit")
         }
         clients[id] = Client(token: token, connection: connection, lastHeartbeat: now)
