@@ -10,9 +10,10 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         public var expireTimeoutMillis: Int64 = 5_000
         public var concurrentLimit = 5_000
         public var maxQueuedPerPeer = 64
-        /// How long an ID whose socket dropped (closed, dead, silent) stays reserved for its token: another
-        /// token gets ID-TAKEN meanwhile, so a stranger cannot take a door's ID in the moment it reconnects.
-        /// 0 frees it at once, as the official server does; a LEAVE always frees it at once.
+        /// How long the ID of an `exempt` client (the door's own) whose socket dropped (closed, dead, silent)
+        /// stays reserved for its token: another token gets ID-TAKEN meanwhile, so a stranger cannot take a
+        /// door's ID in the moment it reconnects. Other IDs are free at once, as on the official server (a
+        /// page that reloads comes back with a new token); a LEAVE always frees an ID at once.
         public var reclaimGraceMillis: Int64 = 0
         /// Bytes of queued frames (for absent peers) in all, and from one sender: a stranger sending large
         /// frames to many absent IDs cannot grow the server without bound.
@@ -31,6 +32,8 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         var token: String
         var connection: Connection
         var lastHeartbeat: Int64
+        /// Registered with `exempt` (the door's own client): its ID is kept for the reclaim grace.
+        var exempt = false
     }
 
     private struct Queued: Sendable {
@@ -78,14 +81,14 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
             }
             // Same token: the new socket silently replaces the old one; no OPEN (as the official server).
             peerOfConnection[existing.connection] = nil
-            clients[id] = Client(token: token, connection: connection, lastHeartbeat: now)
+            clients[id] = Client(token: token, connection: connection, lastHeartbeat: now, exempt: exempt)
             peerOfConnection[connection] = id
             return [.close(existing.connection)] + flushQueue(for: id, now: now)
         }
         guard exempt || clients.count < settings.concurrentLimit else {
             return reject(connection, "Server has reached its concurrent user limit")
         }
-        clients[id] = Client(token: token, connection: connection, lastHeartbeat: now)
+        clients[id] = Client(token: token, connection: connection, lastHeartbeat: now, exempt: exempt)
         peerOfConnection[connection] = id
         return [.send(connection, PeerJSMessage(type: .open))] + flushQueue(for: id, now: now)
     }
@@ -132,7 +135,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         guard let dead = peerOfConnection.removeValue(forKey: connection) else { return [.close(connection)] }
         if let client = clients[dead], client.connection == connection {
             clients[dead] = nil
-            reserve(dead, token: client.token, now: now)
+            if client.exempt { reserve(dead, token: client.token, now: now) }
         }
         var actions: [Action] = [.close(connection)]
         if [.offer, .answer, .candidate].contains(message.type), let sender = message.src, sender != dead,
@@ -147,7 +150,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         guard let id = peerOfConnection.removeValue(forKey: connection) else { return }
         if let client = clients[id], client.connection == connection {
             clients[id] = nil
-            reserve(id, token: client.token, now: now)
+            if client.exempt { reserve(id, token: client.token, now: now) }
         }
     }
 
@@ -178,7 +181,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         for (id, client) in clients where now - client.lastHeartbeat > settings.aliveTimeoutMillis {
             clients[id] = nil
             peerOfConnection[client.connection] = nil
-            reserve(id, token: client.token, now: now)
+            if client.exempt { reserve(id, token: client.token, now: now) }
             actions.append(.close(client.connection))
         }
         for (id, held) in reserved where now >= held.until { reserved[id] = nil }

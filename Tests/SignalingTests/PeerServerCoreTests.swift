@@ -104,11 +104,16 @@ import Testing
         var settings = Core.Settings()
         settings.reclaimGraceMillis = 10_000
         var core = Core(settings: settings)
-        _ = core.connect(1, key: "peerjs", id: "door", token: "mine", now: 0)
+        _ = core.connect(1, key: "peerjs", id: "door", token: "mine", now: 0, exempt: true)
+        _ = core.connect(9, key: "peerjs", id: "page", token: "p1", now: 0)
+        core.disconnect(9, now: 50)
+        // A stranger's ID (a page reloading with a new token) is free at once, as upstream.
+        #expect(core.connect(10, key: "peerjs", id: "page", token: "p2", now: 60).first == .send(10, PeerJSMessage(type: .open)))
         core.disconnect(1, now: 100)
         #expect(core.connect(2, key: "peerjs", id: "door", token: "thief", now: 200) ==
                 [.send(2, PeerJSMessage(type: .idTaken, payload: ["msg": "ID is taken"])), .close(2)])
-        #expect(core.connect(3, key: "peerjs", id: "door", token: "mine", now: 300) == [.send(3, PeerJSMessage(type: .open))])
+        #expect(core.connect(3, key: "peerjs", id: "door", token: "mine", now: 300, exempt: true) ==
+                [.send(3, PeerJSMessage(type: .open))])
         // A LEAVE frees it at once; after the grace anyone may have it.
         _ = core.receive(PeerJSMessage(type: .leave), from: 3, now: 400)
         #expect(core.connect(4, key: "peerjs", id: "door", token: "other", now: 500).first == .send(4, PeerJSMessage(type: .open)))
