@@ -49,6 +49,7 @@ test:
 	$(SWIFT) test
 	$(PYTEST) -v suites/box
 	$(PYTEST) -v suites/signaling
+	$(PYTEST) -v suites/hostile
 	$(PYTEST) -v suites/e2e
 
 ## unit: swift test

@@ -23,11 +23,16 @@ public enum ConfigFile {
     }
 
     private static func read(_ path: String) throws(ConfigurationError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO must not wait for a writer; then only a regular file is read.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else {
             throw ConfigurationError(.unreadable, key: "", line: nil, "cannot open: \(String(cString: strerror(errno)))")
         }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ConfigurationError(.unreadable, key: "", line: nil, "not a regular file (a FIFO, device or directory)")
+        }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {

@@ -33,6 +33,10 @@ final class YAMLDocument {
         try YAMLDocument(text: text).root()
     }
 
+    /// Deepest nesting of sections and lists; the config needs 4. Deeper input is refused as soon as it is
+    /// met, before libyaml reads the rest (50,000 levels once took half a minute).
+    static let maxDepth = 16
+
     private enum Open {
         case mapping(line: Int, entries: [ConfigNode.Entry], pendingKey: (String, Int)?)
         case sequence(line: Int, items: [ConfigNode])
@@ -79,6 +83,9 @@ final class YAMLDocument {
                 guard documents == 1 else {
                     throw ConfigurationError(.syntax, key: "", line: line, "only one YAML document is allowed (found a second '---')")
                 }
+            case YAML_MAPPING_START_EVENT where stack.count >= Self.maxDepth,
+                 YAML_SEQUENCE_START_EVENT where stack.count >= Self.maxDepth:
+                throw ConfigurationError(.syntax, key: "", line: line, "nested deeper than \(Self.maxDepth) levels")
             case YAML_MAPPING_START_EVENT:
                 try checkTag(event.data.mapping_start.tag, anchor: event.data.mapping_start.anchor, line: line)
                 stack.append(.mapping(line: line, entries: [], pendingKey: nil))

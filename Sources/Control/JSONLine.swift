@@ -12,8 +12,12 @@ enum JSONLine {
         return Array(data) + [UInt8(ascii: "\n")]
     }
 
-    /// The value of one line, or nil when it is not JSON.
+    /// Nesting a control request may have; deeper lines are refused at once (a 500-deep line once held the
+    /// loop for seconds).
+    static let maxDepth = 16
+
+    /// The value of one line, or nil when it is not JSON (or nested deeper than `maxDepth`).
     static func decode(_ line: [UInt8]) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(line))
+        try? JSONParser.parse(line, maxDepth: maxDepth)
     }
 }

@@ -73,6 +73,10 @@ public struct Configuration: Sendable, Equatable {
         /// camera and microphone only to secure pages). Both or neither.
         public var tlsCertificate: String?
         public var tlsPrivateKey: String?
+        /// Page origins (`https://host[:port]`) besides the door's own (`web.base`) whose pages may open the
+        /// built-in server's WebSocket; a browser says where a page came from, so a page elsewhere cannot
+        /// flood or probe the door from a visitor's phone.
+        public var allowedOrigins: [String] = []
         public init() {}
     }
 
@@ -186,7 +190,7 @@ extension Configuration {
                                                   "auto_accept_proven_callers", "pairing_window"]) { try readDoor(s) }
         if let s = try top.section("web", keys: ["root", "base"]) { try readWeb(s) }
         if let s = try top.section("signaling", keys: ["listen", "server", "path", "key", "room_prefix",
-                                                              "tls_certificate", "tls_private_key"]) {
+                                                              "tls_certificate", "tls_private_key", "allowed_origins"]) {
             try readSignaling(s)
         }
         if let s = try top.section("paths", keys: ["state", "snapshots", "control"]) { try readPaths(s) }
@@ -275,6 +279,19 @@ extension Configuration {
         }
         if signaling.listen == nil, signaling.server == nil {
             throw s.fail("listen", "is off, so signaling.server must name a PeerJS server")
+        }
+        if let node = s.node("allowed_origins") {
+            guard case .sequence(let items) = node.value else {
+                throw s.fail("allowed_origins", "must be a list of origins (- https://host[:port]), not \(node.kindName)")
+            }
+            for item in items {
+                guard case .scalar(let text, _) = item.value, let rest = Self.stripScheme(text, ["http://", "https://"]),
+                      Self.hasHost(rest), !rest.contains("/") else {
+                    throw s.fail("allowed_origins", "each entry must be an origin such as https://example.org:8443 "
+                                 + "(scheme, host, optional port; no path)")
+                }
+                signaling.allowedOrigins.append(text)
+            }
         }
         for name in ["tls_certificate", "tls_private_key"] {
             guard let path = try s.string(name) else { continue }

@@ -26,6 +26,12 @@ extension Device {
         guard let paired, link.label == "pair", link.metadata?["intercom"]?.stringValue == "pair",
               link.serialization == .json else { return false }
         paired.pairConnections = paired.pairConnections.filter { !$0.value.link.isClosed }
+        // One at a time per peer, so one stranger cannot hold every slot: a peer's new pairing connection
+        // replaces its older one (a page that tries again opens a new connection).
+        for (key, older) in paired.pairConnections where older.link.peer == link.peer {
+            paired.pairConnections[key] = nil
+            older.link.close()
+        }
         guard paired.pairConnections.count < PairedBrowsers.maxPairConnections else {
             Log.info("pairing", "refused a pairing connection from \(link.peer): too many at once")
             return false

@@ -22,6 +22,14 @@ final class Device {
     private let signalingURL: WebSocketURL
     /// Signaling is the built-in server over loopback (whose TLS certificate, if any, names another host).
     var signalingIsOwnServer: Bool { options.signaling == nil }
+    /// Tokens of the door's own clients on its built-in server start with this (random per start): the
+    /// server does not count them against per-address or concurrent-ID limits meant for strangers.
+    let ownTokenPrefix = "door" + PeerJSClient.randomToken(length: 22)
+
+    /// A token for one of the door's own clients.
+    func ownClientToken() -> String {
+        signalingIsOwnServer ? ownTokenPrefix + PeerJSClient.randomToken() : PeerJSClient.randomToken()
+    }
     let media: MediaEngine
     let display: Display?
     private let snapshotSink: SnapshotSink?
@@ -116,6 +124,16 @@ final class Device {
             serverSettings.core.key = options.key
             let page = PageConfiguration(configuration: options.configuration)
             serverSettings.pageConfiguration = { page.json(now: PageConfiguration.now(), servedByDoor: true) }
+            // Strangers reach this server: budget each socket, bound the queues, and keep a dropped ID for
+            // its token long enough for the door's own clients to come back (docs/security-hostile-network.md).
+            serverSettings.budget = PeerServer.SocketBudget()
+            serverSettings.allowedOrigins = [options.webBase] + options.allowedOrigins
+            // Sized for a Pi with the unit's LimitNOFILE=4096: strangers get at most 1,000 IDs and 32 sockets
+            // per address; the door's own clients are not counted.
+            serverSettings.core.concurrentLimit = 1_000
+            serverSettings.maxSocketsPerAddress = 32
+            serverSettings.ownTokenPrefix = ownTokenPrefix
+            serverSettings.core.reclaimGraceMillis = 20_000
             peerServer = PeerServer(host: host, settings: serverSettings)
             if options.webRoot == nil { Log.warning("intercom", "no web client directory found; serving signaling only") }
         } else {
@@ -149,7 +167,10 @@ final class Device {
         }
         try control.start()
         self.control = control
-        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID)
+        // Like the room clients: on our own server over loopback, the certificate names the public host.
+        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID,
+                    allowSelfSigned: options.signaling == nil,
+                    token: options.signaling == nil ? ownTokenPrefix + PeerJSClient.randomToken() : PeerJSClient.randomToken())
         startHome()
         homeDataOffer = { [weak self] link in self?.takePairingOffer(link) ?? false }
         notifier?.onPushGone = { [weak self] subscription in self?.pairedPushGone(subscription) }
@@ -345,6 +366,7 @@ final class Device {
             var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
             clientOptions.key = options.key
             clientOptions.allowSelfSigned = signalingIsOwnServer
+            clientOptions.token = ownClientToken()
             let client = PeerJSClient(host: host, options: clientOptions)
             client.onMessage = { [weak self] message in self?.admit(message, door: door) }
             var notified = false
@@ -418,7 +440,9 @@ final class Device {
             pendingOffers[call] = payload
             limits.opened(peer: src, connectionId: payload.connectionId)
             callDoor[call] = door
-            latestCaller = (src, CallerName.from(metadata: payload.metadata))
+            // A knock shows a fixed word: an unproved caller's chosen name ("POLICE – open the door") is theirs
+            // to choose, so it is not drawn on the door's screen.
+            latestCaller = (src, verdict == .proved ? CallerName.from(metadata: payload.metadata) : CallerName.fallback)
             handle(.offer(call, proved: verdict == .proved))
         case .candidate:
             let payload: CandidatePayload

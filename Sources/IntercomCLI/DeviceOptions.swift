@@ -16,6 +16,8 @@ struct DeviceOptions: Sendable {
     var key: String
     var webRoot: String?
     var webBase: String
+    /// `signaling.allowed_origins`: pages elsewhere that may use the built-in server.
+    var allowedOrigins: [String] = []
     var roomPrefix: String
     var controlPath: String
     var display: DisplayBackend.Configuration
@@ -42,6 +44,7 @@ struct DeviceOptions: Sendable {
         key = c.signaling.key
         webRoot = c.web.root ?? Self.defaultWebRoot()
         webBase = c.web.base
+        allowedOrigins = c.signaling.allowedOrigins
         roomPrefix = c.signaling.roomPrefix
         controlPath = c.paths.control ?? RunCommand.defaultControlPath
         display = DisplayBackend.Configuration()

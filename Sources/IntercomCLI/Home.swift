@@ -20,6 +20,10 @@ final class Home {
     private var limitDrops = (count: 0, lastLogged: Int64(0))
     /// Data links through the home ID, both directions, by (peer, connectionId); closed ones are swept out.
     private(set) var links: [CallID: DataLink] = [:]
+    /// Incoming links not open yet, each closed if it does not open within `openTimeoutMillis`: a stranger's
+    /// offer that never connects must not hold a slot (pairing, data) for long.
+    private var openDeadlines: [CallID: GLibTimer] = [:]
+    static let openTimeoutMillis: UInt32 = 15_000
     /// The links `ctl connect` opened (chat from the control socket), by (peer, connectionId).
     var consoleLinks: [CallID: DataLink] = [:]
     /// Media calls the door placed through the home ID (Device+Dial.swift), while their session runs.
@@ -46,10 +50,14 @@ final class Home {
     /// Messages no data link claims (media OFFER/ANSWER/CANDIDATE, EXPIRE, LEAVE), after the links had theirs.
     var onOtherMessage: (@GLibActor (PeerJSMessage) -> Void)?
 
-    init(host: WebSocketHost, server: WebSocketURL, key: String, peerID: String) {
+    init(host: WebSocketHost, server: WebSocketURL, key: String, peerID: String, allowSelfSigned: Bool = false,
+         token: String = PeerJSClient.randomToken()) {
         self.peerID = peerID
-        var options = PeerJSClient.Options(server: server, id: peerID)
+        var options = PeerJSClient.Options(server: server, id: peerID, token: token)
         options.key = key
+        options.allowSelfSigned = allowSelfSigned
+        // The home ID cannot move to another ID: it keeps reclaiming its own rather than give up.
+        options.idTakenRetries = .max
         client = PeerJSClient(host: host, options: options)
         client.onMessage = { [weak self] message in self?.admit(message) }
         client.onOpen = { [weak self] in self?.onOpen?() }
@@ -171,12 +179,19 @@ final class Home {
         links[key] = link
         limits.opened(peer: src, connectionId: payload.connectionId)
         link.start()
+        openDeadlines[key] = GLibTimer(milliseconds: Self.openTimeoutMillis) { [weak self, weak link] in
+            self?.openDeadlines[key] = nil
+            guard let link, !link.isOpen, !link.isClosed else { return }
+            Log.info("intercom", "home ID: data connection from \(src) (\(key.connectionId)) never opened; closed")
+            link.end(because: "not opened")
+        }
     }
 
     /// Forgets closed links (their callbacks have run) and frees their slots in the limits.
     private func sweep() {
         for (key, link) in links where link.isClosed {
             links[key] = nil
+            openDeadlines[key] = nil
             limits.release(peer: key.peer, connectionId: key.connectionId)
         }
     }

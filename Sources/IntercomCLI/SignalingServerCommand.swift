@@ -43,6 +43,10 @@ struct SignalingServerCommand: ParsableCommand {
     @Flag(name: .customLong("allow_discovery"), help: "Answer GET {path}{key}/peers with the registered IDs.")
     var allowDiscovery = false
 
+    @Option(name: .customLong("allowed-origin"),
+            help: "Take WebSocket upgrades only from pages at this origin (repeatable; default: any origin).")
+    var allowedOrigins: [String] = []
+
     @Flag(help: "Log debug lines.")
     var verbose = false
 
@@ -66,6 +70,7 @@ struct SignalingServerCommand: ParsableCommand {
         settings.core.aliveTimeoutMillis = Int64(aliveTimeout)
         settings.core.expireTimeoutMillis = Int64(expireTimeout)
         settings.core.concurrentLimit = concurrentLimit
+        settings.allowedOrigins = allowedOrigins.isEmpty ? nil : allowedOrigins
         let listen = (host: host, port: port)
         let tls = sslCert.flatMap { certificate in
             sslKey.map { WebSocketHost.TLSFiles(certificate: certificate, privateKey: $0) }

@@ -22,6 +22,9 @@ public final class PeerJSClient: WebSocketDelegate {
         /// ID-TAKEN answers tolerated (each retried with our token after a backoff) before the ID is deemed
         /// someone else's and `onFailure` reports `idTaken`.
         public var idTakenRetries = 3
+        /// How long the ID must stay ours before earlier ID-TAKEN answers are forgotten: a stranger who
+        /// takes it, lets it go and takes it again is counted across the re-attaches in between.
+        public var idTakenForgetMillis: UInt32 = 60_000
         public init(server: WebSocketURL, id: String, token: String = PeerJSClient.randomToken()) {
             self.server = server; self.id = id; self.token = token
         }
@@ -34,8 +37,9 @@ public final class PeerJSClient: WebSocketDelegate {
     /// OFFER, ANSWER, CANDIDATE from peers, and LEAVE (a peer's socket is dead, or a peer left) and EXPIRE
     /// (a peer we sent to never came) from the server.
     public var onMessage: (@GLibActor (PeerJSMessage) -> Void)?
-    /// The client has stopped: `serverError` for ERROR (bad key, server full, missing parameters), `idTaken`
-    /// when the ID stayed someone else's after `idTakenRetries` retries.
+    /// The client has stopped: `serverError` for INVALID-KEY, `idTaken` when the ID was someone else's more
+    /// than `idTakenRetries` times without staying ours for `idTakenForgetMillis` in between. (ERROR — a
+    /// full server, missing parameters — is retried with the reconnect backoff.)
     public var onFailure: (@GLibActor (SignalingError) -> Void)?
 
     public let options: Options
@@ -48,6 +52,7 @@ public final class PeerJSClient: WebSocketDelegate {
     private var retry: GLibTimer?
     private var attempts = 0
     private var idTakenCount = 0
+    private var idTakenForget: GLibTimer?
     private var everOpened = false
     private var outbox: [PeerJSMessage] = []
 
@@ -67,6 +72,7 @@ public final class PeerJSClient: WebSocketDelegate {
         state = .closed
         heartbeat = nil
         retry = nil
+        idTakenForget = nil
         socket?.delegate = nil
         socket?.close()
         socket = nil
@@ -117,11 +123,18 @@ public final class PeerJSClient: WebSocketDelegate {
             registered()
         case .idTaken:
             idTaken()
-        case .error, .invalidKey:
+        case .invalidKey, .error where Self.isConfigurationError(message):
             let text = message.payload?["msg"]?.stringValue ?? message.type.rawValue
             Log.error("signaling", "\(options.id): server said \(message.type.rawValue): \(text)")
             stop()
             onFailure?(SignalingError(.serverError, text))
+        case .error:
+            // A full server, or one that refused us for now: it may have room later, so keep trying (with
+            // the reconnect backoff) rather than give the ID up for good.
+            let text = message.payload?["msg"]?.stringValue ?? message.type.rawValue
+            Log.warning("signaling", "\(options.id): server said ERROR: \(text); retrying")
+            dropSocket()
+            retryLater()
         case .heartbeat:
             break
         case .leave, .expire:
@@ -155,15 +168,24 @@ public final class PeerJSClient: WebSocketDelegate {
         guard socket === self.socket, state != .closed else { return }
         self.socket = nil
         heartbeat = nil
+        // A server that answers the upgrade with anything but 101 is there, but not at this path.
+        let hint = (error?.contains("101") ?? false)
+            ? " — no PeerJS endpoint at \(options.server)peerjs; the signaling URL must be \(WebSocketURL.expectedForm)" : ""
+        Log.warning("signaling", "\(options.id): connection to \(options.server) lost (\(error ?? "closed"))\(hint)")
+        retryLater()
+    }
+
+    /// An ERROR no retry can mend: the server does not know our key (the official server's wording).
+    private static func isConfigurationError(_ message: PeerJSMessage) -> Bool {
+        message.payload?["msg"]?.stringValue?.hasPrefix("Invalid key") == true
+    }
+
+    private func retryLater() {
         if state == .open { reconnects += 1 }
         state = .reconnecting
         attempts += 1
         let delay = options.backoff.delayMillis(attempt: attempts)
-        // A server that answers the upgrade with anything but 101 is there, but not at this path.
-        let hint = (error?.contains("101") ?? false)
-            ? " — no PeerJS endpoint at \(options.server)peerjs; the signaling URL must be \(WebSocketURL.expectedForm)" : ""
-        Log.warning("signaling", "\(options.id): connection to \(options.server) lost (\(error ?? "closed"))\(hint); "
-                    + "retrying in \(delay) ms")
+        Log.info("signaling", "\(options.id): reconnecting in \(delay) ms")
         retry = GLibTimer(milliseconds: delay) { [weak self] in self?.dial() }
     }
 
@@ -177,7 +199,12 @@ public final class PeerJSClient: WebSocketDelegate {
     private func registered() {
         state = .open
         attempts = 0
-        idTakenCount = 0
+        if idTakenCount > 0 {
+            idTakenForget = GLibTimer(milliseconds: options.idTakenForgetMillis) { [weak self] in
+                guard let self, self.state == .open else { return }
+                self.idTakenCount = 0
+            }
+        }
         let queued = outbox
         outbox.removeAll()
         queued.forEach { socket?.send($0.encoded()) }

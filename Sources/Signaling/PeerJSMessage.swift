@@ -14,14 +14,64 @@ public struct PeerJSMessage: Sendable, Equatable {
     public var src: String?
     public var dst: String?
     public var payload: JSONValue?
+    /// The payload as the sender wrote it, unread: what a router (the built-in server) forwards without
+    /// decoding it. Written by `encoded()` when `payload` is nil.
+    public var payloadText: String?
 
-    public init(type: Kind, src: String? = nil, dst: String? = nil, payload: JSONValue? = nil) {
-        self.type = type; self.src = src; self.dst = dst; self.payload = payload
+    public init(type: Kind, src: String? = nil, dst: String? = nil, payload: JSONValue? = nil,
+                payloadText: String? = nil) {
+        self.type = type; self.src = src; self.dst = dst; self.payload = payload; self.payloadText = payloadText
+    }
+
+    /// Parses one text frame as a router needs it: `type`, `src`, `dst` read, the payload kept as text
+    /// (`payloadText`; an object or array checked only for its structure), so the cost is one flat pass
+    /// whatever the payload holds. The recipient parses the payload in full.
+    public static func decodeForRouting(_ text: String) throws(SignalingError) -> PeerJSMessage {
+        let bytes = Array(text.utf8)
+        guard bytes.count <= WebSocketHost.maxMessageBytes else {
+            throw SignalingError(.tooLarge, "frame over \(WebSocketHost.maxMessageBytes) bytes")
+        }
+        let members: [(key: String, value: Range<Int>)]
+        do { members = try JSONParser.members(bytes, maxDepth: JSONText.maxDepth) } catch {
+            throw SignalingError(.malformedMessage, "not a JSON object: \(error.reason) at \(error.offset)")
+        }
+        var type: Kind?, src: String?, dst: String?, payloadText: String?
+        for (key, range) in members {
+            switch key {
+            case "type":
+                guard case .string(let name)? = try? JSONParser.parse(bytes[range]) else {
+                    throw SignalingError(.malformedMessage, "no type")
+                }
+                guard let kind = Kind(rawValue: name) else {
+                    throw SignalingError(.unknownMessageType, String(name.prefix(40)))
+                }
+                type = kind
+            case "src", "dst":
+                let value: String?
+                switch bytes[range.lowerBound] {
+                case UInt8(ascii: "n"): value = nil
+                case UInt8(ascii: "\""):
+                    guard range.count <= 1024, case .string(let s)? = try? JSONParser.parse(bytes[range]) else {
+                        throw SignalingError(.malformedMessage, "\(key) is not a short string")
+                    }
+                    value = s
+                default: throw SignalingError(.malformedMessage, "\(key) is not a string")
+                }
+                if key == "src" { src = value } else { dst = value }
+            case "payload":
+                payloadText = bytes[range.lowerBound] == UInt8(ascii: "n") ? nil
+                    : String(decoding: bytes[range], as: UTF8.self)
+            default:
+                break
+            }
+        }
+        guard let type else { throw SignalingError(.malformedMessage, "no type") }
+        return PeerJSMessage(type: type, src: src, dst: dst, payloadText: payloadText)
     }
 
     /// Parses one text frame. Unknown types and malformed JSON are errors the caller logs and drops.
     public static func decode(_ text: String) throws(SignalingError) -> PeerJSMessage {
-        let value = try JSONText.parse(text.utf8, maxBytes: WebSocketHost.maxMessageBytes)
+        let value = try JSONText.parse(text.utf8, maxBytes: WebSocketHost.maxReceivedByClientBytes)
         guard case .object(let fields) = value else { throw SignalingError(.malformedMessage, "not a JSON object") }
         guard let typeName = fields["type"]?.stringValue else { throw SignalingError(.malformedMessage, "no type") }
         guard let kind = Kind(rawValue: typeName) else {
@@ -39,6 +89,14 @@ public struct PeerJSMessage: Sendable, Equatable {
 
     /// The frame as JSON text. Only the four wire fields are written, as the official server forwards them.
     public func encoded() -> String {
+        if payload == nil, let payloadText {
+            // Keys in the order `jsonText` sorts them: dst, payload, src, type.
+            var text = "{"
+            if let dst { text += #""dst":"# + JSONValue.string(dst).jsonText() + "," }
+            text += #""payload":"# + payloadText + ","
+            if let src { text += #""src":"# + JSONValue.string(src).jsonText() + "," }
+            return text + #""type":"# + JSONValue.string(type.rawValue).jsonText() + "}"
+        }
         var fields: [String: JSONValue] = ["type": .string(type.rawValue)]
         if let src { fields["src"] = .string(src) }
         if let dst { fields["dst"] = .string(dst) }

@@ -10,6 +10,15 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         public var expireTimeoutMillis: Int64 = 5_000
         public var concurrentLimit = 5_000
         public var maxQueuedPerPeer = 64
+        /// How long the ID of an `exempt` client (the door's own) whose socket dropped (closed, dead, silent)
+        /// stays reserved for its token: another token gets ID-TAKEN meanwhile, so a stranger cannot take a
+        /// door's ID in the moment it reconnects. Other IDs are free at once, as on the official server (a
+        /// page that reloads comes back with a new token); a LEAVE always frees an ID at once.
+        public var reclaimGraceMillis: Int64 = 0
+        /// Bytes of queued frames (for absent peers) in all, and from one sender: a stranger sending large
+        /// frames to many absent IDs cannot grow the server without bound.
+        public var maxQueuedBytes = 8 << 20
+        public var maxQueuedBytesPerSender = 512 << 10
         public init() {}
     }
 
@@ -23,29 +32,48 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         var token: String
         var connection: Connection
         var lastHeartbeat: Int64
+        /// Registered with `exempt` (the door's own client): its ID is kept for the reclaim grace.
+        var exempt = false
     }
 
     private struct Queued: Sendable {
         var message: PeerJSMessage
         var sender: String
+        var bytes: Int
     }
 
     public let settings: Settings
     private var clients: [String: Client] = [:]
     private var peerOfConnection: [Connection: String] = [:]
     private var queues: [String: (lastRead: Int64, messages: [Queued])] = [:]
+    /// IDs in their reclaim grace: the token that held them and until when.
+    private var reserved: [String: (token: String, until: Int64)] = [:]
+    private var queuedBytes = 0
+    private var queuedBytesBySender: [String: Int] = [:]
+
+    /// Bytes held in queues for absent peers (for tests and the bench).
+    public var queuedByteCount: Int { queuedBytes }
 
     public init(settings: Settings = Settings()) { self.settings = settings }
 
     public var registeredIDs: [String] { clients.keys.sorted() }
 
     /// A WebSocket arrived at `{path}peerjs?key=&id=&token=`.
+    /// `exempt`: not held to `concurrentLimit` (the door's own clients on its built-in server).
     public mutating func connect(_ connection: Connection, key: String?, id: String?, token: String?,
-                                 now: Int64) -> [Action] {
+                                 now: Int64, exempt: Bool = false) -> [Action] {
         guard let id, !id.isEmpty, let token, !token.isEmpty, let key, !key.isEmpty else {
             return reject(connection, "No id, token, or key supplied to websocket server")
         }
         guard key == settings.key else { return reject(connection, "Invalid key provided") }
+        if let held = reserved[id] {
+            if now >= held.until || held.token == token {
+                reserved[id] = nil
+            } else {
+                return [.send(connection, PeerJSMessage(type: .idTaken, payload: ["msg": "ID is taken"])),
+                        .close(connection)]
+            }
+        }
         if let existing = clients[id] {
             guard existing.token == token else {
                 return [.send(connection, PeerJSMessage(type: .idTaken, payload: ["msg": "ID is taken"])),
@@ -53,14 +81,14 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
             }
             // Same token: the new socket silently replaces the old one; no OPEN (as the official server).
             peerOfConnection[existing.connection] = nil
-            clients[id] = Client(token: token, connection: connection, lastHeartbeat: now)
+            clients[id] = Client(token: token, connection: connection, lastHeartbeat: now, exempt: exempt)
             peerOfConnection[connection] = id
             return [.close(existing.connection)] + flushQueue(for: id, now: now)
         }
-        guard clients.count < settings.concurrentLimit else {
+        guard exempt || clients.count < settings.concurrentLimit else {
             return reject(connection, "Server has reached its concurrent user limit")
         }
-        clients[id] = Client(token: token, connection: connection, lastHeartbeat: now)
+        clients[id] = Client(token: token, connection: connection, lastHeartbeat: now, exempt: exempt)
         peerOfConnection[connection] = id
         return [.send(connection, PeerJSMessage(type: .open))] + flushQueue(for: id, now: now)
     }
@@ -78,14 +106,21 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
             return []
         case .offer, .answer, .candidate, .leave, .expire:
             guard let dst = message.dst else { return [] }
-            let forwarded = PeerJSMessage(type: message.type, src: src, dst: dst, payload: message.payload)
+            let forwarded = PeerJSMessage(type: message.type, src: src, dst: dst, payload: message.payload,
+                                          payloadText: message.payloadText)
             if let target = clients[dst] {
                 return [.send(target.connection, forwarded)]
             }
             if message.type == .leave || message.type == .expire { return [] }
             var queue = queues[dst] ?? (lastRead: now, messages: [])
             guard queue.messages.count < settings.maxQueuedPerPeer else { return [] }
-            queue.messages.append(Queued(message: forwarded, sender: src))
+            let bytes = (forwarded.payloadText?.utf8.count ?? 0) + dst.utf8.count + src.utf8.count + 64
+            let senderBytes = queuedBytesBySender[src, default: 0]
+            guard queuedBytes + bytes <= settings.maxQueuedBytes,
+                  senderBytes + bytes <= settings.maxQueuedBytesPerSender else { return [] }
+            queuedBytes += bytes
+            queuedBytesBySender[src] = senderBytes + bytes
+            queue.messages.append(Queued(message: forwarded, sender: src, bytes: bytes))
             queues[dst] = queue
             return []
         default:
@@ -96,9 +131,12 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     /// A frame could not be delivered: `connection` is dead (closed under us, or it stopped reading). As the
     /// official server does when a send throws: the socket is closed and unregistered, and the sender of a
     /// forwarded OFFER/ANSWER/CANDIDATE gets `{"type":"LEAVE","src":<dead id>,"dst":<sender>}`.
-    public mutating func deliveryFailed(_ connection: Connection, _ message: PeerJSMessage) -> [Action] {
+    public mutating func deliveryFailed(_ connection: Connection, _ message: PeerJSMessage, now: Int64 = 0) -> [Action] {
         guard let dead = peerOfConnection.removeValue(forKey: connection) else { return [.close(connection)] }
-        if clients[dead]?.connection == connection { clients[dead] = nil }
+        if let client = clients[dead], client.connection == connection {
+            clients[dead] = nil
+            if client.exempt { reserve(dead, token: client.token, now: now) }
+        }
         var actions: [Action] = [.close(connection)]
         if [.offer, .answer, .candidate].contains(message.type), let sender = message.src, sender != dead,
            let senderClient = clients[sender] {
@@ -107,10 +145,23 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         return actions
     }
 
-    /// The socket closed: its ID is free at once (nobody is told, as upstream).
-    public mutating func disconnect(_ connection: Connection) {
+    /// The socket closed: its ID is free once the reclaim grace is over (nobody is told, as upstream).
+    public mutating func disconnect(_ connection: Connection, now: Int64 = 0) {
         guard let id = peerOfConnection.removeValue(forKey: connection) else { return }
-        if clients[id]?.connection == connection { clients[id] = nil }
+        if let client = clients[id], client.connection == connection {
+            clients[id] = nil
+            if client.exempt { reserve(id, token: client.token, now: now) }
+        }
+    }
+
+    private mutating func reserve(_ id: String, token: String, now: Int64) {
+        guard settings.reclaimGraceMillis > 0 else { return }
+        // Bounded like the registrations themselves; a full table lets the oldest reservation go.
+        if reserved.count >= settings.concurrentLimit,
+           let oldest = reserved.min(by: { $0.value.until < $1.value.until })?.key {
+            reserved[oldest] = nil
+        }
+        reserved[id] = (token, now + settings.reclaimGraceMillis)
     }
 
     /// Run about once a second: expire old queues (EXPIRE to each sender) and drop silent clients.
@@ -118,6 +169,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         var actions: [Action] = []
         for (dst, queue) in queues where now - queue.lastRead >= settings.expireTimeoutMillis {
             queues[dst] = nil
+            release(queue.messages)
             var told = Set<String>()
             for item in queue.messages where !told.contains(item.sender) {
                 told.insert(item.sender)
@@ -129,8 +181,10 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         for (id, client) in clients where now - client.lastHeartbeat > settings.aliveTimeoutMillis {
             clients[id] = nil
             peerOfConnection[client.connection] = nil
+            if client.exempt { reserve(id, token: client.token, now: now) }
             actions.append(.close(client.connection))
         }
+        for (id, held) in reserved where now >= held.until { reserved[id] = nil }
         return actions
     }
 
@@ -140,6 +194,15 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
 
     private mutating func flushQueue(for id: String, now: Int64) -> [Action] {
         guard let queue = queues.removeValue(forKey: id), let client = clients[id] else { return [] }
+        release(queue.messages)
         return queue.messages.map { .send(client.connection, $0.message) }
+    }
+
+    private mutating func release(_ messages: [Queued]) {
+        for item in messages {
+            queuedBytes -= item.bytes
+            let left = queuedBytesBySender[item.sender, default: 0] - item.bytes
+            queuedBytesBySender[item.sender] = left > 0 ? left : nil
+        }
     }
 }

@@ -30,8 +30,10 @@ public struct HTTPResponse: Sendable {
 @GLibActor
 public protocol WebSocketServerHandler: AnyObject {
     func handleHTTP(path: String) -> HTTPResponse
-    /// Returns whether a WebSocket upgrade on `path` is wanted at all (checked before the handshake completes).
-    func acceptsWebSocket(path: String) -> Bool
+    /// Returns whether a WebSocket upgrade on `path` is wanted at all (checked before the handshake completes);
+    /// `origin` is the request's `Origin` header (a browser always sends it; nil from other clients), `host`
+    /// its `Host` header.
+    func acceptsWebSocket(path: String, origin: String?, host: String?) -> Bool
     /// A WebSocket upgrade completed; `query` holds the URL arguments. Set `socket.delegate` to keep it.
     func webSocketConnected(_ socket: WebSocketConnection, path: String, query: [String: String])
 }
@@ -118,6 +120,10 @@ public final class WebSocketConnection {
 public final class WebSocketHost {
     /// Frames above this are refused and the socket closed (the official server has no limit; we do).
     public nonisolated static let maxMessageBytes = 64 * 1024
+    /// What our client sockets take from a server: above `maxMessageBytes`, because a server forwards a
+    /// frame with `src` added — a client with the same limit could be made to drop its own registration by
+    /// a stranger sending it one frame of exactly the server's limit.
+    public nonisolated static let maxReceivedByClientBytes = 4 * maxMessageBytes
 
     /// Dead-connection detection for client sockets (lws `retry_and_idle_policy`): a WebSocket ping after
     /// `pingSeconds` without traffic proving the link works, the socket dropped after `hangupSeconds`.
@@ -296,7 +302,7 @@ public final class WebSocketHost {
         info.port = Int32(url.port)
         info.path = UnsafePointer(path)
         info.host = UnsafePointer(hostHeader)
-        info.origin = UnsafePointer(hostHeader)
+        // No Origin: this is no browser page, and servers that check Origin let such clients through.
         info.ietf_version_or_minus_one = -1
         info.local_protocol_name = UnsafePointer(localProtocol)
         if url.secure {
@@ -310,8 +316,8 @@ public final class WebSocketHost {
         info.opaque_user_data = Unmanaged.passUnretained(socket).toOpaque()
         // Kept in `connections` from now; callbacks during the connect call find it through opaque_user_data.
         pendingClients.append(socket)
-        var wsi: OpaquePointer?
-        info.pwsi = withUnsafeMutablePointer(to: &wsi) { $0 }
+        // No `pwsi`: lws writes through it again when the connection is destroyed, long after any local
+        // variable it could point at is gone. The wsi comes back as the result and in the callbacks.
         let result = lws_client_connect_via_info(&info)
         if result == nil, !socket.closedReported {
             pendingClients.removeAll { $0 === socket }
@@ -346,7 +352,9 @@ public final class WebSocketHost {
         case LWS_CALLBACK_HTTP:
             let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
             let response = serverHandler?.handleHTTP(path: path) ?? .text(404, "not found\n")
-            return startHTTPResponse(wsi, response)
+            // HEAD: the same headers (Content-Length included), no body.
+            let isHead = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0
+            return startHTTPResponse(wsi, response, sendBody: !isHead)
         case LWS_CALLBACK_HTTP_WRITEABLE:
             guard let body = pendingHTTP.removeValue(forKey: wsi) else { return 0 }
             if !body.isEmpty {
@@ -365,7 +373,8 @@ public final class WebSocketHost {
         // Server: WebSocket
         case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
             let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
-            return serverHandler?.acceptsWebSocket(path: path) == true ? 0 : -1
+            return serverHandler?.acceptsWebSocket(path: path, origin: header(wsi, WSI_TOKEN_ORIGIN),
+                                                   host: header(wsi, WSI_TOKEN_HOST)) == true ? 0 : -1
         case LWS_CALLBACK_ESTABLISHED:
             let socket = WebSocketConnection(isClient: false, peerAddress: remoteAddress(wsi))
             socket.wsi = wsi
@@ -426,8 +435,9 @@ public final class WebSocketHost {
         if let input, length > 0 {
             socket.incoming.append(contentsOf: UnsafeRawBufferPointer(start: input, count: length))
         }
-        if socket.incoming.count > Self.maxMessageBytes {
-            Log.warning("signaling", "closing \(socket.peerAddress): frame over \(Self.maxMessageBytes) bytes")
+        let limit = socket.isClient ? Self.maxReceivedByClientBytes : Self.maxMessageBytes
+        if socket.incoming.count > limit {
+            Log.warning("signaling", "closing \(socket.peerAddress): frame over \(limit) bytes")
             socket.incoming = []
             lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, nil, 0)
             return -1
@@ -481,7 +491,7 @@ public final class WebSocketHost {
         return 0
     }
 
-    private func startHTTPResponse(_ wsi: OpaquePointer, _ response: HTTPResponse) -> Int32 {
+    private func startHTTPResponse(_ wsi: OpaquePointer, _ response: HTTPResponse, sendBody: Bool = true) -> Int32 {
         let pre = Int(ic_lws_pre())
         var buffer = [UInt8](repeating: 0, count: pre + 4096)
         return buffer.withUnsafeMutableBufferPointer { raw -> Int32 in
@@ -501,7 +511,7 @@ public final class WebSocketHost {
                 if ok != 0 { return 1 }
             }
             if lws_finalize_write_http_header(wsi, start, &p, end) != 0 { return 1 }
-            pendingHTTP[wsi] = response.body
+            pendingHTTP[wsi] = sendBody ? response.body : []
             lws_callback_on_writable(wsi)
             return 0
         }

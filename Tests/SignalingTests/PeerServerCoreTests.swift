@@ -96,3 +96,63 @@ import Testing
         #expect(core.connect(2, key: "peerjs", id: "door", token: "new", now: 1).first == .send(2, PeerJSMessage(type: .open)))
     }
 }
+
+@Suite struct PeerServerCoreHostileTests {
+    typealias Core = PeerServerCore<Int>
+
+    @Test func aDroppedIDStaysWithItsTokenForTheGrace() {
+        var settings = Core.Settings()
+        settings.reclaimGraceMillis = 10_000
+        var core = Core(settings: settings)
+        _ = core.connect(1, key: "peerjs", id: "door", token: "mine", now: 0, exempt: true)
+        _ = core.connect(9, key: "peerjs", id: "page", token: "p1", now: 0)
+        core.disconnect(9, now: 50)
+        // A stranger's ID (a page reloading with a new token) is free at once, as upstream.
+        #expect(core.connect(10, key: "peerjs", id: "page", token: "p2", now: 60).first == .send(10, PeerJSMessage(type: .open)))
+        core.disconnect(1, now: 100)
+        #expect(core.connect(2, key: "peerjs", id: "door", token: "thief", now: 200) ==
+                [.send(2, PeerJSMessage(type: .idTaken, payload: ["msg": "ID is taken"])), .close(2)])
+        #expect(core.connect(3, key: "peerjs", id: "door", token: "mine", now: 300, exempt: true) ==
+                [.send(3, PeerJSMessage(type: .open))])
+        // A LEAVE frees it at once; after the grace anyone may have it.
+        _ = core.receive(PeerJSMessage(type: .leave), from: 3, now: 400)
+        #expect(core.connect(4, key: "peerjs", id: "door", token: "other", now: 500).first == .send(4, PeerJSMessage(type: .open)))
+        core.disconnect(4, now: 600)
+        #expect(core.connect(5, key: "peerjs", id: "door", token: "late", now: 10_601).first == .send(5, PeerJSMessage(type: .open)))
+    }
+
+    @Test func queuedBytesAreBoundedPerSenderAndInAll() {
+        var settings = Core.Settings()
+        settings.maxQueuedBytes = 10_000
+        settings.maxQueuedBytesPerSender = 4_000
+        var core = Core(settings: settings)
+        _ = core.connect(1, key: "peerjs", id: "a", token: "t", now: 0)
+        _ = core.connect(2, key: "peerjs", id: "b", token: "t", now: 0)
+        let big = String(repeating: "x", count: 1_000)
+        for i in 0..<20 {
+            _ = core.receive(PeerJSMessage(type: .offer, dst: "absent-\(i)", payloadText: "\"\(big)\""), from: 1, now: 0)
+        }
+        #expect(core.queuedByteCount <= 4_000)
+        #expect(core.queuedByteCount > 2_000)
+        for i in 0..<20 {
+            _ = core.receive(PeerJSMessage(type: .offer, dst: "absent-b\(i)", payloadText: "\"\(big)\""), from: 2, now: 0)
+        }
+        #expect(core.queuedByteCount <= 8_000)
+        // Expiry gives it all back.
+        _ = core.sweep(now: 10_000)
+        #expect(core.queuedByteCount == 0)
+    }
+
+    @Test func routingFramesForwardThePayloadTextUnread() throws {
+        let text = #"{"type":"CANDIDATE","src":"mallory","dst":"door","payload":{"z":[{},{}],"a":"\u00e9"},"x":1}"#
+        let message = try PeerJSMessage.decodeForRouting(text)
+        #expect(message.type == .candidate && message.dst == "door" && message.payload == nil)
+        var forwarded = message
+        forwarded.src = "alice"
+        let full = try PeerJSMessage.decode(forwarded.encoded())
+        #expect(full.src == "alice" && full.dst == "door")
+        #expect(full.payload == ["z": [[:], [:]], "a": "é"])
+        #expect(throws: SignalingError.self) { try PeerJSMessage.decodeForRouting(#"{"type":"OFFER","payload":[1,}"#) }
+        #expect(throws: SignalingError.self) { try PeerJSMessage.decodeForRouting(#"{"type":"OFFER","dst":7}"#) }
+    }
+}

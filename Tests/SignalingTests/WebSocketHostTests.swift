@@ -57,7 +57,7 @@ import Testing
     init(recorder: SocketRecorder) { self.recorder = recorder }
 
     func handleHTTP(path: String) -> HTTPResponse { .text(404, "not found\n") }
-    func acceptsWebSocket(path: String) -> Bool { true }
+    func acceptsWebSocket(path: String, origin: String?, host: String?) -> Bool { true }
     func webSocketConnected(_ socket: WebSocketConnection, path: String, query: [String: String]) {
         socket.delegate = recorder
         sockets.append(socket)
