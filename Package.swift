@@ -1,10 +1,27 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+import Foundation
+
 // C libraries come from Debian packages; each one is a system-library target named after what it wraps.
 func system(_ name: String, _ pkgConfig: String, _ apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
 }
+
+/// Which libgpiod API the installed header declares: Debian 12 ships libgpiod 1.6 (the v1 API), Debian 13 ships
+/// 2.2 (v2, built around `gpiod_chip_request_lines`). Swift cannot test a C macro, so the manifest reads the
+/// header the compiler will include and the Buttons target compiles the matching adapter. INTERCOM_LIBGPIOD_API
+/// (1 or 2) overrides it, for a header outside the usual places.
+func libgpiodV2() -> Bool {
+    if let forced = ProcessInfo.processInfo.environment["INTERCOM_LIBGPIOD_API"] { return forced == "2" }
+    for header in ["/usr/include/gpiod.h", "/usr/local/include/gpiod.h"] {
+        if let text = try? String(contentsOfFile: header, encoding: .utf8) {
+            return text.contains("gpiod_chip_request_lines")
+        }
+    }
+    return false
+}
+let gpiodSettings: [SwiftSetting] = libgpiodV2() ? [.define("LIBGPIOD_V2")] : []
 
 let package = Package(
     name: "intercom",
@@ -37,7 +54,7 @@ let package = Package(
         .target(name: "Signaling", dependencies: ["DoorCore", "MainLoop", "CWebSockets"]),
         .target(name: "Media", dependencies: ["DoorCore", "MainLoop", "CGStreamer", "CIntercomShim"]),
         .target(name: "Display", dependencies: ["DoorCore", "MainLoop", "CQRencode", "CPangoCairo", "CDrm", "CGStreamer"]),
-        .target(name: "Buttons", dependencies: ["DoorCore", "MainLoop", "CGpiod"]),
+        .target(name: "Buttons", dependencies: ["DoorCore", "MainLoop", "CGpiod"], swiftSettings: gpiodSettings),
         // Reads the YAML config file (libyaml) into the core's `Configuration`.
         .target(name: "ConfigFile", dependencies: ["DoorCore", "CYAML"]),
         // Ring notifications (webhook, ntfy, Home Assistant) over libsoup 3 on the GLib loop.
@@ -54,7 +71,7 @@ let package = Package(
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "DoorCore"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop"]),
         .testTarget(name: "DisplayTests", dependencies: ["Display", "DoorCore", "MainLoop"]),
-        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "DoorCore"]),
+        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "DoorCore"], swiftSettings: gpiodSettings),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "DoorCore"]),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
