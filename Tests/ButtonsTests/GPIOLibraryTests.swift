@@ -4,32 +4,28 @@ import Testing
 @testable import Buttons
 
 /// What the installed libgpiod says about itself, read the way a person would: the header and pkg-config.
-private func installedHeaderDeclaresV2() -> Bool? {
+private func readAll(_ file: UnsafeMutablePointer<FILE>) -> String {
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = fread(&chunk, 1, chunk.count, file)
+        if count == 0 { break }
+        bytes += chunk[..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+private func installedHeader() -> String? {
     guard let file = fopen("/usr/include/gpiod.h", "r") else { return nil }
     defer { fclose(file) }
-    var text = ""
-    var buffer = [CChar](repeating: 0, count: 4096)
-    while fgets(&buffer, Int32(buffer.count), file) != nil {
-        text += String(cString: buffer)
-    }
-    return text.contains("gpiod_chip_request_lines")
+    return readAll(file)
 }
 
 private func pkgConfigVersion() -> String? {
     guard let pipe = popen("pkg-config --modversion libgpiod 2>/dev/null", "r") else { return nil }
     defer { pclose(pipe) }
-    var buffer = [CChar](repeating: 0, count: 64)
-    guard fgets(&buffer, Int32(buffer.count), pipe) != nil else { return nil }
-    return String(cString: buffer).trimmingCharacters(in: " \n")
-}
-
-private extension String {
-    func trimmingCharacters(in set: String) -> String {
-        var s = Substring(self)
-        while let c = s.first, set.contains(c) { s = s.dropFirst() }
-        while let c = s.last, set.contains(c) { s = s.dropLast() }
-        return String(s)
-    }
+    let version = readAll(pipe).filter { !$0.isWhitespace }
+    return version.isEmpty ? nil : version
 }
 
 /// Runs on whichever libgpiod this machine has (1.6 on Debian 12, 2.x on Debian 13; `make test-trixie` runs
@@ -37,8 +33,8 @@ private extension String {
 /// on both APIs.
 @Suite struct GPIOLibraryTests {
     @Test func theBuildUsesTheAPIOfTheInstalledLibrary() throws {
-        let declaresV2 = try #require(installedHeaderDeclaresV2(), "/usr/include/gpiod.h is missing: apt install libgpiod-dev")
-        #expect(GPIOLibrary.api == (declaresV2 ? 2 : 1))
+        let header = try #require(installedHeader(), "/usr/include/gpiod.h is missing: apt install libgpiod-dev")
+        #expect(GPIOLibrary.api == (header.contains("gpiod_chip_request_lines") ? 2 : 1))
         let version = try #require(pkgConfigVersion(), "pkg-config does not know libgpiod")
         #expect(version.split(separator: ".").first.map(String.init) == String(GPIOLibrary.api),
                 "libgpiod \(version) with the v\(GPIOLibrary.api) adapter")
