@@ -1,7 +1,6 @@
 // swift-tools-version:6.2
-import PackageDescription
-
 import Foundation
+import PackageDescription
 
 // C libraries come from Debian packages; each one is a system-library target named after what it wraps.
 func system(_ name: String, _ pkgConfig: String, _ apt: [String]) -> Target {
@@ -13,7 +12,12 @@ func system(_ name: String, _ pkgConfig: String, _ apt: [String]) -> Target {
 /// header the compiler will include and the Buttons target compiles the matching adapter. INTERCOM_LIBGPIOD_API
 /// (1 or 2) overrides it, for a header outside the usual places.
 func libgpiodV2() -> Bool {
-    if let forced = ProcessInfo.processInfo.environment["INTERCOM_LIBGPIOD_API"] { return forced == "2" }
+    switch ProcessInfo.processInfo.environment["INTERCOM_LIBGPIOD_API"] {
+    case "1": return false
+    case "2": return true
+    case nil, "": break
+    case let other?: fatalError("INTERCOM_LIBGPIOD_API is '\(other)'; it must be 1 or 2 (or unset: read /usr/include/gpiod.h)")
+    }
     for header in ["/usr/include/gpiod.h", "/usr/local/include/gpiod.h"] {
         if let text = try? String(contentsOfFile: header, encoding: .utf8) {
             return text.contains("gpiod_chip_request_lines")

@@ -29,17 +29,23 @@ fail() {
 command -v debootstrap >/dev/null || fail "debootstrap is missing: apt-get install debootstrap"
 [[ -x $swift_root/usr/bin/swift ]] || fail "no Swift toolchain at $swift_root (set INTERCOM_SWIFT_ROOT)"
 
-# The first Debian archive URI apt is configured with (deb822 .sources or one-line .list files).
+# The Debian archive apt on this machine uses: the URI of the source that carries this release's main suite
+# (deb822 .sources stanzas, or one-line .list entries), so third-party and security sources are skipped.
 debian_mirror() {
-    local file uri
+    local codename file uri
+    codename=$(sed -n 's/^VERSION_CODENAME=//p' /etc/os-release)
     for file in /etc/apt/sources.list.d/*.sources; do
         [[ -e $file ]] || continue
-        uri=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$file")
+        uri=$(awk -v suite="$codename" '
+            /^[[:space:]]*$/ { if (hit && first) { print first; found = 1; exit } hit = 0; first = ""; next }
+            /^URIs:/ { first = $2 }
+            /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == suite) hit = 1 }
+            END { if (!found && hit && first) print first }' "$file")
         [[ -n $uri ]] && { echo "$uri"; return; }
     done
     for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
         [[ -e $file ]] || continue
-        uri=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^(https?|file):/ && $i !~ /security/) { print $i; exit } }' "$file")
+        uri=$(awk -v suite="$codename" '$1 == "deb" { for (i = 2; i < NF; i++) if ($i ~ /^[a-z]+:/ && $(i + 1) == suite) { print $i; exit } }' "$file")
         [[ -n $uri ]] && { echo "$uri"; return; }
     done
     echo "http://deb.debian.org/debian"
