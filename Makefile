@@ -14,7 +14,7 @@ WEB_ROOT ?= rootfs-overlay/usr/share/intercom/web
 RELEASE_BIN := .build/release/intercom
 PYTEST ?= .venv/bin/pytest
 
-.PHONY: deps build run ring test unit e2e bench deb clean
+.PHONY: deps build run ring test unit test-trixie e2e bench deb clean
 
 ## deps: install everything the build, `make run` and the tests need
 deps:
@@ -54,8 +54,13 @@ test:
 
 ## unit: swift test
 unit:
-	scripts/deps.sh run
+	scripts/deps.sh unit
 	$(SWIFT) test
+
+## test-trixie: debug build and `swift test` in a cached Debian 13 (trixie) chroot (root; the first run makes the
+## chroot with debootstrap, about 10 minutes; later runs reuse it). See docs/trixie.md.
+test-trixie:
+	scripts/test-trixie.sh
 
 ## e2e: end-to-end tests against the debug binary (INTERCOM_BIN overrides it)
 e2e:

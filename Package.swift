@@ -1,10 +1,31 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
 
 // C libraries come from Debian packages; each one is a system-library target named after what it wraps.
 func system(_ name: String, _ pkgConfig: String, _ apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
 }
+
+/// Which libgpiod API the installed header declares: Debian 12 ships libgpiod 1.6 (the v1 API), Debian 13 ships
+/// 2.2 (v2, built around `gpiod_chip_request_lines`). Swift cannot test a C macro, so the manifest reads the
+/// header the compiler will include and the Buttons target compiles the matching adapter. INTERCOM_LIBGPIOD_API
+/// (1 or 2) overrides it, for a header outside the usual places.
+func libgpiodV2() -> Bool {
+    switch ProcessInfo.processInfo.environment["INTERCOM_LIBGPIOD_API"] {
+    case "1": return false
+    case "2": return true
+    case nil, "": break
+    case let other?: fatalError("INTERCOM_LIBGPIOD_API is '\(other)'; it must be 1 or 2 (or unset: read /usr/include/gpiod.h)")
+    }
+    for header in ["/usr/include/gpiod.h", "/usr/local/include/gpiod.h"] {
+        if let text = try? String(contentsOfFile: header, encoding: .utf8) {
+            return text.contains("gpiod_chip_request_lines")
+        }
+    }
+    return false
+}
+let gpiodSettings: [SwiftSetting] = libgpiodV2() ? [.define("LIBGPIOD_V2")] : []
 
 let package = Package(
     name: "intercom",
@@ -38,7 +59,7 @@ let package = Package(
         .target(name: "Signaling", dependencies: ["DoorCore", "MainLoop", "CWebSockets"]),
         .target(name: "Media", dependencies: ["DoorCore", "MainLoop", "CGStreamer", "CIntercomShim"]),
         .target(name: "Display", dependencies: ["DoorCore", "MainLoop", "CQRencode", "CPangoCairo", "CDrm", "CGStreamer"]),
-        .target(name: "Buttons", dependencies: ["DoorCore", "MainLoop", "CGLib", "CGpiod"]),
+        .target(name: "Buttons", dependencies: ["DoorCore", "MainLoop", "CGLib", "CGpiod"], swiftSettings: gpiodSettings),
         // The local control socket (`intercom ctl`, home automation, the tests): newline-delimited JSON.
         .target(name: "Control", dependencies: ["DoorCore", "MainLoop", "CGLib"]),
         // Reads the YAML config file (libyaml) into the core's `Configuration`.
@@ -57,7 +78,7 @@ let package = Package(
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "DoorCore"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop"]),
         .testTarget(name: "DisplayTests", dependencies: ["Display", "DoorCore", "MainLoop"]),
-        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "DoorCore"]),
+        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "DoorCore"], swiftSettings: gpiodSettings),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "DoorCore"]),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `make build`, `make run` or `make test` needs and is missing.
-# Usage: scripts/deps.sh build|run|test
+# Usage: scripts/deps.sh build|run|unit|test
 # Idempotent and quick when everything is there: apt is called only for missing packages,
 # pip only when suites/requirements.txt changed since the last install.
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 build|run|test" >&2
+    echo "usage: $0 build|run|unit|test" >&2
     exit 2
 }
 [[ $# -eq 1 ]] || usage
@@ -22,6 +22,17 @@ build_packages=(
     fonts-dejavu-core
     dpkg-dev
 )
+# What the Swift toolchain in /opt/swift runs and links with (present on a bookworm desktop, absent from a
+# minimal trixie system such as the `make test-trixie` chroot): binutils and the C/C++ runtime for linking,
+# git for package checkouts, the libraries swift-build and Foundation load.
+build_packages+=(binutils g++ libc6-dev git libsqlite3-dev libncurses-dev libxml2-dev uuid-dev zlib1g-dev tzdata)
+codename=$(sed -n "s/^VERSION_CODENAME=//p" /etc/os-release)
+case $codename in
+    # Debian 13 moved ld.gold (the toolchain's linker) out of binutils, and libcurl got the 64-bit time_t name.
+    trixie) build_packages+=(binutils-gold libcurl4t64) ;;
+    *) build_packages+=(libcurl4) ;;
+esac
+
 # GStreamer elements the pipelines load at run time (webrtcbin, nice, x264enc, avdec_h264, alsa, pulse),
 # and glib-networking: libsoup's TLS, for https:// notification targets.
 run_packages=(
@@ -30,19 +41,23 @@ run_packages=(
     gstreamer1.0-alsa gstreamer1.0-pulseaudio
     glib-networking
 )
-# End-to-end tests: headless Chromium driven by selenium, zbarimg for the QR, ip for the namespace.
+# Unit tests (`swift test`): the Display tests read the rendered screens back with tesseract and zbarimg.
+unit_packages=(tesseract-ocr zbar-tools)
+# End-to-end tests: headless Chromium driven by selenium, zbarimg (above) for the QR, ip for the namespace.
 # Box tests: shellcheck on every script, systemd-analyze and systemd-sysusers on the unit and user.
-# Display tests: tesseract reads the room code back off the rendered screens.
 # Notify tests: openssl makes the certificate authority the HTTPS receiver uses.
 # NAT tests: nftables for the simulated routers, coturn for the STUN/TURN server (its turnserver binary only;
 # the test starts it with its own flags, the package's service stays off).
-test_packages=(chromium chromium-driver zbar-tools tesseract-ocr iproute2 python3 python3-venv shellcheck systemd openssl
-    nftables coturn)
+# `make test-trixie` (which CI runs after `make test`): debootstrap makes its Debian 13 chroot.
+test_packages=(chromium chromium-driver iproute2 python3 python3-venv shellcheck systemd openssl
+    nftables coturn debootstrap)
 
 case $set_name in
     build) packages=("${build_packages[@]}") ;;
     run) packages=("${build_packages[@]}" "${run_packages[@]}") ;;
-    test) packages=("${build_packages[@]}" "${run_packages[@]}" "${test_packages[@]}") ;;
+    # `swift test` alone (the trixie chroot): the Display tests read screens back with tesseract and zbarimg.
+    unit) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}") ;;
+    test) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}" "${test_packages[@]}") ;;
     *) usage ;;
 esac
 

@@ -3,10 +3,10 @@ import Glibc
 import DoorCore
 import MainLoop
 
-/// Push buttons on GPIO lines through libgpiod 1.6 (the v1 API): the chip is found by label among
-/// `/dev/gpiochip*` (`gpiod_chip_open`, `gpiod_chip_label`), each line is requested for both-edge events with
-/// bias and polarity flags (`gpiod_line_request`), its event fd (`gpiod_line_event_get_fd`) is watched on the
-/// GLib loop, and edges (`gpiod_line_event_read`) go through a `Debouncer` per button. No polling thread.
+/// Push buttons on GPIO lines through libgpiod, the v1 API (1.6, Debian 12) or v2 (2.x, Debian 13) as the build
+/// found it (`GPIOLibrary.api`): the chip is found by label among `/dev/gpiochip*` (`GPIOChip`), each line is
+/// requested for both-edge events with bias and polarity (`GPIOLineRequest`), its event fd is watched on the
+/// GLib loop, and edges (`GPIOEdge`) go through a `Debouncer` per button on both APIs. No polling thread.
 @GLibActor
 public final class GPIOButtons: ButtonSource {
     public struct Line: Sendable, Equatable {
@@ -14,7 +14,7 @@ public final class GPIOButtons: ButtonSource {
         public var offset: UInt32
         /// The button pulls the line to ground when pressed (the usual wiring with a pull-up).
         public var activeLow: Bool
-        /// Enable the SoC's internal pull-up (`GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP`).
+        /// Enable the SoC's internal pull-up (v1 `GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP`, v2 `GPIOD_LINE_BIAS_PULL_UP`).
         public var pullUp: Bool
 
         public init(offset: UInt32, activeLow: Bool = true, pullUp: Bool = true) {

@@ -12,7 +12,7 @@ public struct GPIOChipInfo: Sendable, Equatable {
     public let lines: [GPIOLineInfo]
 }
 
-/// One line of a chip (`gpiod_line_name`, `gpiod_line_consumer`).
+/// One line of a chip (v1 `gpiod_line_name`/`gpiod_line_consumer`, v2 `gpiod_line_info_get_name`/`_get_consumer`).
 public struct GPIOLineInfo: Sendable, Equatable {
     public let offset: Int
     /// The name the device tree gives it (`GPIO17`), empty when none.
@@ -21,8 +21,9 @@ public struct GPIOLineInfo: Sendable, Equatable {
     public let consumer: String?
 }
 
-/// Lists the GPIO chips with libgpiod (`gpiod_chip_open`, `gpiod_chip_get_line`) and finds the one a config
-/// names; no line is requested, so probing disturbs nothing.
+/// Lists the GPIO chips with libgpiod (`gpiod_chip_open`, then each line's name and user through
+/// `GPIOChip.lineInfo`, on either API) and finds the one a config names; no line is requested, so probing
+/// disturbs nothing and prints the same on libgpiod 1.6 and 2.x.
 public enum GPIOProbe {
     /// The Raspberry Pi header chips, newest first: Pi 5 (RP1), Pi 4, Pi 3 / Zero 2.
     public static let raspberryPiLabels = ["pinctrl-rp1", "pinctrl-bcm2712", "pinctrl-bcm2711", "pinctrl-bcm2835"]
@@ -37,13 +38,7 @@ public enum GPIOProbe {
                                                 : "\(path): \(String(cString: strerror(errno)))")
                 continue
             }
-            let lines = (0..<chip.lineCount).map { offset -> GPIOLineInfo in
-                guard let line = gpiod_chip_get_line(chip.pointer, offset) else {
-                    return GPIOLineInfo(offset: Int(offset), name: "", consumer: nil)
-                }
-                return GPIOLineInfo(offset: Int(offset), name: gpiod_line_name(line).map { String(cString: $0) } ?? "",
-                                    consumer: gpiod_line_consumer(line).map { String(cString: $0) })
-            }
+            let lines = (0..<chip.lineCount).map(chip.lineInfo)
             chips.append(GPIOChipInfo(path: path, name: chip.name, label: chip.label, lines: lines))
         }
         return (chips, problems)

@@ -149,6 +149,10 @@ struct ProbeCommand: ParsableCommand {
             if elementExists(element) { report.ok("media", "\(element) present (\(what))") }
             else { report.note("media", "\(element) absent (\(what))") }
         }
+        if EchoCanceller.installed() == .aec3 {
+            report.note("media", "webrtcdsp cancels echo with AEC3 (webrtc-audio-processing 1.x): voices are cancelled, "
+                        + "a steady sound from the speaker (a hum, a tone) is not; see docs/trixie.md")
+        }
         // What `intercom run` would do with this config on this machine: the same plan it logs at start.
         let plan = MediaPlan.resolve(DeviceOptions.mediaSettings(c), MediaInventory.scan())
         for note in plan.notes where note.level != .info {

@@ -193,8 +193,10 @@ public final class WebSocketHost {
             info.alpn = UnsafePointer(owner.protocolNames[2])
         }
         info.foreign_loops = owner.foreignLoops
-        info.gid = -1
-        info.uid = -1
+        // -1: keep the process's user and group. lws 4.1 (Debian 12) declares these `int`, lws 4.3 (Debian 13)
+        // `gid_t`/`uid_t`; the all-ones pattern is -1 in either type.
+        info.gid = .init(truncatingIfNeeded: -1)
+        info.uid = .init(truncatingIfNeeded: -1)
         // The context holds the owner from here until lws frees its vhost and calls `lwsVhostFinalized` —
         // or, if creation fails half-way, for good: a few hundred bytes, once, on a start that failed.
         let retainedOwner = Unmanaged.passRetained(owner).toOpaque()

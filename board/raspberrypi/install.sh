@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Turns Raspberry Pi OS Lite (bookworm, 64-bit) into the intercom appliance: installs the Debian packages,
+# Turns Raspberry Pi OS Lite (64-bit; trixie or bookworm) into the intercom appliance: installs the packages,
 # checks the Swift toolchain, builds a release binary, packages it (scripts/build-deb.sh) and installs that
 # package, which creates the intercom user, lays out the files and enables intercom.service.
 #
