@@ -14,7 +14,7 @@ WEB_ROOT ?= rootfs-overlay/usr/share/intercom/web
 RELEASE_BIN := .build/release/intercom
 PYTEST ?= .venv/bin/pytest
 
-.PHONY: deps build run ring test unit e2e bench deb clean
+.PHONY: deps build run ring test test-kernel unit e2e bench deb clean
 
 ## deps: install everything the build, `make run` and the tests need
 deps:
@@ -50,6 +50,12 @@ test:
 	$(PYTEST) -v suites/box
 	$(PYTEST) -v suites/signaling
 	$(PYTEST) -v suites/e2e
+
+## test-kernel: the door against real kernel drivers (vkms, gpio-sim, vivid) in a qemu VM; root, docs/kernel-vm.md
+test-kernel:
+	scripts/deps.sh kernel
+	$(SWIFT) build
+	scripts/test-kernel.sh
 
 ## unit: swift test
 unit:
