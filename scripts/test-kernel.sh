@@ -118,6 +118,10 @@ done < <(modprobe --show-depends -d "$root" -S "$kernel_release" -a virtio_pci 9
 GST_REGISTRY=$out/gst-registry.bin gst-inspect-1.0 >/dev/null 2>&1 || true
 [[ -s $out/gst-registry.bin ]] || fail "gst-inspect-1.0 did not write a registry"
 
+# The tests' own helper: reads back the framebuffer vkms scans out (suites/kernel/drm-readback.c).
+read -r -a drm_flags < <(pkg-config --cflags --libs libdrm)
+gcc -O2 -Wall -Wextra -Werror -o "$out/drm-readback" suites/kernel/drm-readback.c "${drm_flags[@]}"
+
 # What the guest runs, passed through the writable share.
 intercom_bin=${INTERCOM_BIN:-.build/debug/intercom}
 [[ $intercom_bin == /* ]] || intercom_bin=$repo_root/$intercom_bin

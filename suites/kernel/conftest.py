@@ -50,6 +50,7 @@ class Door:
         self.workdir = workdir
         self.config = workdir / "intercom.yaml"
         self.config.write_text(config_text.replace("@WORKDIR@", str(workdir)))
+        (workdir / "state").mkdir()
         self.control_path = workdir / "control.sock"
         self.log_path = workdir / "door.log"
         self.env = dict(os.environ, **(env or {}))

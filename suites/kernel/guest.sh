@@ -14,7 +14,7 @@ modprobe configfs
 mount -t configfs configfs /sys/kernel/config
 modprobe vkms enable_writeback=1
 modprobe gpio-sim
-modprobe vivid n_devs=1 node_types=0x1 input_types=0x81
+modprobe vivid n_devs=1 node_types=0x1
 ls -l /dev/dri /dev/video* /dev/gpiochip* 2>&1 || true
 
 export GST_REGISTRY=$out/gst-registry.bin GST_REGISTRY_UPDATE=no PYTHONDONTWRITEBYTECODE=1
