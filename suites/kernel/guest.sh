@@ -15,6 +15,13 @@ mount -t configfs configfs /sys/kernel/config
 modprobe vkms enable_writeback=1
 modprobe gpio-sim
 modprobe vivid n_devs=1 node_types=0x1
+# Loopback for the signaling server, and one more address: libnice gathers no loopback candidates, so two
+# doors calling each other inside the VM meet on a dummy interface.
+modprobe dummy
+ip link set lo up
+ip link add kernel0 type dummy
+ip addr add 10.203.0.1/24 dev kernel0
+ip link set kernel0 up
 ls -l /dev/dri /dev/video* /dev/gpiochip* 2>&1 || true
 
 export GST_REGISTRY=$out/gst-registry.bin GST_REGISTRY_UPDATE=no PYTHONDONTWRITEBYTECODE=1

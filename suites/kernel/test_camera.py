@@ -33,7 +33,7 @@ def test_auto_finds_the_vivid_camera(intercom_bin, tmp_path):
     report(f"camera: probe with camera auto: {plan.strip()}")
 
 
-def test_a_call_carries_vivids_picture_to_the_far_end(start_door, pi_chip):
+def test_a_call_carries_vivids_picture_to_the_far_end(pi_chip, start_door):
     camera = glob.glob("/dev/video*")[0]
     near_config = door_config(extra=media_section("v4l2").replace("media:\n", f"media:\n  camera_device: {camera}\n"))
     near_config = near_config.replace("media:\n  camera: test\n", "")
@@ -48,6 +48,9 @@ def test_a_call_carries_vivids_picture_to_the_far_end(start_door, pi_chip):
                   f"web:\n  base: http://127.0.0.1:{port}\npaths:\n  state: @WORKDIR@/state\n"
                   "display:\n  output: snapshot\n" + media_section("test"))
     far = start_door(far_config)
+    # Both ends registered with the near door's server before the far end dials.
+    poll(lambda: f"{knock_peer} registered" in near.log_text(), 60, message=near.log_text)
+    poll(lambda: "registered on ws://" in far.log_text(), 60, message=far.log_text)
     answer = far.control({"cmd": "call", "peer": knock_peer, "name": "Far end"})
     assert answer.get("ok") is True, answer
 
