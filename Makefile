@@ -14,7 +14,7 @@ WEB_ROOT ?= rootfs-overlay/usr/share/intercom/web
 RELEASE_BIN := .build/release/intercom
 PYTEST ?= .venv/bin/pytest
 
-.PHONY: deps build run ring test unit test-trixie e2e bench deb clean
+.PHONY: deps build run ring test unit test-trixie test-kernel e2e bench deb clean
 
 ## deps: install everything the build, `make run` and the tests need
 deps:
@@ -51,6 +51,12 @@ test:
 	$(PYTEST) -v suites/signaling
 	$(PYTEST) -v suites/hostile
 	$(PYTEST) -v suites/e2e
+
+## test-kernel: the door against real kernel drivers (vkms, gpio-sim, vivid) in a qemu VM; root, docs/kernel-vm.md
+test-kernel:
+	scripts/deps.sh kernel
+	$(SWIFT) build
+	scripts/test-kernel.sh
 
 ## unit: swift test
 unit:

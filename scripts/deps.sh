@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `make build`, `make run` or `make test` needs and is missing.
-# Usage: scripts/deps.sh build|run|unit|test
+# Usage: scripts/deps.sh build|run|unit|test|kernel
 # Idempotent and quick when everything is there: apt is called only for missing packages,
 # pip only when suites/requirements.txt changed since the last install.
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 build|run|unit|test" >&2
+    echo "usage: $0 build|run|unit|test|kernel" >&2
     exit 2
 }
 [[ $# -eq 1 ]] || usage
@@ -52,12 +52,17 @@ unit_packages=(tesseract-ocr zbar-tools)
 test_packages=(chromium chromium-driver iproute2 python3 python3-venv shellcheck systemd openssl
     nftables coturn debootstrap)
 
+# `make test-kernel`: the VM (qemu, a static busybox for its initramfs, kmod and cpio to build that), the
+# compiler for the out-of-tree vkms and gpio-sim modules, and the tools the guest tests call (gpiod).
+kernel_packages=(qemu-system-x86 busybox-static kmod cpio file gcc-12 make xz-utils gpiod)
+
 case $set_name in
     build) packages=("${build_packages[@]}") ;;
     run) packages=("${build_packages[@]}" "${run_packages[@]}") ;;
     # `swift test` alone (the trixie chroot): the Display tests read screens back with tesseract and zbarimg.
     unit) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}") ;;
     test) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}" "${test_packages[@]}") ;;
+    kernel) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}" "${test_packages[@]}" "${kernel_packages[@]}") ;;
     *) usage ;;
 esac
 
@@ -117,7 +122,7 @@ if [[ -n ${installed[coturn]:-} || " ${missing[*]:-} " == *" coturn "* ]] \
 fi
 
 # 3. The Python venv for the end-to-end tests.
-if [[ $set_name == test ]]; then
+if [[ $set_name == test || $set_name == kernel ]]; then
     requirements=suites/requirements.txt
     stamp=.venv/.requirements-installed
     if ! .venv/bin/python -c '' 2>/dev/null; then
