@@ -473,7 +473,11 @@ def test_symmetric_nat_without_turn_says_the_door_cannot_be_reached(internet, tu
 def test_hosted_page_and_public_signaling_join_from_the_qr_link(internet, turn, phone, tmp_path):
     """Case 5: `intercom web export` writes the site for a deployment whose page is on a static host and
     whose signaling is `intercom signaling-server`, both in the internet; the door behind its NAT has no port
-    forward at all, and the room's link (what the QR holds) joins from the phone."""
+    forward at all, and the room's link (what the QR holds) joins from the phone. The phone is behind the
+    symmetric NAT, so the call must go through coturn: the exported config.json names the TURN server without
+    credentials, and the page relays with the one the door minted for this ring and put in the link's
+    fragment. Nothing the page received over the network holds the secret or that credential."""
+    internet.set_mobile_nat(symmetric=True, udp=True)
     config = tmp_path / "door.yaml"
     config.write_text(f"""
 signaling:
@@ -496,7 +500,8 @@ ice:
     page_config = json.loads(written)
     assert page_config["signaling"] == {"host": INTERNET, "port": SIGNALING_PORT, "path": "/", "key": "peerjs",
                                         "secure": False}, page_config
-    assert page_config["iceServers"] == [{"urls": f"stun:{INTERNET}:{TURN_PORT}"}], page_config
+    assert page_config["iceServers"] == [{"urls": f"stun:{INTERNET}:{TURN_PORT}"},
+                                         {"urls": f"turn:{INTERNET}:{TURN_PORT}", "credentialFrom": "room"}], page_config
     assert (site / "index.html").exists() and (site / "js" / "app.js").exists()
 
     internet.start(internet.inet, [BINARY, "signaling-server", "--host", INTERNET, "--port", SIGNALING_PORT],
@@ -515,10 +520,29 @@ ice:
     poll(serving, 15, message="the static host never served the exported site")
     door = start_door(internet, tmp_path, ["--config", config], signaling_args=[])
     link = ring(door, base=HOSTED_URL)
-    join_from_phone(phone, link)
+    fragment = dict(part.split("=", 1) for part in link.split("#", 1)[1].split("&"))
+    expiry, credential = fragment["t"].split(".", 1)
+    # Valid while the room is open (120 s) and then for the server's lifetime (3600 s by default).
+    assert time.time() + 3600 < int(expiry) <= time.time() + 120 + 3600 + 5, fragment
+    assert door.control({"cmd": "link"})["link"] == link, "the room's link changed between two reads"
+    seconds = join_from_phone(phone, link)
     talk_both_ways(door, phone)
     pair = selected_pair(phone)
-    assert pair["local"] in ("srflx", "prflx") and pair["remote"] in ("srflx", "prflx"), pair
+    assert "relay" in (pair["local"], pair["remote"]), pair
+    standard = credential.replace("-", "+").replace("_", "/") + "=" * (-len(credential) % 4)
+    relays = [s for s in json.loads(pair["iceServers"]) if f"turn:{INTERNET}:{TURN_PORT}" in json.dumps(s["urls"])]
+    assert [(s.get("username"), s.get("credential")) for s in relays] == [(f"{expiry}:room", standard)], relays
+    assert coturn_allocated_for(turn, "room"), "coturn allocated no relay with the room link's credential"
+    # What crossed the network to the page: the static host's files and what the signaling server relayed.
+    # Neither the TURN secret nor the fragment (room secret, credential) is in any of them: it is never sent.
+    received = [phone.page_source, phone.current_url, (tmp_path / "static.log").read_text(errors="replace"),
+                (tmp_path / "signaling.log").read_text(errors="replace")]
+    received += [p.read_text(errors="replace") for p in site.rglob("*") if p.is_file()]
+    for text in received:
+        assert TURN_SECRET not in text and credential not in text and fragment["k"] not in text, text[:2000]
+    assert TURN_SECRET not in door.log() and credential not in door.log(), "the door logged a TURN credential"
+    print(f"\nnat: join → first frame, hosted page through TURN (page {pair['local']}/{pair['remote']}): "
+          f"{seconds:.2f} s")
 
 
 def test_a_door_placed_call_goes_through_the_relay(internet, turn, phone, tmp_path):

@@ -18,6 +18,7 @@ import { PeerJSWire } from './peerjs-wire.js';
 import { RingSound } from './ring-sound.js';
 import { parseRoomCode, randomRoomCode, roomPeerId } from './room-code.js';
 import { RoomProof } from './room-proof.js';
+import { applyRoomTURN, readRoomTURN } from './room-turn.js';
 import { copyText, roomLink, shareMessage, shareViaApps } from './share.js';
 import { pushUnavailableReason, registerWorker, subscribe, unsubscribe } from './web-push.js';
 
@@ -55,6 +56,8 @@ const doorMessages = new DoorMessages(
 
 let config = null;
 const linkRoom = parseRoomCode(pageUrl.searchParams.get('room')); // from ?room=, when valid
+// The link's TURN credential (#…&t=), read before RoomProof.forRoom clears the fragment; or null.
+const linkTURN = linkRoom ? readRoomTURN(linkRoom) : null;
 // The room secret from the link's #k= fragment (a RoomProof, or null: then the code alone, i.e. a knock).
 const linkProof = linkRoom ? RoomProof.forRoom(linkRoom).catch(() => null) : Promise.resolve(null);
 let wire = null; // the open (or reconnecting) PeerJSWire, or null
@@ -107,7 +110,9 @@ async function start() {
 async function ensureConfig() {
   if (config) return config;
   try {
-    config = await loadConfig(pageUrl);
+    const loaded = await loadConfig(pageUrl);
+    // TURN servers listed without credentials take the room link's (a page hosted away from the door).
+    config = Object.freeze({ ...loaded, iceServers: applyRoomTURN(loaded.iceServers, linkTURN) });
     setConnectTimeout(config.iceTimeoutSeconds * 1000);
   } catch (error) {
     page.fail(error.message);
