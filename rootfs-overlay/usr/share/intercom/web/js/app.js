@@ -55,6 +55,7 @@ const doorMessages = new DoorMessages(
 );
 
 let config = null;
+let configIceServers = []; // config.json's iceServers before a room link's TURN credential is applied
 const linkRoom = parseRoomCode(pageUrl.searchParams.get('room')); // from ?room=, when valid
 // The link's TURN credential (#…&t=), read before RoomProof.forRoom clears the fragment; or null.
 const linkTURN = linkRoom ? readRoomTURN(linkRoom) : null;
@@ -111,8 +112,9 @@ async function ensureConfig() {
   if (config) return config;
   try {
     const loaded = await loadConfig(pageUrl);
+    configIceServers = loaded.iceServers;
     // TURN servers listed without credentials take the room link's (a page hosted away from the door).
-    config = Object.freeze({ ...loaded, iceServers: applyRoomTURN(loaded.iceServers, linkTURN) });
+    config = Object.freeze({ ...loaded, iceServers: applyRoomTURN(configIceServers, linkTURN) });
     setConnectTimeout(config.iceTimeoutSeconds * 1000);
   } catch (error) {
     page.fail(error.message);
@@ -1262,6 +1264,10 @@ async function answerRing() {
   if (!proof) {
     page.fail('The ring carried no usable link.');
     return;
+  }
+  if (target.turn && config) {
+    // The ring's join link carries this ring's TURN credential too (a page hosted away from the door).
+    config = Object.freeze({ ...config, iceServers: applyRoomTURN(configIceServers, target.turn) });
   }
   await placeCall(target.code, 'video', proof);
 }
