@@ -31,6 +31,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
 from polling import poll
+from test_pairing import RING_TIMEOUT, page_hooks, pair_page, ringing_dialog_open
 from test_call import (CALL_TIMEOUT, PAGE_TIMEOUT, check_browser_video_rises, check_device_media_rises, click,
                        page_state, page_test_hooks, remote_video, wait_device_idle, wait_page_state)
 
@@ -564,3 +565,52 @@ def test_a_door_placed_call_goes_through_the_relay(internet, turn, phone, tmp_pa
     local, remote = door_pair(door)
     assert "relay" in (local, remote), (local, remote)
     assert poll(lambda: coturn_allocated_for(turn, "door"), 5, message="coturn allocated nothing for the door")
+
+
+# Candidate types of the selected pair of every connected PeerConnection on the page.
+ALL_PAIRS_JS = """
+const done = arguments[arguments.length - 1];
+const pcs = (window.__pcs || []).filter((p) => p.connectionState === 'connected');
+Promise.all(pcs.map((pc) => pc.getStats().then((report) => {
+  let pair = null;
+  report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId); });
+  const local = pair && report.get(pair.localCandidateId);
+  const remote = pair && report.get(pair.remoteCandidateId);
+  return {local: local ? local.candidateType : null, remote: remote ? remote.candidateType : null,
+          video: pc.getReceivers().some((r) => r.track && r.track.kind === 'video')};
+}))).then(done).catch((e) => done({error: String(e)}));
+"""
+
+
+def test_a_paired_browser_rings_and_answers_through_the_relay(internet, turn, phone, tmp_path):
+    """Case 6, the ring: a browser behind the symmetric NAT pairs with the door (the pairing connection
+    crosses both NATs), then the doorbell rings it over the door's ring data link and Answer joins the room.
+    Without a relay no path exists between the two (case 4), so the ring arriving at all means the door's
+    ring link went through coturn; the page's getStats() names the relay on the ring link and the call."""
+    internet.set_mobile_nat(symmetric=True, udp=True)
+    state = tmp_path / "state"
+    state.mkdir()
+    config = tmp_path / "door.yaml"
+    config.write_text(f"paths:\n  state: {state}\n")
+    door = start_door(internet, tmp_path, [*TURN_UDP, "--config", config])
+    phone.get(PAGE_URL + "/")
+    wait_page_state(phone, "ready", PAGE_TIMEOUT)
+    pair_page(door, phone, "Phone on mobile data")
+
+    ring(door)
+    poll(lambda: (page_hooks(phone).get("ring") or {}).get("state") == "ringing", RING_TIMEOUT + ICE_TIMEOUT,
+         interval=0.1, message=lambda: f"the paired page did not ring: {page_hooks(phone)}\n{door.log()[-3000:]}")
+    assert ringing_dialog_open(phone)
+    rings = [p for p in phone.execute_async_script(ALL_PAIRS_JS) if not p["video"]]
+    assert rings and all("relay" in (p["local"], p["remote"]) for p in rings), rings
+    print(f"\nnat: paired-browser ring link on the page: {rings}")
+
+    click(phone, "ring-answer")
+    wait_page_state(phone, "in-call", CALL_TIMEOUT)
+    talk_both_ways(door, phone)
+    pair = selected_pair(phone)
+    assert "relay" in (pair["local"], pair["remote"]), pair
+    local, remote = door_pair(door)
+    assert "relay" in (local, remote), (local, remote)
+    assert coturn_allocated_for(turn, "door"), "coturn allocated nothing for the door"
+    assert TURN_SECRET not in door.log(), "the door logged its TURN secret"
