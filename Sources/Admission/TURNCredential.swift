@@ -36,6 +36,22 @@ public enum TURNCredential {
         return list
     }
 
+    /// The TURN credential carried in a room's link (for a page hosted elsewhere), minted from the first TURN
+    /// server with a shared secret, or nil without one. It is usable while the room is open and then for the
+    /// server's lifetime, so a call started in the room keeps its relay (coturn checks the expiry again on
+    /// every allocation and permission refresh) and the credential is dead that long after the room closes.
+    /// A hosted page applies it to every TURN server the exported config.json lists without credentials,
+    /// so those servers must share the secret (`web export` warns when they do not).
+    public static func room(_ ice: Configuration.ICE, now: Int, roomLifetimeSeconds: Int) -> RoomTURN? {
+        for server in ice.turnServers {
+            if case .sharedSecret(let secret, let lifetime) = server.auth {
+                let expiry = now + roomLifetimeSeconds + lifetime
+                return RoomTURN(expiry: expiry, credential: mint(secret: secret, name: RoomTURN.name, expiry: expiry).credential)
+            }
+        }
+        return nil
+    }
+
     static func base64(_ bytes: [UInt8]) -> String {
         let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
         var out = ""

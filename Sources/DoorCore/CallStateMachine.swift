@@ -60,8 +60,8 @@ public struct CallStateMachine: Sendable {
             PairingLink(webBase: webBase, homePeerID: homePeerID, token: token)
         }
 
-        public func joinLink(code: String, secret: RoomSecret) -> RoomLink {
-            RoomLink(webBase: webBase, code: code, secret: secret)
+        public func joinLink(code: String, secret: RoomSecret, turn: RoomTURN? = nil) -> RoomLink {
+            RoomLink(webBase: webBase, code: code, secret: secret, turn: turn)
         }
     }
 
@@ -79,9 +79,18 @@ public struct CallStateMachine: Sendable {
         public var expiresAt: Int64
         /// This room's secret (`RoomSecret`): minted when the room opens, gone with the room.
         public var secret: RoomSecret
+        /// The TURN credential minted for this ring (a page hosted elsewhere relays with it), or nil: kept
+        /// with the room so every render of the QR shows the same link.
+        public var turn: RoomTURN?
 
-        public init(code: String, openedAt: Int64, expiresAt: Int64, secret: RoomSecret) {
+        public init(code: String, openedAt: Int64, expiresAt: Int64, secret: RoomSecret, turn: RoomTURN? = nil) {
             self.code = code; self.openedAt = openedAt; self.expiresAt = expiresAt; self.secret = secret
+            self.turn = turn
+        }
+
+        /// The join link of this room.
+        public func link(_ settings: Settings) -> RoomLink {
+            settings.joinLink(code: code, secret: secret, turn: turn)
         }
     }
 
@@ -272,14 +281,19 @@ public struct CallStateMachine: Sendable {
     private var makeCode: @Sendable () -> String
     private var makeSecret: @Sendable () -> RoomSecret
     private var makeToken: @Sendable () -> PairingToken
+    private var makeRoomTURN: @Sendable (_ lifetimeMillis: Int64) -> RoomTURN?
 
+    /// `makeRoomTURN` mints the TURN credential of a ring valid for the room's lifetime (given in ms), or
+    /// gives nil (no TURN server with a shared secret): the machine has no wall clock and no key of its own.
     public init(settings: Settings = Settings(), makeCode: @escaping @Sendable () -> String = RoomCode.random,
                 makeSecret: @escaping @Sendable () -> RoomSecret = RoomSecret.random,
-                makeToken: @escaping @Sendable () -> PairingToken = PairingToken.random) {
+                makeToken: @escaping @Sendable () -> PairingToken = PairingToken.random,
+                makeRoomTURN: @escaping @Sendable (_ lifetimeMillis: Int64) -> RoomTURN? = { _ in nil }) {
         self.settings = settings
         self.makeCode = makeCode
         self.makeSecret = makeSecret
         self.makeToken = makeToken
+        self.makeRoomTURN = makeRoomTURN
     }
 
     public mutating func handle(_ event: Event, now: Int64) -> [Action] {
@@ -486,8 +500,8 @@ public struct CallStateMachine: Sendable {
     private mutating func openRoom(now: Int64) -> [Action] {
         // A fresh secret every time a room opens: a link from an earlier room never works again.
         let room = Room(code: makeCode(), openedAt: now, expiresAt: now + settings.roomLifetimeMillis,
-                        secret: makeSecret())
-        return [.openRoom(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret))]
+                        secret: makeSecret(), turn: makeRoomTURN(settings.roomLifetimeMillis))
+        return [.openRoom(code: room.code, link: room.link(settings))]
             + move(to: .room(room), now: now)
     }
 
@@ -497,23 +511,30 @@ public struct CallStateMachine: Sendable {
         for _ in 0..<8 where fresh == taken { fresh = makeCode() }
         room.code = fresh
         room.secret = makeSecret()
-        return [.closeRoom(code: taken), .openRoom(code: fresh, link: settings.joinLink(code: fresh, secret: room.secret))]
+        room.turn = makeRoomTURN(room.expiresAt - now)
+        return [.closeRoom(code: taken), .openRoom(code: fresh, link: room.link(settings))]
             + move(to: .room(room), now: now)
     }
 
     /// Ringing again keeps the code (people may already be typing it) and restarts the countdown; a waiting
     /// caller keeps waiting.
     private mutating func ringAgain(now: Int64) -> [Action] {
-        let expiresAt = now + settings.roomLifetimeMillis
+        // A new ring mints a new TURN credential for the longer room (links sent earlier keep theirs).
+        func rung(_ room: Room) -> Room {
+            var room = room
+            room.expiresAt = now + settings.roomLifetimeMillis
+            room.turn = makeRoomTURN(settings.roomLifetimeMillis)
+            return room
+        }
         let next: Phase
         switch phase {
-        case .room(var room): room.expiresAt = expiresAt; next = .room(room)
-        case .knock(var room, let pending): room.expiresAt = expiresAt; next = .knock(room, pending)
-        case .incoming(var room, let pending): room.expiresAt = expiresAt; next = .incoming(room, pending)
+        case .room(let room): next = .room(rung(room))
+        case .knock(let room, let pending): next = .knock(rung(room), pending)
+        case .incoming(let room, let pending): next = .incoming(rung(room), pending)
         case .idle, .inCall, .dialing, .ending, .pairing, .paired: return []
         }
         guard let room = next.room else { return [] }
-        return [.ringAgain(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret))]
+        return [.ringAgain(code: room.code, link: room.link(settings))]
             + move(to: next, now: now)
     }
 
@@ -561,7 +582,7 @@ public struct CallStateMachine: Sendable {
         case .idle:
             return .idle(doorName: settings.doorName)
         case .room(let room):
-            return .room(code: room.code, link: settings.joinLink(code: room.code, secret: room.secret).url,
+            return .room(code: room.code, link: room.link(settings).url,
                          secondsLeft: secondsLeft(room.expiresAt))
         case .knock(_, let pending):
             return .knock(peer: pending.call.peer, secondsLeft: secondsLeft(pending.deadline))

@@ -96,7 +96,10 @@ final class Device {
         // The device ID lives in the state directory: with one, pairings can be kept there too.
         settings.canPair = options.deviceID != nil
         if options.deviceID != nil { paired = PairedBrowsers(stateDirectory: options.stateDirectory) }
-        machine = CallStateMachine(settings: settings)
+        let roomICE = options.configuration.ice
+        machine = CallStateMachine(settings: settings, makeRoomTURN: { lifetimeMillis in
+            TURNCredential.room(roomICE, now: PageConfiguration.now(), roomLifetimeSeconds: Int(lifetimeMillis / 1000))
+        })
 
         do {
             let opened = try DisplayBackend.open(options.display)

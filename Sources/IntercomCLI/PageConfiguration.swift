@@ -7,7 +7,8 @@ import Signaling
 /// room prefix, the ICE servers and how long a call may try to connect. Served by the built-in server (made
 /// per request, so TURN credentials minted from a shared secret are fresh) and written by `web export`.
 /// A TURN shared secret never goes in: the page gets a minted username and credential, or (for an exported
-/// site, which is written once) nothing for that server — rooms carry theirs in the link (`RoomICE`).
+/// site, which is written once) the server's URL only, marked `credentialFrom: room`: the room's link carries
+/// the credential in its fragment (`RoomTURN`).
 struct PageConfiguration {
     var configuration: Configuration
 
@@ -28,12 +29,12 @@ struct PageConfiguration {
             signaling["secure"] = .bool(configuration.signaling.tlsCertificate != nil)
         }
         let servers = servedByDoor
-            ? TURNCredential.servers(configuration.ice, name: "page", now: now)
-            : Self.withoutSharedSecrets(configuration.ice)
+            ? TURNCredential.servers(configuration.ice, name: "page", now: now).map(\.jsonValue)
+            : Self.withoutSharedSecrets(configuration.ice).map(\.jsonValue) + Self.roomCredentialed(configuration.ice)
         let object: JSONValue = .object([
             "signaling": .object(signaling),
             "roomPrefix": .string(configuration.signaling.roomPrefix),
-            "iceServers": .array(servers.map(\.jsonValue)),
+            "iceServers": .array(servers),
             "iceTimeoutSeconds": .number(Double(configuration.ice.connectTimeoutSeconds)),
         ])
         return object.jsonText() + "\n"
@@ -44,6 +45,16 @@ struct PageConfiguration {
         var fixed = ice
         fixed.turnServers = ice.turnServers.filter { if case .fixed = $0.auth { true } else { false } }
         return TURNCredential.servers(fixed, name: "page", now: 0)
+    }
+
+    /// The TURN servers with a shared secret, for a file written once: the URL only and `"credential":
+    /// "room"`, which tells the page to use the room link's fragment credential (`RoomTURN`) for them, and to
+    /// leave the server out when the link has none (a typed code, a reload in a new tab).
+    static func roomCredentialed(_ ice: Configuration.ICE) -> [JSONValue] {
+        ice.turnServers.compactMap { server in
+            guard case .sharedSecret = server.auth else { return nil }
+            return .object(["urls": .string(server.url), "credentialFrom": .string("room")])
+        }
     }
 
     static func host(of url: String) -> String? {

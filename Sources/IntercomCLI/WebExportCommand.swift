@@ -3,8 +3,9 @@ import DoorCore
 import Glibc
 
 /// `intercom web export --out DIR`: the web client as a static site for any HTTPS host, with a `config.json`
-/// made from the door's config (signaling server, key, room prefix, STUN and fixed-credential TURN servers).
-/// A TURN shared secret is never written: a file written once cannot hold short-lived credentials.
+/// made from the door's config (signaling server, key, room prefix, STUN and TURN servers). A TURN shared
+/// secret is never written: such a server is listed by URL only and the page takes its credential from the
+/// room's link (`RoomTURN`).
 struct WebCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "web", abstract: "The web client for hosting elsewhere.", subcommands: [WebExportCommand.self])
@@ -36,11 +37,17 @@ struct WebExportCommand: ParsableCommand {
         try copyTree(from: source, to: out, count: &copied)
         let page = PageConfiguration(configuration: configuration)
         try write(Array(page.json(now: PageConfiguration.now(), servedByDoor: false).utf8), to: out + "/config.json")
-        let skipped = configuration.ice.turnServers.filter { if case .sharedSecret = $0.auth { true } else { false } }
+        let secrets = configuration.ice.turnServers.compactMap { server -> String? in
+            if case .sharedSecret(let secret, _) = server.auth { secret } else { nil }
+        }
         print("\(out): \(copied) files and config.json")
-        if !skipped.isEmpty {
-            print("note: \(skipped.count) TURN server(s) with shared_secret are left out of config.json (a file "
-                  + "written once cannot hold short-lived credentials); see docs/answer-from-anywhere.md")
+        if !secrets.isEmpty {
+            print("note: \(secrets.count) TURN server(s) with shared_secret are in config.json without credentials: "
+                  + "the page uses the one each room's link carries; see docs/answer-from-anywhere.md")
+        }
+        if Set(secrets).count > 1 {
+            print("warning: the TURN servers have different shared secrets; a room's link carries a credential "
+                  + "for the first one's only, so a hosted page cannot use the others")
         }
     }
 

@@ -14,6 +14,21 @@ import Testing
         #expect(minted.username == "1765000000:door" && minted.credential == "1xzia5jlYl1zbNln4Wuw7wzYDT0=")
     }
 
+    @Test func aRoomCredentialLastsTheRoomThenTheLifetimeAndComesFromTheFirstSharedSecret() {
+        var ice = Configuration.ICE()
+        #expect(TURNCredential.room(ice, now: 1_765_000_000, roomLifetimeSeconds: 120) == nil)
+        ice.turnServers = [
+            .init(url: "turn:t.example:443?transport=tcp", auth: .fixed(username: "fixed", credential: "pw")),
+            .init(url: "turn:t.example:3478", auth: .sharedSecret("north-door-turn-secret-0001", lifetimeSeconds: 3600)),
+            .init(url: "turn:u.example:3478", auth: .sharedSecret("another-secret", lifetimeSeconds: 60)),
+        ]
+        let room = TURNCredential.room(ice, now: 1_765_000_000, roomLifetimeSeconds: 120)
+        // Python: base64(hmac(b'north-door-turn-secret-0001', b'1765003720:room', sha1))
+        #expect(room == RoomTURN(expiry: 1_765_003_720, credential: "8tlPPCjMG0vncznauRIymX7IIvM="))
+        #expect(room?.username == "1765003720:room")
+        #expect(room?.fragmentValue == "1765003720.8tlPPCjMG0vncznauRIymX7IIvM")
+    }
+
     @Test func base64PadsLikeRFC4648() {
         #expect(TURNCredential.base64(Array("f".utf8)) == "Zg==")
         #expect(TURNCredential.base64(Array("fo".utf8)) == "Zm8=")

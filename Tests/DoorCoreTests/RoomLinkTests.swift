@@ -16,6 +16,39 @@ import Testing
         #expect("\(screen)" == "room(04321, https://door.example/?room=04321#k=…, 9 s)")
     }
 
+    @Test func aTURNCredentialRidesInTheFragmentAndPrintsRedacted() {
+        let turn = RoomTURN(expiry: 1_765_003_720, credential: "gJbLsDCm3B/wp+ivZPXaprdwkiI=")
+        let link = RoomLink(webBase: "https://door.example", code: "04321", secret: secret, turn: turn)
+        #expect(link.url == "https://door.example/?room=04321#k=-_8AEIMQUYcgkosw049BFA&t=1765003720.gJbLsDCm3B_wp-ivZPXaprdwkiI")
+        #expect(link.withoutSecret == "https://door.example/?room=04321")
+        #expect("\(link)" == "https://door.example/?room=04321#k=…&t=…")
+        #expect(RoomLink.redact(link.url) == "https://door.example/?room=04321#k=…&t=…")
+        #expect(!"\(turn)".contains("gJbL") && !String(reflecting: turn).contains("gJbL"))
+    }
+
+    @Test func aRoomKeepsItsTURNCredentialBetweenRendersAndARingMintsANewOne() {
+        final class Counter: @unchecked Sendable { var value = 0 }
+        let minted = Counter()
+        var machine = CallStateMachine(makeRoomTURN: { lifetime in
+            minted.value += 1
+            return RoomTURN(expiry: Int(lifetime / 1000) * 10 + minted.value, credential: "c\(minted.value)==")
+        })
+        let first = machine.handle(.press(ButtonPress(.doorbell)), now: 0)
+        let tick1 = machine.handle(.tick, now: 500)
+        let tick2 = machine.handle(.tick, now: 900)
+        let again = machine.handle(.press(ButtonPress(.doorbell)), now: 1000)
+        guard case .openRoom(_, let opened)? = first.first, case .ringAgain(_, let rung)? = again.first,
+              case .show(.room(_, let shown1, _))? = tick1.first, case .show(.room(_, let shown2, _))? = tick2.first
+        else {
+            Issue.record("no openRoom/ringAgain/room screens: \(first) \(tick1) \(tick2) \(again)")
+            return
+        }
+        #expect(opened.turn == RoomTURN(expiry: 1201, credential: "c1=="))
+        #expect(shown1 == opened.url && shown2 == opened.url)
+        #expect(rung.secret == opened.secret && rung.turn == RoomTURN(expiry: 1202, credential: "c2=="))
+        #expect(minted.value == 2)
+    }
+
     @Test func redactReplacesEverySecretInAText() {
         #expect(RoomLink.redact("a http://x/?room=1#k=abc-_9 b #k=Z") == "a http://x/?room=1#k=… b #k=…")
         #expect(RoomLink.redact("nothing here") == "nothing here")

@@ -31,6 +31,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
 from polling import poll
+from test_pairing import RING_TIMEOUT, page_hooks, pair_page, ringing_dialog_open
 from test_call import (CALL_TIMEOUT, PAGE_TIMEOUT, check_browser_video_rises, check_device_media_rises, click,
                        page_state, page_test_hooks, remote_video, wait_device_idle, wait_page_state)
 
@@ -473,7 +474,11 @@ def test_symmetric_nat_without_turn_says_the_door_cannot_be_reached(internet, tu
 def test_hosted_page_and_public_signaling_join_from_the_qr_link(internet, turn, phone, tmp_path):
     """Case 5: `intercom web export` writes the site for a deployment whose page is on a static host and
     whose signaling is `intercom signaling-server`, both in the internet; the door behind its NAT has no port
-    forward at all, and the room's link (what the QR holds) joins from the phone."""
+    forward at all, and the room's link (what the QR holds) joins from the phone. The phone is behind the
+    symmetric NAT, so the call must go through coturn: the exported config.json names the TURN server without
+    credentials, and the page relays with the one the door minted for this ring and put in the link's
+    fragment. Nothing the page received over the network holds the secret or that credential."""
+    internet.set_mobile_nat(symmetric=True, udp=True)
     config = tmp_path / "door.yaml"
     config.write_text(f"""
 signaling:
@@ -496,7 +501,8 @@ ice:
     page_config = json.loads(written)
     assert page_config["signaling"] == {"host": INTERNET, "port": SIGNALING_PORT, "path": "/", "key": "peerjs",
                                         "secure": False}, page_config
-    assert page_config["iceServers"] == [{"urls": f"stun:{INTERNET}:{TURN_PORT}"}], page_config
+    assert page_config["iceServers"] == [{"urls": f"stun:{INTERNET}:{TURN_PORT}"},
+                                         {"urls": f"turn:{INTERNET}:{TURN_PORT}", "credentialFrom": "room"}], page_config
     assert (site / "index.html").exists() and (site / "js" / "app.js").exists()
 
     internet.start(internet.inet, [BINARY, "signaling-server", "--host", INTERNET, "--port", SIGNALING_PORT],
@@ -515,10 +521,29 @@ ice:
     poll(serving, 15, message="the static host never served the exported site")
     door = start_door(internet, tmp_path, ["--config", config], signaling_args=[])
     link = ring(door, base=HOSTED_URL)
-    join_from_phone(phone, link)
+    fragment = dict(part.split("=", 1) for part in link.split("#", 1)[1].split("&"))
+    expiry, credential = fragment["t"].split(".", 1)
+    # Valid while the room is open (120 s) and then for the server's lifetime (3600 s by default).
+    assert time.time() + 3600 < int(expiry) <= time.time() + 120 + 3600 + 5, fragment
+    assert door.control({"cmd": "link"})["link"] == link, "the room's link changed between two reads"
+    seconds = join_from_phone(phone, link)
     talk_both_ways(door, phone)
     pair = selected_pair(phone)
-    assert pair["local"] in ("srflx", "prflx") and pair["remote"] in ("srflx", "prflx"), pair
+    assert "relay" in (pair["local"], pair["remote"]), pair
+    standard = credential.replace("-", "+").replace("_", "/") + "=" * (-len(credential) % 4)
+    relays = [s for s in json.loads(pair["iceServers"]) if f"turn:{INTERNET}:{TURN_PORT}" in json.dumps(s["urls"])]
+    assert [(s.get("username"), s.get("credential")) for s in relays] == [(f"{expiry}:room", standard)], relays
+    assert coturn_allocated_for(turn, "room"), "coturn allocated no relay with the room link's credential"
+    # What crossed the network to the page: the static host's files and what the signaling server relayed.
+    # Neither the TURN secret nor the fragment (room secret, credential) is in any of them: it is never sent.
+    received = [phone.page_source, phone.current_url, (tmp_path / "static.log").read_text(errors="replace"),
+                (tmp_path / "signaling.log").read_text(errors="replace")]
+    received += [p.read_text(errors="replace") for p in site.rglob("*") if p.is_file()]
+    for text in received:
+        assert TURN_SECRET not in text and credential not in text and fragment["k"] not in text, text[:2000]
+    assert TURN_SECRET not in door.log() and credential not in door.log(), "the door logged a TURN credential"
+    print(f"\nnat: join → first frame, hosted page through TURN (page {pair['local']}/{pair['remote']}): "
+          f"{seconds:.2f} s")
 
 
 def test_a_door_placed_call_goes_through_the_relay(internet, turn, phone, tmp_path):
@@ -540,3 +565,52 @@ def test_a_door_placed_call_goes_through_the_relay(internet, turn, phone, tmp_pa
     local, remote = door_pair(door)
     assert "relay" in (local, remote), (local, remote)
     assert poll(lambda: coturn_allocated_for(turn, "door"), 5, message="coturn allocated nothing for the door")
+
+
+# Candidate types of the selected pair of every connected PeerConnection on the page.
+ALL_PAIRS_JS = """
+const done = arguments[arguments.length - 1];
+const pcs = (window.__pcs || []).filter((p) => p.connectionState === 'connected');
+Promise.all(pcs.map((pc) => pc.getStats().then((report) => {
+  let pair = null;
+  report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = report.get(s.selectedCandidatePairId); });
+  const local = pair && report.get(pair.localCandidateId);
+  const remote = pair && report.get(pair.remoteCandidateId);
+  return {local: local ? local.candidateType : null, remote: remote ? remote.candidateType : null,
+          video: pc.getReceivers().some((r) => r.track && r.track.kind === 'video')};
+}))).then(done).catch((e) => done({error: String(e)}));
+"""
+
+
+def test_a_paired_browser_rings_and_answers_through_the_relay(internet, turn, phone, tmp_path):
+    """Case 6, the ring: a browser behind the symmetric NAT pairs with the door (the pairing connection
+    crosses both NATs), then the doorbell rings it over the door's ring data link and Answer joins the room.
+    Without a relay no path exists between the two (case 4), so the ring arriving at all means the door's
+    ring link went through coturn; the page's getStats() names the relay on the ring link and the call."""
+    internet.set_mobile_nat(symmetric=True, udp=True)
+    state = tmp_path / "state"
+    state.mkdir()
+    config = tmp_path / "door.yaml"
+    config.write_text(f"paths:\n  state: {state}\n")
+    door = start_door(internet, tmp_path, [*TURN_UDP, "--config", config])
+    phone.get(PAGE_URL + "/")
+    wait_page_state(phone, "ready", PAGE_TIMEOUT)
+    pair_page(door, phone, "Phone on mobile data")
+
+    ring(door)
+    poll(lambda: (page_hooks(phone).get("ring") or {}).get("state") == "ringing", RING_TIMEOUT + ICE_TIMEOUT,
+         interval=0.1, message=lambda: f"the paired page did not ring: {page_hooks(phone)}\n{door.log()[-3000:]}")
+    assert ringing_dialog_open(phone)
+    rings = [p for p in phone.execute_async_script(ALL_PAIRS_JS) if not p["video"]]
+    assert rings and all("relay" in (p["local"], p["remote"]) for p in rings), rings
+    print(f"\nnat: paired-browser ring link on the page: {rings}")
+
+    click(phone, "ring-answer")
+    wait_page_state(phone, "in-call", CALL_TIMEOUT)
+    talk_both_ways(door, phone)
+    pair = selected_pair(phone)
+    assert "relay" in (pair["local"], pair["remote"]), pair
+    local, remote = door_pair(door)
+    assert "relay" in (local, remote), (local, remote)
+    assert coturn_allocated_for(turn, "door"), "coturn allocated nothing for the door"
+    assert TURN_SECRET not in door.log(), "the door logged its TURN secret"

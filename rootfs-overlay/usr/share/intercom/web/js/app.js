@@ -18,6 +18,7 @@ import { PeerJSWire } from './peerjs-wire.js';
 import { RingSound } from './ring-sound.js';
 import { parseRoomCode, randomRoomCode, roomPeerId } from './room-code.js';
 import { RoomProof } from './room-proof.js';
+import { applyRoomTURN, readRoomTURN } from './room-turn.js';
 import { copyText, roomLink, shareMessage, shareViaApps } from './share.js';
 import { pushUnavailableReason, registerWorker, subscribe, unsubscribe } from './web-push.js';
 
@@ -54,7 +55,10 @@ const doorMessages = new DoorMessages(
 );
 
 let config = null;
+let configIceServers = []; // config.json's iceServers before a room link's TURN credential is applied
 const linkRoom = parseRoomCode(pageUrl.searchParams.get('room')); // from ?room=, when valid
+// The link's TURN credential (#…&t=), read before RoomProof.forRoom clears the fragment; or null.
+const linkTURN = linkRoom ? readRoomTURN(linkRoom) : null;
 // The room secret from the link's #k= fragment (a RoomProof, or null: then the code alone, i.e. a knock).
 const linkProof = linkRoom ? RoomProof.forRoom(linkRoom).catch(() => null) : Promise.resolve(null);
 let wire = null; // the open (or reconnecting) PeerJSWire, or null
@@ -107,7 +111,10 @@ async function start() {
 async function ensureConfig() {
   if (config) return config;
   try {
-    config = await loadConfig(pageUrl);
+    const loaded = await loadConfig(pageUrl);
+    configIceServers = loaded.iceServers;
+    // TURN servers listed without credentials take the room link's (a page hosted away from the door).
+    config = Object.freeze({ ...loaded, iceServers: applyRoomTURN(configIceServers, linkTURN) });
     setConnectTimeout(config.iceTimeoutSeconds * 1000);
   } catch (error) {
     page.fail(error.message);
@@ -1262,6 +1269,10 @@ async function answerRing() {
   if (!proof) {
     page.fail('The ring carried no usable link.');
     return;
+  }
+  if (target.turn && config) {
+    // The ring's join link carries this ring's TURN credential too (a page hosted away from the door).
+    config = Object.freeze({ ...config, iceServers: applyRoomTURN(configIceServers, target.turn) });
   }
   await placeCall(target.code, 'video', proof);
 }

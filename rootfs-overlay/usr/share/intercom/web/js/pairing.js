@@ -6,6 +6,7 @@
 import { DataConnection } from './data-connection.js';
 import { connectionFingerprints, pairingMac, pairingMacHolds } from './pairing-proof.js';
 import { parseRoomCode } from './room-code.js';
+import { parseRoomTURN } from './room-turn.js';
 
 const PAIR_TIMEOUT_MS = 20000;
 const HELLO_TIMEOUT_MS = 10000;
@@ -186,7 +187,7 @@ export class RingLink extends EventTarget {
   }
 }
 
-/** The room code and secret text of a join link (…?room=12345#k=…), or null. */
+/** The room code, secret text and TURN credential (or null) of a join link (…?room=12345#k=…[&t=…]), or null. */
 export function ringTarget(link) {
   let url;
   try {
@@ -196,6 +197,7 @@ export function ringTarget(link) {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
   const code = parseRoomCode(url.searchParams.get('room'));
-  const secret = new URLSearchParams(url.hash.replace(/^#/, '')).get('k');
-  return code && secret ? { code, secret } : null;
+  const fragment = new URLSearchParams(url.hash.replace(/^#/, ''));
+  const secret = fragment.get('k');
+  return code && secret ? { code, secret, turn: parseRoomTURN(fragment.get('t')) } : null;
 }
