@@ -429,12 +429,12 @@ extension Configuration {
         }
     }
 
-    static func stripScheme(_ url: String, _ schemes: [String]) -> Substring? {
+    public static func stripScheme(_ url: String, _ schemes: [String]) -> Substring? {
         guard let scheme = schemes.first(where: { url.hasPrefix($0) }) else { return nil }
         return url.dropFirst(scheme.count)
     }
 
-    static func hasHost(_ rest: Substring) -> Bool {
+    public static func hasHost(_ rest: Substring) -> Bool {
         let authority = rest.prefix { $0 != "/" }
         return !authority.isEmpty && !authority.hasPrefix(":") && !authority.contains(" ")
     }

@@ -90,6 +90,10 @@ final class Device {
         settings.knocksNeedAnswer = door.knocksNeedAnswer
         settings.autoAcceptProvenCallers = door.autoAcceptProvenCallers
         settings.pairingWindowMillis = Int64(door.pairingWindowSeconds) * 1000
+        // The call's own bound (`ice.connect_timeout`) ends a call that finds no candidate pair and logs the
+        // candidate types each side had; the machine's deadline is the backstop, a little later, so that
+        // line is what the owner sees.
+        settings.connectTimeoutMillis = Int64(options.configuration.ice.connectTimeoutSeconds) * 1000 + 2_000
         let homeID = options.deviceID.map { HomePeerID.make(prefix: options.roomPrefix, deviceID: $0) }
             ?? HomePeerID.random(prefix: options.roomPrefix)
         settings.homePeerID = homeID

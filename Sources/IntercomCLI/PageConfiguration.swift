@@ -47,7 +47,7 @@ struct PageConfiguration {
         return TURNCredential.servers(fixed, name: "page", now: 0)
     }
 
-    /// The TURN servers with a shared secret, for a file written once: the URL only and `"credential":
+    /// The TURN servers with a shared secret, for a file written once: the URL only and `"credentialFrom":
     /// "room"`, which tells the page to use the room link's fragment credential (`RoomTURN`) for them, and to
     /// leave the server out when the link has none (a typed code, a reload in a new tab).
     static func roomCredentialed(_ ice: Configuration.ICE) -> [JSONValue] {

@@ -33,6 +33,10 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Prefix of the room's peer ID; the 5-digit code follows it. (default: intercom-)")
     var roomPrefix: String?
 
+    @Option(name: .customLong("allowed-origin"),
+            help: "Origin of a page elsewhere that may use the built-in server, e.g. https://door.example.org; repeat for more. Adds to signaling.allowed_origins.")
+    var allowedOrigins: [String] = []
+
     @Option(help: "Control socket path. (default: $RUNTIME_DIRECTORY/control.sock or /run/intercom/control.sock)")
     var control: String?
 
@@ -121,6 +125,14 @@ struct RunCommand: ParsableCommand {
         if let webRoot { c.web.root = webRoot }
         if let webBase { c.web.base = webBase }
         if let roomPrefix { c.signaling.roomPrefix = roomPrefix }
+        for origin in allowedOrigins {
+            guard let rest = Configuration.stripScheme(origin, ["http://", "https://"]), Configuration.hasHost(rest),
+                  !rest.contains("/") else {
+                throw ValidationError("--allowed-origin must be an origin such as https://example.org:8443 "
+                                      + "(scheme, host, optional port; no path), not '\(origin)'")
+            }
+            c.signaling.allowedOrigins.append(origin)
+        }
         if let control { c.paths.control = control }
         if let snapshots { c.paths.snapshots = snapshots }
         if let doorName { c.door.name = doorName }

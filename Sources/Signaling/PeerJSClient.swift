@@ -67,7 +67,8 @@ public final class PeerJSClient: WebSocketDelegate {
         dial()
     }
 
-    /// Unregisters: closes the socket (the server frees the ID at once) and stops reconnecting.
+    /// Unregisters: closes the socket and stops reconnecting (the official server frees the ID at once; the
+    /// built-in one holds the door's own IDs for their token a little while, docs/security-hostile-network.md).
     public func stop() {
         state = .closed
         heartbeat = nil

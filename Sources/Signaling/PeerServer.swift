@@ -53,6 +53,8 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
     private var core: PeerServerCore<ObjectIdentifier>
     private var sockets: [ObjectIdentifier: WebSocketConnection] = [:]
     private var budgets: [ObjectIdentifier: Budget] = [:]
+    /// The door's own clients (token with `ownTokenPrefix`): no budget, so a ring to many browsers is never cut.
+    private var ownSockets: Set<ObjectIdentifier> = []
     /// The address each counted socket came from, and how many sockets each address has.
     private var addressOf: [ObjectIdentifier: String] = [:]
     private var socketsFrom: [String: Int] = [:]
@@ -148,6 +150,7 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         }
         socket.delegate = self
         sockets[id] = socket
+        if own { ownSockets.insert(id) }
         perform(core.connect(id, key: query["key"], id: query["id"], token: query["token"], now: wallClockMillis(),
                              exempt: own))
         if let peer = query["id"], sockets[id] != nil {
@@ -170,6 +173,7 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         let id = ObjectIdentifier(socket)
         sockets[id] = nil
         budgets[id] = nil
+        ownSockets.remove(id)
         forgetAddress(id)
         core.disconnect(id, now: wallClockMillis())
     }
@@ -182,8 +186,8 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
 
     /// Takes one frame of `bytes` from the socket's budget; over it, the socket is closed and false returned.
     private func spend(_ socket: WebSocketConnection, bytes: Int) -> Bool {
-        guard let limits = settings.budget else { return true }
         let id = ObjectIdentifier(socket)
+        guard let limits = settings.budget, !ownSockets.contains(id) else { return true }
         let now = monotonicMillis()
         var budget = budgets[id] ?? Budget(frames: limits.frameBurst, bytes: limits.byteBurst, last: now)
         let elapsed = Double(max(0, now - budget.last)) / 1000

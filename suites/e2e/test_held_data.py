@@ -11,7 +11,7 @@ import pytest
 from polling import poll
 from test_buttons import call_door, press, wait_knock, without_secret
 from test_call import CALL_TIMEOUT, page_test_hooks, ring, wait_page_state
-from test_peerjs14 import open_peer, page_server, peer_state, run  # noqa: F401 — page_server is a fixture
+from test_peerjs14 import door14, open_peer, page_server, peer_state, run  # noqa: F401 — door14, page_server are fixtures
 
 # One more data connection to the door, opened the moment the page's call exists (still knocking); what it
 # receives and whether it opened are kept on window for the test.
@@ -69,9 +69,10 @@ def test_a_declined_knock_drops_its_held_data_connection(device, browser):
     assert held(browser)["opened"] is False, held(browser)
 
 
-def test_held_data_offers_are_bounded_in_count_and_time(device, browser, page_server):  # noqa: F811
+def test_held_data_offers_are_bounded_in_count_and_time(door14, browser, page_server):  # noqa: F811
     """Data offers to an open room from a peer that never calls: two are held (the per-peer bound), a third is
     refused at once, and the held two are dropped once 5 s pass without a call from that peer."""
+    device = door14
     ring(device)
     knock_id = f"intercom-{device.state()['room']['code']}"
     open_peer(browser, page_server, device)

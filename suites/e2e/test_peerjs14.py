@@ -33,6 +33,13 @@ def page_server():
         server.server_close()
 
 
+@pytest.fixture
+def door14(start_device, page_server):
+    """The door, taking WebSockets from the 1.4 page's origin (another port on localhost) as it would from a page
+    hosted elsewhere (`--allowed-origin`; browsers send an Origin and the built-in server checks it)."""
+    return start_device("--allowed-origin", page_server)
+
+
 def open_peer(browser, base, device, framing="1.4"):
     peer_id = str(uuid.uuid4())
     browser.get(f"{base}/index.html?server=ws://localhost:{device.port}&id={peer_id}&framing={framing}")
@@ -55,7 +62,8 @@ def connection(browser, kind):
     return next((c for c in peer_state(browser)["connections"] if c["kind"] == kind), None)
 
 
-def test_the_doors_hang_up_closes_a_peerjs14_call_opened_after_its_data_connection(device, browser, page_server):
+def test_the_doors_hang_up_closes_a_peerjs14_call_opened_after_its_data_connection(door14, browser, page_server):
+    device = door14
     ring(device)
     knock_id = f"intercom-{device.state()['room']['code']}"  # the code alone: a knock, answered at once here
     open_peer(browser, page_server, device)
@@ -80,7 +88,8 @@ def test_the_doors_hang_up_closes_a_peerjs14_call_opened_after_its_data_connecti
 
 
 @pytest.mark.parametrize("framing", ["1.4", "1.5"])
-def test_a_json_data_connection_the_door_opens_works_with_either_framing(device, browser, page_server, framing):
+def test_a_json_data_connection_the_door_opens_works_with_either_framing(door14, browser, page_server, framing):
+    device = door14
     peer_id = open_peer(browser, page_server, device, framing)
     events = device.events(timeout=CALL_TIMEOUT)
     reply = device.control({"cmd": "connect", "peer": peer_id, "serialization": "json"})

@@ -83,7 +83,7 @@ export class PeerLink extends EventTarget {
   createPeerConnection() {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     pc.addEventListener('icecandidate', (event) => this.#onLocalCandidate(event.candidate));
-    pc.addEventListener('connectionstatechange', () => this.onConnectionState(pc.connectionState));
+    pc.addEventListener('connectionstatechange', () => this.#connectionStateChanged(pc.connectionState));
     this.pc = pc;
     return pc;
   }
@@ -140,8 +140,8 @@ export class PeerLink extends EventTarget {
     this.#flushLocalCandidates();
   }
 
-  /** Called on every connection state change; subclasses extend it. */
-  onConnectionState(state) {
+  /** The connect bound is kept here, before any subclass sees the state: overrides need not call super. */
+  #connectionStateChanged(state) {
     if (this.#ended) return;
     if (state === 'connected') {
       this.#everConnected = true;
@@ -152,9 +152,12 @@ export class PeerLink extends EventTarget {
       this.end(null, 'no-route');
       return;
     }
-    if (state === 'failed' || state === 'closed') {
-      this.end('remote', 'connection-lost');
-    }
+    this.onConnectionState(state);
+  }
+
+  /** Called on every connection state change after the connect bookkeeping; subclasses replace it. */
+  onConnectionState(state) {
+    if (state === 'failed' || state === 'closed') this.end('remote', 'connection-lost');
   }
 
   /**
