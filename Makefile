@@ -42,7 +42,8 @@ run:
 ring:
 	$(RELEASE_BIN) ctl press doorbell --control $(RUN_DIR)/control.sock
 
-## test: everything CI runs: debug build, unit tests, the box tests (config, service, packaging), end-to-end tests
+## test: debug build, unit tests, the box, signaling and hostile-network suites, end-to-end tests (CI then runs
+## test-trixie and test-kernel too: .ci/run)
 test:
 	scripts/deps.sh test
 	$(SWIFT) build
@@ -66,6 +67,7 @@ unit:
 ## test-trixie: debug build and `swift test` in a cached Debian 13 (trixie) chroot (root; the first run makes the
 ## chroot with debootstrap, about 10 minutes; later runs reuse it). See docs/trixie.md.
 test-trixie:
+	scripts/deps.sh trixie
 	scripts/test-trixie.sh
 
 ## e2e: end-to-end tests against the debug binary (INTERCOM_BIN overrides it)

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `make build`, `make run` or `make test` needs and is missing.
-# Usage: scripts/deps.sh build|run|unit|test|kernel
+# Usage: scripts/deps.sh build|run|unit|test|trixie|kernel
 # Idempotent and quick when everything is there: apt is called only for missing packages,
 # pip only when suites/requirements.txt changed since the last install.
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 build|run|unit|test|kernel" >&2
+    echo "usage: $0 build|run|unit|test|trixie|kernel" >&2
     exit 2
 }
 [[ $# -eq 1 ]] || usage
@@ -62,6 +62,8 @@ case $set_name in
     # `swift test` alone (the trixie chroot): the Display tests read screens back with tesseract and zbarimg.
     unit) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}") ;;
     test) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}" "${test_packages[@]}") ;;
+    # `make test-trixie` on the host: debootstrap makes the chroot; the rest is installed inside it.
+    trixie) packages=(debootstrap) ;;
     kernel) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}" "${test_packages[@]}" "${kernel_packages[@]}") ;;
     *) usage ;;
 esac
