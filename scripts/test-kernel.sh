@@ -160,6 +160,11 @@ if [[ -f $out/guest-started ]]; then
     boot_wall=$(awk -v a="$boot_started" -v b="$(stat -c %.9Y "$out/guest-started")" 'BEGIN { printf "%.1f", b - a }')
     step "boot: the guest's init ran ${boot_wall} s after qemu started (guest uptime $guest_uptime s)"
 fi
+# pytest's own report from inside the guest (each test's result), then the figures the tests printed.
+if [[ -f $out/pytest.log ]]; then
+    step "suites/kernel inside the VM:"
+    cat "$out/pytest.log"
+fi
 if [[ -f $out/summary.txt ]]; then
     cat "$out/summary.txt"
 fi

@@ -11,7 +11,8 @@ from conftest import next_event, report
 from polling import poll
 from test_buttons import DECLINE, DOORBELL, door_config, press
 
-WATCHDOG_USEC = 4_000_000  # systemd would kill the service when a ping is this late (generous: emulated CPU)
+WATCHDOG_USEC = 6_000_000  # systemd would kill the service when a ping is this late (generous: emulated CPU,
+#                             where a room screen on vkms stalled the loop up to ~1 s; the door pings at half of it)
 WATCHED = 15.0  # seconds of pings watched while the buttons and the screen work
 
 
