@@ -14,6 +14,7 @@ import { PageState } from './page-state.js';
 import { PairedBrowser } from './paired-browser.js';
 import { parseRoomCode } from './room-code.js';
 import { RoomProof } from './room-proof.js';
+import { ScreenShare } from './screen-share.js';
 import { readRoomTURN } from './room-turn.js';
 import { Signaling } from './signaling.js';
 
@@ -24,7 +25,7 @@ const ui = Object.fromEntries(
     'status', 'signal-banner', 'join-form', 'prompt', 'code-field', 'code', 'join', 'join-audio', 'watch', 'hint',
     'create-panel', 'create', 'history-panel', 'history-log', 'room-code', 'room-link', 'copy-message', 'share',
     'copy-link', 'share-note', 'close-room', 'remote', 'remote-off', 'local', 'timer', 'unmute', 'media-note', 'mute', 'camera',
-    'talk', 'chat-toggle', 'chat-unread', 'hangup', 'chat', 'chat-log', 'chat-form', 'chat-input', 'chat-send', 'chat-note',
+    'talk', 'screen', 'chat-toggle', 'chat-unread', 'hangup', 'chat', 'chat-log', 'chat-form', 'chat-input', 'chat-send', 'chat-note',
     'incoming', 'incoming-from', 'answer', 'answer-audio', 'decline',
     'pair-title', 'pair-form', 'pair-name', 'pair', 'pair-result', 'paired-panel', 'paired-text', 'push-note', 'unpair',
     'ringing', 'ringing-title', 'ringing-info', 'ring-answer', 'ring-ignore',
@@ -72,6 +73,7 @@ app.offers = new Offers(app);
 app.calls = new Calls(app);
 app.media = new MediaControls(app);
 app.view = new CallView(app);
+app.screen = new ScreenShare(app);
 app.chat = new Chat(app);
 app.hosting = new Hosting(app);
 

@@ -232,10 +232,12 @@ export class Calls {
     page.note('callPhase', 'connected');
     view.start();
     chat.open(active);
+    this.#app.screen.update();
   }
 
   #swap(old, replacement, local, mode, hangUpOld = true) {
-    const { page, view, media } = this.#app;
+    const { page, view, media, screen } = this.#app;
+    screen.stop(); // the sharing went out on the old call's sender
     this.#call = replacement;
     page.note('connectionId', replacement.connectionId);
     this.#watch(replacement);
@@ -246,6 +248,7 @@ export class Calls {
       media.use(local, mode);
     }
     if (hangUpOld) old.hangUp();
+    screen.update();
     page.say(this.inCallText());
   }
 
@@ -256,6 +259,8 @@ export class Calls {
     this.#switching?.hangUp();
     this.#switching = null;
     view.stop();
+    this.#app.screen.stop();
+    this.#app.screen.update();
     media.stop();
     view.clear();
     chat.close(ended?.remoteId);

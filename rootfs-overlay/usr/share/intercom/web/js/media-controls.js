@@ -7,6 +7,7 @@ export class MediaControls {
   #ui;
   #page;
   #stream = null;
+  #sharing = null; // the shared screen's stream while sharing
 
   constructor({ ui, page }) {
     this.#ui = ui;
@@ -50,10 +51,18 @@ export class MediaControls {
     this.#updateButtons();
   }
 
+  /** While a screen is shared (a stream) or not (null): the self-view shows it, and Camera off waits. */
+  showSharing(stream) {
+    this.#sharing = stream;
+    this.#ui.local.srcObject = stream ?? this.#stream;
+    this.#updateButtons();
+  }
+
   /** Stops camera and microphone (the call ended, or other ones replace them). */
   stop() {
     stopMedia(this.#stream);
     this.#stream = null;
+    this.#sharing = null;
     this.#ui.local.srcObject = null;
     this.#ui.talk.hidden = true;
   }
@@ -67,7 +76,7 @@ export class MediaControls {
     ui.mute.disabled = audio.length === 0;
     ui.mute.setAttribute('aria-pressed', String(muted));
     ui.mute.textContent = muted ? 'Unmute' : 'Mute';
-    ui.camera.disabled = video.length === 0;
+    ui.camera.disabled = video.length === 0 || this.#sharing !== null;
     ui.camera.setAttribute('aria-pressed', String(cameraOff));
     ui.camera.textContent = cameraOff ? 'Camera on' : 'Camera off';
     ui.local.classList.toggle('off', cameraOff);
