@@ -7,6 +7,7 @@ import { Calls } from './calls.js';
 import { Chat, renderChat } from './chat.js';
 import { ChatStore } from './chat-store.js';
 import { DoorMessages } from './door-messages.js';
+import { FileShare } from './file-share.js';
 import { Hosting } from './hosting.js';
 import { MediaControls } from './media-controls.js';
 import { Offers } from './offers.js';
@@ -26,6 +27,7 @@ const ui = Object.fromEntries(
     'create-panel', 'create', 'history-panel', 'history-log', 'room-code', 'room-link', 'copy-message', 'share',
     'copy-link', 'share-note', 'close-room', 'remote', 'remote-off', 'local', 'timer', 'unmute', 'media-note', 'mute', 'camera',
     'talk', 'screen', 'chat-toggle', 'chat-unread', 'hangup', 'chat', 'chat-log', 'chat-form', 'chat-input', 'chat-send', 'chat-note',
+    'file-list', 'file-row', 'file-input', 'file-pick', 'file-note',
     'incoming', 'incoming-from', 'answer', 'answer-audio', 'decline',
     'pair-title', 'pair-form', 'pair-name', 'pair', 'pair-result', 'paired-panel', 'paired-text', 'push-note', 'unpair',
     'ringing', 'ringing-title', 'ringing-info', 'ring-answer', 'ring-ignore',
@@ -75,6 +77,7 @@ app.media = new MediaControls(app);
 app.view = new CallView(app);
 app.screen = new ScreenShare(app);
 app.chat = new Chat(app);
+app.files = new FileShare(app);
 app.hosting = new Hosting(app);
 
 app.page.set('idle');

@@ -84,6 +84,7 @@ export class Calls {
     page.note('remoteId', remoteId);
     page.note('room', code);
     this.#room = code;
+    this.#app.files.reset();
     const local = await media.open(mode);
     if (page.state !== 'calling') {
       stopMedia(local.stream); // hung up while the browser was asking
@@ -115,6 +116,7 @@ export class Calls {
     this.#call = offered;
     this.#proof = null;
     this.#room = hosting.code ?? offered.remoteId;
+    this.#app.files.reset();
     page.startCall('calling', 'Connecting…');
     page.note('callPhase', 'connecting');
     page.note('connectionId', offered.connectionId);
@@ -263,6 +265,7 @@ export class Calls {
     this.#app.screen.update();
     media.stop();
     view.clear();
+    this.#app.files.ended();
     chat.close(ended?.remoteId);
     ui.join.textContent = link.room ? 'Join again' : 'Video call';
     const room = this.#room;

@@ -99,7 +99,12 @@ export class Chat {
     const set = this.#connections.get(conn.remoteId) ?? new Set();
     set.add(conn);
     this.#connections.set(conn.remoteId, set);
-    conn.addEventListener('open', () => this.#updateNote(conn.remoteId));
+    conn.addEventListener('open', () => {
+      if (this.#app.calls.current?.remoteId === conn.remoteId && conn.serialization === 'binary') {
+        this.#app.files.opened(conn);
+      }
+      this.#updateNote(conn.remoteId);
+    });
     conn.addEventListener('data', (event) => this.#receive(conn, event.detail));
     conn.addEventListener('ended', () => {
       this.#app.doorMessages.ended(conn);
@@ -135,6 +140,7 @@ export class Chat {
       return;
     }
     if (value === null || typeof value !== 'object') return;
+    if (this.#app.files.receive(conn, value)) return;
     let entry = null;
     if (value.t === 'chat' && typeof value.text === 'string' && value.text.trim() !== '') {
       entry = this.#store.append('them', value.text);
@@ -144,11 +150,22 @@ export class Chat {
     }
     if (!entry) return;
     appendChat(ui['chat-log'], entry);
-    if (ui.chat.hidden) {
-      this.#unread += 1;
-      ui['chat-unread'].textContent = String(this.#unread);
-      ui['chat-unread'].hidden = false;
-    }
+    this.noteUnseen();
+  }
+
+  /** Something new arrived in the chat sheet (a message, a file): counted on the Chat button while it is closed. */
+  noteUnseen() {
+    const { ui } = this.#app;
+    if (!ui.chat.hidden) return;
+    this.#unread += 1;
+    ui['chat-unread'].textContent = String(this.#unread);
+    ui['chat-unread'].hidden = false;
+  }
+
+  /** An open data connection to `remoteId` with that serialization ('binary': BinaryPack), or null. */
+  connectionTo(remoteId, serialization) {
+    for (const conn of this.#connections.get(remoteId) ?? []) if (conn.open && conn.serialization === serialization) return conn;
+    return null;
   }
 
   #send() {
