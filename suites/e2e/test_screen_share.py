@@ -1,20 +1,22 @@
-"""Screen sharing in a browser-to-browser room: the sharer's video sender switches from its camera to a
+"""Screen sharing in a browser-to-browser room and with the door: the sharer's video sender switches from its camera to a
 screen and back, without a new offer, and the other page's decoded picture follows.
 
 The two sources are told apart by what they show. The sharing page's camera is a plain magenta clip
 (Chromium's `--use-file-for-fake-video-capture`, a Y4M file written here); its screen is what headless
 Chromium gives getDisplayMedia under `--use-fake-ui-for-media-stream` (no picker; a fake green test picture,
-not the file). The receiving page draws its <video id=remote> into a canvas and reads the mean colour.
+not the file). The receiving page draws its <video id=remote> into a canvas and reads the mean colour; in a
+call with the door, the door's screen snapshot (the caller's video fills it) is read the same way.
 """
 
+import base64
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
 
 from polling import poll
-from test_call import click, wait_page_state
-from test_web_client import (CALL_TIMEOUT, both_in_call, create_room, frames_rise, hooks, phone, wait_hook,
-                             wait_incoming)
+from test_call import check_device_media_rises, click, join, ring, wait_page_state
+from test_web_client import (CALL_TIMEOUT, both_in_call, create_room, frames_rise, hooks, phone, wait_chat,
+                             wait_hook, wait_incoming)
 
 SWITCH_TIMEOUT = 15.0
 
@@ -40,6 +42,27 @@ const track = document.getElementById('local').srcObject.getVideoTracks()[0];
 track.stop();
 track.dispatchEvent(new Event('ended'));
 return track.label;
+"""
+
+
+# Mean colour of the middle of a PNG (the door's screen snapshot: the caller's video fills it), decoded by the
+# browser from a data: URL (the page's CSP allows data: images).
+PNG_MIDDLE_COLOUR_JS = """
+const [base64, done] = arguments;
+const image = new Image();
+image.onload = () => {
+  const canvas = document.createElement('canvas');
+  canvas.width = 64; canvas.height = 36;
+  const context = canvas.getContext('2d');
+  const w = image.naturalWidth, h = image.naturalHeight;
+  context.drawImage(image, w / 4, h / 4, w / 2, h / 2, 0, 0, 64, 36);
+  const data = context.getImageData(0, 0, 64, 36).data;
+  const sum = [0, 0, 0];
+  for (let i = 0; i < data.length; i += 4) { sum[0] += data[i]; sum[1] += data[i + 1]; sum[2] += data[i + 2]; }
+  done(sum.map((value) => Math.round(value / (data.length / 4))));
+};
+image.onerror = () => done(null);
+image.src = 'data:image/png;base64,' + base64;
 """
 
 
@@ -117,3 +140,42 @@ def test_screen_sharing_switches_the_received_picture_and_back(device, browser, 
     frames_rise(host)
     assert hooks(sharer)["connectionId"] == connection_id
     assert hooks(host)["state"] == "in-call" and hooks(sharer)["state"] == "in-call"
+
+
+def door_screen_colour(device, browser):
+    snapshot = device.state()["snapshot"]
+    if not snapshot or not Path(snapshot).exists():
+        return None
+    data = base64.b64encode(Path(snapshot).read_bytes()).decode()
+    return browser.execute_async_script(PNG_MIDDLE_COLOUR_JS, data)
+
+
+def wait_door_shows(device, browser, wanted):
+    seen = []
+    poll(lambda: seen.append(door_screen_colour(device, browser)) or source_of(seen[-1]) == wanted,
+         SWITCH_TIMEOUT, interval=0.3,
+         message=lambda: f"the door's screen never showed the {wanted}: mean colours {seen[-5:]}")
+
+
+def test_screen_shared_with_the_door_shows_on_its_screen(device, more_browsers, tmp_path):
+    clip = write_magenta_y4m(Path(tmp_path) / "magenta.y4m")
+    phone_page = more_browsers(f"--use-file-for-fake-video-capture={clip}")
+    join(phone_page, ring(device))
+    check_device_media_rises(device)
+    wait_door_shows(device, phone_page, "camera")
+
+    # The door decodes and shows whatever the page's video sender carries: the screen, then the camera.
+    click(phone_page, "screen")
+    wait_hook(phone_page, "sharingScreen", True, SWITCH_TIMEOUT)
+    wait_door_shows(device, phone_page, "screen")
+    click(phone_page, "screen")
+    wait_hook(phone_page, "sharingScreen", False, SWITCH_TIMEOUT)
+    wait_door_shows(device, phone_page, "camera")
+    check_device_media_rises(device)
+
+    # The door takes no files: the page never offers to send one there. (A peer that takes them says so first
+    # thing on the ordered chat connection, so after a chat message from the door it would have.)
+    assert device.control({"cmd": "chat", "text": "Thanks, I can see it"}) == {"ok": True}
+    wait_chat(phone_page, ("them", "Thanks, I can see it"))
+    assert hooks(phone_page)["peerTakesFiles"] is False
+    assert not phone_page.find_element(By.ID, "file-pick").is_displayed()
