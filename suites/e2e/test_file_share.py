@@ -12,8 +12,8 @@ from selenium.webdriver.common.by import By
 
 from polling import poll
 from test_call import click, wait_page_state
-from test_web_client import (CALL_TIMEOUT, PAGE_TIMEOUT, both_in_call, create_room, hooks, send_chat, wait_chat,
-                             wait_hook, wait_incoming)
+from test_web_client import (CALL_TIMEOUT, PAGE_TIMEOUT, both_in_call, create_room, hooks, phone, screenshot,
+                             send_chat, wait_chat, wait_hook, wait_incoming)
 
 TRANSFER_TIMEOUT = 60.0  # 5 MB through SCTP on a loaded two-core machine
 MAX_FILE_BYTES = 25 * 1000 * 1000  # js/file-share.js
@@ -88,7 +88,7 @@ def start_call(device, host, guest):
 
 
 def test_a_5_mb_file_crosses_intact_with_progress(device, browser, more_browsers, tmp_path):
-    host, guest = browser, more_browsers()
+    host, guest = phone(browser), phone(more_browsers())
     downloads = Path(tmp_path) / "downloads"
     downloads.mkdir()
     host.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
@@ -116,6 +116,7 @@ def test_a_5_mb_file_crosses_intact_with_progress(device, browser, more_browsers
     link = host.find_element(By.CSS_SELECTOR, f'.file-transfer[data-id="{sent["id"]}"] a.file-download')
     assert link.text == f"Download {source.name} (5.2 MB)", link.text
     assert link.get_attribute("download") == source.name
+    screenshot(host, "file-received")
     link.click()
     target = downloads / source.name
     poll(lambda: target.exists() and target.stat().st_size == size, TRANSFER_TIMEOUT,

@@ -15,8 +15,8 @@ from selenium.webdriver.common.by import By
 
 from polling import poll
 from test_call import check_device_media_rises, click, join, ring, wait_page_state
-from test_web_client import (CALL_TIMEOUT, both_in_call, create_room, frames_rise, hooks, phone, wait_chat,
-                             wait_hook, wait_incoming)
+from test_web_client import (CALL_TIMEOUT, both_in_call, create_room, frames_rise, hooks, phone, screenshot,
+                             wait_chat, wait_hook, wait_incoming)
 
 SWITCH_TIMEOUT = 15.0
 
@@ -96,7 +96,7 @@ def wait_source(driver, wanted):
 def test_screen_sharing_switches_the_received_picture_and_back(device, browser, more_browsers, tmp_path):
     clip = write_magenta_y4m(Path(tmp_path) / "magenta.y4m")
     host = phone(browser)
-    sharer = more_browsers(f"--use-file-for-fake-video-capture={clip}")
+    sharer = phone(more_browsers(f"--use-file-for-fake-video-capture={clip}"))
 
     code = create_room(host, device)
     sharer.get(f"http://localhost:{device.port}/?room={code}")
@@ -123,6 +123,8 @@ def test_screen_sharing_switches_the_received_picture_and_back(device, browser, 
     wait_source(host, "screen")
     frames_rise(host)
     assert hooks(sharer)["connectionId"] == connection_id and hooks(host)["state"] == "in-call"
+    screenshot(sharer, "sharing-screen")
+    screenshot(host, "shared-screen")
 
     # Stop sharing with the page's button: the camera again.
     click(sharer, "screen")
