@@ -20,6 +20,8 @@ const FILE_CHUNK_BYTES = 16000;
 // How much may wait in the channel's send buffer: enough to keep the link busy, little enough that a chat
 // message sent meanwhile is not stuck behind seconds of file.
 const SEND_BUFFER_BYTES = 256 * 1024;
+// The file is read this much at a time (a multiple of FILE_CHUNK_BYTES), not a chunk at a time.
+const READ_BLOCK_BYTES = 64 * FILE_CHUNK_BYTES;
 const MAX_NAME_CHARS = 200;
 const MAX_ID_CHARS = 64;
 
@@ -211,11 +213,17 @@ export class FileShare {
   async #pump(transfer) {
     const { conn, file, id } = transfer;
     this.#set(transfer, 'sending');
+    let block = new Uint8Array(0);
+    let blockStart = 0;
     for (let offset = 0; offset < file.size; offset += FILE_CHUNK_BYTES) {
       await conn.drained(SEND_BUFFER_BYTES);
       if (transfer.state !== 'sending') return;
-      const data = new Uint8Array(await file.slice(offset, offset + FILE_CHUNK_BYTES).arrayBuffer());
-      if (transfer.state !== 'sending') return;
+      if (offset >= blockStart + block.byteLength) {
+        blockStart = offset;
+        block = new Uint8Array(await file.slice(offset, offset + READ_BLOCK_BYTES).arrayBuffer());
+        if (transfer.state !== 'sending') return;
+      }
+      const data = block.subarray(offset - blockStart, offset - blockStart + FILE_CHUNK_BYTES);
       if (!conn.send({ t: 'file-chunk', id, offset, data })) {
         this.#finish(transfer, 'failed', 'Failed: the connection stopped taking data.');
         return;
