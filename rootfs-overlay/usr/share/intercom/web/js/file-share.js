@@ -24,6 +24,8 @@ const SEND_BUFFER_BYTES = 256 * 1024;
 const READ_BLOCK_BYTES = 64 * FILE_CHUNK_BYTES;
 const MAX_NAME_CHARS = 200;
 const MAX_ID_CHARS = 64;
+// Rows one call may add: a peer offering file after file cannot grow the page without bound.
+const MAX_TRANSFERS = 200;
 
 const STATE_TEXT = Object.freeze({
   offered: 'Waiting for the other side…',
@@ -132,6 +134,10 @@ export class FileShare {
     const { calls, chat, ui } = this.#app;
     const call = calls.current;
     if (!call || !this.#peerTakesFiles) return null;
+    if (this.#transfers.size >= MAX_TRANSFERS) {
+      ui['file-note'].textContent = 'Too many files in this call: call again to send more.';
+      return null;
+    }
     const name = cleanName(file.name);
     const transfer = this.#add({ id: newId(), direction: 'out', name, size: file.size, type: file.type, file });
     if (file.size > MAX_FILE_BYTES) {
@@ -160,6 +166,10 @@ export class FileShare {
 
   #offered(conn, id, { name, size, type }) {
     if (!Number.isSafeInteger(size) || size < 0) return;
+    if (this.#transfers.size >= MAX_TRANSFERS) {
+      conn.send({ t: 'file-refuse', id, reason: 'busy' });
+      return;
+    }
     const transfer = this.#add({ id, direction: 'in', name: cleanName(name), size,
       type: typeof type === 'string' ? type.slice(0, 100) : '', conn });
     if (size > MAX_FILE_BYTES) {
