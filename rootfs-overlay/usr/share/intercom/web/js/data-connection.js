@@ -82,6 +82,27 @@ export class DataConnection extends PeerLink {
     await this.sendAnswer();
   }
 
+  /**
+   * Resolves once no more than `bytes` wait in the channel's send buffer, or the connection ended: a sender
+   * of many values (a file) waits here instead of filling the buffer until send() refuses.
+   */
+  drained(bytes) {
+    const channel = this.#channel;
+    if (!channel || this.ended || channel.bufferedAmount <= bytes) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        channel.removeEventListener('bufferedamountlow', done);
+        channel.removeEventListener('close', done);
+        this.removeEventListener('ended', done);
+        resolve();
+      };
+      channel.bufferedAmountLowThreshold = bytes;
+      channel.addEventListener('bufferedamountlow', done);
+      channel.addEventListener('close', done);
+      this.addEventListener('ended', done);
+    });
+  }
+
   /** Sends one value; returns false when the channel is not open or too far behind. */
   send(value) {
     const channel = this.#channel;
