@@ -141,6 +141,8 @@ final class Device {
             serverSettings.maxSocketsPerAddress = 32
             serverSettings.ownTokenPrefix = ownTokenPrefix
             serverSettings.core.reclaimGraceMillis = 20_000
+            // Room-code IDs answer strangers alike whether a room holds them or not (M1).
+            serverSettings.core.guessableIDs = .init(prefix: options.roomPrefix)
             peerServer = PeerServer(host: host, settings: serverSettings)
             if options.webRoot == nil { Log.warning("intercom", "no web client directory found; serving signaling only") }
         } else {
@@ -440,6 +442,13 @@ final class Device {
             let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
                                                metadata: payload.metadata), now: monotonicMillis())
             self.gate = gate
+            if verdict == .knockLimited {
+                // Told, not ignored: the caller's page says to wait instead of ringing on unheard.
+                Log.info("intercom", "refused a knock from \(src): over the knock limit")
+                (door == .knock ? knockClient : roomClient)?.send(PeerJSMessage(
+                    type: .leave, dst: src, payload: ["reason": "limited", "connectionId": .string(payload.connectionId)]))
+                return
+            }
             if case .drop(let reason) = verdict {
                 // No answer, no candidate, no media object: the caller learns nothing, not even our address.
                 return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")

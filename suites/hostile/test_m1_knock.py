@@ -35,3 +35,34 @@ def test_a_knock_shows_a_fixed_word_not_the_callers_text(door):
     assert "POLICE" not in text
     assert "VISITOR" in text
     stranger.close()
+
+
+def knock(peer, dst, connection_id):
+    peer.send({"type": "OFFER", "dst": dst,
+               "payload": {"sdp": {"type": "offer", "sdp": FAKE_SDP}, "type": "media", "connectionId": connection_id}})
+
+
+def test_one_caller_cannot_use_up_everyones_knocks_and_hears_why(door):
+    """Before: 10 knocks a minute for everyone together, and a knock past them was dropped unheard. One
+    stranger knocking a dozen times left a real visitor's knock unheard too. Now each caller has 3 a minute;
+    the fourth is answered LEAVE with reason `limited`, and a visitor's knock still rings the door."""
+    room = door.ring()
+    poll(lambda: f"{room['knockPeerId']} registered on" in door.log_text(), 10, message="the knock ID never registered")
+    stranger = Peer(door.port, "knocker")
+    for n in range(12):
+        knock(stranger, room["knockPeerId"], f"mc_s{n}")
+    refusal = stranger.recv_type("LEAVE", timeout=10)
+    print(f"M1: the stranger's knocks past the limit hear {refusal}")
+    assert refusal["src"] == room["knockPeerId"]
+    assert refusal["payload"]["reason"] == "limited"
+    # The owner sends the stranger away; a visitor on another host knocks and the door rings.
+    poll(lambda: door.control({"cmd": "state"})["state"]["phase"] == "knock", 10, message="the stranger never knocked")
+    assert door.control({"cmd": "press", "button": "decline"})["ok"] is True
+    poll(lambda: door.control({"cmd": "state"})["state"]["phase"] == "room", 10, message="the knock was not declined")
+    visitor = Peer(door.port, "visitor", source="127.0.0.2")
+    knock(visitor, room["knockPeerId"], "mc_v1")
+    poll(lambda: door.control({"cmd": "state"})["state"]["phase"] == "knock", 10,
+         message=lambda: f"the visitor's knock did not ring: {door.control({'cmd': 'state'})}")
+    assert door.control({"cmd": "state"})["state"]["pending"]["peer"] == "visitor"
+    visitor.close()
+    stranger.close()

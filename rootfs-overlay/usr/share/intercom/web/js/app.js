@@ -502,6 +502,10 @@ function onCallEnded({ by, reason, error }) {
     case 'timeout':
       page.endCall(by, 'Nobody answered.', 'timeout', afterCallState());
       break;
+    case 'limited':
+      page.endCall(by, 'The door has had too many knocks just now. Wait a minute, then try again.', 'limited',
+        afterCallState());
+      break;
     case 'closed':
       page.endCall(by, `Room ${room} was closed.`, 'closed', afterCallState());
       break;
