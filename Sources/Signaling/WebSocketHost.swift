@@ -3,117 +3,6 @@ import Glibc
 import DoorCore
 import MainLoop
 
-/// A WebSocket (either side) as the rest of the program sees it.
-@GLibActor
-public protocol WebSocketDelegate: AnyObject {
-    func webSocketDidOpen(_ socket: WebSocketConnection)
-    func webSocket(_ socket: WebSocketConnection, didReceive text: String)
-    /// Called once, whichever side closed or when a client could not connect (`error` then says why).
-    func webSocketDidClose(_ socket: WebSocketConnection, error: String?)
-}
-
-/// An HTTP response from the built-in web server.
-public struct HTTPResponse: Sendable {
-    public var status: UInt32
-    public var contentType: String
-    public var body: [UInt8]
-    public var headers: [(String, String)]
-    public init(status: UInt32, contentType: String, body: [UInt8], headers: [(String, String)] = []) {
-        self.status = status; self.contentType = contentType; self.body = body; self.headers = headers
-    }
-    public static func text(_ status: UInt32, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array(text.utf8))
-    }
-}
-
-/// What the built-in server does with requests; the host only moves bytes.
-@GLibActor
-public protocol WebSocketServerHandler: AnyObject {
-    func handleHTTP(path: String) -> HTTPResponse
-    /// Returns whether a WebSocket upgrade on `path` is wanted at all (checked before the handshake completes);
-    /// `origin` is the request's `Origin` header (a browser always sends it; nil from other clients), `host`
-    /// its `Host` header.
-    func acceptsWebSocket(path: String, origin: String?, host: String?) -> Bool
-    /// A WebSocket upgrade completed; `query` holds the URL arguments. Set `socket.delegate` to keep it.
-    func webSocketConnected(_ socket: WebSocketConnection, path: String, query: [String: String])
-}
-
-/// One WebSocket, server or client side. Send and close are queued and done when lws says it is writable.
-@GLibActor
-public final class WebSocketConnection {
-    public weak var delegate: (any WebSocketDelegate)?
-    public let isClient: Bool
-    public fileprivate(set) var isOpen = false
-    public let peerAddress: String
-
-    fileprivate var wsi: OpaquePointer?
-    /// Frames not yet written are `outbox[outboxHead...]` (a head index: removing from the front is O(n)).
-    fileprivate var outbox: [[UInt8]] = []
-    fileprivate var outboxHead = 0
-    fileprivate var lastProgress: Int64 = 0
-    fileprivate var queuedBytes = 0
-    fileprivate var closeRequested = false
-    fileprivate var incoming: [UInt8] = []
-    fileprivate var closedReported = false
-    fileprivate var cStrings: [UnsafeMutablePointer<CChar>] = []
-
-    fileprivate init(isClient: Bool, peerAddress: String) {
-        self.isClient = isClient; self.peerAddress = peerAddress
-    }
-
-    isolated deinit { cStrings.forEach { free($0) } }
-
-    /// A peer with frames waiting that took none for this long has stopped reading (see `send`).
-    public nonisolated static let stalledMillis: Int64 = 10_000
-    /// Bytes queued for one peer beyond which it counts as dead however it reads (memory is finite).
-    public nonisolated static let maxQueuedBytes = 16 << 20
-
-    /// Queues one text frame. Returns false when the socket is dead: already closed (the frame is dropped
-    /// with a debug line), or a peer that stopped reading — frames waiting and none taken for
-    /// `stalledMillis`, or `maxQueuedBytes` waiting — which is then dropped at once.
-    @discardableResult
-    public func send(_ text: String) -> Bool {
-        guard let wsi, !closeRequested else {
-            Log.debug("signaling", "dropped a frame on a closed socket")
-            return false
-        }
-        let frame = Array(text.utf8)
-        let now = monotonicMillis()
-        if queuedBytes == 0 { lastProgress = now }
-        queuedBytes += frame.count
-        let stalled = now - lastProgress > Self.stalledMillis
-        guard queuedBytes <= Self.maxQueuedBytes, !stalled else {
-            Log.warning("signaling", "dropping \(peerAddress): \(queuedBytes) bytes queued, "
-                        + (stalled ? "none taken for \(now - lastProgress) ms" : "over the limit"))
-            outbox = []
-            outboxHead = 0
-            closeRequested = true
-            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC)
-            return false
-        }
-        outbox.append(frame)
-        lws_callback_on_writable(wsi)
-        return true
-    }
-
-    /// Closes after the queued frames are written.
-    public func close() {
-        guard let wsi, !closeRequested else { return }
-        closeRequested = true
-        lws_callback_on_writable(wsi)
-    }
-
-    fileprivate var hasQueuedFrames: Bool { outboxHead < outbox.count }
-
-    fileprivate func reportClosed(_ error: String?) {
-        isOpen = false
-        wsi = nil
-        guard !closedReported else { return }
-        closedReported = true
-        delegate?.webSocketDidClose(self, error: error)
-    }
-}
-
 /// The libwebsockets context: one per process, in GLib mode on the GLib loop thread, optionally listening on
 /// one port for the built-in web + PeerJS server, and dialling signaling servers as a client.
 @GLibActor
@@ -346,8 +235,8 @@ public final class WebSocketHost {
 
     // MARK: callback dispatch (on the GLib thread)
 
-    fileprivate func handle(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?,
-                            _ length: Int) -> Int32 {
+    func handle(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?,
+                _ length: Int) -> Int32 {
         guard let wsi else { return 0 }
         switch reason {
         // Server: HTTP
@@ -554,70 +443,4 @@ public final class WebSocketHost {
         lws_get_peer_simple(wsi, &buffer, buffer.count)
         return String(cString: buffer)
     }
-}
-
-/// What lws keeps pointers to while a context lives — the protocol table and names, the foreign-loop array, the
-/// keepalive policies — and the way back to the host. With the GLib event loop, `lws_context_destroy` returns
-/// before lws is done: sockets finish closing on later loop turns, and lws calls the protocol callback for them
-/// then, after the `WebSocketHost` is gone. So the context retains this object (its user pointer) until lws
-/// frees the vhost (`lwsVhostFinalized`), and reaches the host only through a weak reference.
-@GLibActor
-private final class LWSContextOwner {
-    weak var host: WebSocketHost?
-    /// The two protocols' names, then the TLS ALPN list.
-    let protocolNames = [strdup("http-peerjs")!, strdup("peerjs-client")!, strdup("http/1.1")!]
-    let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 3)
-    let foreignLoops = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
-    /// lws keeps a pointer to a client connection's policy for the connection's life.
-    var keepalivePolicies: [WebSocketHost.Keepalive: UnsafeMutablePointer<lws_retry_bo_t>] = [:]
-
-    init() {
-        protocols.initialize(repeating: lws_protocols(), count: 3)
-        for i in 0..<2 {
-            protocols[i].name = UnsafePointer(protocolNames[i])
-            protocols[i].callback = lwsCallback
-            protocols[i].rx_buffer_size = 16 * 1024
-        }
-        foreignLoops.initialize(to: UnsafeMutableRawPointer(GLibLoop.shared.loop))
-    }
-
-    isolated deinit {
-        protocols.deallocate()
-        foreignLoops.deallocate()
-        protocolNames.forEach { free($0) }
-        keepalivePolicies.values.forEach { $0.deallocate() }
-    }
-}
-
-/// The one lws protocol callback; lws calls it on the GLib thread (GLib event-loop mode). Once the host is gone
-/// (lws finishing its shutdown), every event gets lws's default handling.
-private func lwsCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
-                         _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
-    guard let wsi, let context = lws_get_context(wsi), let opaqueOwner = lws_context_user(context) else {
-        return lws_callback_http_dummy(wsi, reason, user, input, length)
-    }
-    let owner = Unmanaged<LWSContextOwner>.fromOpaque(opaqueOwner).takeUnretainedValue()
-    let event = LWSEvent(wsi: wsi, reason: reason, user: user, input: input, length: length)
-    return GLibActor.assumeIsolated {
-        guard let host = owner.host else {
-            return lws_callback_http_dummy(event.wsi, event.reason, event.user, event.input, event.length)
-        }
-        return host.handle(event.wsi, event.reason, event.input, event.length)
-    }
-}
-
-/// lws frees the context's vhost: the last moment it uses what `LWSContextOwner` holds.
-private func lwsVhostFinalized(_ vhost: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
-    guard let arg else { return }
-    Unmanaged<LWSContextOwner>.fromOpaque(arg).release()
-}
-
-/// The callback's arguments, carried into the actor-isolated handler. Safe: we are already on the GLib thread
-/// (lws runs in GLib mode) and the handler uses them before returning.
-private struct LWSEvent: @unchecked Sendable {
-    let wsi: OpaquePointer
-    let reason: lws_callback_reasons
-    let user: UnsafeMutableRawPointer?
-    let input: UnsafeMutableRawPointer?
-    let length: Int
 }
