@@ -139,6 +139,9 @@ final class Device {
             // per address; the door's own clients are not counted.
             serverSettings.core.concurrentLimit = 1_000
             serverSettings.maxSocketsPerAddress = 32
+            // Every connection (HTTP too) per address, refused as it is accepted: room for a page's parallel
+            // fetches besides the WebSockets.
+            host.maxConnectionsPerAddress = 64
             serverSettings.ownTokenPrefix = ownTokenPrefix
             serverSettings.core.reclaimGraceMillis = 20_000
             // Room-code IDs answer strangers alike whether a room holds them or not (M1).

@@ -27,11 +27,25 @@ public final class WebSocketHost {
     public weak var serverHandler: (any WebSocketServerHandler)?
     public let listeningPort: Int?
 
+    /// Connections at once from one address, HTTP and WebSocket alike, counted as lws accepts them
+    /// (`LWS_CALLBACK_FILTER_NETWORK_CONNECTION`): one over is closed before it costs a request or a handshake.
+    /// nil: no limit. Addresses in `uncountedAddresses` are not held to it — 127.0.0.1, where the door's own
+    /// clients dial its built-in server from (other loopback addresses are counted).
+    public var maxConnectionsPerAddress: Int?
+    public var uncountedAddresses: Set<String> = ["127.0.0.1"]
+    /// Sockets lws may hold at once (`fd_limit_per_thread`): the process's descriptor limit less a reserve for
+    /// everything else (GStreamer, the control socket, files). At the limit lws stops polling its listening
+    /// socket until one closes, instead of spinning on accept's EMFILE; the rest of the door keeps descriptors.
+    public let socketLimit: Int
+
     private var context: OpaquePointer?
     /// What lws points into for the context's life, which outlasts this object (see `LWSContextOwner`).
     private let owner: LWSContextOwner
     private var connections: [OpaquePointer: WebSocketConnection] = [:]
     private var pendingHTTP: [OpaquePointer: [UInt8]] = [:]
+    private var connectionsFrom: [String: Int] = [:]
+    private var addressOfConnection: [OpaquePointer: String] = [:]
+    private var perAddressLog = LogLimiter(intervalMillis: 5_000)
 
     /// The certificate and key files of a listener that speaks TLS (HTTPS and WSS on its port).
     public struct TLSFiles: Sendable, Equatable {
@@ -54,6 +68,7 @@ public final class WebSocketHost {
         if let problem = Self.glibPluginPinned { throw SignalingError(.listenFailed, problem) }
         owner = LWSContextOwner()
         listeningPort = listen?.port
+        socketLimit = Self.socketLimit(descriptorLimit: Self.descriptorLimit())
 
         // lws logs a failed bind and carries on without a listener; find out first, in words.
         if let listen { try Self.checkCanListen(host: listen.host, port: listen.port) }
@@ -82,6 +97,7 @@ public final class WebSocketHost {
             info.alpn = UnsafePointer(owner.protocolNames[2])
         }
         info.foreign_loops = owner.foreignLoops
+        info.fd_limit_per_thread = UInt32(socketLimit)
         // -1: keep the process's user and group. lws 4.1 (Debian 12) declares these `int`, lws 4.3 (Debian 13)
         // `gid_t`/`uid_t`; the all-ones pattern is -1 in either type.
         info.gid = .init(truncatingIfNeeded: -1)
@@ -102,6 +118,20 @@ public final class WebSocketHost {
         if let listen {
             Log.info("signaling", "listening on \(listen.host):\(listen.port)" + (listensSecurely ? " (HTTPS/WSS)" : ""))
         }
+    }
+
+    /// The process's soft RLIMIT_NOFILE (1024 when it cannot be read).
+    static func descriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return Int(clamping: limit.rlim_cur) // RLIM_INFINITY is all ones: clamped to Int.max
+    }
+
+    /// lws's share of `descriptorLimit`: a quarter (at least 64) is kept for the rest of the process, and lws's
+    /// tables stay small however high the limit is (with this set below the limit, lws searches them).
+    nonisolated static func socketLimit(descriptorLimit: Int) -> Int {
+        let reserve = max(64, descriptorLimit / 4)
+        return min(8192, max(16, descriptorLimit - reserve))
     }
 
     /// lws loads its GLib event-loop plugin with `dlopen` for each context and unloads it when the context's
@@ -261,6 +291,24 @@ public final class WebSocketHost {
             pendingHTTP[wsi] = nil
             return 0
 
+        // Server: any connection, as it is accepted
+        case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+            // `input` is the accepted descriptor; `wsi` is still the listener's.
+            let fd = Int32(truncatingIfNeeded: Int(bitPattern: input))
+            guard let cap = maxConnectionsPerAddress, let address = Self.peerAddress(of: fd),
+                  !uncountedAddresses.contains(address), connectionsFrom[address, default: 0] >= cap else { return 0 }
+            if let suppressed = perAddressLog.admit(now: monotonicMillis()) {
+                Log.warning("signaling", "refused a connection from \(address): \(cap) open from there already"
+                            + (suppressed > 0 ? "; \(suppressed) more such lines suppressed" : ""))
+            }
+            return -1
+        case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+            let address = remoteAddress(wsi)
+            guard maxConnectionsPerAddress != nil, !uncountedAddresses.contains(address) else { return 0 }
+            connectionsFrom[address, default: 0] += 1
+            addressOfConnection[wsi] = address
+            return 0
+
         // Server: WebSocket
         case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
             let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
@@ -309,6 +357,10 @@ public final class WebSocketHost {
                 socket.reportClosed(socket.isClient && !socket.isOpen ? "connection failed" : nil)
             }
             pendingHTTP[wsi] = nil
+            if let address = addressOfConnection.removeValue(forKey: wsi) {
+                let left = connectionsFrom[address, default: 1] - 1
+                connectionsFrom[address] = left > 0 ? left : nil
+            }
             return 0
         default:
             return lws_callback_http_dummy(wsi, reason, nil, input, length)
@@ -436,6 +488,19 @@ public final class WebSocketHost {
             index += 1
         }
         return result
+    }
+
+    /// The IPv4 address a socket is connected from, as `lws_get_peer_simple` writes it.
+    private static func peerAddress(of fd: Int32) -> String? {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let got = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard got == 0, address.sin_family == sa_family_t(AF_INET) else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count)) != nil else { return nil }
+        return String(cString: text)
     }
 
     private func remoteAddress(_ wsi: OpaquePointer) -> String {
