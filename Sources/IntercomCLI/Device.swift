@@ -142,6 +142,7 @@ final class Device {
             // Every connection (HTTP too) per address, refused as it is accepted: room for a page's parallel
             // fetches besides the WebSockets.
             host.maxConnectionsPerAddress = 64
+            host.httpsBase = WebSocketHost.httpsOrigin(of: options.webBase)
             serverSettings.ownTokenPrefix = ownTokenPrefix
             serverSettings.core.reclaimGraceMillis = 20_000
             // Room-code IDs answer strangers alike whether a room holds them or not (M1).

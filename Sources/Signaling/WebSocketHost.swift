@@ -33,6 +33,10 @@ public final class WebSocketHost {
     /// clients dial its built-in server from (other loopback addresses are counted).
     public var maxConnectionsPerAddress: Int?
     public var uncountedAddresses: Set<String> = ["127.0.0.1"]
+    /// Where a plain-HTTP request to a TLS listener is sent: `https://host[:port]` of the door's configured
+    /// address (`web.base`), never the request's `Host` header, which whoever sends the request chooses.
+    /// nil: such requests get 400.
+    public var httpsBase: String?
     /// Sockets lws may hold at once (`fd_limit_per_thread`): the process's descriptor limit less a reserve for
     /// everything else (GStreamer, the control socket, files). At the limit lws stops polling its listening
     /// socket until one closes, instead of spinning on accept's EMFILE; the rest of the door keeps descriptors.
@@ -88,10 +92,12 @@ public final class WebSocketHost {
         if listen != nil, let tlsPaths {
             info.ssl_cert_filepath = UnsafePointer(tlsPaths.0)
             info.ssl_private_key_filepath = UnsafePointer(tlsPaths.1)
-            // Someone who types http://door:8080 lands on the https:// page instead of a TLS error.
-            // LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT | LWS_SERVER_OPTION_REDIRECT_HTTP_TO_HTTPS: macros
-            // with expressions, which Swift does not import (lws-context-vhost.h: bits 3, 11 and 12).
-            info.options |= (1 << 3) | (1 << 11) | (1 << 12)
+            // Plain HTTP on the same port is taken, so that someone who types http://door:8080 is redirected
+            // (by us, to `httpsBase`: lws's own redirect would name the request's Host header) instead of
+            // meeting a TLS error; nothing else is served over it (see `handle`). LWS_SERVER_OPTION_ALLOW_NON_SSL_
+            // ON_SSL_PORT (a macro with an expression, which Swift does not import: lws-context-vhost.h, bits 3
+            // and 12) and LWS_SERVER_OPTION_ALLOW_HTTP_ON_HTTPS_LISTENER (bit 29).
+            info.options |= (1 << 3) | (1 << 12) | (1 << 29)
             // HTTP/1.1 only: our HTTP replies and the WebSocket upgrade are HTTP/1.1 (over h2 Chromium failed
             // to load the scripts with ERR_HTTP2_FRAME_SIZE_ERROR).
             info.alpn = UnsafePointer(owner.protocolNames[2])
@@ -272,6 +278,7 @@ public final class WebSocketHost {
         // Server: HTTP
         case LWS_CALLBACK_HTTP:
             let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
+            if listensSecurely, lws_is_ssl(wsi) == 0 { return startHTTPResponse(wsi, redirectToHTTPS(wsi, path: path)) }
             let response = serverHandler?.handleHTTP(path: path) ?? .text(404, "not found\n")
             // HEAD: the same headers (Content-Length included), no body.
             let isHead = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0
@@ -311,6 +318,7 @@ public final class WebSocketHost {
 
         // Server: WebSocket
         case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+            if listensSecurely, lws_is_ssl(wsi) == 0 { return -1 } // a TLS listener takes no plain ws://
             let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
             return serverHandler?.acceptsWebSocket(path: path, origin: header(wsi, WSI_TOKEN_ORIGIN),
                                                    host: header(wsi, WSI_TOKEN_HOST)) == true ? 0 : -1
@@ -486,6 +494,38 @@ public final class WebSocketHost {
                 result[pair] = ""
             }
             index += 1
+        }
+        return result
+    }
+
+    /// 301 to the same path (and query) under `httpsBase`.
+    private func redirectToHTTPS(_ wsi: OpaquePointer, path: String) -> HTTPResponse {
+        guard let httpsBase else { return .text(400, "This door speaks HTTPS only.\n") }
+        let query = header(wsi, WSI_TOKEN_HTTP_URI_ARGS).map { "?" + Self.percentEncoded($0, keeping: "=&") } ?? ""
+        let location = httpsBase + Self.percentEncoded(path, keeping: "/") + query
+        return HTTPResponse(status: 301, contentType: "text/plain; charset=utf-8", body: Array("\(location)\n".utf8),
+                            headers: [("Location", location), ("Cache-Control", "no-store")])
+    }
+
+    /// `https://host[:port]` of a configured base URL (`http://` or `https://`; any path dropped); nil otherwise.
+    public nonisolated static func httpsOrigin(of base: String) -> String? {
+        let lower = base.lowercased()
+        guard let scheme = ["https://", "http://"].first(where: { lower.hasPrefix($0) }) else { return nil }
+        let authority = base.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.isEmpty, !authority.contains(where: { $0 == "@" || $0 == " " || $0 == "\\" }) else { return nil }
+        return "https://" + authority
+    }
+
+    /// lws hands us the path and query URL-decoded: encode them again for a Location header.
+    nonisolated static func percentEncoded(_ text: String, keeping extra: String) -> String {
+        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+        let kept = unreserved.union(extra.utf8)
+        let hex = Array("0123456789ABCDEF")
+        var result = ""
+        for byte in text.utf8 {
+            if kept.contains(byte) { result.unicodeScalars.append(UnicodeScalar(byte)) } else {
+                result += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 15)])
+            }
         }
         return result
     }
