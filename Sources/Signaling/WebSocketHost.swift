@@ -278,6 +278,19 @@ public final class WebSocketHost {
         // Server: HTTP
         case LWS_CALLBACK_HTTP:
             let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
+            if let refusal = refusedRequest(wsi) {
+                // Said at once, then the connection closes: its body is never read, so it cannot hold the
+                // connection or be taken for the next request.
+                _ = startHTTPResponse(wsi, refusal)
+                if let body = pendingHTTP.removeValue(forKey: wsi), !body.isEmpty {
+                    var buffer = [UInt8](repeating: 0, count: Int(ic_lws_pre()) + body.count)
+                    buffer.replaceSubrange(Int(ic_lws_pre())..., with: body)
+                    _ = buffer.withUnsafeMutableBufferPointer {
+                        lws_write(wsi, $0.baseAddress! + Int(ic_lws_pre()), body.count, LWS_WRITE_HTTP_FINAL)
+                    }
+                }
+                return -1
+            }
             if listensSecurely, lws_is_ssl(wsi) == 0 { return startHTTPResponse(wsi, redirectToHTTPS(wsi, path: path)) }
             let response = serverHandler?.handleHTTP(path: path) ?? .text(404, "not found\n")
             // HEAD: the same headers (Content-Length included), no body.
@@ -294,6 +307,8 @@ public final class WebSocketHost {
                 if written < 0 { return -1 }
             }
             return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        case LWS_CALLBACK_HTTP_BODY:
+            return -1 // no request we take has a body (`refusedRequest`)
         case LWS_CALLBACK_CLOSED_HTTP:
             pendingHTTP[wsi] = nil
             return 0
@@ -496,6 +511,24 @@ public final class WebSocketHost {
             index += 1
         }
         return result
+    }
+
+    /// The built-in web server takes GET and HEAD without a body: any other method is 405, a body (a
+    /// Content-Length above 0, or chunked) is 413. nil: the request is taken.
+    private func refusedRequest(_ wsi: OpaquePointer) -> HTTPResponse? {
+        let closing = [("Connection", "close"), ("Cache-Control", "no-store")]
+        guard lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0 else {
+            var response = HTTPResponse.text(405, "Only GET and HEAD are taken here.\n")
+            response.headers = [("Allow", "GET, HEAD")] + closing
+            return response
+        }
+        let length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH).map { $0.trimmingPrefix(while: { $0 == " " }) }
+        let hasBody = (length.map { $0 != "0" } ?? false)
+            || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0
+        guard hasBody else { return nil }
+        var response = HTTPResponse.text(413, "Request bodies are not taken here.\n")
+        response.headers = closing
+        return response
     }
 
     /// 301 to the same path (and query) under `httpsBase`.
