@@ -13,6 +13,10 @@ public final class WebSocketHost {
     /// frame with `src` added — a client with the same limit could be made to drop its own registration by
     /// a stranger sending it one frame of exactly the server's limit.
     public nonisolated static let maxReceivedByClientBytes = 4 * maxMessageBytes
+    /// Frames handled from one socket per loop turn: lws hands over everything one read brought (16 KiB, a few
+    /// hundred small frames); past this many the socket is paused until the next turn, so one busy socket
+    /// cannot keep the loop from its other work. lws keeps what it read meanwhile.
+    public nonisolated static let maxFramesPerTurn = 32
 
     /// Dead-connection detection for client sockets (lws `retry_and_idle_policy`): a WebSocket ping after
     /// `pingSeconds` without traffic proving the link works, the socket dropped after `hangupSeconds`.
@@ -47,6 +51,10 @@ public final class WebSocketHost {
     private let owner: LWSContextOwner
     private var connections: [OpaquePointer: WebSocketConnection] = [:]
     private var pendingHTTP: [OpaquePointer: [UInt8]] = [:]
+    /// Frames taken from each socket in this loop turn; sockets paused (`lws_rx_flow_control`) for the rest of
+    /// it once they reach `maxFramesPerTurn`.
+    private var framesThisTurn: [OpaquePointer: Int] = [:]
+    private var pausedThisTurn: [OpaquePointer] = []
     private var connectionsFrom: [String: Int] = [:]
     private var addressOfConnection: [OpaquePointer: String] = [:]
     private var perAddressLog = LogLimiter(intervalMillis: 5_000)
@@ -420,7 +428,29 @@ public final class WebSocketHost {
             return 0
         }
         socket.delegate?.webSocket(socket, didReceive: text)
+        countFrame(wsi)
         return 0
+    }
+
+    /// Counts a frame for this loop turn; the socket's `maxFramesPerTurn`th pauses it until the next turn.
+    private func countFrame(_ wsi: OpaquePointer) {
+        if framesThisTurn.isEmpty {
+            // Posted at the loop's default priority: it runs once the sources ready now have been dispatched.
+            GLibLoop.shared.post { [weak self] in self?.endTurn() }
+        }
+        let count = framesThisTurn[wsi, default: 0] + 1
+        framesThisTurn[wsi] = count
+        if count == Self.maxFramesPerTurn, connections[wsi] != nil {
+            lws_rx_flow_control(wsi, 0)
+            pausedThisTurn.append(wsi)
+        }
+    }
+
+    private func endTurn() {
+        framesThisTurn = [:]
+        let paused = pausedThisTurn
+        pausedThisTurn = []
+        for wsi in paused where connections[wsi] != nil { lws_rx_flow_control(wsi, 1) }
     }
 
     /// Writes queued frames while the socket takes them (at most 64 per callback, so one busy peer does
