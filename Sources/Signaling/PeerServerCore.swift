@@ -27,6 +27,10 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         public var guessableIDs: GuessableIDs?
         public var guessableIDsPerSender = 6
         public var guessableIDWindowMillis: Int64 = 10 * 60_000
+        /// OFFERs (knocks) one sender (address) may send to guessable IDs per minute; past that they are held and
+        /// expired like probes. Above the door's own per-caller knock limit (3), so a caller with one ID hears
+        /// the door's "limited" first; it keeps one address with many IDs from using up everyone's knocks.
+        public var guessableOffersPerSenderPerMinute = 4
         public init() {}
     }
 
@@ -77,6 +81,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     }
     private var queues: [QueueKey: (lastRead: Int64, messages: [Queued])] = [:]
     private var guessed: DistinctLimiter<String, String>
+    private var knocked: RateLimiter<String>
     /// IDs in their reclaim grace: the token that held them and until when.
     private var reserved: [String: (token: String, until: Int64)] = [:]
     private var queuedBytes = 0
@@ -88,6 +93,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     public init(settings: Settings = Settings()) {
         self.settings = settings
         guessed = DistinctLimiter(limit: settings.guessableIDsPerSender, windowMillis: settings.guessableIDWindowMillis)
+        knocked = RateLimiter(limit: settings.guessableOffersPerSenderPerMinute, windowMillis: 60_000, maxKeys: 4096)
     }
 
     public var registeredIDs: [String] { clients.keys.sorted() }
@@ -145,7 +151,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
             guard let dst = message.dst else { return [] }
             let forwarded = PeerJSMessage(type: message.type, src: src, dst: dst, payload: message.payload,
                                           payloadText: message.payloadText)
-            let decoy = overGuessBudget(src, dst, now: now)
+            let decoy = overGuessBudget(message.type, src, dst, now: now)
             if let target = clients[dst], !decoy {
                 return [.send(target.connection, forwarded)]
             }
@@ -158,12 +164,15 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     }
 
     /// Whether a frame from `src` to `dst` must not be delivered: `dst` is guessable and `src`'s sender has
-    /// reached other guessable IDs up to its budget. Counted whether `dst` exists or not (a count of present
-    /// IDs alone would itself tell). The door's own clients are not counted.
-    private mutating func overGuessBudget(_ src: String, _ dst: String, now: Int64) -> Bool {
+    /// reached other guessable IDs up to its budget, or sent its OFFERs to them for this minute. Counted whether
+    /// `dst` exists or not (a count of present IDs alone would itself tell). The door's own clients are not
+    /// counted.
+    private mutating func overGuessBudget(_ type: PeerJSMessage.Kind, _ src: String, _ dst: String,
+                                          now: Int64) -> Bool {
         guard let guessable = settings.guessableIDs, guessable.matches(dst), let client = clients[src],
               !client.exempt else { return false }
-        return !guessed.allow(client.sender, dst, now: now)
+        guard guessed.allow(client.sender, dst, now: now) else { return true }
+        return type == .offer && !knocked.allow(client.sender, now: now)
     }
 
     /// Holds a frame for an absent peer, within the per-destination, per-sender and global bounds.

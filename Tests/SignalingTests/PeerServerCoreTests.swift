@@ -210,4 +210,24 @@ import Testing
         let fromDoor = PeerJSMessage(type: .answer, dst: "intercom-12345", payload: ["y": 1])
         #expect(core.receive(fromDoor, from: 3, now: 5).count == 1)
     }
+
+    @Test func knocksToCodeIDsAreLimitedPerAddressNotPerID() {
+        var settings = Core.Settings()
+        settings.guessableIDs = .init(prefix: "intercom-")
+        settings.guessableOffersPerSenderPerMinute = 2
+        var core = Core(settings: settings)
+        _ = core.connect(1, key: "peerjs", id: "intercom-12345", token: "door", now: 0, exempt: true)
+        for n in 2...4 { _ = core.connect(n, key: "peerjs", id: "s\(n)", token: "t\(n)", now: 0, sender: "10.0.0.9") }
+        _ = core.connect(5, key: "peerjs", id: "visitor", token: "v", now: 0, sender: "10.0.0.7")
+        let knock = PeerJSMessage(type: .offer, dst: "intercom-12345", payload: ["x": 1])
+        #expect(core.receive(knock, from: 2, now: 1).count == 1)
+        #expect(core.receive(knock, from: 3, now: 2).count == 1)
+        // A third ID from the same address: held, and expired like a knock on an absent code.
+        #expect(core.receive(knock, from: 4, now: 3).isEmpty)
+        #expect(core.receive(knock, from: 5, now: 4).count == 1)
+        #expect(core.sweep(now: 5_100) == [.send(4, PeerJSMessage(type: .expire, src: "intercom-12345", dst: "s4"))])
+        // A minute on, the address may knock again; candidates were never counted as knocks.
+        #expect(core.receive(knock, from: 4, now: 60_004).count == 1)
+    }
 }
+
