@@ -7,15 +7,19 @@ import DoorCore
 /// * the **room peer ID**, `prefix` + 26 base32 characters derived from the secret (`RoomKeys`): only a
 ///   holder of the link knows it, so there is nothing to enumerate or squat. Offers there may prove the secret.
 /// * the **knock peer ID**, `prefix` + the 5-digit code: for people who type the code. Whatever arrives there
-///   is at most a knock, and knocks are limited per minute across all callers.
+///   is at most a knock, and knocks are limited per caller and per minute across all callers (`KnockLimiter`).
 ///
-/// Pure: time is passed in, nothing is sent. The device drops what `admit` refuses without a word.
+/// Pure: time is passed in, nothing is sent. The device drops what `admit` refuses without a word, except a
+/// knock over its limit (`knockLimited`), which is told.
 public struct RoomGate: Sendable {
     public enum Door: String, Sendable { case room, knock }
 
     public enum Verdict: Sendable, Equatable {
         case proved
         case knock
+        /// A knock over the knock limits: refused with a reply (the caller learns nothing it did not know: it
+        /// reached this ID, and knocks carry no secret).
+        case knockLimited
         /// Drop silently. `reason` is a fixed word for counters (never caller data).
         case drop(reason: String)
     }
@@ -24,8 +28,8 @@ public struct RoomGate: Sendable {
         /// Offers from one peer (either door) per `peerWindowMillis`.
         public var offersPerPeer = 5
         public var peerWindowMillis: Int64 = 10_000
-        /// Knocks (offers without a proof, either door) from everyone together per minute.
-        public var knocksPerMinute = 10
+        /// Knocks (offers without a proof, either door), per caller and from everyone together.
+        public var knocks = KnockLimiter.Limits()
         /// Offers to the room peer ID from everyone together per minute; only someone who learned the
         /// derived ID (the signaling server) can send these, and a wrong MAC costs one HMAC.
         public var roomOffersPerMinute = 600
@@ -41,7 +45,7 @@ public struct RoomGate: Sendable {
     public let limits: Limits
     private var verifier: RoomVerifier
     private var perPeer: RateLimiter<String>
-    private var knocks: RateLimiter<Int>
+    private var knocks: KnockLimiter
     private var roomOffers: RateLimiter<Int>
     /// The nonce of each proved call, for its answer's MAC.
     private var nonces: [CallStateMachine.CallID: String] = [:]
@@ -56,7 +60,7 @@ public struct RoomGate: Sendable {
         self.limits = limits
         verifier = RoomVerifier(keys: keys, roomPeerID: roomPeerID)
         perPeer = RateLimiter(limit: limits.offersPerPeer, windowMillis: limits.peerWindowMillis)
-        knocks = RateLimiter(limit: limits.knocksPerMinute, windowMillis: 60_000)
+        knocks = KnockLimiter(limits: limits.knocks)
         roomOffers = RateLimiter(limit: limits.roomOffersPerMinute, windowMillis: 60_000)
     }
 
@@ -69,6 +73,7 @@ public struct RoomGate: Sendable {
         switch verdict {
         case .proved: counts["proved", default: 0] += 1
         case .knock: counts["knock", default: 0] += 1
+        case .knockLimited: counts["knock-limited", default: 0] += 1
         case .drop(let reason): counts[reason, default: 0] += 1
         }
         return verdict
@@ -89,8 +94,7 @@ public struct RoomGate: Sendable {
         case .invalid:
             return .drop(reason: "bad proof")
         case .absent:
-            guard knocks.allow(0, now: now) else { return .drop(reason: "knock-limited") }
-            return .knock
+            return knocks.admit(sender: offer.call.peer, now: now) == .allow ? .knock : .knockLimited
         }
     }
 

@@ -139,8 +139,14 @@ final class Device {
             // per address; the door's own clients are not counted.
             serverSettings.core.concurrentLimit = 1_000
             serverSettings.maxSocketsPerAddress = 32
+            // Every connection (HTTP too) per address, refused as it is accepted: room for a page's parallel
+            // fetches besides the WebSockets.
+            host.maxConnectionsPerAddress = 64
+            host.httpsBase = WebSocketHost.httpsOrigin(of: options.webBase)
             serverSettings.ownTokenPrefix = ownTokenPrefix
             serverSettings.core.reclaimGraceMillis = 20_000
+            // Room-code IDs answer strangers alike whether a room holds them or not (M1).
+            serverSettings.core.guessableIDs = .init(prefix: options.roomPrefix)
             peerServer = PeerServer(host: host, settings: serverSettings)
             if options.webRoot == nil { Log.warning("intercom", "no web client directory found; serving signaling only") }
         } else {
@@ -440,6 +446,13 @@ final class Device {
             let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
                                                metadata: payload.metadata), now: monotonicMillis())
             self.gate = gate
+            if verdict == .knockLimited {
+                // Told, not ignored: the caller's page says to wait instead of ringing on unheard.
+                Log.info("intercom", "refused a knock from \(src): over the knock limit")
+                (door == .knock ? knockClient : roomClient)?.send(PeerJSMessage(
+                    type: .leave, dst: src, payload: ["reason": "limited", "connectionId": .string(payload.connectionId)]))
+                return
+            }
             if case .drop(let reason) = verdict {
                 // No answer, no candidate, no media object: the caller learns nothing, not even our address.
                 return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")

@@ -47,6 +47,22 @@ struct SignalingServerCommand: ParsableCommand {
             help: "Take WebSocket upgrades only from pages at this origin (repeatable; default: any origin).")
     var allowedOrigins: [String] = []
 
+    @Option(name: .customLong("frames-per-second"),
+            help: "Frames one WebSocket may send per second, on average (its budget; over it, it is closed).")
+    var framesPerSecond = 50.0
+
+    @Option(name: .customLong("frame-burst"), help: "Frames one WebSocket may send at once, above the average.")
+    var frameBurst = 200.0
+
+    @Option(name: .customLong("kib-per-second"), help: "KiB one WebSocket may send per second, on average.")
+    var kibPerSecond = 128.0
+
+    @Option(name: .customLong("kib-burst"), help: "KiB one WebSocket may send at once, above the average.")
+    var kibBurst = 512.0
+
+    @Flag(name: .customLong("no-budget"), help: "No per-socket budget (as the official server).")
+    var noBudget = false
+
     @Flag(help: "Log debug lines.")
     var verbose = false
 
@@ -58,6 +74,9 @@ struct SignalingServerCommand: ParsableCommand {
         guard concurrentLimit >= 1 else { throw ValidationError("--concurrent_limit must be at least 1") }
         guard !key.isEmpty else { throw ValidationError("--key must not be empty") }
         guard (sslKey == nil) == (sslCert == nil) else { throw ValidationError("--sslkey and --sslcert go together") }
+        guard [framesPerSecond, frameBurst, kibPerSecond, kibBurst].allSatisfy({ $0.isFinite && $0 >= 1 }) else {
+            throw ValidationError("--frames-per-second, --frame-burst, --kib-per-second and --kib-burst must be at least 1")
+        }
     }
 
     func run() throws {
@@ -71,6 +90,15 @@ struct SignalingServerCommand: ParsableCommand {
         settings.core.expireTimeoutMillis = Int64(expireTimeout)
         settings.core.concurrentLimit = concurrentLimit
         settings.allowedOrigins = allowedOrigins.isEmpty ? nil : allowedOrigins
+        // The same per-socket budget as the door's built-in server, so one client cannot take the loop's time.
+        if !noBudget {
+            var budget = PeerServer.SocketBudget()
+            budget.framesPerSecond = framesPerSecond
+            budget.frameBurst = frameBurst
+            budget.bytesPerSecond = kibPerSecond * 1024
+            budget.byteBurst = kibBurst * 1024
+            settings.budget = budget
+        }
         let listen = (host: host, port: port)
         let tls = sslCert.flatMap { certificate in
             sslKey.map { WebSocketHost.TLSFiles(certificate: certificate, privateKey: $0) }
@@ -86,7 +114,9 @@ struct SignalingServerCommand: ParsableCommand {
                 Log.info("peerserver", "PeerJS server on \(listen.host):\(listen.port), path \(settings.path), "
                          + "key \(settings.core.key), alive_timeout \(aliveTimeout) ms, "
                          + "expire_timeout \(expireTimeout) ms, concurrent_limit \(concurrentLimit), "
-                         + "discovery \(allowDiscovery ? "on" : "off")" + (tls == nil ? "" : ", TLS"))
+                         + "discovery \(allowDiscovery ? "on" : "off")" + (tls == nil ? "" : ", TLS") + ", budget "
+                         + (noBudget ? "off" : "\(framesPerSecond) frames/s (burst \(frameBurst)), "
+                            + "\(kibPerSecond) KiB/s (burst \(kibBurst)) per socket"))
             } catch {
                 Log.error("peerserver", "\(error)")
                 outcome.fail(status: 78)

@@ -152,7 +152,7 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         sockets[id] = socket
         if own { ownSockets.insert(id) }
         perform(core.connect(id, key: query["key"], id: query["id"], token: query["token"], now: wallClockMillis(),
-                             exempt: own))
+                             exempt: own, sender: socket.peerAddress))
         if let peer = query["id"], sockets[id] != nil {
             Log.debug("peerserver", "\(peer) connected from \(socket.peerAddress)")
         }

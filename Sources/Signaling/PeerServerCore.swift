@@ -19,7 +19,32 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         /// frames to many absent IDs cannot grow the server without bound.
         public var maxQueuedBytes = 8 << 20
         public var maxQueuedBytesPerSender = 512 << 10
+        /// IDs anyone can guess (the door's room-code IDs: a prefix and five digits). Whether such an ID exists
+        /// must not show: an absent one answers EXPIRE, so a present one that stays silent would give the room
+        /// away to someone probing all codes. Each sender (address) may reach `guessableIDsPerSender` distinct
+        /// ones per window; past that, frames to present ones are not delivered but expire exactly as frames
+        /// to absent ones do. nil: no such IDs (the official server).
+        public var guessableIDs: GuessableIDs?
+        public var guessableIDsPerSender = 6
+        public var guessableIDWindowMillis: Int64 = 10 * 60_000
+        /// OFFERs (knocks) one sender (address) may send to guessable IDs per minute; past that they are held and
+        /// expired like probes. Above the door's own per-caller knock limit (3), so a caller with one ID hears
+        /// the door's "limited" first; it keeps one address with many IDs from using up everyone's knocks.
+        public var guessableOffersPerSenderPerMinute = 4
         public init() {}
+    }
+
+    /// `prefix` followed by exactly `digits` ASCII digits.
+    public struct GuessableIDs: Sendable, Equatable {
+        public var prefix: String
+        public var digits: Int
+        public init(prefix: String, digits: Int = 5) { self.prefix = prefix; self.digits = digits }
+
+        public func matches(_ id: String) -> Bool {
+            guard id.hasPrefix(prefix) else { return false }
+            let rest = id.utf8.dropFirst(prefix.utf8.count)
+            return rest.count == digits && rest.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        }
     }
 
     /// What the transport must do after an event.
@@ -34,6 +59,8 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         var lastHeartbeat: Int64
         /// Registered with `exempt` (the door's own client): its ID is kept for the reclaim grace.
         var exempt = false
+        /// Whom the guessable-ID budget counts this client as (its address; its ID when none was given).
+        var sender: String = ""
     }
 
     private struct Queued: Sendable {
@@ -45,7 +72,16 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     public let settings: Settings
     private var clients: [String: Client] = [:]
     private var peerOfConnection: [Connection: String] = [:]
-    private var queues: [String: (lastRead: Int64, messages: [Queued])] = [:]
+    /// Frames held for absent peers, by destination. A `decoy` queue holds frames to a present guessable ID
+    /// from a sender over its budget: expired like the others, never delivered, so the sender sees what it
+    /// would see for an absent ID.
+    private struct QueueKey: Hashable, Sendable {
+        var dst: String
+        var decoy = false
+    }
+    private var queues: [QueueKey: (lastRead: Int64, messages: [Queued])] = [:]
+    private var guessed: DistinctLimiter<String, String>
+    private var knocked: RateLimiter<String>
     /// IDs in their reclaim grace: the token that held them and until when.
     private var reserved: [String: (token: String, until: Int64)] = [:]
     private var queuedBytes = 0
@@ -54,14 +90,19 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     /// Bytes held in queues for absent peers (for tests and the bench).
     public var queuedByteCount: Int { queuedBytes }
 
-    public init(settings: Settings = Settings()) { self.settings = settings }
+    public init(settings: Settings = Settings()) {
+        self.settings = settings
+        guessed = DistinctLimiter(limit: settings.guessableIDsPerSender, windowMillis: settings.guessableIDWindowMillis)
+        knocked = RateLimiter(limit: settings.guessableOffersPerSenderPerMinute, windowMillis: 60_000, maxKeys: 4096)
+    }
 
     public var registeredIDs: [String] { clients.keys.sorted() }
 
     /// A WebSocket arrived at `{path}peerjs?key=&id=&token=`.
-    /// `exempt`: not held to `concurrentLimit` (the door's own clients on its built-in server).
+    /// `exempt`: not held to `concurrentLimit` (the door's own clients on its built-in server). `sender`: whom
+    /// the guessable-ID budget counts (the socket's address); nil counts the ID.
     public mutating func connect(_ connection: Connection, key: String?, id: String?, token: String?,
-                                 now: Int64, exempt: Bool = false) -> [Action] {
+                                 now: Int64, exempt: Bool = false, sender: String? = nil) -> [Action] {
         guard let id, !id.isEmpty, let token, !token.isEmpty, let key, !key.isEmpty else {
             return reject(connection, "No id, token, or key supplied to websocket server")
         }
@@ -81,14 +122,16 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
             }
             // Same token: the new socket silently replaces the old one; no OPEN (as the official server).
             peerOfConnection[existing.connection] = nil
-            clients[id] = Client(token: token, connection: connection, lastHeartbeat: now, exempt: exempt)
+            clients[id] = Client(token: token, connection: connection, lastHeartbeat: now, exempt: exempt,
+                                 sender: sender ?? id)
             peerOfConnection[connection] = id
             return [.close(existing.connection)] + flushQueue(for: id, now: now)
         }
         guard exempt || clients.count < settings.concurrentLimit else {
             return reject(connection, "Server has reached its concurrent user limit")
         }
-        clients[id] = Client(token: token, connection: connection, lastHeartbeat: now, exempt: exempt)
+        clients[id] = Client(token: token, connection: connection, lastHeartbeat: now, exempt: exempt,
+                             sender: sender ?? id)
         peerOfConnection[connection] = id
         return [.send(connection, PeerJSMessage(type: .open))] + flushQueue(for: id, now: now)
     }
@@ -108,24 +151,42 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
             guard let dst = message.dst else { return [] }
             let forwarded = PeerJSMessage(type: message.type, src: src, dst: dst, payload: message.payload,
                                           payloadText: message.payloadText)
-            if let target = clients[dst] {
+            let decoy = overGuessBudget(message.type, src, dst, now: now)
+            if let target = clients[dst], !decoy {
                 return [.send(target.connection, forwarded)]
             }
             if message.type == .leave || message.type == .expire { return [] }
-            var queue = queues[dst] ?? (lastRead: now, messages: [])
-            guard queue.messages.count < settings.maxQueuedPerPeer else { return [] }
-            let bytes = (forwarded.payloadText?.utf8.count ?? 0) + dst.utf8.count + src.utf8.count + 64
-            let senderBytes = queuedBytesBySender[src, default: 0]
-            guard queuedBytes + bytes <= settings.maxQueuedBytes,
-                  senderBytes + bytes <= settings.maxQueuedBytesPerSender else { return [] }
-            queuedBytes += bytes
-            queuedBytesBySender[src] = senderBytes + bytes
-            queue.messages.append(Queued(message: forwarded, sender: src, bytes: bytes))
-            queues[dst] = queue
+            enqueue(forwarded, src: src, key: QueueKey(dst: dst, decoy: clients[dst] != nil), now: now)
             return []
         default:
             return [] // the official server ignores every other type
         }
+    }
+
+    /// Whether a frame from `src` to `dst` must not be delivered: `dst` is guessable and `src`'s sender has
+    /// reached other guessable IDs up to its budget, or sent its OFFERs to them for this minute. Counted whether
+    /// `dst` exists or not (a count of present IDs alone would itself tell). The door's own clients are not
+    /// counted.
+    private mutating func overGuessBudget(_ type: PeerJSMessage.Kind, _ src: String, _ dst: String,
+                                          now: Int64) -> Bool {
+        guard let guessable = settings.guessableIDs, guessable.matches(dst), let client = clients[src],
+              !client.exempt else { return false }
+        guard guessed.allow(client.sender, dst, now: now) else { return true }
+        return type == .offer && !knocked.allow(client.sender, now: now)
+    }
+
+    /// Holds a frame for an absent peer, within the per-destination, per-sender and global bounds.
+    private mutating func enqueue(_ forwarded: PeerJSMessage, src: String, key: QueueKey, now: Int64) {
+        var queue = queues[key] ?? (lastRead: now, messages: [])
+        guard queue.messages.count < settings.maxQueuedPerPeer else { return }
+        let bytes = (forwarded.payloadText?.utf8.count ?? 0) + key.dst.utf8.count + src.utf8.count + 64
+        let senderBytes = queuedBytesBySender[src, default: 0]
+        guard queuedBytes + bytes <= settings.maxQueuedBytes,
+              senderBytes + bytes <= settings.maxQueuedBytesPerSender else { return }
+        queuedBytes += bytes
+        queuedBytesBySender[src] = senderBytes + bytes
+        queue.messages.append(Queued(message: forwarded, sender: src, bytes: bytes))
+        queues[key] = queue
     }
 
     /// A frame could not be delivered: `connection` is dead (closed under us, or it stopped reading). As the
@@ -167,14 +228,15 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     /// Run about once a second: expire old queues (EXPIRE to each sender) and drop silent clients.
     public mutating func sweep(now: Int64) -> [Action] {
         var actions: [Action] = []
-        for (dst, queue) in queues where now - queue.lastRead >= settings.expireTimeoutMillis {
-            queues[dst] = nil
+        for (key, queue) in queues where now - queue.lastRead >= settings.expireTimeoutMillis {
+            queues[key] = nil
             release(queue.messages)
             var told = Set<String>()
             for item in queue.messages where !told.contains(item.sender) {
                 told.insert(item.sender)
                 if let sender = clients[item.sender] {
-                    actions.append(.send(sender.connection, PeerJSMessage(type: .expire, src: dst, dst: item.sender)))
+                    actions.append(.send(sender.connection,
+                                         PeerJSMessage(type: .expire, src: key.dst, dst: item.sender)))
                 }
             }
         }
@@ -193,7 +255,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     }
 
     private mutating func flushQueue(for id: String, now: Int64) -> [Action] {
-        guard let queue = queues.removeValue(forKey: id), let client = clients[id] else { return [] }
+        guard let queue = queues.removeValue(forKey: QueueKey(dst: id)), let client = clients[id] else { return [] }
         release(queue.messages)
         return queue.messages.map { .send(client.connection, $0.message) }
     }

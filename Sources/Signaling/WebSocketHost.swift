@@ -3,117 +3,6 @@ import Glibc
 import DoorCore
 import MainLoop
 
-/// A WebSocket (either side) as the rest of the program sees it.
-@GLibActor
-public protocol WebSocketDelegate: AnyObject {
-    func webSocketDidOpen(_ socket: WebSocketConnection)
-    func webSocket(_ socket: WebSocketConnection, didReceive text: String)
-    /// Called once, whichever side closed or when a client could not connect (`error` then says why).
-    func webSocketDidClose(_ socket: WebSocketConnection, error: String?)
-}
-
-/// An HTTP response from the built-in web server.
-public struct HTTPResponse: Sendable {
-    public var status: UInt32
-    public var contentType: String
-    public var body: [UInt8]
-    public var headers: [(String, String)]
-    public init(status: UInt32, contentType: String, body: [UInt8], headers: [(String, String)] = []) {
-        self.status = status; self.contentType = contentType; self.body = body; self.headers = headers
-    }
-    public static func text(_ status: UInt32, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, contentType: "text/plain; charset=utf-8", body: Array(text.utf8))
-    }
-}
-
-/// What the built-in server does with requests; the host only moves bytes.
-@GLibActor
-public protocol WebSocketServerHandler: AnyObject {
-    func handleHTTP(path: String) -> HTTPResponse
-    /// Returns whether a WebSocket upgrade on `path` is wanted at all (checked before the handshake completes);
-    /// `origin` is the request's `Origin` header (a browser always sends it; nil from other clients), `host`
-    /// its `Host` header.
-    func acceptsWebSocket(path: String, origin: String?, host: String?) -> Bool
-    /// A WebSocket upgrade completed; `query` holds the URL arguments. Set `socket.delegate` to keep it.
-    func webSocketConnected(_ socket: WebSocketConnection, path: String, query: [String: String])
-}
-
-/// One WebSocket, server or client side. Send and close are queued and done when lws says it is writable.
-@GLibActor
-public final class WebSocketConnection {
-    public weak var delegate: (any WebSocketDelegate)?
-    public let isClient: Bool
-    public fileprivate(set) var isOpen = false
-    public let peerAddress: String
-
-    fileprivate var wsi: OpaquePointer?
-    /// Frames not yet written are `outbox[outboxHead...]` (a head index: removing from the front is O(n)).
-    fileprivate var outbox: [[UInt8]] = []
-    fileprivate var outboxHead = 0
-    fileprivate var lastProgress: Int64 = 0
-    fileprivate var queuedBytes = 0
-    fileprivate var closeRequested = false
-    fileprivate var incoming: [UInt8] = []
-    fileprivate var closedReported = false
-    fileprivate var cStrings: [UnsafeMutablePointer<CChar>] = []
-
-    fileprivate init(isClient: Bool, peerAddress: String) {
-        self.isClient = isClient; self.peerAddress = peerAddress
-    }
-
-    isolated deinit { cStrings.forEach { free($0) } }
-
-    /// A peer with frames waiting that took none for this long has stopped reading (see `send`).
-    public nonisolated static let stalledMillis: Int64 = 10_000
-    /// Bytes queued for one peer beyond which it counts as dead however it reads (memory is finite).
-    public nonisolated static let maxQueuedBytes = 16 << 20
-
-    /// Queues one text frame. Returns false when the socket is dead: already closed (the frame is dropped
-    /// with a debug line), or a peer that stopped reading — frames waiting and none taken for
-    /// `stalledMillis`, or `maxQueuedBytes` waiting — which is then dropped at once.
-    @discardableResult
-    public func send(_ text: String) -> Bool {
-        guard let wsi, !closeRequested else {
-            Log.debug("signaling", "dropped a frame on a closed socket")
-            return false
-        }
-        let frame = Array(text.utf8)
-        let now = monotonicMillis()
-        if queuedBytes == 0 { lastProgress = now }
-        queuedBytes += frame.count
-        let stalled = now - lastProgress > Self.stalledMillis
-        guard queuedBytes <= Self.maxQueuedBytes, !stalled else {
-            Log.warning("signaling", "dropping \(peerAddress): \(queuedBytes) bytes queued, "
-                        + (stalled ? "none taken for \(now - lastProgress) ms" : "over the limit"))
-            outbox = []
-            outboxHead = 0
-            closeRequested = true
-            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC)
-            return false
-        }
-        outbox.append(frame)
-        lws_callback_on_writable(wsi)
-        return true
-    }
-
-    /// Closes after the queued frames are written.
-    public func close() {
-        guard let wsi, !closeRequested else { return }
-        closeRequested = true
-        lws_callback_on_writable(wsi)
-    }
-
-    fileprivate var hasQueuedFrames: Bool { outboxHead < outbox.count }
-
-    fileprivate func reportClosed(_ error: String?) {
-        isOpen = false
-        wsi = nil
-        guard !closedReported else { return }
-        closedReported = true
-        delegate?.webSocketDidClose(self, error: error)
-    }
-}
-
 /// The libwebsockets context: one per process, in GLib mode on the GLib loop thread, optionally listening on
 /// one port for the built-in web + PeerJS server, and dialling signaling servers as a client.
 @GLibActor
@@ -124,6 +13,10 @@ public final class WebSocketHost {
     /// frame with `src` added — a client with the same limit could be made to drop its own registration by
     /// a stranger sending it one frame of exactly the server's limit.
     public nonisolated static let maxReceivedByClientBytes = 4 * maxMessageBytes
+    /// Frames handled from one socket per loop turn: lws hands over everything one read brought (16 KiB, a few
+    /// hundred small frames); past this many the socket is paused until the next turn, so one busy socket
+    /// cannot keep the loop from its other work. lws keeps what it read meanwhile.
+    public nonisolated static let maxFramesPerTurn = 32
 
     /// Dead-connection detection for client sockets (lws `retry_and_idle_policy`): a WebSocket ping after
     /// `pingSeconds` without traffic proving the link works, the socket dropped after `hangupSeconds`.
@@ -138,11 +31,33 @@ public final class WebSocketHost {
     public weak var serverHandler: (any WebSocketServerHandler)?
     public let listeningPort: Int?
 
+    /// Connections at once from one address, HTTP and WebSocket alike, counted as lws accepts them
+    /// (`LWS_CALLBACK_FILTER_NETWORK_CONNECTION`): one over is closed before it costs a request or a handshake.
+    /// nil: no limit. Addresses in `uncountedAddresses` are not held to it — 127.0.0.1, where the door's own
+    /// clients dial its built-in server from (other loopback addresses are counted).
+    public var maxConnectionsPerAddress: Int?
+    public var uncountedAddresses: Set<String> = ["127.0.0.1"]
+    /// Where a plain-HTTP request to a TLS listener is sent: `https://host[:port]` of the door's configured
+    /// address (`web.base`), never the request's `Host` header, which whoever sends the request chooses.
+    /// nil: such requests get 400.
+    public var httpsBase: String?
+    /// Sockets lws may hold at once (`fd_limit_per_thread`): the process's descriptor limit less a reserve for
+    /// everything else (GStreamer, the control socket, files). At the limit lws stops polling its listening
+    /// socket until one closes, instead of spinning on accept's EMFILE; the rest of the door keeps descriptors.
+    public let socketLimit: Int
+
     private var context: OpaquePointer?
     /// What lws points into for the context's life, which outlasts this object (see `LWSContextOwner`).
     private let owner: LWSContextOwner
     private var connections: [OpaquePointer: WebSocketConnection] = [:]
     private var pendingHTTP: [OpaquePointer: [UInt8]] = [:]
+    /// Frames taken from each socket in this loop turn; sockets paused (`lws_rx_flow_control`) for the rest of
+    /// it once they reach `maxFramesPerTurn`.
+    private var framesThisTurn: [OpaquePointer: Int] = [:]
+    private var pausedThisTurn: [OpaquePointer] = []
+    private var connectionsFrom: [String: Int] = [:]
+    private var addressOfConnection: [OpaquePointer: String] = [:]
+    private var perAddressLog = LogLimiter(intervalMillis: 5_000)
 
     /// The certificate and key files of a listener that speaks TLS (HTTPS and WSS on its port).
     public struct TLSFiles: Sendable, Equatable {
@@ -165,6 +80,7 @@ public final class WebSocketHost {
         if let problem = Self.glibPluginPinned { throw SignalingError(.listenFailed, problem) }
         owner = LWSContextOwner()
         listeningPort = listen?.port
+        socketLimit = Self.socketLimit(descriptorLimit: Self.descriptorLimit())
 
         // lws logs a failed bind and carries on without a listener; find out first, in words.
         if let listen { try Self.checkCanListen(host: listen.host, port: listen.port) }
@@ -184,15 +100,18 @@ public final class WebSocketHost {
         if listen != nil, let tlsPaths {
             info.ssl_cert_filepath = UnsafePointer(tlsPaths.0)
             info.ssl_private_key_filepath = UnsafePointer(tlsPaths.1)
-            // Someone who types http://door:8080 lands on the https:// page instead of a TLS error.
-            // LWS_SERVER_OPTION_ALLOW_NON_SSL_ON_SSL_PORT | LWS_SERVER_OPTION_REDIRECT_HTTP_TO_HTTPS: macros
-            // with expressions, which Swift does not import (lws-context-vhost.h: bits 3, 11 and 12).
-            info.options |= (1 << 3) | (1 << 11) | (1 << 12)
+            // Plain HTTP on the same port is taken, so that someone who types http://door:8080 is redirected
+            // (by us, to `httpsBase`: lws's own redirect would name the request's Host header) instead of
+            // meeting a TLS error; nothing else is served over it (see `handle`). LWS_SERVER_OPTION_ALLOW_NON_SSL_
+            // ON_SSL_PORT (a macro with an expression, which Swift does not import: lws-context-vhost.h, bits 3
+            // and 12) and LWS_SERVER_OPTION_ALLOW_HTTP_ON_HTTPS_LISTENER (bit 29).
+            info.options |= (1 << 3) | (1 << 12) | (1 << 29)
             // HTTP/1.1 only: our HTTP replies and the WebSocket upgrade are HTTP/1.1 (over h2 Chromium failed
             // to load the scripts with ERR_HTTP2_FRAME_SIZE_ERROR).
             info.alpn = UnsafePointer(owner.protocolNames[2])
         }
         info.foreign_loops = owner.foreignLoops
+        info.fd_limit_per_thread = UInt32(socketLimit)
         // -1: keep the process's user and group. lws 4.1 (Debian 12) declares these `int`, lws 4.3 (Debian 13)
         // `gid_t`/`uid_t`; the all-ones pattern is -1 in either type.
         info.gid = .init(truncatingIfNeeded: -1)
@@ -213,6 +132,20 @@ public final class WebSocketHost {
         if let listen {
             Log.info("signaling", "listening on \(listen.host):\(listen.port)" + (listensSecurely ? " (HTTPS/WSS)" : ""))
         }
+    }
+
+    /// The process's soft RLIMIT_NOFILE (1024 when it cannot be read).
+    static func descriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return Int(clamping: limit.rlim_cur) // RLIM_INFINITY is all ones: clamped to Int.max
+    }
+
+    /// lws's share of `descriptorLimit`: a quarter (at least 64) is kept for the rest of the process, and lws's
+    /// tables stay small however high the limit is (with this set below the limit, lws searches them).
+    nonisolated static func socketLimit(descriptorLimit: Int) -> Int {
+        let reserve = max(64, descriptorLimit / 4)
+        return min(8192, max(16, descriptorLimit - reserve))
     }
 
     /// lws loads its GLib event-loop plugin with `dlopen` for each context and unloads it when the context's
@@ -346,13 +279,27 @@ public final class WebSocketHost {
 
     // MARK: callback dispatch (on the GLib thread)
 
-    fileprivate func handle(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?,
-                            _ length: Int) -> Int32 {
+    func handle(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ input: UnsafeMutableRawPointer?,
+                _ length: Int) -> Int32 {
         guard let wsi else { return 0 }
         switch reason {
         // Server: HTTP
         case LWS_CALLBACK_HTTP:
             let path = input.map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? "/"
+            if let refusal = refusedRequest(wsi) {
+                // Said at once, then the connection closes: its body is never read, so it cannot hold the
+                // connection or be taken for the next request.
+                _ = startHTTPResponse(wsi, refusal)
+                if let body = pendingHTTP.removeValue(forKey: wsi), !body.isEmpty {
+                    var buffer = [UInt8](repeating: 0, count: Int(ic_lws_pre()) + body.count)
+                    buffer.replaceSubrange(Int(ic_lws_pre())..., with: body)
+                    _ = buffer.withUnsafeMutableBufferPointer {
+                        lws_write(wsi, $0.baseAddress! + Int(ic_lws_pre()), body.count, LWS_WRITE_HTTP_FINAL)
+                    }
+                }
+                return -1
+            }
+            if listensSecurely, lws_is_ssl(wsi) == 0 { return startHTTPResponse(wsi, redirectToHTTPS(wsi, path: path)) }
             let response = serverHandler?.handleHTTP(path: path) ?? .text(404, "not found\n")
             // HEAD: the same headers (Content-Length included), no body.
             let isHead = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0
@@ -368,12 +315,33 @@ public final class WebSocketHost {
                 if written < 0 { return -1 }
             }
             return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+        case LWS_CALLBACK_HTTP_BODY:
+            return -1 // no request we take has a body (`refusedRequest`)
         case LWS_CALLBACK_CLOSED_HTTP:
             pendingHTTP[wsi] = nil
             return 0
 
+        // Server: any connection, as it is accepted
+        case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+            // `input` is the accepted descriptor; `wsi` is still the listener's.
+            let fd = Int32(truncatingIfNeeded: Int(bitPattern: input))
+            guard let cap = maxConnectionsPerAddress, let address = Self.peerAddress(of: fd),
+                  !uncountedAddresses.contains(address), connectionsFrom[address, default: 0] >= cap else { return 0 }
+            if let suppressed = perAddressLog.admit(now: monotonicMillis()) {
+                Log.warning("signaling", "refused a connection from \(address): \(cap) open from there already"
+                            + (suppressed > 0 ? "; \(suppressed) more such lines suppressed" : ""))
+            }
+            return -1
+        case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+            let address = remoteAddress(wsi)
+            guard maxConnectionsPerAddress != nil, !uncountedAddresses.contains(address) else { return 0 }
+            connectionsFrom[address, default: 0] += 1
+            addressOfConnection[wsi] = address
+            return 0
+
         // Server: WebSocket
         case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+            if listensSecurely, lws_is_ssl(wsi) == 0 { return -1 } // a TLS listener takes no plain ws://
             let path = header(wsi, WSI_TOKEN_GET_URI) ?? ""
             return serverHandler?.acceptsWebSocket(path: path, origin: header(wsi, WSI_TOKEN_ORIGIN),
                                                    host: header(wsi, WSI_TOKEN_HOST)) == true ? 0 : -1
@@ -420,6 +388,10 @@ public final class WebSocketHost {
                 socket.reportClosed(socket.isClient && !socket.isOpen ? "connection failed" : nil)
             }
             pendingHTTP[wsi] = nil
+            if let address = addressOfConnection.removeValue(forKey: wsi) {
+                let left = connectionsFrom[address, default: 1] - 1
+                connectionsFrom[address] = left > 0 ? left : nil
+            }
             return 0
         default:
             return lws_callback_http_dummy(wsi, reason, nil, input, length)
@@ -456,7 +428,29 @@ public final class WebSocketHost {
             return 0
         }
         socket.delegate?.webSocket(socket, didReceive: text)
+        countFrame(wsi)
         return 0
+    }
+
+    /// Counts a frame for this loop turn; the socket's `maxFramesPerTurn`th pauses it until the next turn.
+    private func countFrame(_ wsi: OpaquePointer) {
+        if framesThisTurn.isEmpty {
+            // Posted at the loop's default priority: it runs once the sources ready now have been dispatched.
+            GLibLoop.shared.post { [weak self] in self?.endTurn() }
+        }
+        let count = framesThisTurn[wsi, default: 0] + 1
+        framesThisTurn[wsi] = count
+        if count == Self.maxFramesPerTurn, connections[wsi] != nil {
+            lws_rx_flow_control(wsi, 0)
+            pausedThisTurn.append(wsi)
+        }
+    }
+
+    private func endTurn() {
+        framesThisTurn = [:]
+        let paused = pausedThisTurn
+        pausedThisTurn = []
+        for wsi in paused where connections[wsi] != nil { lws_rx_flow_control(wsi, 1) }
     }
 
     /// Writes queued frames while the socket takes them (at most 64 per callback, so one busy peer does
@@ -549,75 +543,72 @@ public final class WebSocketHost {
         return result
     }
 
+    /// The built-in web server takes GET and HEAD without a body: any other method is 405, a body (a
+    /// Content-Length above 0, or chunked) is 413. nil: the request is taken.
+    private func refusedRequest(_ wsi: OpaquePointer) -> HTTPResponse? {
+        let closing = [("Connection", "close"), ("Cache-Control", "no-store")]
+        guard lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0 || lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0 else {
+            var response = HTTPResponse.text(405, "Only GET and HEAD are taken here.\n")
+            response.headers = [("Allow", "GET, HEAD")] + closing
+            return response
+        }
+        let length = header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH).map { $0.trimmingPrefix(while: { $0 == " " }) }
+        let hasBody = (length.map { $0 != "0" } ?? false)
+            || lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0
+        guard hasBody else { return nil }
+        var response = HTTPResponse.text(413, "Request bodies are not taken here.\n")
+        response.headers = closing
+        return response
+    }
+
+    /// 301 to the same path (and query) under `httpsBase`.
+    private func redirectToHTTPS(_ wsi: OpaquePointer, path: String) -> HTTPResponse {
+        guard let httpsBase else { return .text(400, "This door speaks HTTPS only.\n") }
+        let query = header(wsi, WSI_TOKEN_HTTP_URI_ARGS).map { "?" + Self.percentEncoded($0, keeping: "=&") } ?? ""
+        let location = httpsBase + Self.percentEncoded(path, keeping: "/") + query
+        return HTTPResponse(status: 301, contentType: "text/plain; charset=utf-8", body: Array("\(location)\n".utf8),
+                            headers: [("Location", location), ("Cache-Control", "no-store")])
+    }
+
+    /// `https://host[:port]` of a configured base URL (`http://` or `https://`; any path dropped); nil otherwise.
+    public nonisolated static func httpsOrigin(of base: String) -> String? {
+        let lower = base.lowercased()
+        guard let scheme = ["https://", "http://"].first(where: { lower.hasPrefix($0) }) else { return nil }
+        let authority = base.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.isEmpty, !authority.contains(where: { $0 == "@" || $0 == " " || $0 == "\\" }) else { return nil }
+        return "https://" + authority
+    }
+
+    /// lws hands us the path and query URL-decoded: encode them again for a Location header.
+    nonisolated static func percentEncoded(_ text: String, keeping extra: String) -> String {
+        let unreserved = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8)
+        let kept = unreserved.union(extra.utf8)
+        let hex = Array("0123456789ABCDEF")
+        var result = ""
+        for byte in text.utf8 {
+            if kept.contains(byte) { result.unicodeScalars.append(UnicodeScalar(byte)) } else {
+                result += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 15)])
+            }
+        }
+        return result
+    }
+
+    /// The IPv4 address a socket is connected from, as `lws_get_peer_simple` writes it.
+    private static func peerAddress(of fd: Int32) -> String? {
+        var address = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let got = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        guard got == 0, address.sin_family == sa_family_t(AF_INET) else { return nil }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard inet_ntop(AF_INET, &address.sin_addr, &text, socklen_t(text.count)) != nil else { return nil }
+        return String(cString: text)
+    }
+
     private func remoteAddress(_ wsi: OpaquePointer) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         lws_get_peer_simple(wsi, &buffer, buffer.count)
         return String(cString: buffer)
     }
-}
-
-/// What lws keeps pointers to while a context lives — the protocol table and names, the foreign-loop array, the
-/// keepalive policies — and the way back to the host. With the GLib event loop, `lws_context_destroy` returns
-/// before lws is done: sockets finish closing on later loop turns, and lws calls the protocol callback for them
-/// then, after the `WebSocketHost` is gone. So the context retains this object (its user pointer) until lws
-/// frees the vhost (`lwsVhostFinalized`), and reaches the host only through a weak reference.
-@GLibActor
-private final class LWSContextOwner {
-    weak var host: WebSocketHost?
-    /// The two protocols' names, then the TLS ALPN list.
-    let protocolNames = [strdup("http-peerjs")!, strdup("peerjs-client")!, strdup("http/1.1")!]
-    let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 3)
-    let foreignLoops = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
-    /// lws keeps a pointer to a client connection's policy for the connection's life.
-    var keepalivePolicies: [WebSocketHost.Keepalive: UnsafeMutablePointer<lws_retry_bo_t>] = [:]
-
-    init() {
-        protocols.initialize(repeating: lws_protocols(), count: 3)
-        for i in 0..<2 {
-            protocols[i].name = UnsafePointer(protocolNames[i])
-            protocols[i].callback = lwsCallback
-            protocols[i].rx_buffer_size = 16 * 1024
-        }
-        foreignLoops.initialize(to: UnsafeMutableRawPointer(GLibLoop.shared.loop))
-    }
-
-    isolated deinit {
-        protocols.deallocate()
-        foreignLoops.deallocate()
-        protocolNames.forEach { free($0) }
-        keepalivePolicies.values.forEach { $0.deallocate() }
-    }
-}
-
-/// The one lws protocol callback; lws calls it on the GLib thread (GLib event-loop mode). Once the host is gone
-/// (lws finishing its shutdown), every event gets lws's default handling.
-private func lwsCallback(_ wsi: OpaquePointer?, _ reason: lws_callback_reasons, _ user: UnsafeMutableRawPointer?,
-                         _ input: UnsafeMutableRawPointer?, _ length: Int) -> Int32 {
-    guard let wsi, let context = lws_get_context(wsi), let opaqueOwner = lws_context_user(context) else {
-        return lws_callback_http_dummy(wsi, reason, user, input, length)
-    }
-    let owner = Unmanaged<LWSContextOwner>.fromOpaque(opaqueOwner).takeUnretainedValue()
-    let event = LWSEvent(wsi: wsi, reason: reason, user: user, input: input, length: length)
-    return GLibActor.assumeIsolated {
-        guard let host = owner.host else {
-            return lws_callback_http_dummy(event.wsi, event.reason, event.user, event.input, event.length)
-        }
-        return host.handle(event.wsi, event.reason, event.input, event.length)
-    }
-}
-
-/// lws frees the context's vhost: the last moment it uses what `LWSContextOwner` holds.
-private func lwsVhostFinalized(_ vhost: OpaquePointer?, _ arg: UnsafeMutableRawPointer?) {
-    guard let arg else { return }
-    Unmanaged<LWSContextOwner>.fromOpaque(arg).release()
-}
-
-/// The callback's arguments, carried into the actor-isolated handler. Safe: we are already on the GLib thread
-/// (lws runs in GLib mode) and the handler uses them before returning.
-private struct LWSEvent: @unchecked Sendable {
-    let wsi: OpaquePointer
-    let reason: lws_callback_reasons
-    let user: UnsafeMutableRawPointer?
-    let input: UnsafeMutableRawPointer?
-    let length: Int
 }

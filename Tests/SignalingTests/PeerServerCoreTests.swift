@@ -155,4 +155,79 @@ import Testing
         #expect(throws: SignalingError.self) { try PeerJSMessage.decodeForRouting(#"{"type":"OFFER","payload":[1,}"#) }
         #expect(throws: SignalingError.self) { try PeerJSMessage.decodeForRouting(#"{"type":"OFFER","dst":7}"#) }
     }
+
+    /// M1: past its budget of guessable IDs, a sender hears the same EXPIRE, at the same time, from the door's
+    /// code ID as from an absent one; nothing reaches the door.
+    @Test func aPresentCodeIDPastTheBudgetExpiresLikeAnAbsentOne() {
+        var settings = Core.Settings()
+        settings.guessableIDs = .init(prefix: "intercom-")
+        settings.guessableIDsPerSender = 2
+        var core = Core(settings: settings)
+        _ = core.connect(1, key: "peerjs", id: "intercom-12345", token: "door", now: 0, exempt: true)
+        _ = core.connect(2, key: "peerjs", id: "prober", token: "p", now: 0, sender: "10.0.0.9")
+        // A second ID from the same address shares the budget.
+        _ = core.connect(3, key: "peerjs", id: "prober2", token: "p2", now: 0, sender: "10.0.0.9")
+        let probe = { (dst: String) in PeerJSMessage(type: .candidate, dst: dst, payload: ["c": 1]) }
+        #expect(core.receive(probe("intercom-00001"), from: 2, now: 10).isEmpty)
+        #expect(core.receive(probe("intercom-00002"), from: 3, now: 10).isEmpty)
+        // Over the budget: the live code ID is not reached…
+        #expect(core.receive(probe("intercom-12345"), from: 2, now: 10).isEmpty)
+        #expect(core.receive(probe("intercom-00003"), from: 2, now: 10).isEmpty)
+        #expect(core.sweep(now: 4_999).isEmpty)
+        // …and expires with the absent ones.
+        let expired = core.sweep(now: 5_010)
+        for dst in ["intercom-00001", "intercom-12345", "intercom-00003"] {
+            #expect(expired.contains(.send(2, PeerJSMessage(type: .expire, src: dst, dst: "prober"))))
+        }
+        #expect(expired.contains(.send(3, PeerJSMessage(type: .expire, src: "intercom-00002", dst: "prober2"))))
+        #expect(expired.count == 4)
+        // The door's client reconnecting gets nothing of the probe.
+        #expect(core.connect(4, key: "peerjs", id: "intercom-12345", token: "door", now: 6_000, exempt: true) == [.close(1)])
+        #expect(core.queuedByteCount == 0)
+    }
+
+    @Test func aVisitorWithinTheBudgetReachesTheCodeIDAndOtherIDsAreNotCounted() {
+        var settings = Core.Settings()
+        settings.guessableIDs = .init(prefix: "intercom-")
+        settings.guessableIDsPerSender = 1
+        var core = Core(settings: settings)
+        _ = core.connect(1, key: "peerjs", id: "intercom-12345", token: "door", now: 0, exempt: true)
+        _ = core.connect(2, key: "peerjs", id: "visitor", token: "v", now: 0, sender: "10.0.0.7")
+        _ = core.connect(5, key: "peerjs", id: "intercom-home-abc", token: "h", now: 0, exempt: true)
+        let offer = PeerJSMessage(type: .offer, dst: "intercom-12345", payload: ["x": 1])
+        let forwarded = PeerJSMessage(type: .offer, src: "visitor", dst: "intercom-12345", payload: ["x": 1])
+        #expect(core.receive(offer, from: 2, now: 1) == [.send(1, forwarded)])
+        // The same ID again costs nothing; an ID that is not a code ID is never counted.
+        #expect(core.receive(offer, from: 2, now: 2) == [.send(1, forwarded)])
+        let home = PeerJSMessage(type: .offer, dst: "intercom-home-abc", payload: ["x": 1])
+        #expect(core.receive(home, from: 2, now: 3).count == 1)
+        #expect(core.receive(PeerJSMessage(type: .offer, dst: "intercom-123456", payload: ["x": 1]), from: 2, now: 4).isEmpty)
+        #expect(Core.GuessableIDs(prefix: "intercom-").matches("intercom-00000"))
+        #expect(!Core.GuessableIDs(prefix: "intercom-").matches("intercom-0000a"))
+        #expect(!Core.GuessableIDs(prefix: "intercom-").matches("intercom-123456"))
+        // The door itself (exempt) is never held back.
+        _ = core.connect(3, key: "peerjs", id: "intercom-54321", token: "door2", now: 0, exempt: true)
+        let fromDoor = PeerJSMessage(type: .answer, dst: "intercom-12345", payload: ["y": 1])
+        #expect(core.receive(fromDoor, from: 3, now: 5).count == 1)
+    }
+
+    @Test func knocksToCodeIDsAreLimitedPerAddressNotPerID() {
+        var settings = Core.Settings()
+        settings.guessableIDs = .init(prefix: "intercom-")
+        settings.guessableOffersPerSenderPerMinute = 2
+        var core = Core(settings: settings)
+        _ = core.connect(1, key: "peerjs", id: "intercom-12345", token: "door", now: 0, exempt: true)
+        for n in 2...4 { _ = core.connect(n, key: "peerjs", id: "s\(n)", token: "t\(n)", now: 0, sender: "10.0.0.9") }
+        _ = core.connect(5, key: "peerjs", id: "visitor", token: "v", now: 0, sender: "10.0.0.7")
+        let knock = PeerJSMessage(type: .offer, dst: "intercom-12345", payload: ["x": 1])
+        #expect(core.receive(knock, from: 2, now: 1).count == 1)
+        #expect(core.receive(knock, from: 3, now: 2).count == 1)
+        // A third ID from the same address: held, and expired like a knock on an absent code.
+        #expect(core.receive(knock, from: 4, now: 3).isEmpty)
+        #expect(core.receive(knock, from: 5, now: 4).count == 1)
+        #expect(core.sweep(now: 5_100) == [.send(4, PeerJSMessage(type: .expire, src: "intercom-12345", dst: "s4"))])
+        // A minute on, the address may knock again; candidates were never counted as knocks.
+        #expect(core.receive(knock, from: 4, now: 60_004).count == 1)
+    }
 }
+

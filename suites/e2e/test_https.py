@@ -58,18 +58,28 @@ def test_wss_signaling_verifies_against_the_device_certificate(tls_device, certi
 
 
 def test_plain_http_is_redirected_to_https(tls_device):
-    """Someone who types http:// gets the https:// page, not a TLS error or an insecure copy."""
+    """Someone who types http:// gets the https:// page, not a TLS error or an insecure copy.
+
+    The redirect names the door's configured address (web.base, here http://localhost:PORT, as https) and
+    not the request's Host header: the Host header is whatever the sender put there (a page on another
+    site, a rebinding DNS name), and the door must not send visitors on to it. So a request to the LAN
+    address, and one with a made-up Host, both land on https://localhost:PORT/ with path and query kept.
+    """
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
         def redirect_request(self, *args, **kwargs):
             return None
 
     opener = urllib.request.build_opener(NoRedirect)
-    with pytest.raises(urllib.request.HTTPError) as raised:
-        opener.open(f"http://{DEVICE_ADDRESS}:{tls_device.port}/", timeout=5)
-    assert raised.value.code in (301, 302, 303, 307, 308), raised.value
-    assert raised.value.headers["Location"].startswith(f"https://{DEVICE_ADDRESS}:{tls_device.port}/"), \
-        dict(raised.value.headers)
+    expected = f"https://localhost:{tls_device.port}"
+    for host in (None, "evil.example"):
+        request = urllib.request.Request(f"http://{DEVICE_ADDRESS}:{tls_device.port}/js/app.js?room=12345")
+        if host:
+            request.add_header("Host", host)
+        with pytest.raises(urllib.request.HTTPError) as raised:
+            opener.open(request, timeout=5)
+        assert raised.value.code in (301, 302, 303, 307, 308), raised.value
+        assert raised.value.headers["Location"] == f"{expected}/js/app.js?room=12345", dict(raised.value.headers)
 
 
 def test_phone_on_the_lan_joins_with_camera_over_https(tls_device, more_browsers):

@@ -7,6 +7,7 @@ Everything stays on loopback; each flood is bounded in time.
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -73,8 +74,9 @@ class Watchdog(threading.Thread):
 
 
 class Door:
-    def __init__(self, binary, workdir, socket_dir, extra_args=()):
+    def __init__(self, binary, workdir, socket_dir, extra_args=(), nofile=None):
         self.binary = binary
+        self.nofile = nofile
         self.port = free_port()
         self.control_path = socket_dir / "control.sock"
         self.notify_path = socket_dir / "notify.sock"
@@ -95,10 +97,14 @@ class Door:
             [str(self.binary), "run", "--listen", f"127.0.0.1:{self.port}", "--web-root", str(WEB_ROOT),
              "--web-base", f"http://127.0.0.1:{self.port}", "--control", str(self.control_path),
              "--snapshots", str(self.workdir / "snapshots"), *self.extra_args],
-            cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
+            cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            preexec_fn=self._limit_descriptors if self.nofile else None)
         poll(lambda: self._alive() and self.watchdog.ready.is_set(), START_TIMEOUT,
              message=lambda: f"the door never said READY=1\n{self.log_tail()}")
         return self
+
+    def _limit_descriptors(self):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
 
     def _alive(self):
         status = self.process.poll()
@@ -171,10 +177,10 @@ def start_door(binary, tmp_path, request):
     doors = []
     socket_dir = Path(tempfile.mkdtemp(prefix="intercom-hostile-", dir="/tmp"))
 
-    def start(*extra_args):
+    def start(*extra_args, nofile=None):
         directory = socket_dir / str(len(doors))
         directory.mkdir()
-        door = Door(binary, tmp_path, directory, extra_args)
+        door = Door(binary, tmp_path, directory, extra_args, nofile=nofile)
         doors.append(door)
         return door.start()
 

@@ -3,6 +3,7 @@ over (with a new socket whenever the door closes the old one) until told to stop
 
 import json
 import multiprocessing
+import socket
 import threading
 import time
 
@@ -21,9 +22,17 @@ def url(port, id, token=None):
 class Peer:
     """An honest PeerJS peer on the door's server; `recv_type` waits for one frame type."""
 
-    def __init__(self, port, id, token=None):
+    def __init__(self, port, id, token=None, source=None):
+        """`source`: another loopback address to come from (127.0.0.2, …): a second host, as the door sees it."""
         self.id = id
-        self.ws = websocket.create_connection(url(port, id, token), timeout=5)
+        options = {}
+        if source is not None:
+            sock = socket.socket()
+            sock.settimeout(5)
+            sock.bind((source, 0))
+            sock.connect(("127.0.0.1", port))
+            options["socket"] = sock
+        self.ws = websocket.create_connection(url(port, id, token), timeout=5, **options)
         self.first = json.loads(self.ws.recv())
 
     def send(self, message):

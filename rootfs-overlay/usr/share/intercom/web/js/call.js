@@ -7,9 +7,9 @@
 // refusing or cancelling a call that was not answered yet is a LEAVE to the other peer with
 // payload {connectionId, reason}: reason 'declined' or 'busy' from the callee, 'cancelled'
 // from the caller; the door also says 'timeout' (nobody pressed ANSWER) and 'closed' (its room
-// closed while the call waited). A hang-up while the call's channel is not open yet (the first
-// moments of a call, or a caller without one) is a LEAVE with reason 'hangup' as well as the
-// close. A stock PeerJS peer closes its connections with us on any LEAVE.
+// closed while the call waited), and 'limited' (a knock over the door's knock limit). A
+// hang-up while the call's channel is not open yet (the first moments of a call, or a caller
+// without one) is a LEAVE with reason 'hangup' as well as the close. A stock PeerJS peer closes its connections with us on any LEAVE.
 //
 // Events (EventTarget):
 //   'remotestream'    — detail MediaStream: attach it to the remote <video> (fires once per track).
@@ -18,7 +18,7 @@
 //   'connectionstate' — detail RTCPeerConnection.connectionState, on every change.
 //   'ended'           — detail {by: 'local'|'remote'|null, reason, error}; fires exactly once.
 //                       reason: 'hangup', 'connection-lost', 'unreachable' (EXPIRE or a LEAVE
-//                       without reason before the answer), 'declined', 'busy', 'timeout',
+//                       without reason before the answer), 'declined', 'busy', 'timeout', 'limited',
 //                       'closed', 'cancelled', 'impostor' (the ANSWER did not prove the room's
 //                       secret: not the real door), or 'error' (with error).
 
@@ -30,7 +30,7 @@ import { PeerLink } from './peer-link.js';
 export const SILENCE_LIMIT_MS = 5000;
 const SILENCE_CHECK_MS = 500;
 
-export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'timeout', 'closed', 'cancelled']);
+export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'timeout', 'closed', 'cancelled', 'limited']);
 
 export class Call extends PeerLink {
   #metadata;

@@ -292,6 +292,9 @@ export class Calls {
       case 'timeout':
         page.endCall(by, 'Nobody answered.', 'timeout');
         break;
+      case 'limited':
+        page.endCall(by, 'The door has had too many knocks just now. Wait a minute, then try again.', 'limited');
+        break;
       case 'closed':
         page.endCall(by, `Room ${room} was closed.`, 'closed');
         break;
