@@ -190,7 +190,7 @@ final class Device {
     func handle(_ event: CallStateMachine.Event) {
         eventStartedMicros = monotonicMicros()
         let before = machine.phase.name
-        let actions = machine.handle(event, now: wallClockMillis())
+        let actions = machine.handle(event, now: DoorClock.system.monotonicMillis())
         actions.forEach(perform)
         if machine.phase.name != before { publishPhase() }
     }
@@ -261,7 +261,7 @@ final class Device {
             control?.publish(["event": "muted", "muted": .bool(muted)])
             sendToCaller(.status(muted: muted))
         case .startTimer(let kind, let at):
-            let delay = UInt32(clamping: max(0, at - wallClockMillis()))
+            let delay = DoorClock.system.delay(until: at)
             timers[kind] = GLibTimer(milliseconds: delay) { [weak self] in
                 self?.timers[kind] = nil
                 self?.handle(.timer(kind))
@@ -383,7 +383,9 @@ final class Device {
                 // Reachable: now the link works, so now people hear of it (once, not again on a reconnect).
                 guard let self, door == .room, !notified else { return }
                 notified = true
-                let expiresAt = machine.phase.room?.expiresAt ?? wallClockMillis() + options.roomLifetimeMillis
+                // The machine's deadlines are monotonic; a notice and a phone's countdown need a date.
+                let expiresAt = DoorClock.system.wallTime(ofMonotonic: machine.phase.room?.expiresAt
+                                                          ?? DoorClock.system.monotonicMillis() + options.roomLifetimeMillis)
                 notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link.url,
                                           timeMillis: wallClockMillis(), expiresAtMillis: expiresAt),
                                ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions())
@@ -412,7 +414,7 @@ final class Device {
 
     /// Applies `SignalingLimits` before anything is parsed further. Refusals are logged at most once a second.
     private func admit(_ message: PeerJSMessage, door: RoomGate.Door) {
-        let now = wallClockMillis()
+        let now = monotonicMillis()
         switch limits.admit(message, now: now) {
         case .accept:
             route(message, door: door)
