@@ -76,6 +76,8 @@ final class Device {
     private var timers: [CallStateMachine.TimerKind: GLibTimer] = [:]
     private var signalSources: [guint] = []
     private let onExit: @Sendable () -> Void
+    /// What runs, in start order; SIGTERM stops it in reverse (docs/architecture.md#lifecycle).
+    let lifecycle = Lifecycle()
 
     init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
         self.options = options
@@ -109,6 +111,7 @@ final class Device {
             let opened = try DisplayBackend.open(options.display)
             (display, snapshotSink) = (opened.display, opened.snapshots)
             Log.info("display", opened.description)
+            lifecycle.started("display") { opened.display.stop() }
         } catch {
             Log.error("display", "screen unavailable: \(error)")
             (display, snapshotSink) = (nil, nil)
@@ -154,7 +157,9 @@ final class Device {
         }
 
 
+        lifecycle.started("web server") { [host] in host.shutDown() }
         notifier = try Self.makeNotifier(options.configuration)
+        lifecycle.started("notifier") { [weak self] in self?.notifier?.cancelAll() }
         notifier?.onDelivered = { [weak self] delivery in
             self?.control?.publish(["event": "notified", "target": .string(delivery.target),
                                     "origin": .string(delivery.origin), "attempts": .number(Double(delivery.attempts))])
@@ -167,6 +172,7 @@ final class Device {
             try buttons.start { [weak self] press in self?.handle(.press(press)) }
             gpio = buttons
         }
+        lifecycle.started("buttons") { [weak self] in self?.stopButtons() }
         ticker = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.handle(.tick) }
         installSignalHandlers()
         let control = ControlServer(path: options.controlPath) { [weak self] request in
@@ -174,11 +180,14 @@ final class Device {
         }
         try control.start()
         self.control = control
+        lifecycle.started("control socket") { [weak self] in self?.control?.stop() }
         // Like the room clients: on our own server over loopback, the certificate names the public host.
         home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID,
                     allowSelfSigned: options.signaling == nil,
                     token: options.signaling == nil ? ownTokenPrefix + PeerJSClient.randomToken() : PeerJSClient.randomToken())
         startHome()
+        lifecycle.started("signaling") { [weak self] done in self?.stopSignaling(then: done) ?? done() }
+        lifecycle.started("calls") { [weak self] done in self?.endCalls(then: done) ?? done() }
         homeDataOffer = { [weak self] link in self?.takePairingOffer(link) ?? false }
         notifier?.onPushGone = { [weak self] subscription in self?.pairedPushGone(subscription) }
         display?.show(.idle(doorName: options.doorName))
@@ -716,20 +725,62 @@ final class Device {
     }
 
     fileprivate func shutdown() {
+        guard lifecycle.state == .running else { return }
         Log.info("intercom", "shutting down")
-        for session in sessions.values { session.hangUp() }
-        roomClient?.stop()
-        knockClient?.stop()
-        home?.stop()
-        terminal.stop()
+        lifecycle.onStopping = { Log.debug("intercom", "stopping \($0)") }
+        lifecycle.stop { [onExit] in
+            Log.info("intercom", "stopped")
+            onExit()
+        }
+    }
+
+    /// The first stop: no timer or press starts anything new; every call hangs up the way a DECLINE does
+    /// (the peer hears it in-band and over signaling) and its pipeline is stopped off the loop. Over once
+    /// the calls are gone and their pipelines stopped, or after `endCallsLimitMillis` in any case.
+    private func endCalls(then done: @escaping @GLibActor () -> Void) {
         ticker = nil
         timers.values.forEach { $0.cancel() }
         timers = [:]
-        // Let the hang-ups reach the browsers, then leave.
-        exitTimer = GLibTimer(milliseconds: 400) { [onExit] in onExit() }
+        for (call, session) in sessions { sayHangUp(call, session: session) }
+        closeChats(peer: nil)
+        let deadline = monotonicMillis() + Self.endCallsLimitMillis
+        func over() -> Bool { sessions.isEmpty && hangUpLeaves.isEmpty && PipelineReaper.shared.inFlight == 0 }
+        guard !over() else { return done() }
+        shutdownWait = GLibTimer(milliseconds: 20, repeating: true) { [weak self] in
+            guard let self else { return done() }
+            guard over() || monotonicMillis() >= deadline else { return }
+            if !over() {
+                Log.warning("intercom", "\(sessions.count) call(s) still ending after \(Self.endCallsLimitMillis) ms; stopping anyway")
+            }
+            shutdownWait = nil
+            done()
+        }
     }
 
-    private var exitTimer: GLibTimer?
+    /// Within the 2 s systemd and a person at the door expect; a hang-up normally takes a few hundred ms.
+    static let endCallsLimitMillis: Int64 = 1_200
+
+    /// The door's registrations close (their last frames, the hang-up LEAVEs, are written first), then a
+    /// short pause lets the loop write them before the web server goes.
+    private func stopSignaling(then done: @escaping @GLibActor () -> Void) {
+        roomClient?.stop()
+        knockClient?.stop()
+        retiring.forEach { $0.stop() }
+        retiring = []
+        home?.stop()
+        shutdownWait = GLibTimer(milliseconds: 100) { [weak self] in
+            self?.shutdownWait = nil
+            done()
+        }
+    }
+
+    private func stopButtons() {
+        simulated.stop()
+        terminal.stop()
+        gpio?.stop()
+    }
+
+    private var shutdownWait: GLibTimer?
 }
 
 final class ShutdownBox: @unchecked Sendable {
