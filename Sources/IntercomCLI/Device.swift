@@ -727,7 +727,7 @@ final class Device {
     fileprivate func shutdown() {
         guard lifecycle.state == .running else { return }
         Log.info("intercom", "shutting down")
-        lifecycle.onStopping = { Log.debug("intercom", "stopping \($0)") }
+        lifecycle.onStopping = { Log.info("intercom", "stopping \($0)") }
         lifecycle.stop { [onExit] in
             Log.info("intercom", "stopped")
             onExit()
