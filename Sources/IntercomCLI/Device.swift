@@ -197,6 +197,8 @@ final class Device {
     // MARK: - Events into the state machine
 
     func handle(_ event: CallStateMachine.Event) {
+        // While stopping nothing new starts (the calls' stop waits for the sessions to be gone); ends still count.
+        if lifecycle.state == .stopping, event.startsSomething { return }
         eventStartedMicros = monotonicMicros()
         let before = machine.phase.name
         let actions = machine.handle(event, now: DoorClock.system.monotonicMillis())
@@ -800,6 +802,16 @@ private func deviceShutdownSignal(_ data: gpointer?) -> gboolean {
     let box = Unmanaged<ShutdownBox>.fromOpaque(data).takeUnretainedValue()
     GLibActor.assumeIsolated { box.device?.shutdown() }
     return 0
+}
+
+extension CallStateMachine.Event {
+    /// A press, an offer, a dial or a pairing: what would open a room or start a call.
+    fileprivate var startsSomething: Bool {
+        switch self {
+        case .press, .offer, .dial, .dialAnswered, .pairRequested, .pairedBrowser: true
+        case .callConnected, .callEnded, .timer, .tick, .hangUpRequested, .roomCodeTaken: false
+        }
+    }
 }
 
 extension PeerJSMessage {
