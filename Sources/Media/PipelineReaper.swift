@@ -1,5 +1,6 @@
 import CGStreamer
 import Dispatch
+import DoorCore
 import MainLoop
 
 /// Stops ended sessions' pipelines on a worker thread of its own, so the loop thread never waits for them.
@@ -20,6 +21,8 @@ public final class PipelineReaper {
     public private(set) var inFlight = 0
     /// Pipelines stopped since the process started.
     public private(set) var stopped = 0
+    /// How long the last stop took on the teardown thread: what the loop used to wait.
+    public private(set) var lastStopMillis: Double = 0
     private var waiting: [@GLibActor () -> Void] = []
     private nonisolated let queue = DispatchQueue(label: "intercom.pipeline-teardown")
 
@@ -31,8 +34,10 @@ public final class PipelineReaper {
         inFlight += 1
         let box = PipelineRefs(pipeline: pipeline, webrtc: webrtc)
         queue.async {
+            let started = monotonicMicros()
             releaseWebRTCPipeline(box.pipeline, webrtc: box.webrtc)
-            GLibLoop.shared.post { PipelineReaper.shared.finished() }
+            let millis = Double(monotonicMicros() - started) / 1000
+            GLibLoop.shared.post { PipelineReaper.shared.finished(millis: millis) }
         }
     }
 
@@ -46,9 +51,11 @@ public final class PipelineReaper {
         queue.async(execute: body)
     }
 
-    private func finished() {
+    private func finished(millis: Double) {
         inFlight -= 1
         stopped += 1
+        lastStopMillis = millis
+        Log.debug("media", "a pipeline stopped in \(millis) ms on the teardown thread")
         guard inFlight == 0 else { return }
         let ready = waiting
         waiting = []
