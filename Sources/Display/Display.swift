@@ -68,7 +68,18 @@ public final class Display {
         selfView = picture
     }
 
+    /// Lets go of the output (the lifecycle's last stop): the console gets the screen back, the last snapshot
+    /// is on disk. Later `show` calls do nothing.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        sink.stop()
+    }
+
+    private var stopped = false
+
     private func present(_ screen: Screen) {
+        guard !stopped else { return }
         let started = monotonicMicros()
         do {
             try sink.show(renderer.render(screen, video: video, selfView: selfView,

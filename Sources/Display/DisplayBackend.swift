@@ -124,4 +124,6 @@ final class TeeSink: DisplaySink {
         }
         if let failure { throw failure }
     }
+
+    func stop() { sinks.forEach { $0.stop() } }
 }

@@ -78,9 +78,19 @@ public final class VideoOutputSink: DisplaySink {
         }
     }
 
-    deinit {
+    private var stopped = false
+
+    /// Ends the stream and takes the pipeline to NULL: kmssink lets go of the DRM master, so the console
+    /// (or whatever runs next) gets the screen back. Frames shown after it are refused.
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
         gst_app_src_end_of_stream(UnsafeMutablePointer<GstAppSrc>(OpaquePointer(source)))
         gst_element_set_state(pipeline, GST_STATE_NULL)
+    }
+
+    deinit {
+        stop()
         gst_object_unref(UnsafeMutableRawPointer(source))
         gst_object_unref(UnsafeMutableRawPointer(pipeline))
     }
@@ -89,6 +99,7 @@ public final class VideoOutputSink: DisplaySink {
         guard frame.width == width, frame.height == height, frame.stride == width * 4 else {
             throw DisplayError.badFrame("\(frame.width)x\(frame.height) frame for a \(width)x\(height) output")
         }
+        guard !stopped else { throw DisplayError.noDisplay("\(Self.name(output)) was stopped") }
         if let reason = Self.firstError(pipeline) { throw DisplayError.noDisplay("\(Self.name(output)): \(reason)") }
         let buffer = frame.pixels.withUnsafeBytes { gst_buffer_new_memdup($0.baseAddress, gsize($0.count)) }
         guard let buffer else { throw DisplayError.badFrame("could not allocate a \(frame.pixels.count)-byte buffer") }

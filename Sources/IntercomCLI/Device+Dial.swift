@@ -43,7 +43,7 @@ extension Device {
         state["homePeerId"] = home.map { .string($0.peerID) } ?? .null
         if case .dialing(_, let dial) = machine.phase {
             state["dialing"] = ["peer": .string(dial.call.peer), "connectionId": .string(dial.call.connectionId),
-                                "deadline": .number(Double(dial.deadline))]
+                                "deadline": .number(Double(DoorClock.system.wallTime(ofMonotonic: dial.deadline)))]
         } else {
             state["dialing"] = .null
         }
@@ -179,7 +179,7 @@ extension Device {
         let answered = home.answers[call] != nil
         if !answered {
             let why = home.dialFailures[call]
-                ?? (wallClockMillis() >= (home.dialDeadlines[call] ?? .max) ? "no-answer" : reason == .failed ? "failed" : "cancelled")
+                ?? (monotonicMillis() >= (home.dialDeadlines[call] ?? .max) ? "no-answer" : reason == .failed ? "failed" : "cancelled")
             if home.dialFailures[call] == nil {
                 home.client.send(PeerJSMessage(type: .leave, dst: call.peer,
                                                payload: ["reason": "cancelled", "connectionId": .string(call.connectionId)]))

@@ -100,7 +100,7 @@ extension Device {
         func holds(_ token: PairingToken) -> Bool {
             PairingProof.holds(proof, .pair, key: token.bytes, offerFP: offerFP, answerFP: answerFP)
         }
-        let now = wallClockMillis()
+        let now = monotonicMillis()
         guard case .pairing(let window) = machine.phase, window.isOpen(at: now) else {
             if let spent = machine.spentToken, holds(spent) { return refuse("used", "the token was used already") }
             return refuse("expired", "no pairing window is open")
@@ -113,7 +113,7 @@ extension Device {
         guard peerId == link.peer, Pairing.isValidPeerID(peerId) else {
             return refuse("proof", "peerId is not the connection's peer")
         }
-        let pairing = Pairing.make(name: value["name"]?.stringValue ?? "", peerId: peerId, now: now)
+        let pairing = Pairing.make(name: value["name"]?.stringValue ?? "", peerId: peerId, now: wallClockMillis())
         do { try paired.store.add(pairing) } catch {
             Log.error("pairing", "\(error)")
             return refuse("storage", "the pairing could not be saved")
@@ -312,7 +312,7 @@ extension Device {
             guard case .pairing(let window) = machine.phase else {
                 return ["ok": false, "error": .string("the door is busy (\(machine.phase.name)); try again when it is idle")]
             }
-            return ["ok": true, "expiresAt": .number(Double(window.expiresAt))]
+            return ["ok": true, "expiresAt": .number(Double(DoorClock.system.wallTime(ofMonotonic: window.expiresAt)))]
         case "pairings":
             return ["ok": true, "pairings": .array(paired.store.pairings.map { p in
                 ["id": .string(p.id), "name": .string(p.name), "createdAt": .number(Double(p.createdAt)),
@@ -336,7 +336,7 @@ extension Device {
 
     func addPairingState(to state: inout [String: JSONValue]) {
         if case .pairing(let window) = machine.phase {
-            state["pairing"] = ["expiresAt": .number(Double(window.expiresAt)),
+            state["pairing"] = ["expiresAt": .number(Double(DoorClock.system.wallTime(ofMonotonic: window.expiresAt))),
                                 "link": .string(machine.settings.pairingLink(token: window.token).redacted)]
         } else {
             state["pairing"] = .null

@@ -76,6 +76,8 @@ final class Device {
     private var timers: [CallStateMachine.TimerKind: GLibTimer] = [:]
     private var signalSources: [guint] = []
     private let onExit: @Sendable () -> Void
+    /// What runs, in start order; SIGTERM stops it in reverse (docs/architecture.md#lifecycle).
+    let lifecycle = Lifecycle()
 
     init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
         self.options = options
@@ -109,6 +111,7 @@ final class Device {
             let opened = try DisplayBackend.open(options.display)
             (display, snapshotSink) = (opened.display, opened.snapshots)
             Log.info("display", opened.description)
+            lifecycle.started("display") { opened.display.stop() }
         } catch {
             Log.error("display", "screen unavailable: \(error)")
             (display, snapshotSink) = (nil, nil)
@@ -160,7 +163,9 @@ final class Device {
         }
 
 
+        lifecycle.started("web server") { [host] in host.shutDown() }
         notifier = try Self.makeNotifier(options.configuration)
+        lifecycle.started("notifier") { [weak self] in self?.notifier?.cancelAll() }
         notifier?.onDelivered = { [weak self] delivery in
             self?.control?.publish(["event": "notified", "target": .string(delivery.target),
                                     "origin": .string(delivery.origin), "attempts": .number(Double(delivery.attempts))])
@@ -173,6 +178,7 @@ final class Device {
             try buttons.start { [weak self] press in self?.handle(.press(press)) }
             gpio = buttons
         }
+        lifecycle.started("buttons") { [weak self] in self?.stopButtons() }
         ticker = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.handle(.tick) }
         installSignalHandlers()
         let control = ControlServer(path: options.controlPath) { [weak self] request in
@@ -180,11 +186,14 @@ final class Device {
         }
         try control.start()
         self.control = control
+        lifecycle.started("control socket") { [weak self] in self?.control?.stop() }
         // Like the room clients: on our own server over loopback, the certificate names the public host.
         home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID,
                     allowSelfSigned: options.signaling == nil,
                     token: options.signaling == nil ? ownTokenPrefix + PeerJSClient.randomToken() : PeerJSClient.randomToken())
         startHome()
+        lifecycle.started("signaling") { [weak self] done in self?.stopSignaling(then: done) ?? done() }
+        lifecycle.started("calls") { [weak self] done in self?.endCalls(then: done) ?? done() }
         homeDataOffer = { [weak self] link in self?.takePairingOffer(link) ?? false }
         notifier?.onPushGone = { [weak self] subscription in self?.pairedPushGone(subscription) }
         display?.show(.idle(doorName: options.doorName))
@@ -194,9 +203,11 @@ final class Device {
     // MARK: - Events into the state machine
 
     func handle(_ event: CallStateMachine.Event) {
+        // While stopping nothing new starts (the calls' stop waits for the sessions to be gone); ends still count.
+        if lifecycle.state == .stopping, event.startsSomething { return }
         eventStartedMicros = monotonicMicros()
         let before = machine.phase.name
-        let actions = machine.handle(event, now: wallClockMillis())
+        let actions = machine.handle(event, now: DoorClock.system.monotonicMillis())
         actions.forEach(perform)
         if machine.phase.name != before { publishPhase() }
     }
@@ -267,7 +278,7 @@ final class Device {
             control?.publish(["event": "muted", "muted": .bool(muted)])
             sendToCaller(.status(muted: muted))
         case .startTimer(let kind, let at):
-            let delay = UInt32(clamping: max(0, at - wallClockMillis()))
+            let delay = DoorClock.system.delay(until: at)
             timers[kind] = GLibTimer(milliseconds: delay) { [weak self] in
                 self?.timers[kind] = nil
                 self?.handle(.timer(kind))
@@ -389,7 +400,9 @@ final class Device {
                 // Reachable: now the link works, so now people hear of it (once, not again on a reconnect).
                 guard let self, door == .room, !notified else { return }
                 notified = true
-                let expiresAt = machine.phase.room?.expiresAt ?? wallClockMillis() + options.roomLifetimeMillis
+                // The machine's deadlines are monotonic; a notice and a phone's countdown need a date.
+                let expiresAt = DoorClock.system.wallTime(ofMonotonic: machine.phase.room?.expiresAt
+                                                          ?? DoorClock.system.monotonicMillis() + options.roomLifetimeMillis)
                 notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link.url,
                                           timeMillis: wallClockMillis(), expiresAtMillis: expiresAt),
                                ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions())
@@ -418,7 +431,7 @@ final class Device {
 
     /// Applies `SignalingLimits` before anything is parsed further. Refusals are logged at most once a second.
     private func admit(_ message: PeerJSMessage, door: RoomGate.Door) {
-        let now = wallClockMillis()
+        let now = monotonicMillis()
         switch limits.admit(message, now: now) {
         case .accept:
             route(message, door: door)
@@ -727,20 +740,62 @@ final class Device {
     }
 
     fileprivate func shutdown() {
+        guard lifecycle.state == .running else { return }
         Log.info("intercom", "shutting down")
-        for session in sessions.values { session.hangUp() }
-        roomClient?.stop()
-        knockClient?.stop()
-        home?.stop()
-        terminal.stop()
+        lifecycle.onStopping = { Log.info("intercom", "stopping \($0)") }
+        lifecycle.stop { [onExit] in
+            Log.info("intercom", "stopped")
+            onExit()
+        }
+    }
+
+    /// The first stop: no timer or press starts anything new; every call hangs up the way a DECLINE does
+    /// (the peer hears it in-band and over signaling) and its pipeline is stopped off the loop. Over once
+    /// the calls are gone and their pipelines stopped, or after `endCallsLimitMillis` in any case.
+    private func endCalls(then done: @escaping @GLibActor () -> Void) {
         ticker = nil
         timers.values.forEach { $0.cancel() }
         timers = [:]
-        // Let the hang-ups reach the browsers, then leave.
-        exitTimer = GLibTimer(milliseconds: 400) { [onExit] in onExit() }
+        for (call, session) in sessions { sayHangUp(call, session: session) }
+        closeChats(peer: nil)
+        let deadline = monotonicMillis() + Self.endCallsLimitMillis
+        func over() -> Bool { sessions.isEmpty && hangUpLeaves.isEmpty && PipelineReaper.shared.inFlight == 0 }
+        guard !over() else { return done() }
+        shutdownWait = GLibTimer(milliseconds: 20, repeating: true) { [weak self] in
+            guard let self else { return done() }
+            guard over() || monotonicMillis() >= deadline else { return }
+            if !over() {
+                Log.warning("intercom", "\(sessions.count) call(s) still ending after \(Self.endCallsLimitMillis) ms; stopping anyway")
+            }
+            shutdownWait = nil
+            done()
+        }
     }
 
-    private var exitTimer: GLibTimer?
+    /// Within the 2 s systemd and a person at the door expect; a hang-up normally takes a few hundred ms.
+    static let endCallsLimitMillis: Int64 = 1_200
+
+    /// The door's registrations close (their last frames, the hang-up LEAVEs, are written first), then a
+    /// short pause lets the loop write them before the web server goes.
+    private func stopSignaling(then done: @escaping @GLibActor () -> Void) {
+        roomClient?.stop()
+        knockClient?.stop()
+        retiring.forEach { $0.stop() }
+        retiring = []
+        home?.stop()
+        shutdownWait = GLibTimer(milliseconds: 100) { [weak self] in
+            self?.shutdownWait = nil
+            done()
+        }
+    }
+
+    private func stopButtons() {
+        simulated.stop()
+        terminal.stop()
+        gpio?.stop()
+    }
+
+    private var shutdownWait: GLibTimer?
 }
 
 final class ShutdownBox: @unchecked Sendable {
@@ -760,6 +815,16 @@ private func deviceShutdownSignal(_ data: gpointer?) -> gboolean {
     let box = Unmanaged<ShutdownBox>.fromOpaque(data).takeUnretainedValue()
     GLibActor.assumeIsolated { box.device?.shutdown() }
     return 0
+}
+
+extension CallStateMachine.Event {
+    /// A press, an offer, a dial or a pairing: what would open a room or start a call.
+    fileprivate var startsSomething: Bool {
+        switch self {
+        case .press, .offer, .dial, .dialAnswered, .pairRequested, .pairedBrowser: true
+        case .callConnected, .callEnded, .timer, .tick, .hangUpRequested, .roomCodeTaken: false
+        }
+    }
 }
 
 extension PeerJSMessage {

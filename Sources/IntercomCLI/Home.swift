@@ -86,7 +86,7 @@ final class Home {
     // MARK: - Routing
 
     private func admit(_ message: PeerJSMessage) {
-        let now = wallClockMillis()
+        let now = monotonicMillis()
         switch limits.admit(message, now: now) {
         case .accept:
             route(message)

@@ -227,6 +227,18 @@ struct RunCommand: ParsableCommand {
         done.wait()
         if let status = outcome.failure { throw ExitCode(status) }
         notifier?.notify("STOPPING=1")
+        // The device stopped its parts in reverse (Lifecycle). What is isolated to the loop is let go on the
+        // loop, then the loop ends and this thread joins it.
+        GLibLoop.shared.post {
+            outcome.release()
+            GLibLoop.shared.quit()
+        }
+        GLibLoop.shared.join()
+        let sessions = LiveSessions.current
+        Log.info("intercom", "exit: \(sessions) live media session\(sessions == 1 ? "" : "s")")
+        // Only for GStreamer's leak tracer (GST_TRACERS=leaks), which reports in gst_deinit; a plain exit
+        // needs nothing from it.
+        if getenv("GST_TRACERS") != nil { MediaEngine.deinitializeGStreamer() }
     }
 }
 
@@ -238,6 +250,11 @@ final class Outcome: @unchecked Sendable {
     /// The exit status start-up failed with, if it did.
     private(set) var failure: Int32?
     func keep(_ object: AnyObject) { kept.append(object) }
+    /// Lets go of the device and the watchdog; called on the loop thread, which they belong to.
+    func release() {
+        precondition(GLibLoop.shared.isCurrent, "the device is let go on the loop thread")
+        kept = []
+    }
     func fail(status: Int32) { failure = status }
 }
 

@@ -13,6 +13,9 @@ public final class GLibLoop: @unchecked Sendable {
     public let context: OpaquePointer
     public let loop: OpaquePointer
     private let started = Atomic(false)
+    /// The loop thread, for `join` (written once in `start`, before the loop runs; read by the thread that joins).
+    private var thread = pthread_t()
+    private let joined = Atomic(false)
 
     private init() {
         context = g_main_context_default()
@@ -23,15 +26,23 @@ public final class GLibLoop: @unchecked Sendable {
     public func start() {
         guard started.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
         else { return }
-        var thread = pthread_t()
         let rc = pthread_create(&thread, nil, glibLoopThreadMain, Unmanaged.passUnretained(self).toOpaque())
         precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
         // Wait until the loop owns its context, so isCurrent and jobs behave from the first call.
         while g_main_loop_is_running(loop) == 0 { usleep(200) }
     }
 
     public func quit() { g_main_loop_quit(loop) }
+
+    /// Waits, on another thread, until the loop thread returned after `quit()`: the process's last step, so
+    /// nothing runs on the loop while the process exits. Later calls return at once.
+    public func join() {
+        precondition(!isCurrent, "GLibLoop.join called on the loop thread")
+        guard started.load(ordering: .sequentiallyConsistent),
+              joined.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged
+        else { return }
+        pthread_join(thread, nil)
+    }
 
     /// True on the loop thread while it runs.
     public var isCurrent: Bool { g_main_context_is_owner(context) != 0 }

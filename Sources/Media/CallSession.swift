@@ -172,7 +172,23 @@ public final class CallSession {
                                           Unmanaged.passRetained(link).toOpaque(), releaseLink)
         gst_object_unref(UnsafeMutableRawPointer(bus))
 
-        guard gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
+        // The last call's pipeline may still hold the camera and the sound card on the teardown thread.
+        let reaper = PipelineReaper.shared
+        let bitrateKbps = send.plan.bitrateKbps
+        guard reaper.inFlight > 0 else { return try play(video: video, audio: audio, bitrateKbps: bitrateKbps) }
+        Log.info("media", "\(peer): waiting for the last pipeline to stop before starting this one")
+        reaper.afterTeardowns { [weak self] in
+            guard let self, !ended else { return }
+            do throws(MediaError) { try play(video: video, audio: audio, bitrateKbps: bitrateKbps) } catch {
+                finish(.failed, "\(error)")
+            }
+        }
+    }
+
+    /// Starts the built pipeline and begins answering or offering.
+    private func play(video: SendPipeline.VideoCodec?, audio: Int?, bitrateKbps: Int) throws(MediaError) {
+        guard let element = pipeline,
+              gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             throw MediaError(.pipelineFailed, "the call pipeline would not start")
         }
         if let offer, let offerText {
@@ -185,8 +201,8 @@ public final class CallSession {
                      + "audio \(audio.map { "opus/\($0)" } ?? "receive only"), data channel yes")
         }
         if video != nil {
-            bitrate = BitrateController(ceilingKbps: send.plan.bitrateKbps)
-            counters.videoBitrateKbps.store(send.plan.bitrateKbps, ordering: .relaxed)
+            bitrate = BitrateController(ceilingKbps: bitrateKbps)
+            counters.videoBitrateKbps.store(bitrateKbps, ordering: .relaxed)
             statsTimer = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.requestStats() }
         }
     }
@@ -669,7 +685,8 @@ public final class CallSession {
         if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
         for channel in dataChannels { g_object_unref(channel) }
         dataChannels = []
-        releaseWebRTCPipeline(pipeline, webrtc: webrtc)
+        // Stopped on the teardown thread: waiting for webrtcbin and the streaming threads here would hold the loop.
+        PipelineReaper.shared.release(pipeline, webrtc: webrtc)
         pipeline = nil
         webrtc = nil
     }
@@ -688,7 +705,10 @@ final class SessionLink: @unchecked Sendable {
         self.clockStamp = clockStamp
         self.remoteVideoWidth = remoteVideoWidth
         self.remoteVideoFramesPerSecond = remoteVideoFramesPerSecond
+        LiveSessions.opened()
     }
+
+    deinit { LiveSessions.closed() }
 }
 
 // MARK: - C callbacks (free functions: never actor-isolated closures, see docs/architecture.md#one-process-one-loop)

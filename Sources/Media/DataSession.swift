@@ -347,7 +347,7 @@ public final class DataSession {
     private func stopPipeline() {
         if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
         if let channel { g_object_unref(channel); self.channel = nil }
-        releaseWebRTCPipeline(pipeline, webrtc: webrtc)
+        PipelineReaper.shared.release(pipeline, webrtc: webrtc)
         pipeline = nil
         webrtc = nil
     }
@@ -356,6 +356,8 @@ public final class DataSession {
 /// The context every C callback of a data session gets; `session` is read and written only on the GLib thread.
 final class DataSessionContext: @unchecked Sendable {
     weak var session: DataSession?
+    init() { LiveSessions.opened() }
+    deinit { LiveSessions.closed() }
 }
 
 // MARK: - C callbacks (free functions; they copy what they need and hop to the GLib thread in order)

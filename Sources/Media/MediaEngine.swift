@@ -34,6 +34,12 @@ public final class MediaEngine {
         }
     }
 
+    /// `gst_deinit`, after the loop ended and every pipeline was stopped: GStreamer's leak tracer reports what is
+    /// still alive here. Nothing of GStreamer may be used afterwards.
+    public nonisolated static func deinitializeGStreamer() {
+        gst_deinit()
+    }
+
     /// The description builder for the next call (each call gets its own echo probe name).
     func sendPipeline() -> SendPipeline {
         callCount += 1

@@ -151,7 +151,7 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         socket.delegate = self
         sockets[id] = socket
         if own { ownSockets.insert(id) }
-        perform(core.connect(id, key: query["key"], id: query["id"], token: query["token"], now: wallClockMillis(),
+        perform(core.connect(id, key: query["key"], id: query["id"], token: query["token"], now: monotonicMillis(),
                              exempt: own, sender: socket.peerAddress))
         if let peer = query["id"], sockets[id] != nil {
             Log.debug("peerserver", "\(peer) connected from \(socket.peerAddress)")
@@ -166,7 +166,7 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         do { message = try PeerJSMessage.decodeForRouting(text) } catch {
             return // the official server ignores what it cannot parse
         }
-        perform(core.receive(message, from: ObjectIdentifier(socket), now: wallClockMillis()))
+        perform(core.receive(message, from: ObjectIdentifier(socket), now: monotonicMillis()))
     }
 
     public func webSocketDidClose(_ socket: WebSocketConnection, error: String?) {
@@ -175,7 +175,7 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         budgets[id] = nil
         ownSockets.remove(id)
         forgetAddress(id)
-        core.disconnect(id, now: wallClockMillis())
+        core.disconnect(id, now: monotonicMillis())
     }
 
     private func forgetAddress(_ id: ObjectIdentifier) {
@@ -204,13 +204,13 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
         budgets[id] = nil
         sockets[id] = nil
         forgetAddress(id)
-        core.disconnect(id, now: wallClockMillis())
+        core.disconnect(id, now: monotonicMillis())
         socket.delegate = nil
         socket.close()
         return false
     }
 
-    private func sweep() { perform(core.sweep(now: wallClockMillis())) }
+    private func sweep() { perform(core.sweep(now: monotonicMillis())) }
 
     private func perform(_ actions: [PeerServerCore<ObjectIdentifier>.Action]) {
         for action in actions {
@@ -220,7 +220,7 @@ public final class PeerServer: WebSocketServerHandler, WebSocketDelegate {
                     // The destination is dead: close it and tell the sender (LEAVE), as the official server.
                     sockets.removeValue(forKey: id)?.close()
                     forgetAddress(id)
-                    perform(core.deliveryFailed(id, message, now: wallClockMillis()))
+                    perform(core.deliveryFailed(id, message, now: monotonicMillis()))
                 }
             case .close(let id):
                 sockets[id]?.close()

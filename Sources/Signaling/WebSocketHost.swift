@@ -213,20 +213,29 @@ public final class WebSocketHost {
     }
 
     /// Tells every open socket's delegate it closed, then starts lws's shutdown, which finishes on later loop
-    /// turns (sockets still closing); their callbacks then find no host and do nothing.
-    isolated deinit {
+    /// turns (sockets still closing); their callbacks then find no host and do nothing. The server stops
+    /// listening; a later `connect` fails at once. The door's lifecycle calls it last but one (before the
+    /// display); `deinit` does it when nobody did.
+    public func shutDown() {
         let open = Array(connections.values) + pendingClients
         connections = [:]
         pendingClients = []
         for socket in open { socket.reportClosed("the WebSocket host shut down") }
         if let context { lws_context_destroy(context) }
+        context = nil
     }
+
+    isolated deinit { shutDown() }
 
     /// Dials `url` + `pathAndQuery` (which starts without "/"; it is appended to `url.path`).
     public func connect(_ url: WebSocketURL, pathAndQuery: String, delegate: any WebSocketDelegate,
                         allowSelfSigned: Bool = false, keepalive: Keepalive = Keepalive()) -> WebSocketConnection {
         let socket = WebSocketConnection(isClient: true, peerAddress: "\(url.host):\(url.port)")
         socket.delegate = delegate
+        guard context != nil else {
+            GLibLoop.shared.post { socket.reportClosed("the WebSocket host shut down") }
+            return socket
+        }
         let address = strdup(url.host)!, path = strdup(url.path + pathAndQuery)!
         let hostHeader = strdup(url.port == (url.secure ? 443 : 80) ? url.host : "\(url.host):\(url.port)")!
         let localProtocol = strdup("peerjs-client")!

@@ -15,6 +15,7 @@ import Testing
             let sink = try SnapshotSink(directory: dir)
             let screen = Screen.pairing(link: Self.link, secondsLeft: 97)
             try sink.show(ScreenRenderer(width: width, height: height).render(screen), screen: screen)
+            try sink.flush()
             #expect(try decodeQR(sink.latestPath) == Self.link)
         }
     }

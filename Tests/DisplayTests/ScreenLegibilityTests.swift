@@ -24,6 +24,7 @@ import Testing
         try inScratchDirectory("typed-address") { dir in
             let sink = try SnapshotSink(directory: dir)
             try sink.show(frame, screen: .room(code: "12345", link: secretLink, secondsLeft: 90))
+            try sink.flush()
             #expect(try decodeQR(sink.latestPath) == secretLink)
         }
         let text = try ocr(frame, name: "typed-address")
@@ -37,6 +38,7 @@ import Testing
             let sink = try SnapshotSink(directory: dir)
             let screen = Screen.room(code: "12345", link: Self.link, secondsLeft: 90)
             try sink.show(ScreenRenderer(width: width, height: height).render(screen), screen: screen)
+            try sink.flush()
             #expect(try decodeQR(sink.latestPath) == Self.link)
         }
     }
@@ -147,8 +149,9 @@ import Testing
                 text += String(decoding: output, as: UTF8.self) + "\n"
             }
             if let keep = getenv("DISPLAY_TEST_OUTPUT") {
-                try SnapshotSink(directory: String(cString: keep) + "/ocr-png-" + name)
-                    .show(frame, screen: .error(message: name))
+                let sink = try SnapshotSink(directory: String(cString: keep) + "/ocr-png-" + name)
+                try sink.show(frame, screen: .error(message: name))
+                try sink.flush()
             }
         }
         return text
@@ -174,6 +177,7 @@ import Testing
             #expect(opened.snapshots?.directory == dir + "/snapshots")
             #expect(opened.description.hasPrefix("snapshots 800x480"))
             opened.display.show(.idle(doorName: "Front door"))
+            try opened.snapshots?.flush()
             #expect(fileExists(dir + "/snapshots/latest.png"))
 
             configuration.rotation = .clockwise

@@ -13,6 +13,7 @@ import Testing
             let frame = try ScreenRenderer(width: width, height: height)
                 .render(.room(code: "12345", link: Self.link, secondsLeft: 114))
             try sink.show(frame, screen: .room(code: "12345", link: Self.link, secondsLeft: 114))
+            try sink.flush()
             let decoded = try decodeQR(sink.latestPath)
             #expect(decoded == Self.link)
         }
@@ -26,6 +27,7 @@ import Testing
             _ = try renderer.render(.room(code: "12345", link: Self.link, secondsLeft: 5))
             let screen = Screen.room(code: "54321", link: secretLink, secondsLeft: 120)
             try sink.show(renderer.render(screen), screen: screen)
+            try sink.flush()
             let decoded = try decodeQR(sink.latestPath)
             #expect(decoded == secretLink)
         }

@@ -1,5 +1,6 @@
 @testable import Display
 import DoorCore
+import Dispatch
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -14,6 +15,7 @@ import Glibc
             let second = Screen.ended(reason: "Call ended")
             try sink.show(renderer.render(first), screen: first)
             try sink.show(renderer.render(second), screen: second)
+            try sink.flush()
 
             let one = try #require(readBytes(dir + "/screen-0001-idle.png"))
             let two = try #require(readBytes(dir + "/screen-0002-ended.png"))
@@ -27,11 +29,47 @@ import Glibc
         }
     }
 
+    /// `show` hands the frame over and returns: with the writer thread held, nothing is on disk yet, and the
+    /// caller (the loop) went on; once let go, the file is there. Prints what `show` and the write cost.
+    @Test func showReturnsBeforeThePNGIsWritten() throws {
+        try inScratchDirectory("sink-offloop") { dir in
+            let frame = try ScreenRenderer(width: 1280, height: 720)
+                .render(.room(code: "12345", link: "https://door.example/#room=12345", secondsLeft: 60))
+            let sink = try SnapshotSink(directory: dir)
+            let release = DispatchSemaphore(value: 0)
+            sink.writer.hold { release.wait() }
+            let started = monotonicMicros()
+            try sink.show(frame, screen: .idle(doorName: "x"))
+            let showMicros = monotonicMicros() - started
+            #expect(sink.count == 1)
+            #expect(!fileExists(sink.latestPath), "the PNG was written by show itself")
+            release.signal()
+            let writeStarted = monotonicMicros()
+            try sink.flush()
+            let writeMicros = monotonicMicros() - writeStarted
+            let bytes = try #require(readBytes(sink.latestPath))
+            #expect(Array(bytes.prefix(4)) == [0x89, 0x50, 0x4E, 0x47], "not a PNG")
+            print("snapshot 1280x720: show returned in \(Double(showMicros) / 1000) ms, "
+                  + "the PNG was on disk \(Double(writeMicros) / 1000) ms later")
+        }
+    }
+
+    @Test func aWriteThatFailsIsThrownByFlush() throws {
+        try inScratchDirectory("sink-gone") { dir in
+            let sink = try SnapshotSink(directory: dir + "/sub")
+            rmdir(dir + "/sub")
+            try sink.show(ScreenRenderer(width: 320, height: 240).render(.idle(doorName: "x")), screen: .idle(doorName: "x"))
+            #expect { try sink.flush() } throws: { error in "\(error)".contains(dir + "/sub") }
+            try sink.flush()  // reported once
+        }
+    }
+
     @Test func createsMissingDirectories() throws {
         try inScratchDirectory("sink-nested") { dir in
             let nested = dir + "/a/b"
             let sink = try SnapshotSink(directory: nested)
             try sink.show(ScreenRenderer(width: 320, height: 240).render(.idle(doorName: "x")), screen: .idle(doorName: "x"))
+            try sink.flush()
             #expect(fileExists(nested + "/latest.png"))
         }
     }

@@ -146,9 +146,9 @@ import Testing
         return alive
     }
 
-    /// Polls on the GLib loop (each sleep lets it run) until `condition` holds or 10 s pass.
-    @GLibActor static func poll(_ condition: @GLibActor () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(10)
+    /// Polls on the GLib loop (each sleep lets it run) until `condition` holds or `seconds` pass.
+    @GLibActor static func poll(seconds: Int = 10, _ condition: @GLibActor () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
             if condition() { return true }
             try? await Task.sleep(for: .milliseconds(10))

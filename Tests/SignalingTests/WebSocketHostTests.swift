@@ -27,6 +27,29 @@ import Testing
         let client = pair.clientEnd
         #expect(await eventually { client.opened })
     }
+
+    /// The lifecycle's "web server" stop: `shutDown` with a socket open tells both ends, frees the port for the
+    /// next start, and a later `connect` through the stopped host fails with a reason instead of crashing.
+    @Test func shutDownClosesSocketsFreesThePortAndRefusesLaterConnects() async throws {
+        let pair = try await HostPair()
+        let (server, client) = (pair.serverEnd, pair.clientEnd)
+        #expect(await eventually { server.opened && client.opened }, "the WebSocket never opened")
+        await pair.shutDownServer()
+        #expect(await eventually { server.closed != nil && client.closed != nil }, "the end never reached both sides")
+        #expect(await server.closed == "the WebSocket host shut down")
+        let late = await pair.connectThroughStoppedServer()
+        #expect(await eventually { late.closed != nil }, "a connect through a stopped host was never answered")
+        #expect(await late.closed == "the WebSocket host shut down")
+        // lws finishes closing the listener on later loop turns: the port is free soon, not necessarily now.
+        var again: HostPair?
+        let deadline = ContinuousClock.now + .seconds(5)
+        while again == nil, ContinuousClock.now < deadline {
+            again = try? await HostPair(port: pair.port)
+            if again == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let reopened = try #require(again, "the port was never free after shutDown").clientEnd
+        #expect(await eventually { reopened.opened }, "the port was not free after shutDown")
+    }
 }
 
 /// A server host and a client host on loopback with one WebSocket open between them.
@@ -37,9 +60,11 @@ import Testing
     private let server: WebSocketHost
     private let client: WebSocketHost
     private let socket: WebSocketConnection
+    let port: Int
 
-    init() throws {
-        let port = freePort()
+    init(port: Int? = nil) throws {
+        let port = port ?? freePort()
+        self.port = port
         handler = AcceptEverything(recorder: serverEnd)
         server = try WebSocketHost(listen: (host: "127.0.0.1", port: port))
         server.serverHandler = handler
@@ -47,6 +72,20 @@ import Testing
         socket = client.connect(WebSocketURL(secure: false, host: "127.0.0.1", port: port, path: "/"),
                                 pathAndQuery: "ws", delegate: clientEnd)
     }
+
+    func shutDownServer() { server.shutDown() }
+
+    /// A dial through the stopped server host; what it is told.
+    func connectThroughStoppedServer() -> SocketRecorder {
+        let recorder = SocketRecorder()
+        lateSockets.append(server.connect(WebSocketURL(secure: false, host: "127.0.0.1", port: port, path: "/"),
+                                          pathAndQuery: "ws", delegate: recorder))
+        lateRecorders.append(recorder)
+        return recorder
+    }
+
+    private var lateSockets: [WebSocketConnection] = []
+    private var lateRecorders: [SocketRecorder] = []
 }
 
 /// Takes every WebSocket on any path and records what happens to it.
