@@ -12,7 +12,7 @@ import Signaling
 
 /// The running door: carries out the state machine's actions with the adapters, and feeds it their events.
 @GLibActor
-final class Device {
+public final class Device {
     typealias CallID = CallStateMachine.CallID
 
     let options: DeviceOptions
@@ -77,7 +77,7 @@ final class Device {
     private var signalSources: [guint] = []
     private let onExit: @Sendable () -> Void
 
-    init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
+    public init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
         self.options = options
         self.onExit = onExit
         var settings = CallStateMachine.Settings()
