@@ -11,7 +11,7 @@ extension Device {
     /// that peer's call waits to be let in (or may be about to arrive); dropped otherwise.
     func acceptData(_ payload: ConnectionPayload, from src: String, door: RoomGate.Door) {
         let call = CallID(peer: src, connectionId: payload.connectionId)
-        guard let mediaCall = sessions.keys.first(where: { $0.peer == src }), sessions[mediaCall]?.isEnded == false else {
+        guard let (mediaCall, session) = calls.sessions.first(where: { $0.call.peer == src }), !session.isEnded else {
             if holdData(payload, from: src, door: door) { return }
             dataOffersRefused += 1
             return Log.debug("intercom", "dropped a data OFFER from \(src): not the door's caller")

@@ -50,13 +50,10 @@ public final class Device {
     private var roomLink: RoomLink?
     /// Who may join the open room (RoomGate): holds the room's keys; nil when no room is open.
     private var gate: RoomGate?
-    /// Which of the room's peer IDs each call came through (replies go out the same way).
-    var callDoor: [CallID: RoomGate.Door] = [:]
     /// Media objects ever made (the security tests count them: only accepted calls get one).
     var callSessionsCreated = 0
-    private var pendingOffers: [CallID: ConnectionPayload] = [:]
-    private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
-    var sessions: [CallID: CallSession] = [:]
+    /// One record per media call, answered or placed: its door, offer, session, DTLS verdict, dial.
+    let calls = CallTable()
     /// The callers' data connections (chat), by (peer, connectionId): Device+Chat.swift.
     var chats: [CallID: DataLink] = [:]
     /// Data OFFERs from anyone but the door's caller (dropped without an answer).
@@ -64,8 +61,6 @@ public final class Device {
     /// Data OFFERs from a caller whose call waits to be let in: Device+Chat.swift.
     var heldData: [CallID: HeldDataOffer] = [:]
     var heldDataSweep: GLibTimer?
-    /// Hang-up LEAVEs waiting for the caller's data channels to close first (`sayHangUp`).
-    private var hangUpLeaves: [CallID: GLibTimer] = [:]
     /// Closed rooms' registrations kept until those LEAVEs are out.
     private var retiring: [PeerJSClient] = []
     /// The door's permanent registration, the home ID, and what goes through it: Device+Dial.swift.
@@ -225,9 +220,7 @@ public final class Device {
             // The secret goes with the room: the link, the keys and the nonces.
             roomLink = nil
             gate = nil
-            callDoor.removeAll()
-            pendingOffers.removeAll()
-            pendingCandidates.removeAll()
+            calls.roomClosed()
             dropHeldData(peer: nil, "the room closed")
             closeChats(peer: nil)
             limits.reset()
@@ -238,25 +231,22 @@ public final class Device {
         case .answer(let call):
             pairedRoomAnswered(by: call)
             answer(call)
-        case .dial(let call):
-            dial(call)
+        case .dial(let call, let metadata):
+            dial(call, metadata: metadata)
         case .refuse(let call, let refusal):
             refuse(call, refusal)
         case .ignore(let call, let reason):
             Log.info("intercom", "not answering \(call): \(reason)")
             limits.release(peer: call.peer, connectionId: call.connectionId)
-            pendingOffers[call] = nil
-            pendingCandidates[call] = nil
+            calls.amend(call) { $0.offer = nil; $0.candidates = [] }
             dropHeldData(peer: call.peer, reason)
-            callDoor[call] = nil
         case .hangUp(let call):
-            guard let session = sessions[call] else { return }
+            guard let record = calls[call], let session = record.session else { return }
             // A placed call nobody answered yet is cancelled instead (dialEnded says so).
-            let answered = home?.outgoingCalls.contains(call) != true || home?.answers[call] != nil
-            guard answered else { return session.hangUp() }
+            guard record.dial?.isAnswered ?? true else { return session.hangUp() }
             sayHangUp(call, session: session)
         case .setMuted(let muted):
-            if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
+            if case .inCall(_, let active) = machine.phase { calls.session(active.call)?.setMicrophoneMuted(muted) }
             Log.info("intercom", muted ? "microphone muted" : "microphone on")
             control?.publish(["event": "muted", "muted": .bool(muted)])
             sendToCaller(.status(muted: muted))
@@ -296,14 +286,12 @@ public final class Device {
     private func refuse(_ call: CallID, _ refusal: CallStateMachine.Refusal) {
         Log.info("intercom", "refusing \(call): \(refusal.rawValue)")
         limits.release(peer: call.peer, connectionId: call.connectionId)
-        pendingOffers[call] = nil
-        pendingCandidates[call] = nil
         // Its data connections go with it (the LEAVE below closes them in a PeerJS browser).
         dropHeldData(peer: call.peer, "its call was refused (\(refusal.rawValue))")
         signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
                                        payload: ["reason": .string(refusal.rawValue),
                                                  "connectionId": .string(call.connectionId)]))
-        callDoor[call] = nil
+        calls.amend(call) { $0.offer = nil; $0.candidates = [] }
         control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
     }
 
@@ -337,21 +325,22 @@ public final class Device {
             return session.hangUp()
         }
         closeChats(peer: call.peer)
-        hangUpLeaves[call] = GLibTimer(milliseconds: Self.leaveAfterChatsCloseMillis) { [weak self, weak session] in
+        let timer = GLibTimer(milliseconds: Self.leaveAfterChatsCloseMillis) { [weak self, weak session] in
             leave()
             session?.hangUp()
             guard let self else { return }
-            self.hangUpLeaves[call] = nil
-            guard self.hangUpLeaves.isEmpty else { return }
+            self.calls.amend(call) { $0.hangUpLeave = nil }
+            guard !self.calls.sayingHangUps else { return }
             for retired in self.retiring { retired.stop() }
             self.retiring = []
         }
+        calls.amend(call) { $0.hangUpLeave = timer }
     }
 
     /// A closed room's registration stops at once, unless a hang-up LEAVE still has to go out through it.
     private func retire(_ client: PeerJSClient?) {
         guard let client else { return }
-        if hangUpLeaves.isEmpty { client.stop() } else { retiring.append(client) }
+        if calls.sayingHangUps { retiring.append(client) } else { client.stop() }
     }
 
     /// How long the hang-up LEAVE waits for the caller's data channels' close to reach it.
@@ -359,8 +348,9 @@ public final class Device {
 
     /// The registration a call came through.
     func signaling(for call: CallID) -> PeerJSClient? {
-        if let home, home.outgoingCalls.contains(call) { return home.client }
-        return callDoor[call] == .knock ? knockClient : roomClient
+        guard let record = calls[call] else { return roomClient }
+        if record.dial != nil { return home?.client }
+        return record.door == .knock ? knockClient : roomClient
     }
 
     /// Registers the room's secret-derived peer ID (callers with the link) and its knock peer ID (callers who
@@ -444,9 +434,8 @@ public final class Device {
                 // No answer, no candidate, no media object: the caller learns nothing, not even our address.
                 return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
             }
-            pendingOffers[call] = payload
+            calls.update(call, door: door) { $0.door = door; $0.offer = payload }
             limits.opened(peer: src, connectionId: payload.connectionId)
-            callDoor[call] = door
             // A knock shows a fixed word: an unproved caller's chosen name ("POLICE – open the door") is theirs
             // to choose, so it is not drawn on the door's screen.
             latestCaller = (src, verdict == .proved ? CallerName.from(metadata: payload.metadata) : CallerName.fallback)
@@ -457,12 +446,11 @@ public final class Device {
                 return Log.debug("intercom", "dropped a CANDIDATE from \(src): \(error)")
             }
             let call = CallID(peer: src, connectionId: payload.connectionId)
-            if let session = sessions[call] {
+            if let session = calls.session(call) {
                 session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
             } else if addDataCandidate(call, payload) {
             } else if holdDataCandidate(call, payload) {
-            } else if pendingOffers[call] != nil, pendingCandidates[call, default: []].count < 64 {
-                pendingCandidates[call, default: []].append(payload)
+            } else if calls[call]?.offer != nil, bufferCandidate(payload, for: call) {
             } else {
                 Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
             }
@@ -470,11 +458,11 @@ public final class Device {
             if let connectionId = message.hungUpConnectionId {
                 // One call's hang-up, said over signaling: that call only.
                 let call = CallID(peer: src, connectionId: connectionId)
-                if let session = sessions[call] { session.peerHungUp("said so over signaling (LEAVE)") }
+                if let session = calls.session(call) { session.peerHungUp("said so over signaling (LEAVE)") }
                 else if machine.phase.pending?.call == call { handle(.callEnded(call, .remote)) }
                 return
             }
-            for (_, session) in sessions where session.peer == src {
+            for (_, session) in calls.sessions where session.peer == src {
                 Log.info("intercom", "\(src) left")
                 session.hangUp()
             }
@@ -487,22 +475,36 @@ public final class Device {
     }
 
     /// Whether `peer` has a call waiting to be let in (a knock or an incoming call).
-    func hasPendingCall(from peer: String) -> Bool { pendingOffers.keys.contains { $0.peer == peer } }
+    func hasPendingCall(from peer: String) -> Bool { calls.records.values.contains { $0.call.peer == peer && $0.offer != nil } }
+
+    /// Buffers a candidate for a call whose session does not exist yet; false when its buffer is full.
+    private func bufferCandidate(_ candidate: CandidatePayload, for call: CallID) -> Bool {
+        var kept = false
+        calls.amend(call) { kept = $0.buffer(candidate) }
+        return kept
+    }
 
     /// Whether a call OFFER could still come and be taken: a room is open and no call is running.
-    var mayTakeACall: Bool { gate != nil && !sessions.values.contains { !$0.isEnded } }
+    var mayTakeACall: Bool { gate != nil && !calls.sessions.contains { !$0.session.isEnded } }
 
     private func answer(_ call: CallID) {
-        guard let offer = pendingOffers.removeValue(forKey: call) else { return }
+        guard let offer = calls[call]?.offer else { return }
         let session: CallSession
         do {
             session = try CallSession(peer: call.peer, connectionId: call.connectionId, offerSDP: offer.sdp.sdp,
                                       engine: media)
         } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
+            calls.amend(call) { $0.offer = nil; $0.candidates = [] }
             return handle(.callEnded(call, .failed))
         }
-        sessions[call] = session
+        var buffered: [CandidatePayload] = []
+        calls.amend(call) { record in
+            record.offer = nil
+            record.session = session
+            buffered = record.candidates
+            record.candidates = []
+        }
         callSessionsCreated += 1
         let offerSDP = offer.sdp.sdp
         session.onAnswer = { [weak self] sdp in
@@ -525,10 +527,10 @@ public final class Device {
         attachCall(session, call, remoteSDP: { offerSDP })
         do { try session.start() } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
-            sessions[call] = nil
+            calls.amend(call) { $0.session = nil }
             return handle(.callEnded(call, .failed))
         }
-        for candidate in pendingCandidates.removeValue(forKey: call) ?? [] {
+        for candidate in buffered {
             session.addRemoteCandidate(mline: candidate.sdpMLineIndex, candidate: candidate.candidate)
         }
         takeHeldData(peer: call.peer)
@@ -543,7 +545,7 @@ public final class Device {
             // certificate DTLS really used must be that one, or someone sits in the middle.
             guard let self else { return }
             let verified = remoteSDP().map { DTLSFingerprint.matches(certificatePEM: pem, sdp: $0) } ?? false
-            self.dtlsVerified[call] = verified
+            self.calls.amend(call) { $0.dtlsVerified = verified }
             self.control?.publish(["event": "dtls", "verified": .bool(verified)])
             if !verified {
                 Log.warning("intercom", "hanging up \(call): its DTLS certificate does not match the fingerprint its SDP promised")
@@ -583,9 +585,11 @@ public final class Device {
         // Lost: how long the peer had been silent when the door gave up on it (the detection time).
         if let silence = session.lostAfterSilenceMillis { summary["lostAfterSilenceMillis"] = .number(Double(silence)) }
         lastCall = .object(summary)
-        sessions[call] = nil
+        calls.amend(call) { record in
+            record.session = nil
+            record.dtlsVerified = nil
+        }
         closeChats(peer: call.peer)
-        dtlsVerified[call] = nil
         limits.release(peer: call.peer, connectionId: call.connectionId)
         cameraOff = false
         control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
@@ -654,11 +658,8 @@ public final class Device {
     /// The running call's media, if a call is running.
     var activeSession: CallSession? {
         guard case .inCall(_, let active) = machine.phase else { return nil }
-        return sessions[active.call]
+        return calls.session(active.call)
     }
-
-    /// Whether each call's DTLS certificate matched its offer's fingerprint (absent until DTLS completes).
-    private var dtlsVerified: [CallID: Bool] = [:]
 
     /// Whether the device's camera is switched off for the running call (a valve; the peer sees no picture).
     private var cameraOff = false
@@ -677,7 +678,7 @@ public final class Device {
         } else {
             state["pending"] = .null
         }
-        if case .inCall(_, let active) = machine.phase, let session = sessions[active.call] {
+        if case .inCall(_, let active) = machine.phase, let record = calls[active.call], let session = record.session {
             let counts = session.counters.snapshot
             state["call"] = ["peer": .string(active.call.peer), "connectionId": .string(active.call.connectionId),
                              "connected": .bool(active.connectDeadline == nil), "muted": .bool(active.muted),
@@ -689,7 +690,7 @@ public final class Device {
                              "keyframeRequests": .number(Double(counts.keyframeRequests)),
                              "videoBitrateKbps": .number(Double(counts.videoBitrateKbps)),
                              "cameraOff": .bool(cameraOff),
-                             "dtlsVerified": dtlsVerified[active.call].map(JSONValue.bool) ?? .null]
+                             "dtlsVerified": record.dtlsVerified.map(JSONValue.bool) ?? .null]
         } else {
             state["call"] = .null
         }
@@ -715,7 +716,7 @@ public final class Device {
 
     fileprivate func shutdown() {
         Log.info("intercom", "shutting down")
-        for session in sessions.values { session.hangUp() }
+        for (_, session) in calls.sessions { session.hangUp() }
         roomClient?.stop()
         knockClient?.stop()
         home?.stop()

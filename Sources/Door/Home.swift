@@ -26,16 +26,6 @@ final class Home {
     static let openTimeoutMillis: UInt32 = 15_000
     /// The links `ctl connect` opened (chat from the control socket), by (peer, connectionId).
     var consoleLinks: [CallID: DataLink] = [:]
-    /// Media calls the door placed through the home ID (Device+Dial.swift), while their session runs.
-    var outgoingCalls: Set<CallID> = []
-    /// Each placed call's answer SDP, once it came.
-    var answers: [CallID: String] = [:]
-    /// Why a placed call ended before its answer, when the server or the peer said ("offline", "left", …).
-    var dialFailures: [CallID: String] = [:]
-    /// When each placed call stops waiting for its answer (the state machine's dial deadline).
-    var dialDeadlines: [CallID: Int64] = [:]
-    /// The metadata `ctl call` asked for, handed from the request to the state machine's `dial` action.
-    var nextDialMetadata: JSONValue?
 
     /// Asked first about each data OFFER to the home ID: true when the door takes it itself (the chat of a
     /// call it placed).
