@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
         .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"]),
+        .testTarget(name: "DoorTests", dependencies: ["Door", "DoorCore", "MainLoop", "Signaling"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Buttons", "DoorCore", "MainLoop"]),
     ],
     swiftLanguageModes: [.v6]

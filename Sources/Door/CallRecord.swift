@@ -9,8 +9,8 @@ import Signaling
 struct CallRecord {
     typealias CallID = CallStateMachine.CallID
 
-    /// Remote candidates kept per call before its session exists.
-    static let maxBufferedCandidates = 64
+    /// Remote candidates kept per call before its session exists: as many as the limits let through.
+    static let maxBufferedCandidates = SignalingLimits.candidatesPerConnection
 
     let call: CallID
     /// The room registration it came through (the secret-derived ID or the knock ID); nil for a call the door

@@ -60,7 +60,7 @@ extension Device {
     /// A remote candidate for a held data offer; false when `call` is not one.
     func holdDataCandidate(_ call: CallID, _ payload: CandidatePayload) -> Bool {
         guard heldData[call] != nil else { return false }
-        if heldData[call]!.candidates.count < 64 { heldData[call]!.candidates.append(payload) }
+        if heldData[call]!.candidates.count < SignalingLimits.candidatesPerConnection { heldData[call]!.candidates.append(payload) }
         return true
     }
 

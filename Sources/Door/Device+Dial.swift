@@ -151,10 +151,8 @@ extension Device {
             home?.client.send(PeerJSMessage(type: .offer, dst: call.peer, payload: payload.json))
         }
         session.onLocalCandidate = { [weak home] mline, candidate in
-            // The m-line's own mid: webrtcbin's offers name them (video0, audio1, application2).
-            let mid = offerSDP.flatMap { try? SDPOffer(parsing: $0) }?.sections.dropFirst(mline).first?.mid
-            let payload = CandidatePayload(candidate: candidate, sdpMid: mid ?? String(mline), sdpMLineIndex: mline,
-                                           type: .media, connectionId: call.connectionId)
+            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
+                                                 connectionId: call.connectionId)
             home?.client.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
         attachCall(session, call, remoteSDP: { [weak self] in self?.calls[call]?.dial?.answerSDP })

@@ -520,8 +520,8 @@ public final class Device {
             signaling(for: call)?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: payload))
         }
         session.onLocalCandidate = { [weak self] mline, candidate in
-            let payload = CandidatePayload(candidate: candidate, sdpMid: String(mline), sdpMLineIndex: mline,
-                                           type: .media, connectionId: call.connectionId)
+            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
+                                                 connectionId: call.connectionId)
             self?.signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
         attachCall(session, call, remoteSDP: { offerSDP })
