@@ -1,4 +1,5 @@
 import Admission
+import Control
 import DoorCore
 import MainLoop
 import Notify
@@ -310,31 +311,29 @@ extension Device {
 
     // MARK: - Control socket
 
-    /// `pair`, `pairings`, `unpair`; nil for other commands.
+    /// `pair`, `pairings`, `unpair`.
     ///
     /// - `{"cmd":"pair"}` → `{"ok":true,"expiresAt":ms}` (the link is on the screen's QR only)
     /// - `{"cmd":"pairings"}` → `{"ok":true,"pairings":[{id,name,createdAt,lastSeenAt,onlineAtLastRing,push}]}`
     /// - `{"cmd":"unpair","id":<id or name>}` → `{"ok":true,"id"}`
-    func pairingControl(_ request: JSONValue) -> JSONValue? {
-        let command = request["cmd"]?.stringValue ?? ""
-        guard ["pair", "pairings", "unpair"].contains(command) else { return nil }
+    func pairingControl(_ command: ControlRequest.Command, _ request: JSONValue) -> JSONValue {
         guard let paired else {
             return ["ok": false, "error": "pairing needs a state directory (paths.state) to keep pairings in"]
         }
         switch command {
-        case "pair":
+        case .pair:
             handle(.pairRequested)
             guard case .pairing(let window) = machine.phase else {
                 return ["ok": false, "error": .string("the door is busy (\(machine.phase.name)); try again when it is idle")]
             }
             return ["ok": true, "expiresAt": .number(Double(window.expiresAt))]
-        case "pairings":
+        case .pairings:
             return ["ok": true, "pairings": .array(paired.store.pairings.map { p in
                 ["id": .string(p.id), "name": .string(p.name), "createdAt": .number(Double(p.createdAt)),
                  "lastSeenAt": p.lastSeenAt.map { .number(Double($0)) } ?? .null,
                  "onlineAtLastRing": p.onlineAtLastRing.map(JSONValue.bool) ?? .null, "push": .bool(p.push != nil)]
             })]
-        default:
+        case .unpair:
             guard let key = request["id"]?.stringValue else { return ["ok": false, "error": "unpair needs id (an id or a name)"] }
             do {
                 let pairing = try paired.store.find(key)
@@ -346,6 +345,8 @@ extension Device {
             } catch {
                 return ["ok": false, "error": .string(error.description)]
             }
+        default:
+            return ControlRequest.unknown(request)
         }
     }
 

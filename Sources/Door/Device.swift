@@ -614,44 +614,48 @@ public final class Device {
 
     // MARK: - Control socket
 
-    private func handleControl(_ request: JSONValue) -> JSONValue {
-        switch request["cmd"]?.stringValue {
-        case "press":
+    private func handleControl(_ json: JSONValue) -> JSONValue {
+        guard let typed = ControlRequest(json) else { return ControlRequest.unknown(json) }
+        let request = typed.json
+        switch typed.command {
+        case .press:
             // The same checks and path as every simulated press: a field of the wrong type is an error.
             return simulated.handle(pressRequest: request)
-        case "state":
+        case .state:
             return ["ok": true, "state": stateJSON()]
-        case "link":
+        case .link:
             // The whole join link, secret included: for whoever may press the door's buttons anyway (mode 0660).
             guard let roomLink else { return ["ok": false, "error": "no room is open"] }
             return ["ok": true, "link": .string(roomLink.url)]
-        case "hangup":
+        case .hangup:
             handle(.hangUpRequested)
             return ["ok": true]
-        case "keyframe":
+        case .keyframe:
             guard let session = activeSession else { return ["ok": false, "error": "no call is running"] }
             session.requestKeyframe()
             return ["ok": true]
-        case "camera":
+        case .camera:
             guard let off = request["off"]?.boolValue else { return ["ok": false, "error": "camera needs off: true|false"] }
             guard let session = activeSession else { return ["ok": false, "error": "no call is running"] }
             session.setCameraOff(off)
             cameraOff = off
             control?.publish(["event": "camera", "off": .bool(off)])
             return ["ok": true]
-        case "chat":
+        case .chat:
             return chatControl(request)
-        case "connect":
+        case .connect:
             return connectControl(request)
-        case "call":
+        case .call:
             return callControl(request)
-        case "disconnect":
+        case .disconnect:
             return disconnectControl(request)
-        case let other:
-            if let reply = notifyControl(request, notifier: notifier) { return reply }
-            if let reply = pairingControl(request) { return reply }
-            return ["ok": false, "error": .string(
-                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, connect, call, pair, pairings, unpair, events")]
+        case .pair, .pairings, .unpair:
+            return pairingControl(typed.command, request)
+        case .pushKey, .pushSubscribe, .pushSubscriptions, .pushUnsubscribe:
+            return notifyControl(typed.command, request, notifier: notifier)
+        case .events:
+            // The server answers `events` itself (the connection becomes an event stream).
+            return ["ok": false, "error": "events is answered by the control server"]
         }
     }
 
