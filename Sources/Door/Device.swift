@@ -37,8 +37,8 @@ public final class Device {
     private let simulated = SimulatedButtons()
     private let terminal = TerminalButtons()
     private var gpio: GPIOButtons?
-    /// The room's two registrations: its secret-derived peer ID, and the knock peer ID (prefix + code).
-    private var roomClient: PeerJSClient?
+    /// The open room (its link, gate and two registrations); nil when no room is open.
+    private var room: OpenRoom?
     /// What peers may send through signaling (rate, SDP size, candidates, concurrent connections).
     /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
     var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
@@ -46,10 +46,6 @@ public final class Device {
     private(set) var notifier: Notifier?
     /// Paired browsers (Device+Pairing.swift); nil without a state directory to keep them in.
     var paired: PairedBrowsers?
-    private var knockClient: PeerJSClient?
-    private var roomLink: RoomLink?
-    /// Who may join the open room (RoomGate): holds the room's keys; nil when no room is open.
-    private var gate: RoomGate?
     /// Media objects ever made (the security tests count them: only accepted calls get one).
     var callSessionsCreated = 0
     /// One record per media call, answered or placed: its door, offer, session, DTLS verdict, dial.
@@ -212,14 +208,11 @@ public final class Device {
         case .closeRoom(let code):
             pairedRoomClosed()
             Log.info("intercom", "room \(code) closed")
-            retire(roomClient)
-            roomClient = nil
+            retire(room?.client)
             notifier?.cancelAll()
-            retire(knockClient)
-            knockClient = nil
+            retire(room?.knockClient)
             // The secret goes with the room: the link, the keys and the nonces.
-            roomLink = nil
-            gate = nil
+            room = nil
             calls.roomClosed()
             dropHeldData(peer: nil, "the room closed")
             closeChats(peer: nil)
@@ -348,17 +341,16 @@ public final class Device {
 
     /// The registration a call came through.
     func signaling(for call: CallID) -> PeerJSClient? {
-        guard let record = calls[call] else { return roomClient }
+        guard let record = calls[call] else { return room?.client }
         if record.dial != nil { return home?.client }
-        return record.door == .knock ? knockClient : roomClient
+        return room?.client(for: record.door ?? .room)
     }
 
     /// Registers the room's secret-derived peer ID (callers with the link) and its knock peer ID (callers who
     /// typed the code). `link` prints redacted; only the screen, `ctl link` and a terminal get the whole link.
     private func openRoom(code: String, link: RoomLink) {
         let gate = RoomGate(link: link, prefix: options.roomPrefix)
-        self.gate = gate
-        roomLink = link
+        room = OpenRoom(link: link, gate: gate)
         func register(_ peerID: String, _ door: RoomGate.Door) -> PeerJSClient {
             var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
             clientOptions.key = options.key
@@ -390,8 +382,8 @@ public final class Device {
             client.start()
             return client
         }
-        roomClient = register(gate.roomPeerID, .room)
-        knockClient = register(gate.knockPeerID, .knock)
+        room?.client = register(gate.roomPeerID, .room)
+        room?.knockClient = register(gate.knockPeerID, .knock)
         Log.info("intercom", "room \(code) open, join link: \(link)")
         // A terminal (make run) is the person at the door, who sees the QR anyway; a pipe or the journal is a log.
         Log.standardOutput("join link: \(isatty(1) == 1 ? link.url : link.redacted)")
@@ -425,11 +417,11 @@ public final class Device {
             }
             guard payload.type == .media else { return acceptData(payload, from: src, door: door) }
             let call = CallID(peer: src, connectionId: payload.connectionId)
-            guard var gate else { return }
+            guard var gate = room?.gate else { return }
             let addressedTo = door == .room ? gate.roomPeerID : gate.knockPeerID
             let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
                                                metadata: payload.metadata), now: monotonicMillis())
-            self.gate = gate
+            room?.gate = gate
             if case .drop(let reason) = verdict {
                 // No answer, no candidate, no media object: the caller learns nothing, not even our address.
                 return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
@@ -485,7 +477,7 @@ public final class Device {
     }
 
     /// Whether a call OFFER could still come and be taken: a room is open and no call is running.
-    var mayTakeACall: Bool { gate != nil && !calls.sessions.contains { !$0.session.isEnded } }
+    var mayTakeACall: Bool { room != nil && !calls.sessions.contains { !$0.session.isEnded } }
 
     private func answer(_ call: CallID) {
         guard let offer = calls[call]?.offer else { return }
@@ -512,7 +504,7 @@ public final class Device {
             var payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .media,
                                             connectionId: call.connectionId).json
             // A proved caller checks this MAC before it uses the answer: it reached the real door.
-            if let proof = gate?.answerProof(call: call, offerSDP: offerSDP, answerSDP: sdp),
+            if let proof = room?.gate.answerProof(call: call, offerSDP: offerSDP, answerSDP: sdp),
                case .object(var fields) = payload {
                 fields["proof"] = proof
                 payload = .object(fields)
@@ -625,8 +617,8 @@ public final class Device {
             return ["ok": true, "state": stateJSON()]
         case .link:
             // The whole join link, secret included: for whoever may press the door's buttons anyway (mode 0660).
-            guard let roomLink else { return ["ok": false, "error": "no room is open"] }
-            return ["ok": true, "link": .string(roomLink.url)]
+            guard let link = room?.link else { return ["ok": false, "error": "no room is open"] }
+            return ["ok": true, "link": .string(link.url)]
         case .hangup:
             handle(.hangUpRequested)
             return ["ok": true]
@@ -670,9 +662,10 @@ public final class Device {
 
     private func stateJSON() -> JSONValue {
         var state: [String: JSONValue] = ["lastCall": lastCall, "phase": .string(machine.phase.name)]
-        if let room = machine.phase.room {
-            state["room"] = ["code": .string(room.code), "link": .string(roomLink?.redacted ?? ""),
-                             "peerId": .string(gate?.roomPeerID ?? ""), "knockPeerId": .string(gate?.knockPeerID ?? "")]
+        if let phaseRoom = machine.phase.room {
+            state["room"] = ["code": .string(phaseRoom.code), "link": .string(room?.link.redacted ?? ""),
+                             "peerId": .string(room?.gate.roomPeerID ?? ""),
+                             "knockPeerId": .string(room?.gate.knockPeerID ?? "")]
         } else {
             state["room"] = .null
         }
@@ -700,7 +693,7 @@ public final class Device {
         }
         state["snapshot"] = snapshotSink.map { .string($0.latestPath) } ?? .null
         var offers: [String: JSONValue] = [:]
-        for (reason, count) in gate?.counts ?? [:] { offers[reason] = .number(Double(count)) }
+        for (reason, count) in room?.gate.counts ?? [:] { offers[reason] = .number(Double(count)) }
         state["admission"] = ["callSessionsCreated": .number(Double(callSessionsCreated)), "offers": .object(offers),
                               "dataOffersRefused": .number(Double(dataOffersRefused))]
         addHomeState(to: &state)
@@ -721,8 +714,8 @@ public final class Device {
     fileprivate func shutdown() {
         Log.info("intercom", "shutting down")
         for (_, session) in calls.sessions { session.hangUp() }
-        roomClient?.stop()
-        knockClient?.stop()
+        room?.client?.stop()
+        room?.knockClient?.stop()
         home?.stop()
         terminal.stop()
         ticker = nil
