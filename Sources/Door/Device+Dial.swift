@@ -203,8 +203,7 @@ extension Device {
             case .endAsHungUpByPeer:
                 calls.session(call)?.peerHungUp("said so over signaling (LEAVE)")
             case .sendCancel:
-                home?.client.send(PeerJSMessage(type: .leave, dst: call.peer,
-                                                payload: ["reason": "cancelled", "connectionId": .string(call.connectionId)]))
+                home?.client.send(.leave(to: call.peer, LeavePayload(reason: "cancelled", connectionId: call.connectionId)))
             case .reportUnanswered(let why):
                 Log.info("intercom", "the call to \(call.peer) (\(call.connectionId)) ended unanswered: \(why)")
                 control?.publish(["event": "call-failed", "peer": .string(call.peer), "connectionId": .string(call.connectionId),
@@ -239,12 +238,12 @@ extension Device {
                 Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(call)")
             }
         case .expire, .leave:
-            if let connectionId = message.hungUpConnectionId {
+            if let connectionId = message.leave?.hungUpConnectionId {
                 // One call's hang-up, said over signaling: that call only.
                 return dialEvent(.peerHungUp, CallID(peer: src, connectionId: connectionId))
             }
             // EXPIRE: the server could not deliver to `src` (not registered). LEAVE: `src` refused or left.
-            let why = message.type == .expire ? "offline" : message.payload?["reason"]?.stringValue ?? "left"
+            let why = message.type == .expire ? "offline" : message.leave?.reason ?? "left"
             for attempt in calls.dials where attempt.call.peer == src {
                 if !attempt.isAnswered {
                     Log.info("intercom", "the call to \(src) (\(attempt.call.connectionId)): "

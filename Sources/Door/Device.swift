@@ -281,9 +281,8 @@ public final class Device {
         limits.release(peer: call.peer, connectionId: call.connectionId)
         // Its data connections go with it (the LEAVE below closes them in a PeerJS browser).
         dropHeldData(peer: call.peer, "its call was refused (\(refusal.rawValue))")
-        signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
-                                       payload: ["reason": .string(refusal.rawValue),
-                                                 "connectionId": .string(call.connectionId)]))
+        signaling(for: call)?.send(.leave(to: call.peer, LeavePayload(reason: refusal.rawValue,
+                                                                      connectionId: call.connectionId)))
         calls.amend(call) { $0.offer = nil; $0.candidates = [] }
         control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
     }
@@ -309,8 +308,7 @@ public final class Device {
         // The room's registration may stop before the LEAVE goes: hold on to it (`retire` waits).
         let client = signaling(for: call)
         let leave: @GLibActor () -> Void = {
-            client?.send(PeerJSMessage(type: .leave, dst: call.peer,
-                                       payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
+            client?.send(.leave(to: call.peer, .hangUp(connectionId: call.connectionId)))
         }
         Log.debug("intercom", "saying the hang-up to \(call.peer) over signaling (channel \(inBand ? "open" : "not open"))")
         guard chatsFirst else {
@@ -447,7 +445,7 @@ public final class Device {
                 Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
             }
         case .leave:
-            if let connectionId = message.hungUpConnectionId {
+            if let connectionId = message.leave?.hungUpConnectionId {
                 // One call's hang-up, said over signaling: that call only.
                 let call = CallID(peer: src, connectionId: connectionId)
                 if let session = calls.session(call) { session.peerHungUp("said so over signaling (LEAVE)") }
@@ -745,14 +743,4 @@ private func deviceShutdownSignal(_ data: gpointer?) -> gboolean {
     let box = Unmanaged<ShutdownBox>.fromOpaque(data).takeUnretainedValue()
     GLibActor.assumeIsolated { box.device?.shutdown() }
     return 0
-}
-
-extension PeerJSMessage {
-    /// The connection a LEAVE hangs up, when it is one call's hang-up said over signaling (sent while that side
-    /// of the call's channel was not open): reason "hangup" with that call's connectionId. Other LEAVEs mean the
-    /// peer left or refused.
-    var hungUpConnectionId: String? {
-        guard type == .leave, payload?["reason"]?.stringValue == "hangup" else { return nil }
-        return payload?["connectionId"]?.stringValue
-    }
 }
