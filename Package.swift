@@ -69,9 +69,13 @@ let package = Package(
                                                .product(name: "Crypto", package: "swift-crypto")]),
         // Who may join: room keys, offer/answer MACs, DTLS fingerprint checks (swift-crypto).
         .target(name: "Admission", dependencies: ["DoorCore", .product(name: "Crypto", package: "swift-crypto")]),
+        // The door's orchestration: carries out the state machines' actions with the adapters above and feeds
+        // them their events. The executable parses options and hands them to `Device`.
+        .target(name: "Door", dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons",
+                                             "Control", "Notify", "Admission", "CGLib", "CMalloc"]),
         .executableTarget(name: "IntercomCLI",
-                          dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons", "Control",
-                                         "ConfigFile", "Notify", "Admission", "CGLib", "CMalloc",
+                          dependencies: ["Door", "DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons",
+                                         "Control", "ConfigFile", "Notify", "CGStreamer",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "DoorCoreTests", dependencies: ["DoorCore"]),
@@ -83,6 +87,7 @@ let package = Package(
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
         .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"]),
+        .testTarget(name: "DoorTests", dependencies: ["Door", "DoorCore", "MainLoop", "Signaling"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Buttons", "DoorCore", "MainLoop"]),
     ],
     swiftLanguageModes: [.v6]

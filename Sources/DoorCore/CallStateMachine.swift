@@ -239,8 +239,9 @@ public struct CallStateMachine: Sendable {
         case pairRequested
         /// The device checked a page's pairing proof against the open window's token and stored the pairing.
         case pairedBrowser(name: String)
-        /// `ctl call`: place a call to `call.peer` on the connection the actor named (`mc_…`).
-        case dial(CallID)
+        /// `ctl call`: place a call to `call.peer` on the connection the actor named (`mc_…`), with the OFFER's
+        /// `metadata` (nil: the door's own).
+        case dial(CallID, metadata: JSONValue? = nil)
         /// The peer answered the call the door placed.
         case dialAnswered(CallID)
     }
@@ -254,8 +255,8 @@ public struct CallStateMachine: Sendable {
         case closeRoom(code: String)
         /// Build the media session from the kept offer and answer it.
         case answer(CallID)
-        /// Build a media session that offers a call to `call.peer` (the door calls out).
-        case dial(CallID)
+        /// Build a media session that offers a call to `call.peer` (the door calls out), with the event's metadata.
+        case dial(CallID, metadata: JSONValue? = nil)
         /// Turn a caller away: drop its offer and tell it why. No media object was ever made for it.
         case refuse(CallID, Refusal)
         /// Drop an offer without a word (no answer, no ICE candidates, no IP address leaked).
@@ -308,7 +309,7 @@ public struct CallStateMachine: Sendable {
         case .roomCodeTaken(let code): recode(code, now: now)
         case .pairRequested: openPairing(now: now)
         case .pairedBrowser(let name): paired(name, now: now)
-        case .dial(let call): dial(call, now: now)
+        case .dial(let call, let metadata): dial(call, metadata: metadata, now: now)
         case .dialAnswered(let call): dialAnswered(call, now: now)
         }
     }
@@ -446,14 +447,14 @@ public struct CallStateMachine: Sendable {
 
     // MARK: - Calling out
 
-    private mutating func dial(_ call: CallID, now: Int64) -> [Action] {
+    private mutating func dial(_ call: CallID, metadata: JSONValue?, now: Int64) -> [Action] {
         let room: Room?
         switch phase {
         case .idle, .ending, .paired: room = nil
         case .room(let open): room = open
         case .knock, .incoming, .inCall, .dialing, .pairing: return [] // busy: the actor says so
         }
-        return [.dial(call)] + move(to: .dialing(room, Dial(call: call, deadline: now + settings.dialTimeoutMillis)), now: now)
+        return [.dial(call, metadata: metadata)] + move(to: .dialing(room, Dial(call: call, deadline: now + settings.dialTimeoutMillis)), now: now)
     }
 
     /// The peer answered: the door's call from now on, media connecting.

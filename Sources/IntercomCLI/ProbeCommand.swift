@@ -4,6 +4,7 @@ import CGStreamer
 import ConfigFile
 import Display
 import Glibc
+import Door
 import DoorCore
 import Media
 

@@ -3,6 +3,7 @@ import Buttons
 import ConfigFile
 import Dispatch
 import Glibc
+import Door
 import DoorCore
 import MainLoop
 import Media
@@ -98,10 +99,7 @@ struct RunCommand: ParsableCommand {
         return 1
     }
 
-    static var defaultControlPath: String {
-        if let dir = getenv("RUNTIME_DIRECTORY") { return String(cString: dir) + "/control.sock" }
-        return "/run/intercom/control.sock"
-    }
+    static var defaultControlPath: String { DeviceOptions.defaultControlPath }
 
     func validate() throws {
         if let listen, listen != "off", Configuration.Listen(parsing: listen) == nil {

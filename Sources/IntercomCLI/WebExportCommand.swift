@@ -1,4 +1,5 @@
 import ArgumentParser
+import Door
 import DoorCore
 import Glibc
 

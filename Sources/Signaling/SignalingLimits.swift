@@ -5,6 +5,10 @@
 /// calls `opened` when it keeps an offer, `release` when that connection ends, `reset` when the room goes —
 /// so offers it throws away (forged, unproved) never take a slot from a real caller.
 public struct SignalingLimits: Sendable {
+    /// Remote ICE candidates taken per connection: what the limits let through, and what the door buffers for a
+    /// connection whose session does not exist yet (a browser sends a dozen or two).
+    public static let candidatesPerConnection = 64
+
     public struct Settings: Sendable, Equatable {
         /// Sustained messages per second per peer, and the burst allowed above it (a browser trickles a
         /// dozen candidates within a few milliseconds when a call starts).
@@ -13,7 +17,7 @@ public struct SignalingLimits: Sendable {
         /// Whether OFFERs draw on the per-peer bucket too; off where an offer gate of its own limits them
         /// (the device's RoomGate allows a few per peer and counts what it turns away).
         public var rateLimitsOffers = true
-        public var candidatesPerConnection = 64
+        public var candidatesPerConnection = SignalingLimits.candidatesPerConnection
         public var maxSDPBytes = 32 * 1024
         public var maxMediaSections = 8
         /// Incoming connections (kept offers and live sessions) at once.

@@ -163,7 +163,7 @@ import Testing
                 expect(!actor.media.contains(call) || repeatedOffer, "turned away a call that has media")
                 actor.offers.remove(call)
                 if case .refuse = action { actor.refusals += 1 }
-            case .dial(let call):
+            case .dial(let call, _):
                 expect(actor.media.isEmpty, "a call placed while another runs")
                 expect(event == .dial(call), "a call placed nobody asked for")
                 actor.media.insert(call)

@@ -20,7 +20,7 @@ extension Device {
         home.onOtherMessage = { [weak self] message in self?.routeHomeMessage(message) }
         home.callDataOffer = { [weak self] payload, peer in
             // The chat of a call the door placed: the page opens it to the ID that called it.
-            guard let self, let home = self.home, home.outgoingCalls.contains(where: { $0.peer == peer }) else { return false }
+            guard let self, self.calls.dials.contains(where: { $0.call.peer == peer }) else { return false }
             acceptData(payload, from: peer, door: .room)
             return true
         }
@@ -122,11 +122,9 @@ extension Device {
             return ["ok": false, "error": .string("cannot call \(peer): the home ID is not in service")]
         }
         let call = CallID(peer: peer, connectionId: "mc_" + PeerJSClient.randomToken())
-        home.nextDialMetadata = request["metadata"]
         let name = request["name"]?.stringValue
         latestCaller = (peer, name.map { CallerName.from(metadata: ["name": .string($0)]) } ?? "Resident")
-        handle(.dial(call))
-        home.nextDialMetadata = nil
+        handle(.dial(call, metadata: request["metadata"]))
         guard case .dialing(_, let dial) = machine.phase, dial.call == call else {
             return ["ok": false, "error": .string("busy: the door is in phase \(machine.phase.name)")]
         }
@@ -134,14 +132,17 @@ extension Device {
     }
 
     /// The state machine's `dial`: an offering session, its OFFER through the home ID.
-    func dial(_ call: CallID) {
+    func dial(_ call: CallID, metadata: JSONValue?) {
         guard let home else { return handle(.callEnded(call, .failed)) }
         let session = CallSession(calling: call.peer, connectionId: call.connectionId, engine: media)
-        sessions[call] = session
         callSessionsCreated += 1
-        home.outgoingCalls.insert(call)
-        if case .dialing(_, let dial) = machine.phase, dial.call == call { home.dialDeadlines[call] = dial.deadline }
-        let metadata = home.nextDialMetadata ?? ["name": .string(machine.settings.doorName), "intercom": "door"]
+        var deadline = Int64.max
+        if case .dialing(_, let dial) = machine.phase, dial.call == call { deadline = dial.deadline }
+        let metadata = metadata ?? ["name": .string(machine.settings.doorName), "intercom": "door"]
+        calls.update(call) { record in
+            record.session = session
+            record.dial = DialAttempt(call: call, deadline: deadline, metadata: metadata)
+        }
         var offerSDP: String?
         session.onOffer = { [weak home] sdp in
             offerSDP = sdp
@@ -150,13 +151,11 @@ extension Device {
             home?.client.send(PeerJSMessage(type: .offer, dst: call.peer, payload: payload.json))
         }
         session.onLocalCandidate = { [weak home] mline, candidate in
-            // The m-line's own mid: webrtcbin's offers name them (video0, audio1, application2).
-            let mid = offerSDP.flatMap { try? SDPOffer(parsing: $0) }?.sections.dropFirst(mline).first?.mid
-            let payload = CandidatePayload(candidate: candidate, sdpMid: mid ?? String(mline), sdpMLineIndex: mline,
-                                           type: .media, connectionId: call.connectionId)
+            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
+                                                 connectionId: call.connectionId)
             home?.client.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
-        attachCall(session, call, remoteSDP: { [weak home] in home?.answers[call] })
+        attachCall(session, call, remoteSDP: { [weak self] in self?.calls[call]?.dial?.answerSDP })
         let ended = session.onEnded
         session.onEnded = { [weak self] reason, detail in
             self?.dialEnded(call, reason: reason)
@@ -164,8 +163,7 @@ extension Device {
         }
         do { try session.start() } catch {
             Log.warning("intercom", "cannot call \(call.peer): \(error)")
-            sessions[call] = nil
-            home.outgoingCalls.remove(call)
+            calls.amend(call) { $0.session = nil; $0.dial = nil }
             return handle(.callEnded(call, .failed))
         }
         Log.info("intercom", "calling \(call.peer) (\(call.connectionId)) from \(home.peerID)")
@@ -175,28 +173,48 @@ extension Device {
     /// A placed call's session ended. Before an answer that is a failed attempt: say why, and tell the peer's
     /// page to stop ringing (PeerJS has no cancel; the web page takes a LEAVE with reason "cancelled").
     private func dialEnded(_ call: CallID, reason: CallSession.EndReason) {
-        guard let home else { return }
-        let answered = home.answers[call] != nil
-        if !answered {
-            let why = home.dialFailures[call]
-                ?? (monotonicMillis() >= (home.dialDeadlines[call] ?? .max) ? "no-answer" : reason == .failed ? "failed" : "cancelled")
-            if home.dialFailures[call] == nil {
-                home.client.send(PeerJSMessage(type: .leave, dst: call.peer,
-                                               payload: ["reason": "cancelled", "connectionId": .string(call.connectionId)]))
+        dialEvent(.sessionEnded(failed: reason == .failed, at: monotonicMillis()), call)
+        calls.amend(call) { $0.dial = nil }
+    }
+
+    /// Feeds one event to a placed call's `DialAttempt` and carries out what it returns.
+    private func dialEvent(_ event: DialAttempt.Event, _ call: CallID) {
+        guard var attempt = calls[call]?.dial else { return }
+        let actions = attempt.handle(event)
+        calls.amend(call) { $0.dial = attempt }
+        for action in actions {
+            switch action {
+            case .applyAnswer(let sdp):
+                guard let session = calls.session(call) else { continue }
+                do { try session.setRemoteAnswer(sdp) } catch {
+                    Log.warning("intercom", "the answer of \(call.peer) is unusable: \(error)")
+                    dialEvent(.answerUnusable, call)
+                    continue
+                }
+                Log.info("intercom", "\(call.peer) answered the door's call (\(call.connectionId))")
+                control?.publish(["event": "call-answered", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+                handle(.dialAnswered(call))
+                // Placed from an open room, the call is that room's one call now: paired browsers stop ringing.
+                if case .inCall(_?, let active) = machine.phase, active.call == call { pairedRoomAnswered(by: call) }
+            case .endCall(let by):
+                handle(.callEnded(call, by))
+            case .hangUp:
+                calls.session(call)?.hangUp()
+            case .endAsHungUpByPeer:
+                calls.session(call)?.peerHungUp("said so over signaling (LEAVE)")
+            case .sendCancel:
+                home?.client.send(.leave(to: call.peer, LeavePayload(reason: "cancelled", connectionId: call.connectionId)))
+            case .reportUnanswered(let why):
+                Log.info("intercom", "the call to \(call.peer) (\(call.connectionId)) ended unanswered: \(why)")
+                control?.publish(["event": "call-failed", "peer": .string(call.peer), "connectionId": .string(call.connectionId),
+                                  "reason": .string(why)])
             }
-            Log.info("intercom", "the call to \(call.peer) (\(call.connectionId)) ended unanswered: \(why)")
-            control?.publish(["event": "call-failed", "peer": .string(call.peer), "connectionId": .string(call.connectionId),
-                              "reason": .string(why)])
         }
-        home.outgoingCalls.remove(call)
-        home.answers[call] = nil
-        home.dialFailures[call] = nil
-        home.dialDeadlines[call] = nil
     }
 
     /// What reaches the home ID that no data link claimed: the signaling of placed calls and of their chat.
     private func routeHomeMessage(_ message: PeerJSMessage) {
-        guard let home, let src = message.src else { return }
+        guard let src = message.src else { return }
         switch message.type {
         case .answer:
             guard let payload = try? ConnectionPayload(message.payload), payload.type == .media,
@@ -204,54 +222,34 @@ extension Device {
                 return Log.debug("intercom", "home ID: dropped an ANSWER from \(src)")
             }
             let call = CallID(peer: src, connectionId: payload.connectionId)
-            guard home.outgoingCalls.contains(call), home.answers[call] == nil, let session = sessions[call] else {
+            guard let record = calls[call], let attempt = record.dial, !attempt.isAnswered, record.session != nil else {
                 return Log.debug("intercom", "home ID: dropped an ANSWER for unknown \(call)")
             }
-            home.answers[call] = payload.sdp.sdp
-            do { try session.setRemoteAnswer(payload.sdp.sdp) } catch {
-                Log.warning("intercom", "the answer of \(src) is unusable: \(error)")
-                home.dialFailures[call] = "bad answer"
-                home.answers[call] = nil
-                return session.hangUp()
-            }
-            Log.info("intercom", "\(src) answered the door's call (\(call.connectionId))")
-            control?.publish(["event": "call-answered", "peer": .string(src), "connectionId": .string(call.connectionId)])
-            handle(.dialAnswered(call))
-            // Placed from an open room, the call is that room's one call now: paired browsers stop ringing.
-            if case .inCall(_?, let active) = machine.phase, active.call == call { pairedRoomAnswered(by: call) }
+            dialEvent(.answer(sdp: payload.sdp.sdp), call)
         case .candidate:
             guard let payload = try? CandidatePayload(message.payload) else {
                 return Log.debug("intercom", "home ID: dropped a CANDIDATE from \(src)")
             }
             let call = CallID(peer: src, connectionId: payload.connectionId)
-            if payload.type == .media, home.outgoingCalls.contains(call), let session = sessions[call] {
+            if payload.type == .media, calls[call]?.dial != nil, let session = calls.session(call) {
                 session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
             } else if payload.type == .data, addDataCandidate(call, payload) {
             } else {
                 Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(call)")
             }
         case .expire, .leave:
-            if let connectionId = message.hungUpConnectionId {
+            if let connectionId = message.leave?.hungUpConnectionId {
                 // One call's hang-up, said over signaling: that call only.
-                let call = CallID(peer: src, connectionId: connectionId)
-                guard home.outgoingCalls.contains(call) else { return }
-                if home.answers[call] == nil {
-                    home.dialFailures[call] = "hangup"
-                    handle(.callEnded(call, .remote))
-                }
-                sessions[call]?.peerHungUp("said so over signaling (LEAVE)")
-                return
+                return dialEvent(.peerHungUp, CallID(peer: src, connectionId: connectionId))
             }
             // EXPIRE: the server could not deliver to `src` (not registered). LEAVE: `src` refused or left.
-            let why = message.type == .expire ? "offline" : message.payload?["reason"]?.stringValue ?? "left"
-            for call in home.outgoingCalls where call.peer == src {
-                if home.answers[call] == nil {
-                    home.dialFailures[call] = why
-                    Log.info("intercom", "the call to \(src) (\(call.connectionId)): "
+            let why = message.type == .expire ? "offline" : message.leave?.reason ?? "left"
+            for attempt in calls.dials where attempt.call.peer == src {
+                if !attempt.isAnswered {
+                    Log.info("intercom", "the call to \(src) (\(attempt.call.connectionId)): "
                              + (message.type == .expire ? "the peer is not reachable (EXPIRE)" : "the peer said \(why) (LEAVE)"))
-                    handle(.callEnded(call, .remote))
                 }
-                sessions[call]?.hangUp()
+                dialEvent(.peerGone(reason: why), attempt.call)
             }
         case .offer:
             Log.debug("intercom", "home ID: dropped a media OFFER from \(src) (the home ID takes no calls)")

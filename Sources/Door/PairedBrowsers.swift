@@ -24,8 +24,6 @@ final class PairedBrowsers {
         var answered = false
     }
 
-    /// Pairing connections open at once; more are refused at the OFFER.
-    static let maxPairConnections = 4
     /// A pairing connection is closed this long after it opened (enough to pair and send a push subscription).
     static let pairConnectionMillis: UInt32 = 30_000
     /// A ring link that opened but whose page said no `hello` this long after is closed. A page sends `hello`
@@ -37,6 +35,8 @@ final class PairedBrowsers {
     static let ringOverLingerMillis: UInt32 = 1_000
 
     var store: PairingStore
+    /// Which pair OFFERs are taken: only around an open pairing window, one per peer, a few at once.
+    var gate = PairingGate()
     var pairConnections: [String: PairConnection] = [:]
     /// The current ring's links, by pairing id.
     var ringLinks: [String: DataLink] = [:]

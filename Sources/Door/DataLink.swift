@@ -179,11 +179,8 @@ final class DataLink {
             signaling?.send(PeerJSMessage(type: .answer, dst: peer, payload: payload.json))
         }
         session.onLocalCandidate = { [weak self] mline, candidate in
-            // The m-line's own mid (webrtcbin's offers name them e.g. "application0"; a browser refuses a
-            // candidate whose sdpMid names no m-line).
-            let mid = self?.offerSDP.flatMap { try? SDPOffer(parsing: $0) }?.sections.dropFirst(mline).first?.mid
-            let payload = CandidatePayload(candidate: candidate, sdpMid: mid ?? String(mline), sdpMLineIndex: mline,
-                                           type: .data, connectionId: connectionId)
+            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: self?.offerSDP, type: .data,
+                                                 connectionId: connectionId)
             self?.signaling?.send(PeerJSMessage(type: .candidate, dst: peer, payload: payload.json))
         }
         session.onOpen = { [weak self] in

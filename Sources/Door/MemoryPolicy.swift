@@ -10,9 +10,9 @@ import MainLoop
 /// every call although the heap in use stayed flat (`malloc_stats`: 10.3 → 10.6 MiB over ten calls while the
 /// arenas grew 46 → 87 MiB). Two arenas, trimmed once each call is torn down, keep it flat
 /// (`bench/run.py --only call-cycles`, docs/benchmarks.md).
-enum MemoryPolicy {
+public enum MemoryPolicy {
     /// At start, before any thread exists: at most two malloc arenas, unless `MALLOC_ARENA_MAX` says otherwise.
-    static func limitArenas() {
+    public static func limitArenas() {
         guard getenv("MALLOC_ARENA_MAX") == nil else { return }
         if mallopt(M_ARENA_MAX, 2) == 0 { Log.warning("intercom", "mallopt(M_ARENA_MAX) refused") }
     }

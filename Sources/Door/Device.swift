@@ -12,7 +12,7 @@ import Signaling
 
 /// The running door: carries out the state machine's actions with the adapters, and feeds it their events.
 @GLibActor
-final class Device {
+public final class Device {
     typealias CallID = CallStateMachine.CallID
 
     let options: DeviceOptions
@@ -37,8 +37,8 @@ final class Device {
     private let simulated = SimulatedButtons()
     private let terminal = TerminalButtons()
     private var gpio: GPIOButtons?
-    /// The room's two registrations: its secret-derived peer ID, and the knock peer ID (prefix + code).
-    private var roomClient: PeerJSClient?
+    /// The open room (its link, gate and two registrations); nil when no room is open.
+    private var room: OpenRoom?
     /// What peers may send through signaling (rate, SDP size, candidates, concurrent connections).
     /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
     var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
@@ -46,17 +46,10 @@ final class Device {
     private(set) var notifier: Notifier?
     /// Paired browsers (Device+Pairing.swift); nil without a state directory to keep them in.
     var paired: PairedBrowsers?
-    private var knockClient: PeerJSClient?
-    private var roomLink: RoomLink?
-    /// Who may join the open room (RoomGate): holds the room's keys; nil when no room is open.
-    private var gate: RoomGate?
-    /// Which of the room's peer IDs each call came through (replies go out the same way).
-    var callDoor: [CallID: RoomGate.Door] = [:]
     /// Media objects ever made (the security tests count them: only accepted calls get one).
     var callSessionsCreated = 0
-    private var pendingOffers: [CallID: ConnectionPayload] = [:]
-    private var pendingCandidates: [CallID: [CandidatePayload]] = [:]
-    var sessions: [CallID: CallSession] = [:]
+    /// One record per media call, answered or placed: its door, offer, session, DTLS verdict, dial.
+    let calls = CallTable()
     /// The callers' data connections (chat), by (peer, connectionId): Device+Chat.swift.
     var chats: [CallID: DataLink] = [:]
     /// Data OFFERs from anyone but the door's caller (dropped without an answer).
@@ -64,8 +57,6 @@ final class Device {
     /// Data OFFERs from a caller whose call waits to be let in: Device+Chat.swift.
     var heldData: [CallID: HeldDataOffer] = [:]
     var heldDataSweep: GLibTimer?
-    /// Hang-up LEAVEs waiting for the caller's data channels to close first (`sayHangUp`).
-    private var hangUpLeaves: [CallID: GLibTimer] = [:]
     /// Closed rooms' registrations kept until those LEAVEs are out.
     private var retiring: [PeerJSClient] = []
     /// The door's permanent registration, the home ID, and what goes through it: Device+Dial.swift.
@@ -79,7 +70,7 @@ final class Device {
     /// What runs, in start order; SIGTERM stops it in reverse (docs/architecture.md#lifecycle).
     let lifecycle = Lifecycle()
 
-    init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
+    public init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
         self.options = options
         self.onExit = onExit
         var settings = CallStateMachine.Settings()
@@ -234,17 +225,12 @@ final class Device {
         case .closeRoom(let code):
             pairedRoomClosed()
             Log.info("intercom", "room \(code) closed")
-            retire(roomClient)
-            roomClient = nil
+            retire(room?.client)
             notifier?.cancelAll()
-            retire(knockClient)
-            knockClient = nil
+            retire(room?.knockClient)
             // The secret goes with the room: the link, the keys and the nonces.
-            roomLink = nil
-            gate = nil
-            callDoor.removeAll()
-            pendingOffers.removeAll()
-            pendingCandidates.removeAll()
+            room = nil
+            calls.roomClosed()
             dropHeldData(peer: nil, "the room closed")
             closeChats(peer: nil)
             limits.reset()
@@ -255,25 +241,22 @@ final class Device {
         case .answer(let call):
             pairedRoomAnswered(by: call)
             answer(call)
-        case .dial(let call):
-            dial(call)
+        case .dial(let call, let metadata):
+            dial(call, metadata: metadata)
         case .refuse(let call, let refusal):
             refuse(call, refusal)
         case .ignore(let call, let reason):
             Log.info("intercom", "not answering \(call): \(reason)")
             limits.release(peer: call.peer, connectionId: call.connectionId)
-            pendingOffers[call] = nil
-            pendingCandidates[call] = nil
+            calls.amend(call) { $0.offer = nil; $0.candidates = [] }
             dropHeldData(peer: call.peer, reason)
-            callDoor[call] = nil
         case .hangUp(let call):
-            guard let session = sessions[call] else { return }
+            guard let record = calls[call], let session = record.session else { return }
             // A placed call nobody answered yet is cancelled instead (dialEnded says so).
-            let answered = home?.outgoingCalls.contains(call) != true || home?.answers[call] != nil
-            guard answered else { return session.hangUp() }
+            guard record.dial?.isAnswered ?? true else { return session.hangUp() }
             sayHangUp(call, session: session)
         case .setMuted(let muted):
-            if case .inCall(_, let active) = machine.phase { sessions[active.call]?.setMicrophoneMuted(muted) }
+            if case .inCall(_, let active) = machine.phase { calls.session(active.call)?.setMicrophoneMuted(muted) }
             Log.info("intercom", muted ? "microphone muted" : "microphone on")
             control?.publish(["event": "muted", "muted": .bool(muted)])
             sendToCaller(.status(muted: muted))
@@ -313,14 +296,11 @@ final class Device {
     private func refuse(_ call: CallID, _ refusal: CallStateMachine.Refusal) {
         Log.info("intercom", "refusing \(call): \(refusal.rawValue)")
         limits.release(peer: call.peer, connectionId: call.connectionId)
-        pendingOffers[call] = nil
-        pendingCandidates[call] = nil
         // Its data connections go with it (the LEAVE below closes them in a PeerJS browser).
         dropHeldData(peer: call.peer, "its call was refused (\(refusal.rawValue))")
-        signaling(for: call)?.send(PeerJSMessage(type: .leave, dst: call.peer,
-                                       payload: ["reason": .string(refusal.rawValue),
-                                                 "connectionId": .string(call.connectionId)]))
-        callDoor[call] = nil
+        signaling(for: call)?.send(.leave(to: call.peer, LeavePayload(reason: refusal.rawValue,
+                                                                      connectionId: call.connectionId)))
+        calls.amend(call) { $0.offer = nil; $0.candidates = [] }
         control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
     }
 
@@ -345,8 +325,7 @@ final class Device {
         // The room's registration may stop before the LEAVE goes: hold on to it (`retire` waits).
         let client = signaling(for: call)
         let leave: @GLibActor () -> Void = {
-            client?.send(PeerJSMessage(type: .leave, dst: call.peer,
-                                       payload: ["reason": "hangup", "connectionId": .string(call.connectionId)]))
+            client?.send(.leave(to: call.peer, .hangUp(connectionId: call.connectionId)))
         }
         Log.debug("intercom", "saying the hang-up to \(call.peer) over signaling (channel \(inBand ? "open" : "not open"))")
         guard chatsFirst else {
@@ -354,21 +333,22 @@ final class Device {
             return session.hangUp()
         }
         closeChats(peer: call.peer)
-        hangUpLeaves[call] = GLibTimer(milliseconds: Self.leaveAfterChatsCloseMillis) { [weak self, weak session] in
+        let timer = GLibTimer(milliseconds: Self.leaveAfterChatsCloseMillis) { [weak self, weak session] in
             leave()
             session?.hangUp()
             guard let self else { return }
-            self.hangUpLeaves[call] = nil
-            guard self.hangUpLeaves.isEmpty else { return }
+            self.calls.amend(call) { $0.hangUpLeave = nil }
+            guard !self.calls.sayingHangUps else { return }
             for retired in self.retiring { retired.stop() }
             self.retiring = []
         }
+        calls.amend(call) { $0.hangUpLeave = timer }
     }
 
     /// A closed room's registration stops at once, unless a hang-up LEAVE still has to go out through it.
     private func retire(_ client: PeerJSClient?) {
         guard let client else { return }
-        if hangUpLeaves.isEmpty { client.stop() } else { retiring.append(client) }
+        if calls.sayingHangUps { retiring.append(client) } else { client.stop() }
     }
 
     /// How long the hang-up LEAVE waits for the caller's data channels' close to reach it.
@@ -376,16 +356,16 @@ final class Device {
 
     /// The registration a call came through.
     func signaling(for call: CallID) -> PeerJSClient? {
-        if let home, home.outgoingCalls.contains(call) { return home.client }
-        return callDoor[call] == .knock ? knockClient : roomClient
+        guard let record = calls[call] else { return room?.client }
+        if record.dial != nil { return home?.client }
+        return room?.client(for: record.door ?? .room)
     }
 
     /// Registers the room's secret-derived peer ID (callers with the link) and its knock peer ID (callers who
     /// typed the code). `link` prints redacted; only the screen, `ctl link` and a terminal get the whole link.
     private func openRoom(code: String, link: RoomLink) {
         let gate = RoomGate(link: link, prefix: options.roomPrefix)
-        self.gate = gate
-        roomLink = link
+        room = OpenRoom(link: link, gate: gate)
         func register(_ peerID: String, _ door: RoomGate.Door) -> PeerJSClient {
             var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
             clientOptions.key = options.key
@@ -419,8 +399,8 @@ final class Device {
             client.start()
             return client
         }
-        roomClient = register(gate.roomPeerID, .room)
-        knockClient = register(gate.knockPeerID, .knock)
+        room?.client = register(gate.roomPeerID, .room)
+        room?.knockClient = register(gate.knockPeerID, .knock)
         Log.info("intercom", "room \(code) open, join link: \(link)")
         // A terminal (make run) is the person at the door, who sees the QR anyway; a pipe or the journal is a log.
         Log.standardOutput("join link: \(isatty(1) == 1 ? link.url : link.redacted)")
@@ -454,25 +434,24 @@ final class Device {
             }
             guard payload.type == .media else { return acceptData(payload, from: src, door: door) }
             let call = CallID(peer: src, connectionId: payload.connectionId)
-            guard var gate else { return }
+            guard var gate = room?.gate else { return }
             let addressedTo = door == .room ? gate.roomPeerID : gate.knockPeerID
             let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
                                                metadata: payload.metadata), now: monotonicMillis())
-            self.gate = gate
+            room?.gate = gate
             if verdict == .knockLimited {
                 // Told, not ignored: the caller's page says to wait instead of ringing on unheard.
                 Log.info("intercom", "refused a knock from \(src): over the knock limit")
-                (door == .knock ? knockClient : roomClient)?.send(PeerJSMessage(
-                    type: .leave, dst: src, payload: ["reason": "limited", "connectionId": .string(payload.connectionId)]))
+                (door == .knock ? room?.knockClient : room?.client)?.send(
+                    .leave(to: src, LeavePayload(reason: "limited", connectionId: payload.connectionId)))
                 return
             }
             if case .drop(let reason) = verdict {
                 // No answer, no candidate, no media object: the caller learns nothing, not even our address.
                 return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
             }
-            pendingOffers[call] = payload
+            calls.update(call, door: door) { $0.door = door; $0.offer = payload }
             limits.opened(peer: src, connectionId: payload.connectionId)
-            callDoor[call] = door
             // A knock shows a fixed word: an unproved caller's chosen name ("POLICE – open the door") is theirs
             // to choose, so it is not drawn on the door's screen.
             latestCaller = (src, verdict == .proved ? CallerName.from(metadata: payload.metadata) : CallerName.fallback)
@@ -483,24 +462,23 @@ final class Device {
                 return Log.debug("intercom", "dropped a CANDIDATE from \(src): \(error)")
             }
             let call = CallID(peer: src, connectionId: payload.connectionId)
-            if let session = sessions[call] {
+            if let session = calls.session(call) {
                 session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
             } else if addDataCandidate(call, payload) {
             } else if holdDataCandidate(call, payload) {
-            } else if pendingOffers[call] != nil, pendingCandidates[call, default: []].count < 64 {
-                pendingCandidates[call, default: []].append(payload)
+            } else if calls[call]?.offer != nil, bufferCandidate(payload, for: call) {
             } else {
                 Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
             }
         case .leave:
-            if let connectionId = message.hungUpConnectionId {
+            if let connectionId = message.leave?.hungUpConnectionId {
                 // One call's hang-up, said over signaling: that call only.
                 let call = CallID(peer: src, connectionId: connectionId)
-                if let session = sessions[call] { session.peerHungUp("said so over signaling (LEAVE)") }
+                if let session = calls.session(call) { session.peerHungUp("said so over signaling (LEAVE)") }
                 else if machine.phase.pending?.call == call { handle(.callEnded(call, .remote)) }
                 return
             }
-            for (_, session) in sessions where session.peer == src {
+            for (_, session) in calls.sessions where session.peer == src {
                 Log.info("intercom", "\(src) left")
                 session.hangUp()
             }
@@ -513,22 +491,36 @@ final class Device {
     }
 
     /// Whether `peer` has a call waiting to be let in (a knock or an incoming call).
-    func hasPendingCall(from peer: String) -> Bool { pendingOffers.keys.contains { $0.peer == peer } }
+    func hasPendingCall(from peer: String) -> Bool { calls.records.values.contains { $0.call.peer == peer && $0.offer != nil } }
+
+    /// Buffers a candidate for a call whose session does not exist yet; false when its buffer is full.
+    private func bufferCandidate(_ candidate: CandidatePayload, for call: CallID) -> Bool {
+        var kept = false
+        calls.amend(call) { kept = $0.buffer(candidate) }
+        return kept
+    }
 
     /// Whether a call OFFER could still come and be taken: a room is open and no call is running.
-    var mayTakeACall: Bool { gate != nil && !sessions.values.contains { !$0.isEnded } }
+    var mayTakeACall: Bool { room != nil && !calls.sessions.contains { !$0.session.isEnded } }
 
     private func answer(_ call: CallID) {
-        guard let offer = pendingOffers.removeValue(forKey: call) else { return }
+        guard let offer = calls[call]?.offer else { return }
         let session: CallSession
         do {
             session = try CallSession(peer: call.peer, connectionId: call.connectionId, offerSDP: offer.sdp.sdp,
                                       engine: media)
         } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
+            calls.amend(call) { $0.offer = nil; $0.candidates = [] }
             return handle(.callEnded(call, .failed))
         }
-        sessions[call] = session
+        var buffered: [CandidatePayload] = []
+        calls.amend(call) { record in
+            record.offer = nil
+            record.session = session
+            buffered = record.candidates
+            record.candidates = []
+        }
         callSessionsCreated += 1
         let offerSDP = offer.sdp.sdp
         session.onAnswer = { [weak self] sdp in
@@ -536,7 +528,7 @@ final class Device {
             var payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .media,
                                             connectionId: call.connectionId).json
             // A proved caller checks this MAC before it uses the answer: it reached the real door.
-            if let proof = gate?.answerProof(call: call, offerSDP: offerSDP, answerSDP: sdp),
+            if let proof = room?.gate.answerProof(call: call, offerSDP: offerSDP, answerSDP: sdp),
                case .object(var fields) = payload {
                 fields["proof"] = proof
                 payload = .object(fields)
@@ -544,17 +536,17 @@ final class Device {
             signaling(for: call)?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: payload))
         }
         session.onLocalCandidate = { [weak self] mline, candidate in
-            let payload = CandidatePayload(candidate: candidate, sdpMid: String(mline), sdpMLineIndex: mline,
-                                           type: .media, connectionId: call.connectionId)
+            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
+                                                 connectionId: call.connectionId)
             self?.signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
         }
         attachCall(session, call, remoteSDP: { offerSDP })
         do { try session.start() } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
-            sessions[call] = nil
+            calls.amend(call) { $0.session = nil }
             return handle(.callEnded(call, .failed))
         }
-        for candidate in pendingCandidates.removeValue(forKey: call) ?? [] {
+        for candidate in buffered {
             session.addRemoteCandidate(mline: candidate.sdpMLineIndex, candidate: candidate.candidate)
         }
         takeHeldData(peer: call.peer)
@@ -569,7 +561,7 @@ final class Device {
             // certificate DTLS really used must be that one, or someone sits in the middle.
             guard let self else { return }
             let verified = remoteSDP().map { DTLSFingerprint.matches(certificatePEM: pem, sdp: $0) } ?? false
-            self.dtlsVerified[call] = verified
+            self.calls.amend(call) { $0.dtlsVerified = verified }
             self.control?.publish(["event": "dtls", "verified": .bool(verified)])
             if !verified {
                 Log.warning("intercom", "hanging up \(call): its DTLS certificate does not match the fingerprint its SDP promised")
@@ -609,9 +601,11 @@ final class Device {
         // Lost: how long the peer had been silent when the door gave up on it (the detection time).
         if let silence = session.lostAfterSilenceMillis { summary["lostAfterSilenceMillis"] = .number(Double(silence)) }
         lastCall = .object(summary)
-        sessions[call] = nil
+        calls.amend(call) { record in
+            record.session = nil
+            record.dtlsVerified = nil
+        }
         closeChats(peer: call.peer)
-        dtlsVerified[call] = nil
         limits.release(peer: call.peer, connectionId: call.connectionId)
         cameraOff = false
         control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
@@ -636,64 +630,66 @@ final class Device {
 
     // MARK: - Control socket
 
-    private func handleControl(_ request: JSONValue) -> JSONValue {
-        switch request["cmd"]?.stringValue {
-        case "press":
+    private func handleControl(_ json: JSONValue) -> JSONValue {
+        guard let typed = ControlRequest(json) else { return ControlRequest.unknown(json) }
+        let request = typed.json
+        switch typed.command {
+        case .press:
             // The same checks and path as every simulated press: a field of the wrong type is an error.
             return simulated.handle(pressRequest: request)
-        case "state":
+        case .state:
             return ["ok": true, "state": stateJSON()]
-        case "link":
+        case .link:
             // The whole join link, secret included: for whoever may press the door's buttons anyway (mode 0660).
-            guard let roomLink else { return ["ok": false, "error": "no room is open"] }
-            return ["ok": true, "link": .string(roomLink.url)]
-        case "hangup":
+            guard let link = room?.link else { return ["ok": false, "error": "no room is open"] }
+            return ["ok": true, "link": .string(link.url)]
+        case .hangup:
             handle(.hangUpRequested)
             return ["ok": true]
-        case "keyframe":
+        case .keyframe:
             guard let session = activeSession else { return ["ok": false, "error": "no call is running"] }
             session.requestKeyframe()
             return ["ok": true]
-        case "camera":
+        case .camera:
             guard let off = request["off"]?.boolValue else { return ["ok": false, "error": "camera needs off: true|false"] }
             guard let session = activeSession else { return ["ok": false, "error": "no call is running"] }
             session.setCameraOff(off)
             cameraOff = off
             control?.publish(["event": "camera", "off": .bool(off)])
             return ["ok": true]
-        case "chat":
+        case .chat:
             return chatControl(request)
-        case "connect":
+        case .connect:
             return connectControl(request)
-        case "call":
+        case .call:
             return callControl(request)
-        case "disconnect":
+        case .disconnect:
             return disconnectControl(request)
-        case let other:
-            if let reply = notifyControl(request, notifier: notifier) { return reply }
-            if let reply = pairingControl(request) { return reply }
-            return ["ok": false, "error": .string(
-                "unknown cmd \(other ?? "(none)"); try press, state, link, hangup, keyframe, camera, chat, connect, call, pair, pairings, unpair, events")]
+        case .pair, .pairings, .unpair:
+            return pairingControl(typed.command, request)
+        case .pushKey, .pushSubscribe, .pushSubscriptions, .pushUnsubscribe:
+            return notifyControl(typed.command, request, notifier: notifier)
+        case .events:
+            // The server answers `events` itself (the connection becomes an event stream).
+            return ["ok": false, "error": "events is answered by the control server"]
         }
     }
 
     /// The running call's media, if a call is running.
     var activeSession: CallSession? {
         guard case .inCall(_, let active) = machine.phase else { return nil }
-        return sessions[active.call]
+        return calls.session(active.call)
     }
-
-    /// Whether each call's DTLS certificate matched its offer's fingerprint (absent until DTLS completes).
-    private var dtlsVerified: [CallID: Bool] = [:]
 
     /// Whether the device's camera is switched off for the running call (a valve; the peer sees no picture).
     private var cameraOff = false
 
     private func stateJSON() -> JSONValue {
         var state: [String: JSONValue] = ["lastCall": lastCall, "phase": .string(machine.phase.name)]
-        if let room = machine.phase.room {
-            state["room"] = ["code": .string(room.code), "link": .string(roomLink?.redacted ?? ""),
-                             "peerId": .string(gate?.roomPeerID ?? ""), "knockPeerId": .string(gate?.knockPeerID ?? "")]
+        if let phaseRoom = machine.phase.room {
+            state["room"] = ["code": .string(phaseRoom.code), "link": .string(room?.link.redacted ?? ""),
+                             "peerId": .string(room?.gate.roomPeerID ?? ""),
+                             "knockPeerId": .string(room?.gate.knockPeerID ?? "")]
         } else {
             state["room"] = .null
         }
@@ -703,7 +699,7 @@ final class Device {
         } else {
             state["pending"] = .null
         }
-        if case .inCall(_, let active) = machine.phase, let session = sessions[active.call] {
+        if case .inCall(_, let active) = machine.phase, let record = calls[active.call], let session = record.session {
             let counts = session.counters.snapshot
             state["call"] = ["peer": .string(active.call.peer), "connectionId": .string(active.call.connectionId),
                              "connected": .bool(active.connectDeadline == nil), "muted": .bool(active.muted),
@@ -715,13 +711,13 @@ final class Device {
                              "keyframeRequests": .number(Double(counts.keyframeRequests)),
                              "videoBitrateKbps": .number(Double(counts.videoBitrateKbps)),
                              "cameraOff": .bool(cameraOff),
-                             "dtlsVerified": dtlsVerified[active.call].map(JSONValue.bool) ?? .null]
+                             "dtlsVerified": record.dtlsVerified.map(JSONValue.bool) ?? .null]
         } else {
             state["call"] = .null
         }
         state["snapshot"] = snapshotSink.map { .string($0.latestPath) } ?? .null
         var offers: [String: JSONValue] = [:]
-        for (reason, count) in gate?.counts ?? [:] { offers[reason] = .number(Double(count)) }
+        for (reason, count) in room?.gate.counts ?? [:] { offers[reason] = .number(Double(count)) }
         state["admission"] = ["callSessionsCreated": .number(Double(callSessionsCreated)), "offers": .object(offers),
                               "dataOffersRefused": .number(Double(dataOffersRefused))]
         addHomeState(to: &state)
@@ -756,16 +752,16 @@ final class Device {
         ticker = nil
         timers.values.forEach { $0.cancel() }
         timers = [:]
-        for (call, session) in sessions { sayHangUp(call, session: session) }
+        for (call, session) in calls.sessions { sayHangUp(call, session: session) }
         closeChats(peer: nil)
         let deadline = monotonicMillis() + Self.endCallsLimitMillis
-        func over() -> Bool { sessions.isEmpty && hangUpLeaves.isEmpty && PipelineReaper.shared.inFlight == 0 }
+        func over() -> Bool { calls.sessions.isEmpty && !calls.sayingHangUps && PipelineReaper.shared.inFlight == 0 }
         guard !over() else { return done() }
         shutdownWait = GLibTimer(milliseconds: 20, repeating: true) { [weak self] in
             guard let self else { return done() }
             guard over() || monotonicMillis() >= deadline else { return }
             if !over() {
-                Log.warning("intercom", "\(sessions.count) call(s) still ending after \(Self.endCallsLimitMillis) ms; stopping anyway")
+                Log.warning("intercom", "\(calls.sessions.count) call(s) still ending after \(Self.endCallsLimitMillis) ms; stopping anyway")
             }
             shutdownWait = nil
             done()
@@ -778,8 +774,8 @@ final class Device {
     /// The door's registrations close (their last frames, the hang-up LEAVEs, are written first), then a
     /// short pause lets the loop write them before the web server goes.
     private func stopSignaling(then done: @escaping @GLibActor () -> Void) {
-        roomClient?.stop()
-        knockClient?.stop()
+        room?.client?.stop()
+        room?.knockClient?.stop()
         retiring.forEach { $0.stop() }
         retiring = []
         home?.stop()
@@ -827,12 +823,3 @@ extension CallStateMachine.Event {
     }
 }
 
-extension PeerJSMessage {
-    /// The connection a LEAVE hangs up, when it is one call's hang-up said over signaling (sent while that side
-    /// of the call's channel was not open): reason "hangup" with that call's connectionId. Other LEAVEs mean the
-    /// peer left or refused.
-    var hungUpConnectionId: String? {
-        guard type == .leave, payload?["reason"]?.stringValue == "hangup" else { return nil }
-        return payload?["connectionId"]?.stringValue
-    }
-}

@@ -9,12 +9,14 @@ import Signaling
 /// A TURN shared secret never goes in: the page gets a minted username and credential, or (for an exported
 /// site, which is written once) the server's URL only, marked `credentialFrom: room`: the room's link carries
 /// the credential in its fragment (`RoomTURN`).
-struct PageConfiguration {
-    var configuration: Configuration
+public struct PageConfiguration: Sendable {
+    public var configuration: Configuration
+
+    public init(configuration: Configuration) { self.configuration = configuration }
 
     /// The text of `config.json`. `servedByDoor`: the built-in server serves the page, so an empty host and
     /// port 0 mean "where the page came from"; otherwise the signaling server is named in full.
-    func json(now: Int, servedByDoor: Bool) -> String {
+    public func json(now: Int, servedByDoor: Bool) -> String {
         var signaling: [String: JSONValue] = ["host": .string(""), "port": .number(0), "path": .string("/"),
                                               "key": .string(configuration.signaling.key), "secure": .null]
         if let server = configuration.signaling.server, let url = try? WebSocketURL(parsing: server) {
@@ -67,5 +69,5 @@ struct PageConfiguration {
         return String(authority.prefix { $0 != ":" })
     }
 
-    static func now() -> Int { Int(time(nil)) }
+    public static func now() -> Int { Int(time(nil)) }
 }

@@ -1,5 +1,6 @@
-import Glibc
+import Control
 import DoorCore
+import Glibc
 import MainLoop
 import Notify
 
@@ -21,23 +22,21 @@ extension Device {
         return notifier
     }
 
-    /// Control-socket commands for Web Push; nil for commands that are not about it.
+    /// Control-socket commands for Web Push.
     ///
     /// - `{"cmd":"push-key"}` → `{"ok":true,"key":"<VAPID public key, base64url>"}`
     /// - `{"cmd":"push-subscribe","name":"…","subscription":{"endpoint","keys":{"p256dh","auth"}}}` → `{"ok":true,"id"}`
     /// - `{"cmd":"push-subscriptions"}` → `{"ok":true,"subscriptions":[{"id","name","origin","addedAt"}]}`
     /// - `{"cmd":"push-unsubscribe","id":"…"}` → `{"ok":true}`
-    func notifyControl(_ request: JSONValue, notifier: Notifier?) -> JSONValue? {
-        let command = request["cmd"]?.stringValue ?? ""
-        guard command.hasPrefix("push-") else { return nil }
+    func notifyControl(_ command: ControlRequest.Command, _ request: JSONValue, notifier: Notifier?) -> JSONValue {
         guard let notifier, let store = notifier.pushSubscriptions else {
             return ["ok": false, "error": "Web Push needs a state directory (paths.state)"]
         }
         do {
             switch command {
-            case "push-key":
+            case .pushKey:
                 return ["ok": true, "key": .string(try notifier.pushKey().publicKeyText)]
-            case "push-subscribe":
+            case .pushSubscribe:
                 let subscription = request["subscription"]
                 guard let endpoint = subscription?["endpoint"]?.stringValue,
                       let p256dh = subscription?["keys"]?["p256dh"]?.stringValue,
@@ -50,12 +49,12 @@ extension Device {
                                                p256dh: p256dh, auth: auth, addedAt: wallClockMillis()))
                 Log.info("notify", "webpush subscription \(id) added (\(HTTPRequest.loggableOrigin(endpoint)))")
                 return ["ok": true, "id": .string(id)]
-            case "push-subscriptions":
+            case .pushSubscriptions:
                 return ["ok": true, "subscriptions": .array(store.subscriptions.map {
                     ["id": .string($0.id), "name": .string($0.name), "origin": .string(HTTPRequest.loggableOrigin($0.endpoint)),
                      "addedAt": .number(Double($0.addedAt))]
                 })]
-            case "push-unsubscribe":
+            case .pushUnsubscribe:
                 guard let id = request["id"]?.stringValue else { return ["ok": false, "error": "push-unsubscribe needs id"] }
                 return try store.remove(id: id) ? ["ok": true] : ["ok": false, "error": .string("no subscription \(id)")]
             default:

@@ -11,7 +11,7 @@ extension Device {
     /// that peer's call waits to be let in (or may be about to arrive); dropped otherwise.
     func acceptData(_ payload: ConnectionPayload, from src: String, door: RoomGate.Door) {
         let call = CallID(peer: src, connectionId: payload.connectionId)
-        guard let mediaCall = sessions.keys.first(where: { $0.peer == src }), sessions[mediaCall]?.isEnded == false else {
+        guard let (mediaCall, session) = calls.sessions.first(where: { $0.call.peer == src }), !session.isEnded else {
             if holdData(payload, from: src, door: door) { return }
             dataOffersRefused += 1
             return Log.debug("intercom", "dropped a data OFFER from \(src): not the door's caller")
@@ -60,7 +60,7 @@ extension Device {
     /// A remote candidate for a held data offer; false when `call` is not one.
     func holdDataCandidate(_ call: CallID, _ payload: CandidatePayload) -> Bool {
         guard heldData[call] != nil else { return false }
-        if heldData[call]!.candidates.count < 64 { heldData[call]!.candidates.append(payload) }
+        if heldData[call]!.candidates.count < SignalingLimits.candidatesPerConnection { heldData[call]!.candidates.append(payload) }
         return true
     }
 

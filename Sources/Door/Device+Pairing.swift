@@ -1,4 +1,5 @@
 import Admission
+import Control
 import DoorCore
 import MainLoop
 import Notify
@@ -11,31 +12,39 @@ extension Device {
     // MARK: - The pairing window
 
     func pairingOpened(_ link: PairingLink) {
+        _ = paired?.gate.handle(.windowOpened)
         Log.info("pairing", "pairing window open: \(link)")
         control?.publish(["event": "pairing-open", "link": .string(link.redacted)])
     }
 
     func pairingClosed() {
+        _ = paired?.gate.handle(.windowClosed(at: monotonicMillis()))
         Log.info("pairing", "pairing window closed")
         control?.publish(["event": "pairing-closed"])
     }
 
-    /// Takes data OFFERs to the home ID that ask to pair (label `pair`, metadata `{"intercom":"pair"}`, json);
-    /// refuses everything else. Taken even with the window closed, so the page hears "expired" or "used".
+    /// Takes data OFFERs to the home ID that ask to pair (label `pair`, metadata `{"intercom":"pair"}`, json)
+    /// when `PairingGate` lets them in: while the window is open, and shortly after so the page hears
+    /// "expired" or "used". Refuses everything else.
     func takePairingOffer(_ link: DataLink) -> Bool {
         guard let paired, link.label == "pair", link.metadata?["intercom"]?.stringValue == "pair",
               link.serialization == .json else { return false }
-        paired.pairConnections = paired.pairConnections.filter { !$0.value.link.isClosed }
-        // One at a time per peer, so one stranger cannot hold every slot: a peer's new pairing connection
-        // replaces its older one (a page that tries again opens a new connection).
-        for (key, older) in paired.pairConnections where older.link.peer == link.peer {
+        for (key, connection) in paired.pairConnections where connection.link.isClosed {
             paired.pairConnections[key] = nil
-            older.link.close()
+            _ = paired.gate.handle(.closed(connectionId: key))
         }
-        guard paired.pairConnections.count < PairedBrowsers.maxPairConnections else {
-            Log.info("pairing", "refused a pairing connection from \(link.peer): too many at once")
-            return false
+        var taken = false
+        for action in paired.gate.handle(.offer(peer: link.peer, connectionId: link.connectionId, at: monotonicMillis())) {
+            switch action {
+            case .close(let older):
+                paired.pairConnections.removeValue(forKey: older)?.link.close()
+            case .refuse(_, let peer, let refusal):
+                Log.info("pairing", "refused a pairing connection from \(peer): \(refusal.rawValue)")
+            case .accept:
+                taken = true
+            }
         }
+        guard taken else { return false }
         let key = link.connectionId
         link.onOpen = { [weak self, weak link] in
             guard let self, let link, let paired = self.paired else { return }
@@ -47,7 +56,14 @@ extension Device {
             guard let self, let link else { return }
             pairingMessage(value, on: link)
         }
-        link.onClosed = { [weak self] _ in self?.paired?.pairConnections[key] = nil }
+        let identity = ObjectIdentifier(link)
+        link.onClosed = { [weak self] _ in
+            // A newer offer under the same connectionId may have replaced this link already.
+            guard let paired = self?.paired, let held = paired.pairConnections[key],
+                  ObjectIdentifier(held.link) == identity else { return }
+            paired.pairConnections[key] = nil
+            _ = paired.gate.handle(.closed(connectionId: key))
+        }
         paired.pairConnections[key] = PairedBrowsers.PairConnection(link: link)
         return true
     }
@@ -295,31 +311,29 @@ extension Device {
 
     // MARK: - Control socket
 
-    /// `pair`, `pairings`, `unpair`; nil for other commands.
+    /// `pair`, `pairings`, `unpair`.
     ///
     /// - `{"cmd":"pair"}` → `{"ok":true,"expiresAt":ms}` (the link is on the screen's QR only)
     /// - `{"cmd":"pairings"}` → `{"ok":true,"pairings":[{id,name,createdAt,lastSeenAt,onlineAtLastRing,push}]}`
     /// - `{"cmd":"unpair","id":<id or name>}` → `{"ok":true,"id"}`
-    func pairingControl(_ request: JSONValue) -> JSONValue? {
-        let command = request["cmd"]?.stringValue ?? ""
-        guard ["pair", "pairings", "unpair"].contains(command) else { return nil }
+    func pairingControl(_ command: ControlRequest.Command, _ request: JSONValue) -> JSONValue {
         guard let paired else {
             return ["ok": false, "error": "pairing needs a state directory (paths.state) to keep pairings in"]
         }
         switch command {
-        case "pair":
+        case .pair:
             handle(.pairRequested)
             guard case .pairing(let window) = machine.phase else {
                 return ["ok": false, "error": .string("the door is busy (\(machine.phase.name)); try again when it is idle")]
             }
             return ["ok": true, "expiresAt": .number(Double(DoorClock.system.wallTime(ofMonotonic: window.expiresAt)))]
-        case "pairings":
+        case .pairings:
             return ["ok": true, "pairings": .array(paired.store.pairings.map { p in
                 ["id": .string(p.id), "name": .string(p.name), "createdAt": .number(Double(p.createdAt)),
                  "lastSeenAt": p.lastSeenAt.map { .number(Double($0)) } ?? .null,
                  "onlineAtLastRing": p.onlineAtLastRing.map(JSONValue.bool) ?? .null, "push": .bool(p.push != nil)]
             })]
-        default:
+        case .unpair:
             guard let key = request["id"]?.stringValue else { return ["ok": false, "error": "unpair needs id (an id or a name)"] }
             do {
                 let pairing = try paired.store.find(key)
@@ -331,6 +345,8 @@ extension Device {
             } catch {
                 return ["ok": false, "error": .string(error.description)]
             }
+        default:
+            return ControlRequest.unknown(request)
         }
     }
 

@@ -7,31 +7,31 @@ import Signaling
 
 /// Everything `intercom run` was told, validated: the resolved `Configuration` and the values `Device`
 /// reads from it.
-struct DeviceOptions: Sendable {
-    var configuration: Configuration
-    var listen: (host: String, port: Int)?
+public struct DeviceOptions: Sendable {
+    public var configuration: Configuration
+    public var listen: (host: String, port: Int)?
     /// The built-in server's certificate and key: it speaks HTTPS/WSS.
-    var tls: WebSocketHost.TLSFiles?
-    var signaling: String?
-    var key: String
-    var webRoot: String?
-    var webBase: String
+    public var tls: WebSocketHost.TLSFiles?
+    public var signaling: String?
+    public var key: String
+    public var webRoot: String?
+    public var webBase: String
     /// `signaling.allowed_origins`: pages elsewhere that may use the built-in server.
-    var allowedOrigins: [String] = []
-    var roomPrefix: String
-    var controlPath: String
-    var display: DisplayBackend.Configuration
-    var doorName: String
-    var roomLifetimeMillis: Int64
+    public var allowedOrigins: [String] = []
+    public var roomPrefix: String
+    public var controlPath: String
+    public var display: DisplayBackend.Configuration
+    public var doorName: String
+    public var roomLifetimeMillis: Int64
     /// The buttons on GPIO, with the chip found (`HardwareCheck.gpio`); nil: no GPIO buttons.
-    var gpio: GPIOButtons.Configuration?
-    var media: MediaSettings
+    public var gpio: GPIOButtons.Configuration?
+    public var media: MediaSettings
     /// `<state>/device-id` (DeviceID); nil without a state directory. The home peer ID is derived from it.
-    var deviceID: String?
+    public var deviceID: String?
     /// Where the device keeps what outlives a restart (device ID, pairings): `$STATE_DIRECTORY` or `paths.state`.
-    var stateDirectory: String { getenv("STATE_DIRECTORY").map { String(cString: $0) } ?? configuration.paths.state }
+    public var stateDirectory: String { getenv("STATE_DIRECTORY").map { String(cString: $0) } ?? configuration.paths.state }
 
-    init(_ c: Configuration, gpio: GPIOButtons.Configuration? = nil) {
+    public init(_ c: Configuration, gpio: GPIOButtons.Configuration? = nil) {
         configuration = c
         listen = c.signaling.listen.map { ($0.host, $0.port) }
         if let certificate = c.signaling.tlsCertificate, let key = c.signaling.tlsPrivateKey {
@@ -46,7 +46,7 @@ struct DeviceOptions: Sendable {
         webBase = c.web.base
         allowedOrigins = c.signaling.allowedOrigins
         roomPrefix = c.signaling.roomPrefix
-        controlPath = c.paths.control ?? RunCommand.defaultControlPath
+        controlPath = c.paths.control ?? Self.defaultControlPath
         display = DisplayBackend.Configuration()
         display.mode = DisplayBackend.Mode(rawValue: c.display.output.rawValue) ?? .auto
         display.connector = c.display.connector
@@ -60,7 +60,7 @@ struct DeviceOptions: Sendable {
     }
 
     /// The media section; size and bitrate only when the file sets them, else the encoder's defaults.
-    static func mediaSettings(_ c: Configuration) -> MediaSettings {
+    public static func mediaSettings(_ c: Configuration) -> MediaSettings {
         var m = MediaSettings()
         m.camera = MediaSettings.Camera(rawValue: c.media.camera.rawValue) ?? .auto
         m.cameraDevice = c.media.cameraDevice
@@ -74,8 +74,14 @@ struct DeviceOptions: Sendable {
         return m
     }
 
+    /// The control socket when the config names none: in systemd's runtime directory if there is one.
+    public static var defaultControlPath: String {
+        if let dir = getenv("RUNTIME_DIRECTORY") { return String(cString: dir) + "/control.sock" }
+        return "/run/intercom/control.sock"
+    }
+
     /// The checkout's web client when run from the source tree, else the installed one.
-    static func defaultWebRoot() -> String? {
+    public static func defaultWebRoot() -> String? {
         for candidate in ["rootfs-overlay/usr/share/intercom/web", "/usr/share/intercom/web"]
         where access(candidate + "/index.html", R_OK) == 0 {
             return candidate

@@ -26,16 +26,6 @@ final class Home {
     static let openTimeoutMillis: UInt32 = 15_000
     /// The links `ctl connect` opened (chat from the control socket), by (peer, connectionId).
     var consoleLinks: [CallID: DataLink] = [:]
-    /// Media calls the door placed through the home ID (Device+Dial.swift), while their session runs.
-    var outgoingCalls: Set<CallID> = []
-    /// Each placed call's answer SDP, once it came.
-    var answers: [CallID: String] = [:]
-    /// Why a placed call ended before its answer, when the server or the peer said ("offline", "left", …).
-    var dialFailures: [CallID: String] = [:]
-    /// When each placed call stops waiting for its answer (the state machine's dial deadline).
-    var dialDeadlines: [CallID: Int64] = [:]
-    /// The metadata `ctl call` asked for, handed from the request to the state machine's `dial` action.
-    var nextDialMetadata: JSONValue?
 
     /// Asked first about each data OFFER to the home ID: true when the door takes it itself (the chat of a
     /// call it placed).
@@ -152,8 +142,8 @@ final class Home {
         case .leave:
             // A PeerJS peer closes every connection with the sender of a LEAVE; so do we — except for one call's
             // hang-up (reason "hangup" with that call's connectionId), which is the call's business only.
-            if message.hungUpConnectionId == nil {
-                let reason = message.payload?["reason"]?.stringValue ?? "left"
+            if let leave = message.leave, leave.hungUpConnectionId == nil {
+                let reason = leave.reason ?? "left"
                 for link in links.values where link.peer == src { link.end(because: reason) }
             }
             onOtherMessage?(message)

@@ -1,0 +1,72 @@
+import DoorCore
+@testable import Door
+import MainLoop
+import Signaling
+import Testing
+
+/// One record per call (`CallRecord`, `CallTable`): what the device keeps about a call and when it forgets it.
+@Suite struct CallTableTests {
+    typealias CallID = CallStateMachine.CallID
+    static let call = CallID(peer: "page-1", connectionId: "mc_1")
+
+    static func offer(_ connectionId: String = "mc_1") -> ConnectionPayload {
+        ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: "v=0\r\n"), type: .media, connectionId: connectionId)
+    }
+
+    static func candidate(_ n: Int) -> CandidatePayload {
+        CandidatePayload(candidate: "candidate:\(n) 1 udp 1 127.0.0.1 \(9000 + n) typ host", sdpMid: "0", sdpMLineIndex: 0,
+                         type: .media, connectionId: "mc_1")
+    }
+
+    init() { GLibLoop.shared.start() }
+
+    @Test func anOfferIsKeptWithItsDoorAndCandidatesUpToTheLimit() async {
+        let (door, buffered, kept) = await { @GLibActor in
+            let calls = CallTable()
+            calls.update(Self.call, door: .knock) { $0.offer = Self.offer() }
+            var kept = 0
+            for n in 0..<(CallRecord.maxBufferedCandidates + 5) {
+                calls.amend(Self.call) { if $0.buffer(Self.candidate(n)) { kept += 1 } }
+            }
+            return (calls[Self.call]?.door, calls[Self.call]?.candidates.count, kept)
+        }()
+        #expect(door == .knock)
+        #expect(buffered == CallRecord.maxBufferedCandidates)
+        #expect(kept == CallRecord.maxBufferedCandidates)
+    }
+
+    @Test func aRefusedOfferLeavesNothingBehind() async {
+        let left = await { @GLibActor in
+            let calls = CallTable()
+            calls.update(Self.call, door: .room) { $0.offer = Self.offer(); _ = $0.buffer(Self.candidate(1)) }
+            calls.amend(Self.call) { $0.offer = nil; $0.candidates = [] }
+            return calls.records.count
+        }()
+        #expect(left == 0)
+    }
+
+    @Test func theRoomClosingDropsWaitingOffersButKeepsAPlacedCall() async {
+        let (records, dialKept) = await { @GLibActor in
+            let calls = CallTable()
+            let placed = CallID(peer: "resident", connectionId: "mc_2")
+            calls.update(Self.call, door: .room) { $0.offer = Self.offer() }
+            calls.update(placed) { $0.dial = DialAttempt(call: placed, deadline: 30_000, metadata: .null) }
+            calls.roomClosed()
+            return (calls.records.count, calls.dials.map(\.call) == [placed])
+        }()
+        #expect(records == 1)
+        #expect(dialKept)
+    }
+
+    @Test func aPendingHangUpLeaveKeepsTheRecordUntilItIsSaid() async {
+        let (saying, afterSaid) = await { @GLibActor in
+            let calls = CallTable()
+            calls.update(Self.call, door: .room) { $0.hangUpLeave = GLibTimer(milliseconds: 60_000) {} }
+            let saying = calls.sayingHangUps
+            calls.amend(Self.call) { $0.hangUpLeave = nil }
+            return (saying, calls.records.count)
+        }()
+        #expect(saying)
+        #expect(afterSaid == 0)
+    }
+}
