@@ -86,10 +86,10 @@ import Testing
     }
 
     @Test func knocksAreLimitedPerMinuteButProvedCallersStillGetIn() {
-        var g = gate { $0.knocksPerMinute = 2 }
+        var g = gate { $0.knocks.total = 2 }
         #expect(g.admit(offer(g, from: "a", "mc_1", to: .knock, proved: false), now: 0) == .knock)
         #expect(g.admit(offer(g, from: "b", "mc_2", to: .knock, proved: false), now: 0) == .knock)
-        #expect(g.admit(offer(g, from: "c", "mc_3", to: .knock, proved: false), now: 0) == .drop(reason: "knock-limited"))
+        #expect(g.admit(offer(g, from: "c", "mc_3", to: .knock, proved: false), now: 0) == .knockLimited)
         #expect(g.admit(offer(g, from: "d", "mc_4", proved: true), now: 0) == .proved)
         #expect(g.admit(offer(g, from: "c", "mc_5", to: .knock, proved: false), now: 60_001) == .knock)
         #expect(g.counts == ["knock": 3, "knock-limited": 1, "proved": 1])
