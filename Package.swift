@@ -69,6 +69,8 @@ let package = Package(
                                                .product(name: "Crypto", package: "swift-crypto")]),
         // Who may join: room keys, offer/answer MACs, DTLS fingerprint checks (swift-crypto).
         .target(name: "Admission", dependencies: ["DoorCore", .product(name: "Crypto", package: "swift-crypto")]),
+        // The visit log: rings, outcomes and clip files on the state directory, bounded by size and age.
+        .target(name: "Visits", dependencies: ["DoorCore"]),
         .executableTarget(name: "IntercomCLI",
                           dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons", "Control",
                                          "ConfigFile", "Notify", "Admission", "CGLib", "CMalloc",
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
         .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"]),
+        .testTarget(name: "VisitsTests", dependencies: ["Visits", "DoorCore"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Buttons", "DoorCore", "MainLoop"]),
     ],
     swiftLanguageModes: [.v6]
