@@ -257,11 +257,32 @@ public struct VisitLog {
             if let problem = apply(line) { warn("\(logPath): line \(number): \(problem); skipped") }
         }
         visits.sort { $0.sequence < $1.sequence }
+        removeOrphanClips()
         for index in visits.indices {
             if let clip = visits[index].clip, fileSize(directory + "/" + clip) == nil {
                 warn("clip \(clip) of visit \(visits[index].id) is missing; listed without it")
                 visits[index].clip = nil
             }
+        }
+    }
+
+    /// Clip files no live visit names: their visit was deleted or expired and the power went before the file
+    /// was removed (the log names a clip before the file exists, so nothing else leaves one behind).
+    private mutating func removeOrphanClips() {
+        guard let dir = opendir(directory) else { return }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            names.append(withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) })
+        }
+        closedir(dir)
+        let named = Set(visits.compactMap(\.clip))
+        for name in names where !named.contains(name) {
+            let parts = name.split(separator: ".")
+            guard parts.count == 2, Visit.isValidID(String(parts[0])), Self.clipExtensions.contains(String(parts[1])) else {
+                continue
+            }
+            unlink(directory + "/" + name)
+            warn("removed clip \(name): its visit was already deleted")
         }
     }
 

@@ -146,6 +146,27 @@ import Testing
         }
     }
 
+    @Test func aClipLeftBehindByAPowerCutDuringDeleteIsRemovedAtTheNextStart() throws {
+        try withStateDirectory { state in
+            var log = try VisitLog(stateDirectory: state)
+            let kept = try log.ring(now: Self.at(Self.base))
+            writeFile(try log.startClip(for: kept.id), [1])
+            log.finishClip()
+            let gone = try log.ring(now: Self.at(Self.base + 1))
+            let path = try log.startClip(for: gone.id)
+            log.finishClip()
+            try log.delete(id: gone.id)
+            // The power went after the delete line and before the file was removed.
+            writeFile(path, [1, 2, 3])
+            writeFile(state + "/visits/notes.txt", [1])  // not a clip name: left alone
+
+            let reread = try VisitLog(stateDirectory: state)
+            #expect(reread.visits.map(\.id) == [kept.id])
+            #expect(entries(state + "/visits") == ["\(kept.id).mkv", "notes.txt", "visits.jsonl"])
+            #expect(reread.warnings == ["removed clip \(gone.id).mkv: its visit was already deleted"])
+        }
+    }
+
     @Test func aMissingClipFileIsListedWithoutIt() throws {
         try withStateDirectory { state in
             var log = try VisitLog(stateDirectory: state)
