@@ -47,6 +47,9 @@ public final class ClipRecorder: @unchecked Sendable {
         var lastPTS: UInt64?
         var frames = 0
         var limitReached = false
+        /// Nothing went into the branch before the stop: it is removed without EOS (a muxer with no stream
+        /// would never pass EOS on), and the file is left empty.
+        var stoppedEmpty = false
     }
 
     public let path: String
@@ -122,10 +125,12 @@ public final class ClipRecorder: @unchecked Sendable {
             gst_object_unref(UnsafeMutableRawPointer(sink))
         }
         guard let binSink = gst_element_get_static_pad(bin, "sink") else {
+            dropProbes()
             throw MediaError(.pipelineFailed, "clip branch has no sink pad")
         }
         self.binSink = binSink
         guard let teePad = gst_element_request_pad_simple(tee, "src_%u") else {
+            dropProbes()
             throw MediaError(.pipelineFailed, "the tee gave no pad for the clip")
         }
         self.teePad = teePad
@@ -157,6 +162,7 @@ public final class ClipRecorder: @unchecked Sendable {
     public func stop() {
         let go = shared.withLock { state -> Bool in
             guard state.phase == .waitingForKeyframe || state.phase == .recording else { return false }
+            state.stoppedEmpty = state.phase == .waitingForKeyframe
             state.phase = .stopping
             return true
         }
@@ -166,7 +172,7 @@ public final class ClipRecorder: @unchecked Sendable {
 
     /// Waits until the branch is gone (the file is complete); false on timeout.
     public func waitUntilDetached(timeoutMillis: Int) -> Bool {
-        guard phase != .idle else { return true }
+        if phase == .idle || phase == .detached { return true }
         guard detached.wait(timeout: .now() + .milliseconds(timeoutMillis)) == .success else { return false }
         detached.signal()  // later callers see it too
         return true
@@ -237,7 +243,11 @@ public final class ClipRecorder: @unchecked Sendable {
     fileprivate func unlink() {
         guard let teePad, let binSink else { return }
         gst_pad_unlink(teePad, binSink)
-        gst_pad_send_event(binSink, gst_event_new_eos())
+        if shared.withLock({ $0.stoppedEmpty }) {
+            queue.async { self.teardown() }
+        } else {
+            gst_pad_send_event(binSink, gst_event_new_eos())
+        }
     }
 
     /// EOS reached the file: everything the muxer had is written. Tear the branch down off the streaming thread.

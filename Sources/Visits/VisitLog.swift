@@ -97,6 +97,17 @@ public struct VisitLog {
     /// The clip being written is complete (or abandoned): it may now be pruned or deleted.
     public mutating func finishClip() { recordingID = nil }
 
+    /// Removes a visit's clip and keeps the visit (an empty clip: the recording stopped before its first
+    /// keyframe; or a browser that wants the clip gone but the entry kept).
+    public mutating func removeClip(of id: String) throws(VisitsError) {
+        let index = try indexOf(id)
+        guard recordingID != id else { throw VisitsError(.busy, "visit \(id) is being recorded; remove its clip when it ends") }
+        guard let clip = visits[index].clip else { return }
+        try append([VisitLogLine(.dropClip, id: id)])
+        unlink(directory + "/" + clip)
+        visits[index].clip = nil
+    }
+
     /// Forgets a visit and removes its clip (a paired browser's or `intercom ctl visits delete`'s request).
     public mutating func delete(id: String) throws(VisitsError) {
         let index = try indexOf(id)

@@ -133,7 +133,15 @@ import Testing
             log.finishClip()
             try log.end(id: visit.id, outcome: .missed)
 
+            // An empty clip goes, its visit stays.
+            writeFile(try log.startClip(for: other.id), [])
+            #expect(throws: VisitsError.self) { try log.removeClip(of: other.id) }
+            log.finishClip()
+            try log.removeClip(of: other.id)
+            #expect(log.visit(id: other.id)?.clip == nil)
+
             var reread = try VisitLog(stateDirectory: state)
+            #expect(reread.visit(id: other.id)?.clip == nil)
             #expect(reread.visit(id: visit.id)?.clip == "\(visit.id).mkv")
             #expect(reread.clipPath(of: reread.visits[0]) == path)
             try reread.delete(id: visit.id)
