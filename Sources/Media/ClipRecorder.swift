@@ -69,9 +69,10 @@ public final class ClipRecorder: @unchecked Sendable {
     private let onDetached: (@Sendable (Summary) -> Void)?
 
     /// The branch after the tee, as `gst_parse_bin_from_description` reads it (`filesink` gets its location as a
-    /// property, so any path works). The queue holds up to two seconds so a slow card does not stall the tee.
+    /// property, so any path works). The queue holds up to two seconds so a slow card does not stall the tee;
+    /// `offset-to-zero` starts the clip at 0:00 however long the pipeline has been running.
     public static let branchDescription = "queue max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000"
-        + " leaky=downstream ! h264parse config-interval=-1 ! matroskamux writing-app=intercom"
+        + " leaky=downstream ! h264parse config-interval=-1 ! matroskamux offset-to-zero=true writing-app=intercom"
         + " ! filesink name=clipsink sync=false async=false"
 
     /// `tee` must be an element of `pipeline` whose sink carries `video/x-h264` (the encoder's output).
@@ -137,14 +138,6 @@ public final class ClipRecorder: @unchecked Sendable {
 
         shared.withLock { $0.phase = .waitingForKeyframe }
         gateProbe = gst_pad_add_probe(teePad, GST_PAD_PROBE_TYPE_BUFFER, clipGate, retainedSelf(), releaseRecorder)
-        // The clip's timestamps start near zero rather than at the pipeline's running time (a player shows
-        // the clip from 0:00, and its duration comes out right).
-        if let clock = gst_element_get_clock(pipeline) {
-            let now = gst_clock_get_time(clock)
-            let base = gst_element_get_base_time(pipeline)
-            gst_object_unref(UnsafeMutableRawPointer(clock))
-            if now > base { gst_pad_set_offset(teePad, -gint64(now - base)) }
-        }
         gst_bin_add(cast(pipeline), bin)
         guard gst_pad_link(teePad, binSink) == GST_PAD_LINK_OK else {
             gst_bin_remove(cast(pipeline), bin)
