@@ -47,8 +47,8 @@ public final class ClipRecorder: @unchecked Sendable {
         var lastPTS: UInt64?
         var frames = 0
         var limitReached = false
-        /// Nothing went into the branch before the stop: it is removed without EOS (a muxer with no stream
-        /// would never pass EOS on), and the file is left empty.
+        /// Nothing went into the branch before the stop: it is removed at once, without EOS, and the file is
+        /// left empty.
         var stoppedEmpty = false
     }
 

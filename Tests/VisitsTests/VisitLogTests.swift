@@ -288,6 +288,31 @@ import Testing
         }
     }
 
+    @Test func theListingIsNewestFirstWithEveryField() throws {
+        try withStateDirectory { state in
+            var log = try VisitLog(stateDirectory: state)
+            let missed = try log.ring(now: Self.at(Self.base, 0))
+            writeFile(try log.startClip(for: missed.id), [UInt8](repeating: 0, count: 1234))
+            log.finishClip()
+            try log.end(id: missed.id, outcome: .missed, now: Self.at(Self.base, 30_000))
+            let answered = try log.ring(now: Self.at(Self.base + 60_000, 60_000))
+            try log.end(id: answered.id, outcome: .answered, answeredBy: .paired(name: "Kitchen"),
+                        now: Self.at(Self.base, 70_000))
+            let open = try log.ring(now: Self.at(Self.base + 90_000, 90_000))
+
+            let list = log.listing()
+            #expect(list.map { $0["id"]?.stringValue } == [open.id, answered.id, missed.id])
+            #expect(list[0]["outcome"] == .null)
+            #expect(list[0]["durationMs"] == .null)
+            #expect(list[1] == ["id": .string(answered.id), "seq": 2, "at": .number(Double(Self.base + 60_000)),
+                                "outcome": "answered", "by": "paired", "byName": "Kitchen", "durationMs": 10_000,
+                                "clip": nil, "clipBytes": nil])
+            #expect(list[2]["clip"]?.stringValue == "\(missed.id).mkv")
+            #expect(list[2]["clipBytes"] == 1234)
+            #expect(list[2]["by"] == .null)
+        }
+    }
+
     @Test func settingsValidationNamesTheKey() {
         #expect(throws: Never.self) { try VisitSettings().validate() }
         var settings = VisitSettings()
