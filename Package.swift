@@ -73,6 +73,8 @@ let package = Package(
         // them their events. The executable parses options and hands them to `Device`.
         .target(name: "Door", dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons",
                                              "Control", "Notify", "Admission", "CGLib", "CMalloc"]),
+        // The visit log: rings, outcomes and clip files on the state directory, bounded by size and age.
+        .target(name: "Visits", dependencies: ["DoorCore"]),
         .executableTarget(name: "IntercomCLI",
                           dependencies: ["Door", "DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons",
                                          "Control", "ConfigFile", "Notify", "CGStreamer",
@@ -88,6 +90,7 @@ let package = Package(
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
         .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"]),
         .testTarget(name: "DoorTests", dependencies: ["Door", "DoorCore", "MainLoop", "Signaling"]),
+        .testTarget(name: "VisitsTests", dependencies: ["Visits", "DoorCore"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Buttons", "DoorCore", "MainLoop"]),
     ],
     swiftLanguageModes: [.v6]

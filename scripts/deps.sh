@@ -41,8 +41,9 @@ run_packages=(
     gstreamer1.0-alsa gstreamer1.0-pulseaudio
     glib-networking
 )
-# Unit tests (`swift test`): the Display tests read the rendered screens back with tesseract and zbarimg.
-unit_packages=(tesseract-ocr zbar-tools)
+# Unit tests (`swift test`): the Display tests read the rendered screens back with tesseract and zbarimg; the
+# clip recorder's tests check the files with gst-discoverer-1.0 (gstreamer1.0-plugins-base-apps).
+unit_packages=(tesseract-ocr zbar-tools gstreamer1.0-plugins-base-apps)
 # End-to-end tests: headless Chromium driven by selenium, zbarimg (above) for the QR, ip for the namespace.
 # Box tests: shellcheck on every script, systemd-analyze and systemd-sysusers on the unit and user.
 # Notify tests: openssl makes the certificate authority the HTTPS receiver uses.

@@ -1,0 +1,295 @@
+import CGStreamer
+import CIntercomShim
+import Dispatch
+import DoorCore
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Records the door's already encoded H.264 from a `tee` of a running pipeline into a Matroska file, without a
+/// second encoder and without stopping the pipeline.
+///
+/// The branch is `queue ! h264parse ! matroskamux ! filesink`. matroskamux writes each cluster to the file as
+/// it is complete and only goes back at the end to fill in the duration and the seek index, so a file cut off
+/// by a power cut or a SIGKILL still demuxes and plays up to its last written cluster (a test kills one to
+/// check), and a finished one has an exact duration and can be seeked. (`streamable=true` skips the going
+/// back, but then players guess the duration from the last cluster, up to a keyframe interval short.)
+///
+/// The branch starts on a keyframe (one is asked for upstream with a force-key-unit event, and everything
+/// before it is dropped) and ends after `maxSeconds` of stream time or on `stop()`: an idle probe on the tee's
+/// pad unlinks the branch, EOS goes into the branch only, and once the muxer's last bytes reach the file the
+/// branch is set to NULL, removed and the tee's pad released. The rest of the pipeline never sees any of it.
+///
+/// Errors from inside the branch (a full disk) are posted on the pipeline's bus like any other: the owner asks
+/// `contains(_:)` to tell them apart and calls `stop()` instead of failing the call.
+public final class ClipRecorder: @unchecked Sendable {
+    // @unchecked: the pointers are set in init and only released in deinit; all mutable state is in `shared`,
+    // behind a Mutex, because probes run on streaming threads and `stop()` on the caller's.
+
+    public enum Phase: Sendable, Equatable {
+        case idle, waitingForKeyframe, recording, stopping, detached
+    }
+
+    /// What the recording came to, once the branch is gone.
+    public struct Summary: Sendable, Equatable {
+        public var path: String
+        /// Stream time from the first keyframe to the last buffer written.
+        public var seconds: Double
+        public var bytes: Int64
+        /// Buffers (H.264 access units) that went into the file.
+        public var frames: Int
+    }
+
+    struct Shared {
+        var phase = Phase.idle
+        var firstPTS: UInt64?
+        var lastPTS: UInt64?
+        var frames = 0
+        var limitReached = false
+        /// Nothing went into the branch before the stop: it is removed at once, without EOS, and the file is
+        /// left empty.
+        var stoppedEmpty = false
+    }
+
+    public let path: String
+    public let maxSeconds: Double?
+    private let pipeline: UnsafeMutablePointer<GstElement>
+    private let tee: UnsafeMutablePointer<GstElement>
+    private var bin: UnsafeMutablePointer<GstElement>?
+    private var teePad: UnsafeMutablePointer<GstPad>?
+    private var binSink: UnsafeMutablePointer<GstPad>?
+    /// The file sink's pad and the probes that hold a reference to the recorder; removed when it detaches.
+    private var filePad: UnsafeMutablePointer<GstPad>?
+    private var eosProbe: gulong = 0
+    private var gateProbe: gulong = 0
+    private let shared = Mutex(Shared())
+    private let detached = DispatchSemaphore(value: 0)
+    private let queue = DispatchQueue(label: "intercom.clip-recorder")
+    private let onDetached: (@Sendable (Summary) -> Void)?
+
+    /// The branch after the tee, as `gst_parse_bin_from_description` reads it (`filesink` gets its location as a
+    /// property, so any path works). The queue holds up to two seconds so a slow card does not stall the tee;
+    /// `offset-to-zero` starts the clip at 0:00 however long the pipeline has been running.
+    public static let branchDescription = "queue max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000"
+        + " leaky=downstream ! h264parse config-interval=-1 ! matroskamux offset-to-zero=true writing-app=intercom"
+        + " ! filesink name=clipsink sync=false async=false"
+
+    /// `tee` must be an element of `pipeline` whose sink carries `video/x-h264` (the encoder's output).
+    public init(pipeline: UnsafeMutablePointer<GstElement>, tee: UnsafeMutablePointer<GstElement>, path: String,
+                maxSeconds: Double?, onDetached: (@Sendable (Summary) -> Void)? = nil) {
+        self.pipeline = pipeline
+        self.tee = tee
+        self.path = path
+        self.maxSeconds = maxSeconds
+        self.onDetached = onDetached
+        gst_object_ref(UnsafeMutableRawPointer(pipeline))
+        gst_object_ref(UnsafeMutableRawPointer(tee))
+    }
+
+    deinit {
+        if let teePad { gst_object_unref(UnsafeMutableRawPointer(teePad)) }
+        if let binSink { gst_object_unref(UnsafeMutableRawPointer(binSink)) }
+        if let filePad { gst_object_unref(UnsafeMutableRawPointer(filePad)) }
+        if let bin { gst_object_unref(UnsafeMutableRawPointer(bin)) }
+        gst_object_unref(UnsafeMutableRawPointer(tee))
+        gst_object_unref(UnsafeMutableRawPointer(pipeline))
+    }
+
+    public var phase: Phase { shared.withLock { $0.phase } }
+
+    /// Adds the branch to the running pipeline and asks the encoder for a keyframe. Throws when the file cannot
+    /// be created or an element is missing; the pipeline is then untouched.
+    public func start() throws(MediaError) {
+        guard shared.withLock({ $0.phase }) == .idle else { throw MediaError(.pipelineFailed, "clip \(path) was already started") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw MediaError(.pipelineFailed, "cannot create clip \(path): \(String(cString: strerror(errno)))") }
+        close(fd)
+        for name in ["h264parse", "matroskamux"] where !elementExists(name) {
+            throw MediaError(.missingElement, "\(name) is not installed (gstreamer1.0-plugins-bad/-good)")
+        }
+
+        var error: UnsafeMutablePointer<GError>?
+        guard let made = gst_parse_bin_from_description(Self.branchDescription, 1, &error), error == nil else {
+            throw MediaError(.pipelineFailed, "clip branch: \(takeError(error))")
+        }
+        let bin = made
+        gst_object_ref_sink(UnsafeMutableRawPointer(bin))
+        self.bin = bin
+        if let sink = gst_bin_get_by_name(cast(bin), "clipsink") {
+            ic_object_set_string(UnsafeMutableRawPointer(sink), "location", path)
+            if let pad = gst_element_get_static_pad(sink, "sink") {
+                eosProbe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, clipEOSReached, retainedSelf(),
+                                             releaseRecorder)
+                filePad = pad
+            }
+            gst_object_unref(UnsafeMutableRawPointer(sink))
+        }
+        guard let binSink = gst_element_get_static_pad(bin, "sink") else {
+            dropProbes()
+            throw MediaError(.pipelineFailed, "clip branch has no sink pad")
+        }
+        self.binSink = binSink
+        guard let teePad = gst_element_request_pad_simple(tee, "src_%u") else {
+            dropProbes()
+            throw MediaError(.pipelineFailed, "the tee gave no pad for the clip")
+        }
+        self.teePad = teePad
+
+        shared.withLock { $0.phase = .waitingForKeyframe }
+        gateProbe = gst_pad_add_probe(teePad, GST_PAD_PROBE_TYPE_BUFFER, clipGate, retainedSelf(), releaseRecorder)
+        gst_bin_add(cast(pipeline), bin)
+        guard gst_pad_link(teePad, binSink) == GST_PAD_LINK_OK else {
+            gst_bin_remove(cast(pipeline), bin)
+            dropProbes()
+            gst_element_release_request_pad(tee, teePad)
+            shared.withLock { $0.phase = .detached }
+            throw MediaError(.pipelineFailed, "the tee's pad does not link to the clip branch (is it H.264?)")
+        }
+        gst_element_sync_state_with_parent(bin)
+        requestKeyframe()
+        Log.info("media", "recording a clip to \(path)" + (maxSeconds.map { " for \($0) s" } ?? ""))
+    }
+
+    /// Ends the recording (the file keeps everything up to now); returns at once, the branch goes away after.
+    public func stop() {
+        let go = shared.withLock { state -> Bool in
+            guard state.phase == .waitingForKeyframe || state.phase == .recording else { return false }
+            state.stoppedEmpty = state.phase == .waitingForKeyframe
+            state.phase = .stopping
+            return true
+        }
+        guard go, let teePad else { return }
+        gst_pad_add_probe(teePad, GST_PAD_PROBE_TYPE_IDLE, clipUnlink, retainedSelf(), releaseRecorder)
+    }
+
+    /// Waits until the branch is gone (the file is complete); false on timeout.
+    public func waitUntilDetached(timeoutMillis: Int) -> Bool {
+        if phase == .idle || phase == .detached { return true }
+        guard detached.wait(timeout: .now() + .milliseconds(timeoutMillis)) == .success else { return false }
+        detached.signal()  // later callers see it too
+        return true
+    }
+
+    /// Whether a bus message's source is inside this recorder's branch (a write error is the clip's, not the call's).
+    public func contains(_ object: UnsafeMutablePointer<GstObject>) -> Bool {
+        guard let bin else { return false }
+        return object == cast(bin) || gst_object_has_as_ancestor(object, cast(bin)) != 0
+    }
+
+    public var summary: Summary {
+        let state = shared.withLock { $0 }
+        let seconds = state.firstPTS.flatMap { first in state.lastPTS.map { Double($0 &- first) / 1e9 } } ?? 0
+        var info = stat()
+        let bytes = stat(path, &info) == 0 ? Int64(info.st_size) : 0
+        return Summary(path: path, seconds: seconds, bytes: bytes, frames: state.frames)
+    }
+
+    // MARK: - Streaming-thread side
+
+    private func retainedSelf() -> UnsafeMutableRawPointer { Unmanaged.passRetained(self).toOpaque() }
+
+    /// A force-key-unit event up the tee to the encoder, with the stream headers (SPS/PPS) again.
+    private func requestKeyframe() {
+        guard let teePad, let event = gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0) else { return }
+        gst_pad_send_event(teePad, event)
+    }
+
+    /// Decides for each buffer the tee offers the branch: dropped until a keyframe, passed while recording,
+    /// dropped once the limit is reached (and the stop begins).
+    fileprivate func gate(_ buffer: UnsafeMutablePointer<GstBuffer>) -> GstPadProbeReturn {
+        let pts = UInt64(buffer.pointee.pts)
+        let noTime = UInt64.max  // GST_CLOCK_TIME_NONE
+        let keyframe = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
+        let limit = maxSeconds.map { UInt64($0 * 1e9) }
+        enum Verdict { case pass, drop, dropAndStop }
+        let verdict = shared.withLock { state -> Verdict in
+            switch state.phase {
+            case .waitingForKeyframe:
+                guard keyframe else { return .drop }
+                state.phase = .recording
+                state.firstPTS = pts
+                fallthrough
+            case .recording:
+                if let limit, let first = state.firstPTS, pts != noTime, pts &- first >= limit {
+                    state.limitReached = true
+                    return .dropAndStop
+                }
+                state.frames += 1
+                if pts != noTime { state.lastPTS = pts }
+                return .pass
+            case .idle, .stopping, .detached:
+                return .drop
+            }
+        }
+        switch verdict {
+        case .pass: return GST_PAD_PROBE_OK
+        case .drop: return GST_PAD_PROBE_DROP
+        case .dropAndStop:
+            // Not from inside the tee's push: the idle probe would wait for this very push to end.
+            queue.async { self.stop() }
+            return GST_PAD_PROBE_DROP
+        }
+    }
+
+    /// The tee's pad is idle: cut the branch off and let EOS run through it.
+    fileprivate func unlink() {
+        guard let teePad, let binSink else { return }
+        gst_pad_unlink(teePad, binSink)
+        if shared.withLock({ $0.stoppedEmpty }) {
+            queue.async { self.teardown() }
+        } else {
+            gst_pad_send_event(binSink, gst_event_new_eos())
+        }
+    }
+
+    /// EOS reached the file: everything the muxer had is written. Tear the branch down off the streaming thread.
+    fileprivate func eosReached() {
+        queue.async { self.teardown() }
+    }
+
+    /// The probes hold references to the recorder: removing them lets it go.
+    private func dropProbes() {
+        if let teePad, gateProbe != 0 { gst_pad_remove_probe(teePad, gateProbe) }
+        if let filePad, eosProbe != 0 { gst_pad_remove_probe(filePad, eosProbe) }
+        gateProbe = 0
+        eosProbe = 0
+    }
+
+    private func teardown() {
+        guard let bin else { return }
+        gst_element_set_state(bin, GST_STATE_NULL)
+        gst_bin_remove(cast(pipeline), bin)
+        dropProbes()
+        if let teePad { gst_element_release_request_pad(tee, teePad) }
+        shared.withLock { $0.phase = .detached }
+        let summary = self.summary
+        Log.info("media", "clip \(path): \(summary.frames) frames, \(summary.bytes) bytes")
+        detached.signal()
+        onDetached?(summary)
+    }
+}
+
+private let releaseRecorder: GDestroyNotify = { data in
+    if let data { Unmanaged<ClipRecorder>.fromOpaque(data).release() }
+}
+
+private let clipGate: GstPadProbeCallback = { _, info, data in
+    guard let info, let data, let buffer = info.pointee.data else { return GST_PAD_PROBE_OK }
+    let recorder = Unmanaged<ClipRecorder>.fromOpaque(data).takeUnretainedValue()
+    return recorder.gate(buffer.assumingMemoryBound(to: GstBuffer.self))
+}
+
+private let clipUnlink: GstPadProbeCallback = { _, _, data in
+    guard let data else { return GST_PAD_PROBE_REMOVE }
+    Unmanaged<ClipRecorder>.fromOpaque(data).takeUnretainedValue().unlink()
+    return GST_PAD_PROBE_REMOVE
+}
+
+private let clipEOSReached: GstPadProbeCallback = { _, info, data in
+    guard let info, let data, let event = info.pointee.data else { return GST_PAD_PROBE_OK }
+    if event.assumingMemoryBound(to: GstEvent.self).pointee.type == GST_EVENT_EOS {
+        Unmanaged<ClipRecorder>.fromOpaque(data).takeUnretainedValue().eosReached()
+    }
+    return GST_PAD_PROBE_OK
+}
