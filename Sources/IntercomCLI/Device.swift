@@ -231,6 +231,7 @@ final class Device {
             dropHeldData(peer: nil, "the room closed")
             closeChats(peer: nil)
             limits.reset()
+            media.coolDown()
             control?.publish(["event": "room-closed", "code": .string(code)])
         case .ringAgain(let code, _):
             Log.info("intercom", "room \(code) rang again")
@@ -406,6 +407,8 @@ final class Device {
         // A terminal (make run) is the person at the door, who sees the QR anyway; a pipe or the journal is a log.
         Log.standardOutput("join link: \(isatty(1) == 1 ? link.url : link.redacted)")
         control?.publish(["event": "room-opened", "code": .string(code), "link": .string(link.redacted)])
+        // A visitor is coming: the first call's answer is built against a running pipeline (docs/warm-join.md).
+        media.warmUp()
     }
 
     // MARK: - Signaling routing: strictly by (peer, connectionId)

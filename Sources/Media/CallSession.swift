@@ -133,6 +133,9 @@ public final class CallSession {
             guard offer.section("video") != nil || offer.section("audio") != nil else {
                 throw MediaError(.noUsableCodec, "the offer has neither audio nor video")
             }
+            if case .h264? = video {
+                send.playoutDelayExtensionID = offer.section("video")?.section.extensions[SDPOffer.playoutDelayURI]
+            }
             if offer.section("video") != nil, video == nil, send.plan.sendsVideo {
                 Log.warning("media", "\(peer) offers no video codec we can send (H.264 packetization-mode=1 or VP8); no video")
             }
@@ -144,9 +147,16 @@ public final class CallSession {
         videoCodec = video
         let description = send.description(video: video, audioPayloadType: audio)
         Log.debug("media", "pipeline: \(description)")
-        var error: UnsafeMutablePointer<GError>?
-        guard let element = gst_parse_launch(description, &error), error == nil else {
-            throw MediaError(.pipelineFailed, takeError(error))
+        let element: UnsafeMutablePointer<GstElement>
+        if let warm = engine.takeWarmPipeline(for: send, video: video, audioPayloadType: audio) {
+            element = warm
+            Log.debug("media", "answering with the warm pipeline")
+        } else {
+            var error: UnsafeMutablePointer<GError>?
+            guard let built = gst_parse_launch(description, &error), error == nil else {
+                throw MediaError(.pipelineFailed, takeError(error))
+            }
+            element = built
         }
         pipeline = element
         guard let webrtc = gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc") else {
@@ -161,6 +171,7 @@ public final class CallSession {
         }
         watchEncoder()
         if engine.settings.clockStamp { addClockStampDrawing(cast(element, to: GstBin.self)) }
+        if let id = send.playoutDelayExtensionID { PlayoutDelay.attach(to: cast(element, to: GstBin.self), extensionID: id) }
         let raw = UnsafeMutableRawPointer(webrtc)
         connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onIceCandidate, to: GCallback.self))
         connectSignal(raw, "pad-added", link, unsafeBitCast(onWebRTCPadAdded, to: GCallback.self))

@@ -37,6 +37,9 @@ public struct SendPipeline: Sendable {
         if let encoder = plan.encoder { return .h264(payloadType: Self.offerVideoPayloadType, encoder: encoder) }
         return plan.vp8Available ? .vp8(payloadType: Self.offerVideoPayloadType) : nil
     }
+    /// The offer's ID for the playout-delay header extension: the answer accepts it and every video packet
+    /// carries min = max = 0 (`PlayoutDelay`); nil when the offer has none (or the door offers).
+    public var playoutDelayExtensionID: Int?
     /// What the test picture shows (`MediaSettings.testPattern`).
     public var testPattern = MediaSettings.TestPattern.ball
 
@@ -99,8 +102,10 @@ public struct SendPipeline: Sendable {
         case .h264(let pt, let encoder):
             return Self.h264Encoder(encoder, plan: plan)
                 + " ! h264parse config-interval=-1"
-                + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency"
+                + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency name=vpay"
+                + (playoutDelayExtensionID != nil ? " auto-header-extension=false" : "")
                 + " ! application/x-rtp,media=video,encoding-name=H264,payload=\(pt),clock-rate=90000"
+                + (playoutDelayExtensionID.map { ",extmap-\($0)=(string)\"\(SDPOffer.playoutDelayURI)\"" } ?? "")
                 + (offering ? ",packetization-mode=(string)1,profile-level-id=(string)"
                     + H264Level.fitting(width: plan.width, height: plan.height, framerate: plan.framerate)
                         .constrainedBaselineProfileLevelId : "")
