@@ -441,12 +441,16 @@ def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycle
     for _ in range(5):
         idle_rss.append(device.rss_kib())
         time.sleep(0.2)
+    owners = {"idle, before the first call": memory_owners(device.process.pid)}
     joins = {"click": [], "link": []}
     in_call_rss, after_cycle_rss = [], []
     for index in range(cycles):
         mode = "click" if index % 2 == 0 else "link"
         joins[mode].append(device_cycle(device, browser, mode, in_call_rss))
         after_cycle_rss.append(device.rss_kib())
+        if index == 0:
+            time.sleep(1.5)  # the door trims the heap a second after a call
+            owners["idle after the first call"] = memory_owners(device.process.pid)
         if (index + 1) % 10 == 0:
             print(f"  … {index + 1} of {cycles} call cycles", flush=True)
     base = f"http://localhost:{device.port}/"
@@ -464,7 +468,8 @@ def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycle
 
     mib = lambda values: [v / 1024 for v in values]  # noqa: E731
     return {"idle": mib(idle_rss), "in_call": mib(in_call_rss), "after_cycles": mib(after_cycle_rss),
-            "growth_per_100_cycles_mib": growth_per_100_cycles_mib(after_cycle_rss), "cycles": cycles}
+            "growth_per_100_cycles_mib": growth_per_100_cycles_mib(after_cycle_rss), "cycles": cycles,
+            "owners": owners | {f"idle after {cycles} calls": memory_owners(device.process.pid)}}
 
 
 def bench_join_only(scratch, browser, host, cycles):
@@ -503,6 +508,38 @@ def growth_per_100_cycles_mib(after_cycle_rss):
     return slope * 100 / 1024
 
 
+def memory_owners(pid, top=12):
+    """The resident set by owner from /proc/PID/smaps, in MiB: anonymous memory (the malloc heap and arenas,
+    thread stacks, GStreamer's buffers) apart from each mapped file (libraries and plugins: clean pages the
+    kernel can drop and reread), the largest `top` files by name and the rest summed."""
+    owners, anon, files = {}, 0, 0
+    current = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if not head:
+                continue
+            if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                path = head[5] if len(head) >= 6 else ""
+                current = path if path.startswith("/") else "anonymous " + (path or "(heap arenas, stacks)")
+            elif head[0] == "Rss:" and current is not None:
+                kib = int(head[1])
+                owners[current] = owners.get(current, 0) + kib
+                if current.startswith("/"):
+                    files += kib
+                else:
+                    anon += kib
+    ranked = sorted(owners.items(), key=lambda kv: -kv[1])
+    table = {(Path(k).name if k.startswith("/") else k): v / 1024 for k, v in ranked[:top]}
+    table["other files and mappings"] = sum(v for _, v in ranked[top:]) / 1024
+    return {"anonymous_mib": anon / 1024, "files_mib": files / 1024, "owners": table}
+
+
+def print_memory_owners(title, owners):
+    print(f"{title}: anonymous {owners['anonymous_mib']:.1f} MiB, files {owners['files_mib']:.1f} MiB; "
+          + ", ".join(f"{k} {v:.1f}" for k, v in owners["owners"].items()), flush=True)
+
+
 def bench_call_cycles_only(scratch, cycles):
     """`--only call-cycles`: the memory part of the join benchmark alone (ring, join from the page, talk,
     hang up from the page; the device's idle RSS after each call), printed, with no results files written."""
@@ -511,10 +548,15 @@ def bench_call_cycles_only(scratch, cycles):
     device.start()
     try:
         after = []
+        print_memory_owners("idle, before the first call", memory_owners(device.process.pid))
         for index in range(cycles):
             device_cycle(device, browser, "click" if index % 2 == 0 else "link", None)
             after.append(device.rss_kib())
             print(f"  cycle {index + 1:3d}: idle RSS {after[-1] / 1024:.1f} MiB", flush=True)
+            if index == 0:
+                time.sleep(1.5)  # the door trims the heap a second after a call
+                print_memory_owners("idle after the first call", memory_owners(device.process.pid))
+        print_memory_owners(f"idle after {cycles} calls", memory_owners(device.process.pid))
     finally:
         device.stop()
         browser.quit()
@@ -965,6 +1007,12 @@ def markdown(report):
         f"first cycle: {fmt(m['after_cycles'][0], 'MiB')} MiB |",
         f"| growth per 100 call cycles | {m['growth_per_100_cycles_mib']:+.1f} MiB | – | "
         f"{max(0, m['cycles'] - 5)} | least-squares slope of the idle RSS after cycles 6–{m['cycles']} |",
+        "",
+        "## Memory by owner (/proc/PID/smaps of the device)",
+        "",
+        *[f"* **{title}**: anonymous {o['anonymous_mib']:.1f} MiB, mapped files {o['files_mib']:.1f} MiB — "
+          + ", ".join(f"{k} {v:.1f}" for k, v in o["owners"].items())
+          for title, o in m.get("owners", {}).items()],
         "",
         "## Glass-to-glass by stage (Chromium's getStats() over the same windows)",
         breakdown_markdown(report.get("breakdown", {})),
