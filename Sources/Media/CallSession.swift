@@ -164,6 +164,13 @@ public final class CallSession {
         }
         self.webrtc = webrtc
         WebRTCICE.apply(to: webrtc)
+        if let queue = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfviewqueue") {
+            if let pad = gst_element_get_static_pad(queue, "sink") {
+                FrameThinning.attach(to: pad, framesPerSecond: engine.settings.remoteVideoFramesPerSecond)
+                gst_object_unref(UnsafeMutableRawPointer(pad))
+            }
+            gst_object_unref(UnsafeMutableRawPointer(queue))
+        }
         if let selfView = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfview") {
             attachPictureTap(selfView, PictureTap(link: link, kind: .selfView,
                                                   framesPerSecond: engine.settings.remoteVideoFramesPerSecond))
@@ -825,7 +832,9 @@ private func addScreenBranch(to bin: UnsafeMutablePointer<GstBin>, link: Session
     }
     gst_bin_add(bin, branch)
     gst_element_sync_state_with_parent(branch)
-    return gst_element_get_static_pad(branch, "sink")
+    let sink = gst_element_get_static_pad(branch, "sink")
+    if let sink { FrameThinning.attach(to: sink, framesPerSecond: link.remoteVideoFramesPerSecond) }
+    return sink
 }
 
 /// `audioconvert ! audioresample` into the static speaker mixer (`SendPipeline.speakerBranch`), which leads
@@ -879,7 +888,7 @@ private let onPictureSample: @convention(c) (UnsafeMutablePointer<GstAppSink>?, 
     defer { gst_sample_unref(sample) }
     let tap = Unmanaged<PictureTap>.fromOpaque(data).takeUnretainedValue()
     let now = monotonicMicros()
-    guard now - tap.lastPictureMicros.load(ordering: .relaxed) >= Int64(1_000_000 / tap.framesPerSecond) else {
+    guard now - tap.lastPictureMicros.load(ordering: .relaxed) >= Int64(750_000 / tap.framesPerSecond) else {
         return GST_FLOW_OK
     }
     tap.lastPictureMicros.store(now, ordering: .relaxed)

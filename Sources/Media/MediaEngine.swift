@@ -12,7 +12,7 @@ public final class MediaEngine {
     public var encoder: EncoderChoice? { plan.encoder }
     private var callCount = 0
     /// The pipeline started when the room opened, for the first call's answer (`warmUp()`).
-    private var warm: WarmPipeline?
+    private(set) var warm: WarmPipeline?
     /// The payload types of the last offer answered: the next caller's browser most likely offers the same.
     /// Before the first call, the ones Chromium and Firefox give constrained-baseline H.264 and Opus.
     private var expectedVideoPayloadType = 102
@@ -29,6 +29,7 @@ public final class MediaEngine {
         if !elementExists("avdec_h264") && !elementExists("openh264dec") {
             Log.warning("media", "no H.264 decoder (install gstreamer1.0-libav): the caller's video will not decode")
         }
+        DecoderPreference.preferSmallH264Decoder()
         self.settings = settings
         self.plan = MediaPlan.resolve(settings, inventory ?? MediaInventory.scan())
         Log.info("media", "GStreamer \(Self.version())")

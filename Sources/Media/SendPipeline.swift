@@ -67,7 +67,7 @@ public struct SendPipeline: Sendable {
                 + " ! " + encoderAndPayloader(video) + " ! webrtc.")
             if selfViewWidth > 0 {
                 // After the valve: with the camera off the self-view freezes too, as the caller's picture does.
-                parts.append("camtee. ! queue max-size-buffers=1 leaky=downstream ! videoconvert ! videoscale"
+                parts.append("camtee. ! queue name=selfviewqueue max-size-buffers=1 leaky=downstream ! videoconvert ! videoscale"
                     + " ! video/x-raw,format=BGRx,width=\(selfViewWidth),pixel-aspect-ratio=1/1"
                     + " ! appsink name=selfview sync=false async=false max-buffers=1 drop=true")
             }

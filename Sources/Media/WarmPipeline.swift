@@ -44,6 +44,9 @@ final class WarmPipeline {
 
     isolated deinit { stop() }
 
+    /// The pipeline while it waits (the tests look inside).
+    var running: UnsafeMutablePointer<GstElement>? { element }
+
     /// The running pipeline when `send` with these payload types describes the same pipeline and nothing went
     /// wrong while it waited; else nil, after stopping it. Either way this object holds nothing afterwards.
     func take(for send: SendPipeline, video: SendPipeline.VideoCodec?, audioPayloadType: Int?)
