@@ -829,8 +829,15 @@ class DevicePipeline:
         speaker = " ! audioconvert ! audioresample ! speakermix." if any("speakermix" in p for p in self.audio) \
             else " ! fakesink sync=true"
         return ("  ".join(sends) + f"  filesrc location={received} ! matroskademux name=d "
-                f"d.video_0 ! queue ! h264parse ! avdec_h264 ! fakesink sync=true "
+                f"d.video_0 ! queue ! h264parse ! {h264_decoder()} ! fakesink sync=true "
                 f"d.audio_0 ! queue ! opusdec{speaker}")
+
+
+def h264_decoder():
+    """The decoder the device's decodebin picks (Sources/Media/DecoderPreference.swift): openh264dec when
+    installed, else avdec_h264."""
+    found = subprocess.run(["gst-inspect-1.0", "--exists", "openh264dec"]).returncode == 0
+    return "openh264dec" if found else "avdec_h264"
 
 
 def make_received_stream(path, pipeline, width, height, seconds):
@@ -880,7 +887,7 @@ def bench_cpu(results, scratch, browser, windows, seconds, warmup):
     bare_cpu, bare_rss, bare_threads = gst_cpu(pipeline.bare(stream), windows, seconds, threads=True)
     results.add("cpu_call_720p", "CPU, device in a 720p30 two-way call", "%", device_cpu,
                 "bare gst-launch-1.0: the device's own send branches (source, encoder, Opus, echo canceller) + "
-                "avdec_h264/opusdec of a same-size file", bare_cpu,
+                f"{h264_decoder()}/opusdec of a same-size file", bare_cpu,
                 f"% of one core; device sent 1280×720 (the page showed {page_video[0]}×{page_video[1]} at "
                 f"{shown_fps:.1f} fps), decoded the page's {width}×{height} at {received_fps:.1f} fps; the "
                 "difference is WebRTC (ICE, DTLS/SRTP, RTP), the screen branch and the display")
