@@ -14,10 +14,11 @@ public final class MediaEngine {
     /// The pipeline started when the room opened, for the first call's answer (`warmUp()`).
     private(set) var warm: WarmPipeline?
     /// The payload types of the last offer answered: the next caller's browser most likely offers the same.
-    /// Before the first call, the ones Chromium and Firefox give constrained-baseline H.264 and Opus.
-    private var expectedVideoPayloadType = 102
+    /// Before the first call, what Chromium 156 offers: H.264 constrained baseline packetization-mode 1 as 108,
+    /// Opus as 111, the playout-delay extension as 5 (a browser that differs only costs the first call its warm start).
+    private var expectedVideoPayloadType = 108
     private var expectedAudioPayloadType = 111
-    private var expectedPlayoutDelayID: Int?
+    private var expectedPlayoutDelayID: Int? = 5
 
     /// Initialises GStreamer and checks every element the call pipeline needs, naming the package to install.
     /// `inventory` defaults to scanning this machine.
