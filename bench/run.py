@@ -435,13 +435,18 @@ def browser_cycle(host, guest, base, mode):
     return millis
 
 
-def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycles):
-    """Join → first frame (device vs two pages), and the device's memory over `cycles` calls."""
+def idle_memory(device):
+    """The device's idle RSS (five readings) and its owners, before any room or call."""
     idle_rss = []
     for _ in range(5):
         idle_rss.append(device.rss_kib())
         time.sleep(0.2)
-    owners = {"idle, before the first call": memory_owners(device.process.pid)}
+    return idle_rss, {"idle, before the first room and call": memory_owners(device.process.pid)}
+
+
+def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycles, idle):
+    """Join → first frame (device vs two pages), and the device's memory over `cycles` calls."""
+    idle_rss, owners = idle
     joins = {"click": [], "link": []}
     in_call_rss, after_cycle_rss = [], []
     for index in range(cycles):
@@ -1003,7 +1008,7 @@ def markdown(report):
         "",
         "| state | median | p95 | n | baseline (same run) |",
         "|---|---|---|---|---|",
-        f"| idle, after start | {fmt(summary(m['idle'])['median'], 'MiB')} MiB | "
+        f"| idle, after start (before any room) | {fmt(summary(m['idle'])['median'], 'MiB')} MiB | "
         f"{fmt(summary(m['idle'])['p95'], 'MiB')} MiB | {len(m['idle'])} | gst-launch-1.0 running the device's "
         f"720p source branch alone: {fmt(m.get('source_only_mib'), 'MiB')} MiB |",
         f"| in a call (default 640×480) | {fmt(summary(m['in_call'])['median'], 'MiB')} MiB | "
@@ -1168,9 +1173,10 @@ def main():
             device = BenchDevice(scratch)
             device.start()
             try:
+                idle = idle_memory(device)  # before the presses: each room starts the call's pipeline
                 bench_press(results, device, reps["press"])
                 memory = bench_join_and_memory(results, device, browser, host, reps["cycles"],
-                                               reps["baseline_cycles"])
+                                               reps["baseline_cycles"], idle)
                 bench_lost(results, scratch, device, reps["kills"], reps["baseline_hangups"])
             finally:
                 device.stop()

@@ -389,6 +389,9 @@ final class Device {
                                           timeMillis: wallClockMillis(), expiresAtMillis: expiresAt),
                                ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions())
                 ringPairedBrowsers(code: code, link: link, expiresAt: expiresAt)
+                // A visitor is coming: their call's answer is built against a running pipeline. Started once the
+                // room is reachable and announced, so the screen and the link are not held up by it.
+                media.warmUp()
             }
             client.onFailure = { [weak self] error in
                 guard error.code == .idTaken else {
@@ -407,8 +410,6 @@ final class Device {
         // A terminal (make run) is the person at the door, who sees the QR anyway; a pipe or the journal is a log.
         Log.standardOutput("join link: \(isatty(1) == 1 ? link.url : link.redacted)")
         control?.publish(["event": "room-opened", "code": .string(code), "link": .string(link.redacted)])
-        // A visitor is coming: the first call's answer is built against a running pipeline (docs/warm-join.md).
-        media.warmUp()
     }
 
     // MARK: - Signaling routing: strictly by (peer, connectionId)

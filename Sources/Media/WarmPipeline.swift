@@ -3,7 +3,7 @@ import DoorCore
 import MainLoop
 
 /// A call pipeline built and started when a room opens, before any caller's offer exists, so that the answer is
-/// made against sources, encoders and an echo canceller that are already running (docs/warm-join.md).
+/// made against sources, encoders and an echo canceller that are already running (docs/latency-and-footprint.md).
 ///
 /// It is the exact description the next call would build, with the payload types of the last offer the door
 /// answered as the guess for the next one. The camera's `valve` drops every picture but forwards the caps, so
