@@ -24,6 +24,46 @@
     return full;
   }
 
+  // --- the peer connections, for getStats() -----------------------------------------------------------
+  // Every RTCPeerConnection the page makes is kept, so the runner can read the video call's statistics.
+  const NativePeerConnection = window.RTCPeerConnection;
+  const connections = [];
+  window.RTCPeerConnection = class extends NativePeerConnection {
+    constructor(...args) {
+      super(...args);
+      connections.push(this);
+    }
+  };
+  const INBOUND = ['framesReceived', 'framesDecoded', 'framesDropped', 'keyFramesDecoded', 'jitterBufferDelay',
+    'jitterBufferTargetDelay', 'jitterBufferMinimumDelay', 'jitterBufferEmittedCount', 'totalProcessingDelay',
+    'totalDecodeTime', 'totalAssemblyTime', 'framesAssembledFromMultiplePackets', 'freezeCount',
+    'totalFreezesDuration', 'totalInterFrameDelay', 'totalSquaredInterFrameDelay', 'jitter', 'packetsReceived',
+    'packetsLost', 'nackCount', 'pliCount', 'firCount', 'frameWidth', 'frameHeight', 'framesPerSecond',
+    'decoderImplementation'];
+  const OUTBOUND = ['framesEncoded', 'framesSent', 'totalEncodeTime', 'totalPacketSendDelay', 'packetsSent',
+    'keyFramesEncoded', 'hugeFramesSent', 'frameWidth', 'frameHeight', 'framesPerSecond', 'encoderImplementation',
+    'qualityLimitationReason'];
+  const pick = (stats, names) => Object.fromEntries(names.filter((n) => n in stats).map((n) => [n, stats[n]]));
+  // The video figures of the live call: cumulative counters the runner subtracts between two readings.
+  bench.videoStats = async () => {
+    const result = { inbound: null, outbound: null, remoteOutbound: null, roundTripTime: null, at: performance.now() };
+    for (const pc of connections) {
+      if (pc.connectionState === 'closed' || pc.getReceivers().every((r) => r.track.kind !== 'video')) continue;
+      const report = await pc.getStats();
+      report.forEach((s) => {
+        if (s.kind === 'video' && s.type === 'inbound-rtp') result.inbound = pick(s, INBOUND);
+        if (s.kind === 'video' && s.type === 'outbound-rtp') result.outbound = pick(s, OUTBOUND);
+        if (s.kind === 'video' && s.type === 'remote-outbound-rtp') {
+          result.remoteOutbound = pick(s, ['packetsSent', 'bytesSent', 'reportsSent', 'roundTripTime']);
+        }
+        if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined) {
+          result.roundTripTime = s.currentRoundTripTime;
+        }
+      });
+    }
+    return result;
+  };
+
   // --- the camera ---------------------------------------------------------------------------------------
   const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
   navigator.mediaDevices.getUserMedia = async (constraints) => {

@@ -232,6 +232,12 @@ class Browser:
         return wait_for(lambda: self.js("return window.__bench && __bench.firstFrameAt"), timeout,
                         "the first remote picture", interval=0.02)
 
+    def video_stats(self):
+        """The call's getStats() video counters (bench/page-hooks.js `videoStats`)."""
+        return self.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            " __bench.videoStats().then(done, (e) => done({error: String(e)}));")
+
     def hang_up(self):
         self.js("const b = document.getElementById('hangup'); if (b) b.click();")
 
@@ -246,6 +252,8 @@ class Results:
     def __init__(self):
         self.rows = []
         self.notes = []
+        self.breakdown = {}
+        self.cpu_threads = {}
 
     def add(self, key, figure, unit, values, baseline_name, baseline_values, note=""):
         row = {"key": key, "figure": figure, "unit": unit, **summary(values),
@@ -427,18 +435,27 @@ def browser_cycle(host, guest, base, mode):
     return millis
 
 
-def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycles):
-    """Join → first frame (device vs two pages), and the device's memory over `cycles` calls."""
+def idle_memory(device):
+    """The device's idle RSS (five readings) and its owners, before any room or call."""
     idle_rss = []
     for _ in range(5):
         idle_rss.append(device.rss_kib())
         time.sleep(0.2)
+    return idle_rss, {"idle, before the first room and call": memory_owners(device.process.pid)}
+
+
+def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycles, idle):
+    """Join → first frame (device vs two pages), and the device's memory over `cycles` calls."""
+    idle_rss, owners = idle
     joins = {"click": [], "link": []}
     in_call_rss, after_cycle_rss = [], []
     for index in range(cycles):
         mode = "click" if index % 2 == 0 else "link"
         joins[mode].append(device_cycle(device, browser, mode, in_call_rss))
         after_cycle_rss.append(device.rss_kib())
+        if index == 0:
+            time.sleep(1.5)  # the door trims the heap a second after a call
+            owners["idle after the first call"] = memory_owners(device.process.pid)
         if (index + 1) % 10 == 0:
             print(f"  … {index + 1} of {cycles} call cycles", flush=True)
     base = f"http://localhost:{device.port}/"
@@ -456,7 +473,33 @@ def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycle
 
     mib = lambda values: [v / 1024 for v in values]  # noqa: E731
     return {"idle": mib(idle_rss), "in_call": mib(in_call_rss), "after_cycles": mib(after_cycle_rss),
-            "growth_per_100_cycles_mib": growth_per_100_cycles_mib(after_cycle_rss), "cycles": cycles}
+            "growth_per_100_cycles_mib": growth_per_100_cycles_mib(after_cycle_rss), "cycles": cycles,
+            "owners": owners | {f"idle after {cycles} calls": memory_owners(device.process.pid)}}
+
+
+def bench_join_only(scratch, browser, host, cycles):
+    """`--only join`: join → first frame with the warm pipeline, without it (`--cold-join`) and between two
+    pages, interleaved so that each sees the same load."""
+    devices = {"warm": BenchDevice(scratch), "cold": BenchDevice(scratch, ["--cold-join"])}
+    for device in devices.values():
+        device.start()
+    try:
+        joins = {(name, mode): [] for name in (*devices, "pages") for mode in ("click", "link")}
+        for index in range(cycles):
+            mode = "click" if index % 2 == 0 else "link"
+            for name, device in devices.items():
+                joins[(name, mode)].append(device_cycle(device, browser, mode, None))
+            joins[("pages", mode)].append(browser_cycle(host, browser, f"http://localhost:{devices['warm'].port}/",
+                                                        mode))
+        results = Results()
+        for mode, figure in (("click", "Join click → first remote frame"), ("link", "Open link → first remote frame")):
+            results.add(f"join_{mode}_warm", f"{figure}, warm pipeline", "ms", joins[("warm", mode)],
+                        "page calling another page", joins[("pages", mode)])
+            results.add(f"join_{mode}_cold", f"{figure}, --cold-join", "ms", joins[("cold", mode)],
+                        "page calling another page", joins[("pages", mode)])
+    finally:
+        for device in devices.values():
+            device.stop()
 
 
 def growth_per_100_cycles_mib(after_cycle_rss):
@@ -470,6 +513,38 @@ def growth_per_100_cycles_mib(after_cycle_rss):
     return slope * 100 / 1024
 
 
+def memory_owners(pid, top=12):
+    """The resident set by owner from /proc/PID/smaps, in MiB: anonymous memory (the malloc heap and arenas,
+    thread stacks, GStreamer's buffers) apart from each mapped file (libraries and plugins: clean pages the
+    kernel can drop and reread), the largest `top` files by name and the rest summed."""
+    owners, anon, files = {}, 0, 0
+    current = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if not head:
+                continue
+            if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                path = head[5] if len(head) >= 6 else ""
+                current = path if path.startswith("/") else "anonymous " + (path or "(heap arenas, stacks)")
+            elif head[0] == "Rss:" and current is not None:
+                kib = int(head[1])
+                owners[current] = owners.get(current, 0) + kib
+                if current.startswith("/"):
+                    files += kib
+                else:
+                    anon += kib
+    ranked = sorted(owners.items(), key=lambda kv: -kv[1])
+    table = {(Path(k).name if k.startswith("/") else k): v / 1024 for k, v in ranked[:top]}
+    table["other files and mappings"] = sum(v for _, v in ranked[top:]) / 1024
+    return {"anonymous_mib": anon / 1024, "files_mib": files / 1024, "owners": table}
+
+
+def print_memory_owners(title, owners):
+    print(f"{title}: anonymous {owners['anonymous_mib']:.1f} MiB, files {owners['files_mib']:.1f} MiB; "
+          + ", ".join(f"{k} {v:.1f}" for k, v in owners["owners"].items()), flush=True)
+
+
 def bench_call_cycles_only(scratch, cycles):
     """`--only call-cycles`: the memory part of the join benchmark alone (ring, join from the page, talk,
     hang up from the page; the device's idle RSS after each call), printed, with no results files written."""
@@ -478,16 +553,133 @@ def bench_call_cycles_only(scratch, cycles):
     device.start()
     try:
         after = []
+        print_memory_owners("idle, before the first call", memory_owners(device.process.pid))
         for index in range(cycles):
             device_cycle(device, browser, "click" if index % 2 == 0 else "link", None)
             after.append(device.rss_kib())
             print(f"  cycle {index + 1:3d}: idle RSS {after[-1] / 1024:.1f} MiB", flush=True)
+            if index == 0:
+                time.sleep(1.5)  # the door trims the heap a second after a call
+                print_memory_owners("idle after the first call", memory_owners(device.process.pid))
+        print_memory_owners(f"idle after {cycles} calls", memory_owners(device.process.pid))
     finally:
         device.stop()
         browser.quit()
     print(f"call cycles: {cycles}; idle RSS after the first {after[0] / 1024:.1f} MiB, after the last "
           f"{after[-1] / 1024:.1f} MiB; growth {growth_per_100_cycles_mib(after):+.1f} MiB per 100 cycles "
           f"(slope over cycles 6–{cycles}); missed page hang-ups {len(MISSED_HANGUPS)}", flush=True)
+
+
+def delta(before, after, name):
+    if not before or not after or name not in before or name not in after:
+        return None
+    return after[name] - before[name]
+
+
+def per(numerator, denominator, scale=1000.0):
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator * scale
+
+
+def receive_breakdown(before, after):
+    """One direction of a call, from the receiving page's inbound-rtp video counters (and the sending page's
+    outbound-rtp when that is a page): per-frame milliseconds over the window between two readings."""
+    i0, i1 = before["inbound"], after["inbound"]
+    emitted = delta(i0, i1, "jitterBufferEmittedCount")
+    decoded = delta(i0, i1, "framesDecoded")
+    inter = delta(i0, i1, "totalInterFrameDelay")
+    squared = delta(i0, i1, "totalSquaredInterFrameDelay")
+    row = {
+        "frames decoded": decoded,
+        "jitter buffer delay (ms/frame)": per(delta(i0, i1, "jitterBufferDelay"), emitted),
+        "jitter buffer target (ms/frame)": per(delta(i0, i1, "jitterBufferTargetDelay"), emitted),
+        "jitter buffer minimum (ms/frame)": per(delta(i0, i1, "jitterBufferMinimumDelay"), emitted),
+        "assembly (ms/frame of several packets)": per(delta(i0, i1, "totalAssemblyTime"),
+                                                      delta(i0, i1, "framesAssembledFromMultiplePackets")),
+        "decode (ms/frame)": per(delta(i0, i1, "totalDecodeTime"), decoded),
+        "first packet → decoded (ms/frame)": per(delta(i0, i1, "totalProcessingDelay"), decoded),
+        "inter-frame delay mean (ms)": per(inter, decoded),
+        "inter-frame delay σ (ms)": None,
+        "RTP arrival jitter (ms)": i1.get("jitter", 0) * 1000 if i1 else None,
+        "frames dropped": delta(i0, i1, "framesDropped"),
+        "freezes": delta(i0, i1, "freezeCount"),
+        "packets lost": delta(i0, i1, "packetsLost"),
+        "NACK / PLI": f"{delta(i0, i1, 'nackCount')} / {delta(i0, i1, 'pliCount')}",
+        "size, fps": f"{i1.get('frameWidth')}×{i1.get('frameHeight')} {i1.get('framesPerSecond')}" if i1 else None,
+        "round trip (ms)": after["roundTripTime"] * 1000 if after.get("roundTripTime") is not None else None,
+    }
+    if inter is not None and squared is not None and decoded:
+        mean = inter / decoded
+        row["inter-frame delay σ (ms)"] = max(0.0, squared / decoded - mean * mean) ** 0.5 * 1000
+    return row
+
+
+def send_breakdown(before, after):
+    """The sending page's outbound-rtp video counters: encode time and the pacer's per-packet delay."""
+    o0, o1 = before["outbound"], after["outbound"]
+    return {
+        "encode (ms/frame)": per(delta(o0, o1, "totalEncodeTime"), delta(o0, o1, "framesEncoded")),
+        "pacer send delay (ms/packet)": per(delta(o0, o1, "totalPacketSendDelay"), delta(o0, o1, "packetsSent")),
+        "packets per frame": per(delta(o0, o1, "packetsSent"), delta(o0, o1, "framesSent"), 1.0),
+    }
+
+
+def average_rows(rows):
+    """Field by field mean of numeric breakdown rows (the last text value for the others)."""
+    out = {}
+    for row in rows:
+        for key, value in row.items():
+            out.setdefault(key, []).append(value)
+    result = {}
+    for key, values in out.items():
+        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        result[key] = statistics.fmean(numbers) if numbers else (values[-1] if values else None)
+    return result
+
+
+def parse_latency_trace(path):
+    """GStreamer's latency tracer log (flags=pipeline+element): mean and p95 milliseconds per element, and the
+    source → sink figure per path."""
+    import re
+    element, pipeline = {}, {}
+    pattern_element = re.compile(r"element-latency, .*?element=\(string\)([^,]+), src=\(string\)([^,]+), "
+                                 r"time=\(guint64\)(\d+)")
+    pattern_path = re.compile(r"latency, src-element-id=.*?src-element=\(string\)([^,]+), .*?"
+                              r"sink-element=\(string\)([^,]+), .*?time=\(guint64\)(\d+)")
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return {}
+    for line in text.splitlines():
+        m = pattern_element.search(line)
+        if m:
+            element.setdefault(m.group(1), []).append(int(m.group(3)) / 1e6)
+            continue
+        m = pattern_path.search(line)
+        if m:
+            pipeline.setdefault(f"{m.group(1)} → {m.group(2)}", []).append(int(m.group(3)) / 1e6)
+    def table(d):
+        return {k: {"mean": statistics.fmean(v), "p95": percentile(v, 95), "n": len(v)} for k, v in sorted(d.items())}
+    return {"elements": table(element), "paths": table(pipeline)}
+
+
+def breakdown_markdown(breakdown):
+    """Side-by-side tables: one per part, one column per direction."""
+    lines = []
+    for part, columns in breakdown.items():
+        names = list(columns)
+        lines += ["", f"**{part}**", "", "| figure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        keys = []
+        for column in columns.values():
+            keys += [k for k in column if k not in keys]
+        for key in keys:
+            cells = []
+            for name in names:
+                value = columns[name].get(key)
+                cells.append("–" if value is None else f"{value:.1f}" if isinstance(value, float) else str(value))
+            lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def bench_glass_to_glass(results, device, browser, host, seconds, calls=3):
@@ -497,6 +689,7 @@ def bench_glass_to_glass(results, device, browser, host, seconds, calls=3):
     host.configure(autoAnswer=True, stampCamera=True, readStamps=True)
     base = f"http://localhost:{device.port}/"
     to_page, to_device, page_to_page = [], [], []
+    door_receive, page_receive, page_send = [], [], []
     for _ in range(calls):
         browser.driver.get(device.ring())
         browser.wait_first_frame()
@@ -504,8 +697,10 @@ def bench_glass_to_glass(results, device, browser, host, seconds, calls=3):
         time.sleep(2)  # warm-up: the first pictures come out of a fresh jitter buffer and encoder
         browser.js("__bench.stamps.length = 0;")
         device.drain()
+        before = browser.video_stats()
         time.sleep(seconds)
         read = browser.js("return __bench.stamps.slice();")
+        door_receive.append(receive_breakdown(before, browser.video_stats()))
         read_on_device = []
         while not device.events_queue.empty():
             _, event = device.events_queue.get_nowait()
@@ -529,11 +724,20 @@ def bench_glass_to_glass(results, device, browser, host, seconds, calls=3):
         time.sleep(2)
         browser.js("__bench.stamps.length = 0;")
         host.js("__bench.stamps.length = 0;")
+        guest_before, host_before = browser.video_stats(), host.video_stats()
         time.sleep(seconds)
         page_to_page += browser.js("return __bench.stamps.slice();") + host.js("return __bench.stamps.slice();")
+        guest_after, host_after = browser.video_stats(), host.video_stats()
+        page_receive += [receive_breakdown(guest_before, guest_after), receive_breakdown(host_before, host_after)]
+        page_send += [send_breakdown(host_before, host_after), send_breakdown(guest_before, guest_after)]
         browser.hang_up()
         wait_for(lambda: host.state() != "in-call", 10, "the host page to notice the hang-up", interval=0.05)
 
+    results.breakdown = {"receiver (Chromium inbound-rtp video)": {
+                             "device → page": average_rows(door_receive), "page → page": average_rows(page_receive)},
+                         "sender (Chromium outbound-rtp video; the device's own side is the latency tracer)": {
+                             "page → page": average_rows(page_send)}}
+    print(breakdown_markdown(results.breakdown), flush=True)
     results.add("glass_to_glass_device_to_page", "Glass-to-glass, device → page", "ms", to_page,
                 "page → page (both directions)", page_to_page,
                 f"{calls} calls; the device stamps its test source's pictures, the page reads each decoded "
@@ -558,15 +762,40 @@ def cpu_windows(pid, windows, seconds, warmup=2.0):
     return values
 
 
-def gst_cpu(description, windows, seconds):
+def thread_cpu_seconds(pid):
+    """CPU seconds of each live thread of `pid`, keyed by its name with digits dropped (GStreamer names a
+    streaming thread after its element's pad, `queue3:src`; threads an element starts inherit that name)."""
+    import re
+    totals = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            comm = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended
+        name = re.sub(r"\d+", "", comm)
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return totals
+
+
+def thread_cpu_percent(before, after, seconds):
+    """% of one core per thread name between two `thread_cpu_seconds` readings, largest first."""
+    shares = {name: (after.get(name, 0.0) - before.get(name, 0.0)) / seconds * 100 for name in after}
+    return dict(sorted(((k, v) for k, v in shares.items() if v >= 0.05), key=lambda kv: -kv[1]))
+
+
+def gst_cpu(description, windows, seconds, threads=False):
     process = subprocess.Popen(["gst-launch-1.0", "-q", *description.split()], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     try:
-        values = cpu_windows(process.pid, windows, seconds)
+        time.sleep(2.0)
+        threads0, t0 = thread_cpu_seconds(process.pid), time.monotonic()
+        values = cpu_windows(process.pid, windows, seconds, warmup=0)
+        shares = thread_cpu_percent(threads0, thread_cpu_seconds(process.pid), time.monotonic() - t0)
         rss = rss_kib(process.pid) / 1024
         if process.poll() is not None:
             raise BenchError(f"gst-launch-1.0 {description} exited: {process.stderr.read().decode()[-800:]}")
-        return values, rss
+        return (values, rss, shares) if threads else (values, rss)
     finally:
         process.terminate()
         process.wait(5)
@@ -605,8 +834,15 @@ class DevicePipeline:
         speaker = " ! audioconvert ! audioresample ! speakermix." if any("speakermix" in p for p in self.audio) \
             else " ! fakesink sync=true"
         return ("  ".join(sends) + f"  filesrc location={received} ! matroskademux name=d "
-                f"d.video_0 ! queue ! h264parse ! avdec_h264 ! fakesink sync=true "
+                f"d.video_0 ! queue ! h264parse ! {h264_decoder()} ! fakesink sync=true "
                 f"d.audio_0 ! queue ! opusdec{speaker}")
+
+
+def h264_decoder():
+    """The decoder the device's decodebin picks (Sources/Media/DecoderPreference.swift): openh264dec when
+    installed, else avdec_h264."""
+    found = subprocess.run(["gst-inspect-1.0", "--exists", "openh264dec"]).returncode == 0
+    return "openh264dec" if found else "avdec_h264"
 
 
 def make_received_stream(path, pipeline, width, height, seconds):
@@ -633,7 +869,10 @@ def bench_cpu(results, scratch, browser, windows, seconds, warmup):
         time.sleep(warmup)  # Chromium starts its camera stream small and raises it as its bandwidth estimate grows
         frames0, t0 = device.state()["call"]["videoFramesDecoded"], time.monotonic()
         shown0 = browser.js("return document.getElementById('remote').getVideoPlaybackQuality().totalVideoFrames;")
+        threads0, at0 = thread_cpu_seconds(device.process.pid), time.monotonic()
         device_cpu = cpu_windows(device.process.pid, windows, seconds)
+        device_threads = thread_cpu_percent(threads0, thread_cpu_seconds(device.process.pid),
+                                            time.monotonic() - at0)
         call = device.state()["call"]
         elapsed = time.monotonic() - t0
         received_fps = (call["videoFramesDecoded"] - frames0) / elapsed
@@ -650,21 +889,50 @@ def bench_cpu(results, scratch, browser, windows, seconds, warmup):
 
     stream = Path(scratch) / "received.mkv"
     make_received_stream(stream, pipeline, width, height, windows * seconds + 10)
-    bare_cpu, bare_rss = gst_cpu(pipeline.bare(stream), windows, seconds)
+    bare_cpu, bare_rss, bare_threads = gst_cpu(pipeline.bare(stream), windows, seconds, threads=True)
     results.add("cpu_call_720p", "CPU, device in a 720p30 two-way call", "%", device_cpu,
                 "bare gst-launch-1.0: the device's own send branches (source, encoder, Opus, echo canceller) + "
-                "avdec_h264/opusdec of a same-size file", bare_cpu,
+                f"{h264_decoder()}/opusdec of a same-size file", bare_cpu,
                 f"% of one core; device sent 1280×720 (the page showed {page_video[0]}×{page_video[1]} at "
                 f"{shown_fps:.1f} fps), decoded the page's {width}×{height} at {received_fps:.1f} fps; the "
                 "difference is WebRTC (ICE, DTLS/SRTP, RTP), the screen branch and the display")
 
+    results.cpu_threads = {"device in the 720p call": device_threads, "bare gst-launch-1.0": bare_threads}
+    print(cpu_threads_markdown(results.cpu_threads), flush=True)
+
     source_cpu, source_rss = gst_cpu(f"{pipeline.source} ! fakesink", windows, seconds)
     for name, encoder in (("x264enc", pipeline.encoder), ("openh264enc", pipeline.openh264())):
-        values, _ = gst_cpu(f"{pipeline.source} ! {encoder} ! fakesink", windows, seconds)
-        results.add(f"cpu_encoder_{name}", f"CPU, {name} 1280×720 30 fps", "%", values,
-                    "the same source alone (the device's source branch → fakesink)", source_cpu,
-                    f"% of one core, gst-launch-1.0, {pipeline.kbps} kbit/s; the encoder's share is the difference")
+        # The queue in front of the encoder starts the thread that runs it (and the encoder's own threads
+        # inherit its name): that thread's CPU is the encoder's, read per window beside the source's thread.
+        encoder_cpu, source_thread_cpu = [], []
+        process = subprocess.Popen(["gst-launch-1.0", "-q", *f"{pipeline.source} ! {encoder} ! fakesink".split()],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            time.sleep(2.0)
+            for _ in range(windows):
+                before, t0 = thread_cpu_seconds(process.pid), time.monotonic()
+                time.sleep(seconds)
+                shares = thread_cpu_percent(before, thread_cpu_seconds(process.pid), time.monotonic() - t0)
+                encoder_cpu.append(sum(v for k, v in shares.items() if k.startswith("queue")))
+                source_thread_cpu.append(sum(v for k, v in shares.items() if not k.startswith("queue")))
+        finally:
+            process.terminate()
+            process.wait(5)
+        results.add(f"cpu_encoder_{name}", f"CPU, {name} 1280×720 30 fps (encoder threads)", "%", encoder_cpu,
+                    "the source's own threads in the same process (camera → convert → scale)", source_thread_cpu,
+                    f"% of one core, gst-launch-1.0, {pipeline.kbps} kbit/s, per-thread CPU from /proc: the threads "
+                    f"behind the queue in front of the encoder (the encoder and its workers) against the rest; the "
+                    f"source alone in its own process: {statistics.median(source_cpu):.1f} %")
     return {"bare_pipeline_mib": bare_rss, "call_720p_mib": device_rss, "source_only_mib": source_rss}
+
+
+def cpu_threads_markdown(tables):
+    lines = []
+    for title, shares in tables.items():
+        lines.append(f"**{title}** (% of one core per thread name; total {sum(shares.values()):.1f} %): "
+                     + ", ".join(f"`{name}` {value:.1f}" for name, value in shares.items()))
+        lines.append("")
+    return "\n".join(lines)
 
 
 # --- start-up ------------------------------------------------------------------------------------------------
@@ -740,7 +1008,7 @@ def markdown(report):
         "",
         "| state | median | p95 | n | baseline (same run) |",
         "|---|---|---|---|---|",
-        f"| idle, after start | {fmt(summary(m['idle'])['median'], 'MiB')} MiB | "
+        f"| idle, after start (before any room) | {fmt(summary(m['idle'])['median'], 'MiB')} MiB | "
         f"{fmt(summary(m['idle'])['p95'], 'MiB')} MiB | {len(m['idle'])} | gst-launch-1.0 running the device's "
         f"720p source branch alone: {fmt(m.get('source_only_mib'), 'MiB')} MiB |",
         f"| in a call (default 640×480) | {fmt(summary(m['in_call'])['median'], 'MiB')} MiB | "
@@ -752,6 +1020,17 @@ def markdown(report):
         f"| growth per 100 call cycles | {m['growth_per_100_cycles_mib']:+.1f} MiB | – | "
         f"{max(0, m['cycles'] - 5)} | least-squares slope of the idle RSS after cycles 6–{m['cycles']} |",
         "",
+        "## Memory by owner (/proc/PID/smaps of the device)",
+        "",
+        *[f"* **{title}**: anonymous {o['anonymous_mib']:.1f} MiB, mapped files {o['files_mib']:.1f} MiB — "
+          + ", ".join(f"{k} {v:.1f}" for k, v in o["owners"].items())
+          for title, o in m.get("owners", {}).items()],
+        "",
+        "## Glass-to-glass by stage (Chromium's getStats() over the same windows)",
+        breakdown_markdown(report.get("breakdown", {})),
+        "## CPU by thread (the 720p call and the bare pipeline, same windows)",
+        "",
+        cpu_threads_markdown(report.get("cpu_threads", {})),
         "## What each figure measures",
         "",
     ]
@@ -788,11 +1067,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few repetitions, to check the runner itself")
     parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "results"))
-    parser.add_argument("--only", choices=["call-cycles", "glass", "lost"],
+    parser.add_argument("--only", choices=["call-cycles", "glass", "lost", "join", "cpu"],
                         help="run one measurement alone and print it (writes no results files)")
-    parser.add_argument("--cycles", type=int, default=40, help="with --only call-cycles: how many calls")
+    parser.add_argument("--cycles", type=int, default=40,
+                        help="with --only call-cycles: how many calls; with --only join: calls per side (default 10)")
     parser.add_argument("--calls", type=int, default=3, help="with --only glass: how many calls")
     parser.add_argument("--kills", type=int, default=10, help="with --only lost: how many killed callers")
+    parser.add_argument("--trace", action="store_true",
+                        help="with --only glass: run the device under GStreamer's latency tracer and print the "
+                             "per-element and source → sink latencies")
     parser.add_argument("--device-arg", action="append", default=[], metavar="ARG",
                         help="with --only glass: one more `intercom run` argument (repeat for more), e.g. "
                              "--device-arg=--config --device-arg=/tmp/no-mic.yaml")
@@ -826,18 +1109,54 @@ def main():
         print(f"load average {' '.join(loadavg())}", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
         return
+    if args.only == "join":
+        cycles = 10 if args.cycles == 40 else args.cycles
+        print(f"load average {' '.join(loadavg())}; scratch {scratch}", flush=True)
+        with Namespace():
+            browser, host = Browser(scratch, "guest"), Browser(scratch, "host")
+            try:
+                bench_join_only(scratch, browser, host, cycles)
+            finally:
+                browser.quit()
+                host.quit()
+        print(f"load average {' '.join(loadavg())}", flush=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
+    if args.only == "cpu":
+        print(f"load average {' '.join(loadavg())}; scratch {scratch}", flush=True)
+        with Namespace():
+            browser = Browser(scratch, "guest")
+            try:
+                bench_cpu(Results(), scratch, browser, reps["cpu_windows"], reps["cpu_seconds"], reps["cpu_warmup"])
+            finally:
+                browser.quit()
+        print(f"load average {' '.join(loadavg())}", flush=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
     if args.only == "glass":
         print(f"load average {' '.join(loadavg())}; scratch {scratch}; device arguments {args.device_arg}", flush=True)
         with Namespace():
             browser, host = Browser(scratch, "guest"), Browser(scratch, "host")
             stamped = BenchDevice(scratch, ["--clock-stamp", *args.device_arg])
+            trace = Path(scratch) / "latency-trace.log"
+            if args.trace:
+                os.environ.update(GST_TRACERS="latency(flags=pipeline+element)", GST_DEBUG="GST_TRACER:7",
+                                  GST_DEBUG_FILE=str(trace), GST_DEBUG_NO_COLOR="1")
             stamped.start()
+            for name in ("GST_TRACERS", "GST_DEBUG", "GST_DEBUG_FILE"):
+                os.environ.pop(name, None)
             try:
                 bench_glass_to_glass(Results(), stamped, browser, host, reps["g2g"], calls=args.calls)
             finally:
                 stamped.stop()
                 browser.quit()
                 host.quit()
+            if args.trace:
+                parsed = parse_latency_trace(trace)
+                for kind, table in parsed.items():
+                    print(f"latency tracer, {kind} (ms):")
+                    for name, figure in table.items():
+                        print(f"  {name:48} mean {figure['mean']:7.2f}  p95 {figure['p95']:7.2f}  n {figure['n']}")
         print(f"load average {' '.join(loadavg())}", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
         return
@@ -854,9 +1173,10 @@ def main():
             device = BenchDevice(scratch)
             device.start()
             try:
+                idle = idle_memory(device)  # before the presses: each room starts the call's pipeline
                 bench_press(results, device, reps["press"])
                 memory = bench_join_and_memory(results, device, browser, host, reps["cycles"],
-                                               reps["baseline_cycles"])
+                                               reps["baseline_cycles"], idle)
                 bench_lost(results, scratch, device, reps["kills"], reps["baseline_hangups"])
             finally:
                 device.stop()
@@ -876,7 +1196,8 @@ def main():
     report = {"machine": machine_info(), "repetitions": reps,
               "load": {"start": load_start, "end": loadavg(),
                        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()},
-              "rows": results.rows, "memory": memory, "missed_hangups": MISSED_HANGUPS}
+              "rows": results.rows, "breakdown": results.breakdown, "cpu_threads": results.cpu_threads,
+              "memory": memory, "missed_hangups": MISSED_HANGUPS}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(report, indent=1) + "\n")

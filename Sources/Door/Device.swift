@@ -234,6 +234,7 @@ public final class Device {
             dropHeldData(peer: nil, "the room closed")
             closeChats(peer: nil)
             limits.reset()
+            media.coolDown()
             control?.publish(["event": "room-closed", "code": .string(code)])
         case .ringAgain(let code, _):
             Log.info("intercom", "room \(code) rang again")
@@ -387,6 +388,9 @@ public final class Device {
                                           timeMillis: wallClockMillis(), expiresAtMillis: expiresAt),
                                ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions())
                 ringPairedBrowsers(code: code, link: link, expiresAt: expiresAt)
+                // A visitor is coming: their call's answer is built against a running pipeline. Started once the
+                // room is reachable and announced, so the screen and the link are not held up by it.
+                media.warmUp()
             }
             client.onFailure = { [weak self] error in
                 guard error.code == .idTaken else {

@@ -87,6 +87,10 @@ struct RunCommand: ParsableCommand {
                              visibility: .hidden))
     var clockStamp = false
 
+    @Flag(help: ArgumentHelp("Benchmarks: build each call's pipeline at the offer, not when the room opens.",
+                             visibility: .hidden))
+    var coldJoin = false
+
     @Option(help: ArgumentHelp("Tests: what the test picture shows, ball or snow (noise, as costly as a busy scene).",
                                visibility: .hidden))
     var testPattern: MediaSettings.TestPattern?
@@ -201,6 +205,7 @@ struct RunCommand: ParsableCommand {
         }
         var options = DeviceOptions(configuration, gpio: gpio)
         options.media.clockStamp = clockStamp
+        options.media.warmJoin = !coldJoin
         if let testPattern { options.media.testPattern = testPattern }
         options.deviceID = deviceID
         let done = DispatchSemaphore(value: 0)

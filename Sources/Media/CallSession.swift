@@ -133,6 +133,9 @@ public final class CallSession {
             guard offer.section("video") != nil || offer.section("audio") != nil else {
                 throw MediaError(.noUsableCodec, "the offer has neither audio nor video")
             }
+            if case .h264? = video {
+                send.playoutDelayExtensionID = offer.section("video")?.section.extensions[SDPOffer.playoutDelayURI]
+            }
             if offer.section("video") != nil, video == nil, send.plan.sendsVideo {
                 Log.warning("media", "\(peer) offers no video codec we can send (H.264 packetization-mode=1 or VP8); no video")
             }
@@ -144,9 +147,16 @@ public final class CallSession {
         videoCodec = video
         let description = send.description(video: video, audioPayloadType: audio)
         Log.debug("media", "pipeline: \(description)")
-        var error: UnsafeMutablePointer<GError>?
-        guard let element = gst_parse_launch(description, &error), error == nil else {
-            throw MediaError(.pipelineFailed, takeError(error))
+        let element: UnsafeMutablePointer<GstElement>
+        if let warm = engine.takeWarmPipeline(for: send, video: video, audioPayloadType: audio) {
+            element = warm
+            Log.debug("media", "answering with the warm pipeline")
+        } else {
+            var error: UnsafeMutablePointer<GError>?
+            guard let built = gst_parse_launch(description, &error), error == nil else {
+                throw MediaError(.pipelineFailed, takeError(error))
+            }
+            element = built
         }
         pipeline = element
         guard let webrtc = gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc") else {
@@ -154,6 +164,13 @@ public final class CallSession {
         }
         self.webrtc = webrtc
         WebRTCICE.apply(to: webrtc)
+        if let queue = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfviewqueue") {
+            if let pad = gst_element_get_static_pad(queue, "sink") {
+                FrameThinning.attach(to: pad, framesPerSecond: engine.settings.remoteVideoFramesPerSecond)
+                gst_object_unref(UnsafeMutableRawPointer(pad))
+            }
+            gst_object_unref(UnsafeMutableRawPointer(queue))
+        }
         if let selfView = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfview") {
             attachPictureTap(selfView, PictureTap(link: link, kind: .selfView,
                                                   framesPerSecond: engine.settings.remoteVideoFramesPerSecond))
@@ -161,6 +178,7 @@ public final class CallSession {
         }
         watchEncoder()
         if engine.settings.clockStamp { addClockStampDrawing(cast(element, to: GstBin.self)) }
+        if let id = send.playoutDelayExtensionID { PlayoutDelay.attach(to: cast(element, to: GstBin.self), extensionID: id) }
         let raw = UnsafeMutableRawPointer(webrtc)
         connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onIceCandidate, to: GCallback.self))
         connectSignal(raw, "pad-added", link, unsafeBitCast(onWebRTCPadAdded, to: GCallback.self))
@@ -834,7 +852,9 @@ private func addScreenBranch(to bin: UnsafeMutablePointer<GstBin>, link: Session
     }
     gst_bin_add(bin, branch)
     gst_element_sync_state_with_parent(branch)
-    return gst_element_get_static_pad(branch, "sink")
+    let sink = gst_element_get_static_pad(branch, "sink")
+    if let sink { FrameThinning.attach(to: sink, framesPerSecond: link.remoteVideoFramesPerSecond) }
+    return sink
 }
 
 /// `audioconvert ! audioresample` into the static speaker mixer (`SendPipeline.speakerBranch`), which leads
@@ -888,7 +908,7 @@ private let onPictureSample: @convention(c) (UnsafeMutablePointer<GstAppSink>?, 
     defer { gst_sample_unref(sample) }
     let tap = Unmanaged<PictureTap>.fromOpaque(data).takeUnretainedValue()
     let now = monotonicMicros()
-    guard now - tap.lastPictureMicros.load(ordering: .relaxed) >= Int64(1_000_000 / tap.framesPerSecond) else {
+    guard now - tap.lastPictureMicros.load(ordering: .relaxed) >= Int64(750_000 / tap.framesPerSecond) else {
         return GST_FLOW_OK
     }
     tap.lastPictureMicros.store(now, ordering: .relaxed)

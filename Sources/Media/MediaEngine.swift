@@ -11,6 +11,14 @@ public final class MediaEngine {
     /// The H.264 encoder in use (nil: none installed; VP8 peers only).
     public var encoder: EncoderChoice? { plan.encoder }
     private var callCount = 0
+    /// The pipeline started when the room opened, for the first call's answer (`warmUp()`).
+    private(set) var warm: WarmPipeline?
+    /// The payload types of the last offer answered: the next caller's browser most likely offers the same.
+    /// Before the first call, what Chromium 156 offers: H.264 constrained baseline packetization-mode 1 as 108,
+    /// Opus as 111, the playout-delay extension as 5 (a browser that differs only costs the first call its warm start).
+    private var expectedVideoPayloadType = 108
+    private var expectedAudioPayloadType = 111
+    private var expectedPlayoutDelayID: Int? = 5
 
     /// Initialises GStreamer and checks every element the call pipeline needs, naming the package to install.
     /// `inventory` defaults to scanning this machine.
@@ -22,6 +30,7 @@ public final class MediaEngine {
         if !elementExists("avdec_h264") && !elementExists("openh264dec") {
             Log.warning("media", "no H.264 decoder (install gstreamer1.0-libav): the caller's video will not decode")
         }
+        DecoderPreference.preferSmallH264Decoder()
         self.settings = settings
         self.plan = MediaPlan.resolve(settings, inventory ?? MediaInventory.scan())
         Log.info("media", "GStreamer \(Self.version())")
@@ -50,6 +59,40 @@ public final class MediaEngine {
         pipeline.clockStamp = settings.clockStamp
         pipeline.testPattern = settings.testPattern
         return pipeline
+    }
+
+    /// A room opened: start the next call's pipeline now, with the payload types the last caller's browser
+    /// offered, so the answer waits for nothing that could be done before the offer. Nothing is sent: there is
+    /// no remote description and no ICE agent until a call takes it (`WarmPipeline`).
+    public func warmUp() {
+        guard settings.warmJoin, warm == nil, plan.sendsVideo || plan.sendsAudio else { return }
+        var send = sendPipeline()
+        send.playoutDelayExtensionID = expectedPlayoutDelayID
+        let video: SendPipeline.VideoCodec? = !send.plan.sendsVideo ? nil : send.plan.encoder.map {
+            .h264(payloadType: expectedVideoPayloadType, encoder: $0) }
+        let audio = send.plan.sendsAudio ? expectedAudioPayloadType : nil
+        let started = monotonicMicros()
+        warm = WarmPipeline(send: send, video: video, audioPayloadType: audio)
+        if warm != nil { Log.debug("media", "warm pipeline started in \((monotonicMicros() - started) / 1000) ms") }
+    }
+
+    /// The room closed without a call taking the warm pipeline: stop it (the camera goes off).
+    public func coolDown() {
+        warm?.stop()
+        warm = nil
+    }
+
+    /// The warm pipeline when it is the one `send` describes with these payload types (nil: build one; the warm
+    /// one, if any, is stopped first so the camera is free). Remembers the payload types for the next warm-up.
+    func takeWarmPipeline(for send: SendPipeline, video: SendPipeline.VideoCodec?, audioPayloadType: Int?)
+        -> UnsafeMutablePointer<GstElement>? {
+        if !send.offering {
+            if case .h264(let type, _)? = video { expectedVideoPayloadType = type }
+            if let audioPayloadType { expectedAudioPayloadType = audioPayloadType }
+            expectedPlayoutDelayID = send.playoutDelayExtensionID
+        }
+        defer { warm = nil }
+        return warm?.take(for: send, video: video, audioPayloadType: audioPayloadType)
     }
 
     /// Every element the call pipeline needs whatever the sources, with the Debian package that has it.

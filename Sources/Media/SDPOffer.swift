@@ -15,7 +15,13 @@ public struct SDPOffer: Sendable, Equatable {
         public var mid: String?
         public var direction: String   // sendrecv, sendonly, recvonly, inactive
         public var payloads: [Payload]
+        /// `a=extmap` header extensions: URI → the offer's ID.
+        public var extensions: [String: Int] = [:]
     }
+
+    /// Chromium's playout-delay header extension: a sender that puts min = max = 0 in it asks the receiver to
+    /// render each picture the moment it is decoded, with no jitter buffer target in between.
+    public static let playoutDelayURI = "http://www.webrtc.org/experiments/rtp-hdrext/playout-delay"
 
     public static let maxBytes = 32 * 1024
     public static let maxSections = 8
@@ -55,6 +61,12 @@ public struct SDPOffer: Sendable, Equatable {
                 let attribute = line.dropFirst(2)
                 if ["sendrecv", "sendonly", "recvonly", "inactive"].contains(attribute) {
                     sections[sections.count - 1].direction = String(attribute)
+                } else if attribute.hasPrefix("extmap:") {
+                    // a=extmap:<id>[/<direction>] <uri> [<attributes>]
+                    let parts = attribute.dropFirst(7).split(separator: " ")
+                    guard parts.count >= 2, let id = Int(parts[0].split(separator: "/")[0]), (1...14).contains(id)
+                    else { continue }
+                    sections[sections.count - 1].extensions[String(parts[1])] = id
                 } else if attribute.hasPrefix("mid:") {
                     sections[sections.count - 1].mid = String(attribute.dropFirst(4))
                 } else if attribute.hasPrefix("rtpmap:") {

@@ -37,6 +37,9 @@ public struct SendPipeline: Sendable {
         if let encoder = plan.encoder { return .h264(payloadType: Self.offerVideoPayloadType, encoder: encoder) }
         return plan.vp8Available ? .vp8(payloadType: Self.offerVideoPayloadType) : nil
     }
+    /// The offer's ID for the playout-delay header extension: the answer accepts it and every video packet
+    /// carries min = max = 0 (`PlayoutDelay`); nil when the offer has none (or the door offers).
+    public var playoutDelayExtensionID: Int?
     /// What the test picture shows (`MediaSettings.testPattern`).
     public var testPattern = MediaSettings.TestPattern.ball
 
@@ -64,7 +67,7 @@ public struct SendPipeline: Sendable {
                 + " ! " + encoderAndPayloader(video) + " ! webrtc.")
             if selfViewWidth > 0 {
                 // After the valve: with the camera off the self-view freezes too, as the caller's picture does.
-                parts.append("camtee. ! queue max-size-buffers=1 leaky=downstream ! videoconvert ! videoscale"
+                parts.append("camtee. ! queue name=selfviewqueue max-size-buffers=1 leaky=downstream ! videoconvert ! videoscale"
                     + " ! video/x-raw,format=BGRx,width=\(selfViewWidth),pixel-aspect-ratio=1/1"
                     + " ! appsink name=selfview sync=false async=false max-buffers=1 drop=true")
             }
@@ -99,8 +102,10 @@ public struct SendPipeline: Sendable {
         case .h264(let pt, let encoder):
             return Self.h264Encoder(encoder, plan: plan)
                 + " ! h264parse config-interval=-1"
-                + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency"
+                + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency name=vpay"
+                + (playoutDelayExtensionID != nil ? " auto-header-extension=false" : "")
                 + " ! application/x-rtp,media=video,encoding-name=H264,payload=\(pt),clock-rate=90000"
+                + (playoutDelayExtensionID.map { ",extmap-\($0)=(string)\"\(SDPOffer.playoutDelayURI)\"" } ?? "")
                 + (offering ? ",packetization-mode=(string)1,profile-level-id=(string)"
                     + H264Level.fitting(width: plan.width, height: plan.height, framerate: plan.framerate)
                         .constrainedBaselineProfileLevelId : "")
