@@ -758,6 +758,7 @@ public final class Device {
         timers = [:]
         for (call, session) in calls.sessions { sayHangUp(call, session: session) }
         closeChats(peer: nil)
+        media.coolDown()  // an open room's warm pipeline: the camera goes off with the calls
         let deadline = monotonicMillis() + Self.endCallsLimitMillis
         func over() -> Bool { calls.sessions.isEmpty && !calls.sayingHangUps && PipelineReaper.shared.inFlight == 0 }
         guard !over() else { return done() }

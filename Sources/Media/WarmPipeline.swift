@@ -70,12 +70,13 @@ final class WarmPipeline {
         return element
     }
 
-    /// Stops the pipeline and lets it go (the camera and sound card are free when this returns).
+    /// Stops the pipeline off the loop (`PipelineReaper`): a call that needs the camera or the sound card
+    /// starts its own pipeline only once this one reached NULL.
     func stop() {
         guard let element else { return }
         self.element = nil
         let webrtc = gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc")
-        releaseWebRTCPipeline(element, webrtc: webrtc)
+        PipelineReaper.shared.release(element, webrtc: webrtc)
     }
 
     private func hasPendingError(_ element: UnsafeMutablePointer<GstElement>) -> Bool {
