@@ -25,7 +25,8 @@ public struct Configuration: Sendable, Equatable {
         public var name = "Front door"
         /// How long an unanswered room stays open.
         public var roomLifetimeSeconds = 120
-        /// How long a caller waiting for ANSWER (a knock or an incoming call) waits before it is refused.
+        /// How long a caller waiting for ANSWER (a knock or an incoming call) waits before it is refused, and how
+        /// long a call the door makes waits for its answer.
         public var answerTimeoutSeconds = 30
         /// A caller that did not prove the room's secret must be let in with ANSWER (`CallStateMachine`).
         public var knocksNeedAnswer = true
