@@ -130,7 +130,8 @@ intercom_bin=${INTERCOM_BIN:-.build/debug/intercom}
     printf 'REPO=%q\n' "$repo_root"
     printf 'INTERCOM_BIN=%q\n' "$intercom_bin"
     printf 'KERNEL_RELEASE=%q\n' "$kernel_release"
-    printf 'PYTEST_ARGS=%q\n' "$*"
+    # Each argument shell-quoted, so `-k "screen or camera"` stays two words (guest.sh evals it into an array).
+    printf 'PYTEST_ARGS=%q\n' "$(printf '%q ' "$@")"
 } >"$out/guest.env"
 
 # 6. Boot. No display, no TTY: the serial console goes to a file, qemu exits when the guest powers off.

@@ -17,6 +17,22 @@ public struct DRMConnector: Sendable, Equatable {
     public let connected: Bool
     /// The mode the panel asks for (`DRM_MODE_TYPE_PREFERRED`), else its first mode; nil when none is known.
     public let preferredMode: DRMMode?
+    /// Every mode the connector offers, in the kernel's order (preferred first on most drivers).
+    public let modes: [DRMMode]
+
+    public init(id: UInt32, name: String, connected: Bool, preferredMode: DRMMode?, modes: [DRMMode] = []) {
+        self.id = id
+        self.name = name
+        self.connected = connected
+        self.preferredMode = preferredMode
+        self.modes = modes.isEmpty ? preferredMode.map { [$0] } ?? [] : modes
+    }
+
+    /// The mode of exactly `width`×`height` (the preferred one if it is that size, else the fastest refresh).
+    public func mode(width: Int, height: Int) -> DRMMode? {
+        if let preferredMode, preferredMode.width == width, preferredMode.height == height { return preferredMode }
+        return modes.filter { $0.width == width && $0.height == height }.max { $0.refreshHz < $1.refreshHz }
+    }
 }
 
 /// A display mode (`drmModeModeInfo`).

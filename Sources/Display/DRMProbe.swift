@@ -71,7 +71,8 @@ public enum DRMProbe {
             id: c.connector_id,
             name: "\(typeName)-\(c.connector_type_id)",
             connected: c.connection == DRM_MODE_CONNECTED,
-            preferredMode: preferred.map(mode))
+            preferredMode: preferred.map(mode),
+            modes: modes.map(mode))
     }
 
     private static func mode(_ info: drmModeModeInfo) -> DRMMode {

@@ -12,6 +12,8 @@ public enum DisplayBackend {
         /// A connector name such as `HDMI-A-1` or `DSI-1`; nil = the first connected one.
         public var connector: String?
         public var rotation: VideoOutputSink.Rotation = .none
+        /// The KMS mode (`display.mode`): the connector's preferred one, or one of its modes by size.
+        public var screenMode: DoorCore.Configuration.Display.Mode = .auto
         /// Frame size when no panel tells us its mode (window, snapshots).
         public var width = 800
         public var height = 480
@@ -75,7 +77,7 @@ public enum DisplayBackend {
         return Opened(display: display, snapshots: snapshots, description: what)
     }
 
-    /// The card with the wanted (or first connected) connector, at its preferred mode.
+    /// The card with the wanted (or first connected) connector, at its preferred mode or the configured one.
     static func openKMS(_ configuration: Configuration) throws
         -> (sink: VideoOutputSink, width: Int, height: Int, what: String) {
         let cards = try DRMProbe.cards(in: configuration.drmDirectory)
@@ -93,8 +95,21 @@ public enum DisplayBackend {
         guard let (card, connector) = chosen, connector.connected else {
             throw DisplayError.noDisplay("no panel connected to \(cards.map(\.path).joined(separator: ", "))")
         }
-        guard let mode = connector.preferredMode else {
+        guard let preferred = connector.preferredMode else {
             throw DisplayError.noDisplay("\(connector.name) reports no display mode")
+        }
+        var mode = preferred
+        if case .size(let width, let height) = configuration.screenMode {
+            guard let chosen = connector.mode(width: width, height: height) else {
+                var offered: [String] = []
+                for m in connector.modes.sorted(by: { ($0.width, $0.height) > ($1.width, $1.height) })
+                where !offered.contains("\(m.width)x\(m.height)") {
+                    offered.append("\(m.width)x\(m.height)")
+                }
+                throw DisplayError.noDisplay("\(connector.name) has no \(width)x\(height) mode (display.mode); it offers "
+                                             + offered.joined(separator: ", "))
+            }
+            mode = chosen
         }
         let (w, h) = rotated(mode.width, mode.height, configuration.rotation)
         let sink = try VideoOutputSink(output: .kms(driver: card.driver, connectorID: connector.id, canScale: true),
@@ -104,7 +119,7 @@ public enum DisplayBackend {
 
     /// Frames are drawn upright: a panel turned a quarter gets portrait frames.
     static func rotated(_ width: Int, _ height: Int, _ rotation: VideoOutputSink.Rotation) -> (Int, Int) {
-        rotation == .clockwise || rotation == .counterclockwise ? (height, width) : (width, height)
+        rotation.swapsAxes ? (height, width) : (width, height)
     }
 
     private static func fallbackName(_ configuration: Configuration) -> String {

@@ -1,9 +1,10 @@
 import CGStreamer
 import DoorCore
 
-/// Shows frames through a small GStreamer pipeline: `appsrc ! [videoflip] ! videoconvert ! <output>`.
+/// Shows frames through a small GStreamer pipeline: `appsrc ! videoconvert ! <output>`.
 ///
-/// The output is `kmssink` on the device (straight to KMS/DRM, no compositor) or a desktop window for
+/// Frames arrive upright; for a turned panel they are turned here (`FrameRotator`) before the pipeline, so the
+/// pipeline always carries the panel's own geometry (kmssink accepts only the mode's sizes). The output is `kmssink` on the device (straight to KMS/DRM, no compositor) or a desktop window for
 /// `make run`. Frames are pushed only when the screen changes (and at the video rate during a call); the
 /// display keeps scanning out the last one in between.
 public final class VideoOutputSink: DisplaySink {
@@ -19,14 +20,8 @@ public final class VideoOutputSink: DisplaySink {
     public enum Rotation: Int, Sendable, CaseIterable {
         case none = 0, clockwise = 90, upsideDown = 180, counterclockwise = 270
 
-        var flipMethod: String? {
-            switch self {
-            case .none: nil
-            case .clockwise: "clockwise"
-            case .upsideDown: "rotate-180"
-            case .counterclockwise: "counterclockwise"
-            }
-        }
+        /// A quarter turn either way: the panel's width is the frame's height.
+        var swapsAxes: Bool { self == .clockwise || self == .counterclockwise }
     }
 
     public let output: Output
@@ -34,14 +29,18 @@ public final class VideoOutputSink: DisplaySink {
     private let source: UnsafeMutablePointer<GstElement>
     private let width: Int
     private let height: Int
+    private let rotator: FrameRotator?
 
-    /// Builds and starts the pipeline for frames of `width`×`height`; throws `noDisplay` when the output cannot
-    /// open (no DRM device, no window system, missing plugin), so the caller can fall back to snapshots.
+    /// Builds and starts the pipeline for upright frames of `width`×`height`, shown turned by `rotation`; throws
+    /// `noDisplay` when the output cannot open (no DRM device, no window system, missing plugin), so the caller
+    /// can fall back to snapshots.
     public init(output: Output, width: Int, height: Int, rotation: Rotation = .none) throws {
         gst_init(nil, nil)
         self.output = output
         self.width = width
         self.height = height
+        rotator = rotation == .none ? nil : try FrameRotator(rotation: rotation, width: width, height: height)
+        let (outputWidth, outputHeight) = rotation.swapsAxes ? (height, width) : (width, height)
         let tail: String
         switch output {
         case .kms(let driver, let connector, let canScale):
@@ -56,10 +55,9 @@ public final class VideoOutputSink: DisplaySink {
             }
             tail = "autovideosink sync=false"
         }
-        let flip = rotation.flipMethod.map { "videoflip method=\($0) ! " } ?? ""
         let description = "appsrc name=ui is-live=true format=time do-timestamp=true block=false "
-            + "caps=video/x-raw,format=BGRx,width=\(width),height=\(height),framerate=0/1 "
-            + "! \(flip)videoconvert ! queue max-size-buffers=2 leaky=downstream ! \(tail)"
+            + "caps=video/x-raw,format=BGRx,width=\(outputWidth),height=\(outputHeight),framerate=0/1 "
+            + "! videoconvert ! queue max-size-buffers=2 leaky=downstream ! \(tail)"
         var error: UnsafeMutablePointer<GError>?
         guard let pipeline = gst_parse_launch(description, &error), error == nil else {
             let text = error.map { String(cString: $0.pointee.message) } ?? "unknown"
@@ -101,7 +99,17 @@ public final class VideoOutputSink: DisplaySink {
         }
         guard !stopped else { throw DisplayError.noDisplay("\(Self.name(output)) was stopped") }
         if let reason = Self.firstError(pipeline) { throw DisplayError.noDisplay("\(Self.name(output)): \(reason)") }
-        let buffer = frame.pixels.withUnsafeBytes { gst_buffer_new_memdup($0.baseAddress, gsize($0.count)) }
+        let buffer: UnsafeMutablePointer<GstBuffer>?
+        if let rotator {
+            buffer = try rotator.rotate(frame) { pixels, stride in
+                guard stride == rotator.outputWidth * 4 else {
+                    throw DisplayError.badFrame("turned frame has stride \(stride), not \(rotator.outputWidth * 4)")
+                }
+                return gst_buffer_new_memdup(pixels.baseAddress, gsize(pixels.count))
+            }
+        } else {
+            buffer = frame.pixels.withUnsafeBytes { gst_buffer_new_memdup($0.baseAddress, gsize($0.count)) }
+        }
         guard let buffer else { throw DisplayError.badFrame("could not allocate a \(frame.pixels.count)-byte buffer") }
         // push_buffer takes ownership of the buffer.
         let result = gst_app_src_push_buffer(UnsafeMutablePointer<GstAppSrc>(OpaquePointer(source)), buffer)

@@ -80,6 +80,7 @@ public final class Device {
         let door = options.configuration.door
         settings.knockTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
         settings.answerTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
+        settings.dialTimeoutMillis = Int64(door.answerTimeoutSeconds) * 1000
         settings.knocksNeedAnswer = door.knocksNeedAnswer
         settings.autoAcceptProvenCallers = door.autoAcceptProvenCallers
         settings.pairingWindowMillis = Int64(door.pairingWindowSeconds) * 1000

@@ -50,6 +50,7 @@ public struct DeviceOptions: Sendable {
         display = DisplayBackend.Configuration()
         display.mode = DisplayBackend.Mode(rawValue: c.display.output.rawValue) ?? .auto
         display.connector = c.display.connector
+        display.screenMode = c.display.mode
         display.rotation = VideoOutputSink.Rotation(rawValue: c.display.rotation) ?? .none
         display.snapshotDirectory = c.paths.snapshots
         display.snapshotCallFramesPerSecond = c.display.snapshotsPerSecond

@@ -25,7 +25,8 @@ public struct Configuration: Sendable, Equatable {
         public var name = "Front door"
         /// How long an unanswered room stays open.
         public var roomLifetimeSeconds = 120
-        /// How long a caller waiting for ANSWER (a knock or an incoming call) waits before it is refused.
+        /// How long a caller waiting for ANSWER (a knock or an incoming call) waits before it is refused, and how
+        /// long a call the door makes waits for its answer.
         public var answerTimeoutSeconds = 30
         /// A caller that did not prove the room's secret must be let in with ANSWER (`CallStateMachine`).
         public var knocksNeedAnswer = true
@@ -124,8 +125,15 @@ public struct Configuration: Sendable, Equatable {
         public var output = Output.auto
         /// DRM connector name (`HDMI-A-1`, `DSI-1`); nil: the first connected one.
         public var connector: String?
-        /// Degrees clockwise the panel is mounted: 0, 90, 180 or 270.
+        /// Degrees the picture is turned clockwise for a panel mounted on its side or upside down: 0, 90, 180 or 270
+        /// (a panel turned a quarter counterclockwise, seen from the front, needs 90).
         public var rotation = 0
+        /// The screen mode: the connector's preferred one, or one of its modes by size.
+        public enum Mode: Sendable, Equatable {
+            case auto
+            case size(width: Int, height: Int)
+        }
+        public var mode = Mode.auto
         /// PNG snapshots a second during a call (0: only when the screen changes).
         public var snapshotsPerSecond = 1
         public init() {}
@@ -195,7 +203,7 @@ extension Configuration {
         }
         if let s = try top.section("paths", keys: ["state", "snapshots", "control"]) { try readPaths(s) }
         if let s = try top.section("gpio", keys: ["chip", "debounce_ms", "long_press_ms", "buttons"]) { try readGPIO(s) }
-        if let s = try top.section("display", keys: ["output", "connector", "rotation", "snapshots_per_second"]) { try readDisplay(s) }
+        if let s = try top.section("display", keys: ["output", "connector", "mode", "rotation", "snapshots_per_second"]) { try readDisplay(s) }
         if let s = try top.section("media", keys: ["camera", "camera_device", "microphone", "speaker", "resolution",
                                                    "framerate", "bitrate_kbps", "encoder", "echo_cancellation"]) {
             try readMedia(s)
@@ -366,6 +374,16 @@ extension Configuration {
                 throw s.fail("connector", "must be a DRM connector name such as HDMI-A-1 or DSI-1, not '\(connector)'")
             }
             display.connector = connector
+        }
+        if let text = try s.string("mode"), text != "auto" {
+            let parts = text.split(separator: "x", omittingEmptySubsequences: false)
+            guard parts.count == 2, let width = Int(parts[0]), let height = Int(parts[1]) else {
+                throw s.fail("mode", "must be auto or WIDTHxHEIGHT such as 1280x720, not '\(text)'")
+            }
+            guard (320...7680).contains(width), (200...4320).contains(height) else {
+                throw s.fail("mode", "\(text): width must be 320…7680 and height 200…4320")
+            }
+            display.mode = .size(width: width, height: height)
         }
         if let rotation = try s.int("rotation", in: 0...270, unit: "degrees") {
             guard rotation % 90 == 0 else { throw s.fail("rotation", "must be 0, 90, 180 or 270, not \(rotation)") }

@@ -210,7 +210,7 @@ public final class CallSession {
             throw MediaError(.pipelineFailed, "the call pipeline would not start")
         }
         if let offer, let offerText {
-            try setRemoteDescription(offerText, type: GST_WEBRTC_SDP_TYPE_OFFER)
+            try setRemoteDescription(Self.withoutParameterSets(offerText), type: GST_WEBRTC_SDP_TYPE_OFFER)
             Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "none"), "
                      + "audio \(audio.map { "opus/\($0)" } ?? "none"), data channel \(offer.hasDataChannel ? "yes" : "no")")
         } else {
@@ -235,6 +235,22 @@ public final class CallSession {
             return
         }
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
+    }
+
+    /// The offer without H.264 `sprop-parameter-sets`: webrtcbin matches the offer's caps against our encoder's
+    /// and the caller's SPS/PPS never equal ours, so an offer that carries them (another door's) got a
+    /// receive-only answer and no picture. Ours travel in-band (`config-interval=-1`); theirs do too.
+    nonisolated static func withoutParameterSets(_ sdp: String) -> String {
+        // "\r\n" is one Character in Swift: split on whichever line end the text uses.
+        let end: Character = sdp.contains("\r\n") ? "\r\n" : "\n"
+        let lines = sdp.split(separator: end, omittingEmptySubsequences: false).compactMap { line -> String? in
+            guard line.hasPrefix("a=fmtp:"), let space = line.firstIndex(of: " ") else { return String(line) }
+            let kept = line[line.index(after: space)...].split(separator: ";").filter {
+                !$0.drop { $0 == " " }.hasPrefix("sprop-parameter-sets=")
+            }
+            return kept.isEmpty ? nil : line[...space] + kept.joined(separator: ";")
+        }
+        return lines.joined(separator: String(end))
     }
 
     static func describe(_ codec: SendPipeline.VideoCodec) -> String {

@@ -91,7 +91,9 @@ public struct SendPipeline: Sendable {
     var videoSource: String? {
         switch plan.video {
         case .libcamera: return "libcamerasrc"
-        case .v4l2(let device): return "v4l2src device=\(device) io-mode=auto"
+        // Square pixels, whatever the driver reports: a USB (UVC) camera has them, and a nonsense ratio (vivid
+        // reports 1/2147483647) left the self-view no height to scale to ("negotiation problem", mid-call).
+        case .v4l2(let device): return "v4l2src device=\(device) io-mode=auto pixel-aspect-ratio=1/1"
         case .test: return "videotestsrc is-live=true pattern=\(testPattern.rawValue)"
         case .none: return nil
         }

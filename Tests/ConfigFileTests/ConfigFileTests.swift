@@ -90,6 +90,16 @@ private func error(_ yaml: String) -> ConfigurationError? {
         #expect(onlyFps.line == 3)
     }
 
+    @Test func displayModeIsAutoOrASize() throws {
+        #expect(try ConfigFile.parse("display:\n  output: drm\n").display.mode == .auto)
+        #expect(try ConfigFile.parse("display:\n  mode: auto\n").display.mode == .auto)
+        #expect(try ConfigFile.parse("display:\n  mode: 1280x720\n").display.mode == .size(width: 1280, height: 720))
+        for bad in ["720p", "1280x", "x720", "1280X720", "100x100", "99999x720"] {
+            let e = try #require(error("display:\n  output: drm\n  mode: \(bad)\n"))
+            #expect(e.key == "display.mode" && e.code == .badValue && e.line == 3)
+        }
+    }
+
     @Test func syntaxErrorsCarryTheLine() throws {
         let e = try #require(error("door:\n  name: [unclosed\nweb:\n  base: x\n"))
         #expect(e.code == .syntax)

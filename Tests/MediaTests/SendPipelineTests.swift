@@ -48,7 +48,7 @@ import Testing
         #expect(pi5.video == .v4l2(device: "/dev/video2"))
         #expect((pi5.width, pi5.height, pi5.bitrateKbps) == (640, 480, 1200))
         let x264 = SendPipeline(plan: pi5).description(video: .h264(payloadType: 106, encoder: .x264enc), audioPayloadType: 111)
-        #expect(x264.contains("v4l2src device=/dev/video2"))
+        #expect(x264.contains("v4l2src device=/dev/video2 io-mode=auto pixel-aspect-ratio=1/1 "))
         #expect(x264.contains("x264enc name=venc tune=zerolatency speed-preset=ultrafast key-int-max=60 bitrate=1200"))
         #expect(x264.contains("profile=constrained-baseline,level=(string)3 "))
 

@@ -25,7 +25,8 @@ ip link set kernel0 up
 ls -l /dev/dri /dev/video* /dev/gpiochip* 2>&1 || true
 
 export GST_REGISTRY=$out/gst-registry.bin GST_REGISTRY_UPDATE=no PYTHONDONTWRITEBYTECODE=1
-read -r -a extra <<<"${PYTEST_ARGS:-}"
+extra=()
+eval "extra=(${PYTEST_ARGS:-})"  # scripts/test-kernel.sh quoted each argument
 set +e
 "$REPO/.venv/bin/python" -m pytest -p no:cacheprovider -v -s suites/kernel \
     --junitxml="$out/junit.xml" "${extra[@]}" 2>&1 | tee "$out/pytest.log"

@@ -1,10 +1,11 @@
 """The screen straight to KMS/DRM on vkms: the door started with `display.output: drm` shows the room screen
 after a doorbell press; the picture vkms scans out is read back (drm-readback, built on the host from
-suites/kernel/drm-readback.c) and its QR code decodes to the room's join link; on SIGTERM the console's
-framebuffer is on the CRTC again.
+suites/kernel/drm-readback.c) and its QR code decodes to the room's join link, turned the way `display.rotation`
+says, at the size `display.mode` asks for; on SIGTERM the console's framebuffer is on the CRTC again.
 """
 
 import json
+import re
 import subprocess
 import time
 
@@ -26,18 +27,29 @@ def scanout(path=None):
 
 
 def decode_qr(path):
-    result = subprocess.run(["zbarimg", "--quiet", "--raw", str(path)], capture_output=True, text=True, timeout=120)
-    return result.stdout.strip()
+    """(the QR's text, zbar's orientation of it: UP, RIGHT, DOWN or LEFT) from a picture, ("", "") if none."""
+    result = subprocess.run(["zbarimg", "--quiet", "--xml", str(path)], capture_output=True, text=True, timeout=120)
+    symbol = re.search(r"<symbol [^>]*?orientation='(\w+)'.*?<data><!\[CDATA\[(.*?)\]\]></data>", result.stdout, re.S)
+    return (symbol.group(2).strip(), symbol.group(1)) if symbol else ("", "")
 
 
-# Rotation 90 is left out: on vkms the door's rotated pipeline (videoflip → kmssink) stops with "Internal data
-# stream error" and the console stays on the CRTC, a door bug this test found; see docs/kernel-vm.md.
-@pytest.mark.parametrize("rotation", [0])
-def test_room_screen_is_scanned_out_and_its_qr_decodes_to_the_join_link(pi_chip, start_door, tmp_path, rotation):
+# How the QR reads on the panel when the picture is turned clockwise by `rotation` (zbar's orientation names:
+# RIGHT reads top to bottom, a picture turned a quarter clockwise).
+ORIENTATION = {0: "UP", 90: "RIGHT", 180: "DOWN", 270: "LEFT"}
+PREFERRED = "1024x768"  # vkms's preferred mode
+
+
+# Every rotation at vkms's preferred mode, and two more of its modes (display.mode), one of them turned.
+@pytest.mark.parametrize("mode,rotation", [("auto", 0), ("auto", 90), ("auto", 180), ("auto", 270),
+                                           ("1280x720", 0), ("1920x1080", 90)])
+def test_room_screen_is_scanned_out_and_its_qr_decodes_to_the_join_link(pi_chip, start_door, tmp_path, mode,
+                                                                         rotation):
     console = scanout()
     assert console["fb"], "the console's framebuffer (fbdev emulation) is not on the CRTC before the door starts"
-    door = start_door(door_config(output="drm").replace("  output: drm\n", f"  output: drm\n  rotation: {rotation}\n"))
-    assert "kmssink" in door.log_text() and "Virtual-1" in door.log_text(), door.log_text()
+    display = f"  output: drm\n  rotation: {rotation}\n  mode: {mode}\n"
+    door = start_door(door_config(output="drm").replace("  output: drm\n", display))
+    size = PREFERRED if mode == "auto" else mode
+    assert f"kmssink on {CARD} Virtual-1 {size}" in door.log_text(), door.log_text()
 
     events = door.events()
     pi_chip.pull(DOORBELL, up=False)
@@ -50,13 +62,13 @@ def test_room_screen_is_scanned_out_and_its_qr_decodes_to_the_join_link(pi_chip,
     link = door.control({"cmd": "link"})["link"]
 
     # The frame reaches the plane a little after the event: poll until the read-back QR decodes.
-    picture = tmp_path / f"scanout-{rotation}.ppm"
+    picture = tmp_path / f"scanout-{mode}-{rotation}.ppm"
     deadline = time.monotonic() + 60
-    decoded, frame = "", {}
+    (decoded, orientation), frame = ("", ""), {}
     while time.monotonic() < deadline:
         frame = scanout(picture)
         if frame["fb"] != console["fb"]:
-            decoded = decode_qr(picture)
+            decoded, orientation = decode_qr(picture)
             if decoded == link:
                 break
         time.sleep(0.5)
@@ -64,7 +76,9 @@ def test_room_screen_is_scanned_out_and_its_qr_decodes_to_the_join_link(pi_chip,
     keep.write_bytes(picture.read_bytes())
     assert frame["fb"] != console["fb"], f"the door's picture never reached the CRTC: {frame}"
     assert decoded == link, f"the scanned-out QR says {decoded!r}, the room's link is {link!r} (picture: {keep})"
-    report(f"screen (rotation {rotation}): scanned out {frame['width']}x{frame['height']} {frame['format']} "
+    assert f"{frame['width']}x{frame['height']}" == size, f"scanned out {frame}, display.mode {mode}"
+    assert orientation == ORIENTATION[rotation], f"rotation {rotation}: the QR reads {orientation} (picture: {keep})"
+    report(f"screen (mode {mode}, rotation {rotation}, QR reads {orientation}): scanned out {frame['width']}x{frame['height']} {frame['format']} "
            f"mode {frame['mode']}; QR decoded from the read-back frame: {decoded}; doorbell release edge → room screen "
            f"event {edge_to_screen:.0f} ms")
 
