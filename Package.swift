@@ -80,18 +80,20 @@ let package = Package(
                                          "Control", "ConfigFile", "Notify", "CGStreamer",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "DoorCoreTests", dependencies: ["DoorCore"]),
+        // Scratch directories, polling and a press recorder that several test targets share.
+        .target(name: "TestSupport", dependencies: ["DoorCore", "MainLoop"], path: "Tests/TestSupport"),
+        .testTarget(name: "DoorCoreTests", dependencies: ["DoorCore", "TestSupport"]),
         .testTarget(name: "SignalingTests", dependencies: ["Signaling", "DoorCore"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop"]),
-        .testTarget(name: "DisplayTests", dependencies: ["Display", "DoorCore", "MainLoop"]),
-        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "DoorCore"], swiftSettings: gpiodSettings),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "MainLoop", "TestSupport"]),
+        .testTarget(name: "DisplayTests", dependencies: ["Display", "DoorCore", "MainLoop", "TestSupport"]),
+        .testTarget(name: "ButtonsTests", dependencies: ["Buttons", "DoorCore", "TestSupport"], swiftSettings: gpiodSettings),
         .testTarget(name: "ConfigFileTests", dependencies: ["ConfigFile", "DoorCore"]),
         .testTarget(name: "NotifyTests", dependencies: ["Notify", "DoorCore", "MainLoop"]),
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
         .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"]),
         .testTarget(name: "DoorTests", dependencies: ["Door", "DoorCore", "MainLoop", "Signaling"]),
-        .testTarget(name: "VisitsTests", dependencies: ["Visits", "DoorCore"]),
-        .testTarget(name: "ControlTests", dependencies: ["Control", "Buttons", "DoorCore", "MainLoop"]),
+        .testTarget(name: "VisitsTests", dependencies: ["Visits", "DoorCore", "TestSupport"]),
+        .testTarget(name: "ControlTests", dependencies: ["Control", "Buttons", "DoorCore", "MainLoop", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import Glibc
 import DoorCore
 import MainLoop
 import Testing
+import TestSupport
 @testable import Buttons
 
 @GLibActor
@@ -33,15 +34,15 @@ private let piLines: [Button: GPIOButtons.Line] = [
         #expect(error?.description == "GPIO chip 'pinctrl-bcm2711' not found (no /dev/gpiochip* devices)")
     }
 
-    @Test func anEmptyDeviceDirectoryNamesTheChipAndTheDirectory() async {
-        let directory = makeTemporaryDirectory()
+    @Test func anEmptyDeviceDirectoryNamesTheChipAndTheDirectory() async throws {
+        let directory = try makeScratchDirectory("buttons-test")
         defer { removeTree(directory) }
         let error = await startError(GPIOButtons.Configuration(chip: "pinctrl-rp1", lines: piLines, deviceDirectory: directory))
         #expect(error == ButtonsError(.chipNotFound, "GPIO chip 'pinctrl-rp1' not found (no \(directory)/gpiochip* devices)"))
     }
 
-    @Test func chipsThatAreNotTheOneWantedAreListed() async {
-        let directory = makeTemporaryDirectory()
+    @Test func chipsThatAreNotTheOneWantedAreListed() async throws {
+        let directory = try makeScratchDirectory("buttons-test")
         defer { removeTree(directory) }
         // Not character devices, so gpiod_chip_open refuses them: the message says which and why.
         for name in ["gpiochip10", "gpiochip2", "other"] { close(open("\(directory)/\(name)", O_CREAT | O_WRONLY, 0o644)) }

@@ -1,6 +1,7 @@
 import Glibc
 import DoorCore
 import Testing
+import TestSupport
 @testable import Buttons
 
 /// What the installed libgpiod says about itself, read the way a person would: the header and pkg-config.
@@ -41,7 +42,7 @@ private func pkgConfigVersion() -> String? {
     }
 
     @Test func openingWhatIsNotAChipFailsWithTheReasonFromTheLibrary() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = try makeScratchDirectory("buttons-test")
         defer { removeTree(directory) }
         close(open("\(directory)/gpiochip1", O_CREAT | O_WRONLY, 0o644))
         #expect(symlink("/dev/null", "\(directory)/gpiochip0") == 0)
@@ -59,8 +60,8 @@ private func pkgConfigVersion() -> String? {
         #expect(errno == ENOENT, "nothing there: errno \(errno)")
     }
 
-    @Test func theProbeListsEveryChipItCannotOpenWithTheSameWordsOnBothAPIs() {
-        let directory = makeTemporaryDirectory()
+    @Test func theProbeListsEveryChipItCannotOpenWithTheSameWordsOnBothAPIs() throws {
+        let directory = try makeScratchDirectory("buttons-test")
         defer { removeTree(directory) }
         close(open("\(directory)/gpiochip1", O_CREAT | O_WRONLY, 0o644))
         _ = symlink("/dev/null", "\(directory)/gpiochip0")

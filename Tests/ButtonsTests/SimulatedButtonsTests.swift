@@ -1,6 +1,7 @@
 import DoorCore
 import MainLoop
 import Testing
+import TestSupport
 @testable import Buttons
 
 @Suite struct SimulatedButtonsTests {

@@ -2,6 +2,7 @@ import Glibc
 import DoorCore
 import MainLoop
 import Testing
+import TestSupport
 @testable import Buttons
 
 /// A pseudo-terminal pair: the test types on `controller`, `TerminalButtons` reads `terminal`.

@@ -3,6 +3,7 @@ import DoorCore
 import MainLoop
 import Buttons
 import Testing
+import TestSupport
 @testable import Control
 
 /// A server wired the way the executable wires it: `press` goes to simulated buttons, whose presses are
@@ -16,7 +17,7 @@ private struct Fixture {
 
     init() async throws {
         GLibLoop.shared.start()
-        directory = makeTemporaryDirectory()
+        directory = try makeScratchDirectory("control-test")
         path = "\(directory)/run/intercom/control.sock"  // parent directories do not exist yet
         let buttons = SimulatedButtons()
         let server = ControlServer(path: path) { request in
@@ -191,7 +192,7 @@ private struct Fixture {
 
     @Test func aStaleSocketIsReplacedButALiveOneIsNot() async throws {
         GLibLoop.shared.start()
-        let directory = makeTemporaryDirectory()
+        let directory = try makeScratchDirectory("control-test")
         defer { removeTree(directory) }
         let path = "\(directory)/control.sock"
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TestSupport
 
 /// Runs `body` with a fresh directory under /tmp and removes it afterwards; with `$DISPLAY_TEST_OUTPUT` set,
 /// uses and keeps `$DISPLAY_TEST_OUTPUT/<name>` so the pictures can be looked at.
@@ -18,18 +19,6 @@ func inScratchDirectory(_ name: String, _ body: (String) throws -> Void) throws 
     try body(path)
 }
 
-/// `rm -r`, for scratch directories only.
-private func removeTree(_ path: String) {
-    if let dir = opendir(path) {
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name != ".", name != ".." else { continue }
-            if Int32(entry.pointee.d_type) == Int32(DT_DIR) { removeTree(path + "/" + name) } else { unlink(path + "/" + name) }
-        }
-        closedir(dir)
-    }
-    rmdir(path)
-}
 
 /// The whole file, or nil when it cannot be read.
 func readBytes(_ path: String) -> [UInt8]? {

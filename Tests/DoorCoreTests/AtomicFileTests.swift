@@ -1,48 +1,17 @@
 import Glibc
 import Testing
+import TestSupport
 @testable import DoorCore
 
 @Suite struct AtomicFileTests {
-    /// A fresh directory under /tmp, removed afterwards with everything in it.
-    func withScratchDirectory(_ body: (String) throws -> Void) throws {
-        var template = Array("/tmp/atomicfile-XXXXXX".utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
-            return String(cString: made)
-        }
-        let directory = try #require(created)
-        defer {
-            if let dir = opendir(directory) {
-                while let entry = readdir(dir) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                    if name != ".", name != ".." { unlink(directory + "/" + name) }
-                }
-                closedir(dir)
-            }
-            rmdir(directory)
-        }
-        try body(directory)
-    }
-
-    func entries(_ directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
-
     @Test func writesReplacesAndLeavesNoTemporaryFile() throws {
-        try withScratchDirectory { directory in
+        try withScratchDirectory("atomicfile") { directory in
             let path = directory + "/device-id"
             try AtomicFile.write(Array("first\n".utf8), to: path, mode: 0o640)
             #expect(AtomicFile.read(path) == Array("first\n".utf8))
             try AtomicFile.write(Array("second\n".utf8), to: path, mode: 0o640)
             #expect(AtomicFile.read(path) == Array("second\n".utf8))
-            #expect(entries(directory) == ["device-id"])
+            #expect(directoryEntries(directory) == ["device-id"])
             var info = stat()
             #expect(stat(path, &info) == 0)
             #expect(info.st_mode & 0o707 == 0o600)  // 0640 less the umask: the owner's, never the world's
@@ -50,7 +19,7 @@ import Testing
     }
 
     @Test func aFailedWriteKeepsTheOldFile() throws {
-        try withScratchDirectory { directory in
+        try withScratchDirectory("atomicfile") { directory in
             let path = directory + "/state"
             try AtomicFile.write(Array("old".utf8), to: path)
             // Renaming a file over a directory fails: the old content must stay, and no temporary is left.
@@ -58,13 +27,13 @@ import Testing
             #expect(mkdir(blocked, 0o755) == 0)
             #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.write(Array("new".utf8), to: blocked) }
             #expect(AtomicFile.read(path) == Array("old".utf8))
-            #expect(entries(directory) == ["blocked", "state"])
+            #expect(directoryEntries(directory) == ["blocked", "state"])
             rmdir(blocked)
         }
     }
 
     @Test func aMissingDirectoryIsAnOpenError() throws {
-        try withScratchDirectory { directory in
+        try withScratchDirectory("atomicfile") { directory in
             do {
                 try AtomicFile.write([1], to: directory + "/missing/file")
                 Issue.record("wrote into a missing directory")

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+import TestSupport
 @testable import DoorCore
 
 @Suite struct PairingWindowTests {
@@ -66,31 +67,6 @@ import Testing
 }
 
 @Suite struct PairingStoreTests {
-    func withScratchDirectory(_ body: (String) throws -> Void) throws {
-        var template = Array("/tmp/pairings-XXXXXX".utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
-            guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
-            return String(cString: made)
-        }
-        let directory = try #require(created)
-        defer {
-            for name in entries(directory) { unlink(directory + "/" + name) }
-            rmdir(directory)
-        }
-        try body(directory)
-    }
-
-    func entries(_ directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != ".", name != ".." { names.append(name) }
-        }
-        return names.sorted()
-    }
-
     static let peer = "intercom-hh-00112233445566778899aabbccddeeff"
 
     @Test func aNewPairingHasAnIdAndA32ByteCredential() {
@@ -104,7 +80,7 @@ import Testing
     }
 
     @Test func pairingsSurviveARestartInAFileOnlyTheOwnerReads() throws {
-        try withScratchDirectory { directory in
+        try withScratchDirectory("pairings") { directory in
             var store = PairingStore(stateDirectory: directory)
             #expect(store.pairings.isEmpty)
             let anna = Pairing.make(name: "Anna", peerId: Self.peer, now: 1)
@@ -119,12 +95,12 @@ import Testing
             #expect(stat(store.path, &info) == 0 && info.st_mode & 0o777 == 0o600)
             let again = PairingStore(stateDirectory: directory)
             #expect(again.pairings == [anna, bob])
-            #expect(entries(directory) == ["pairings.json"])
+            #expect(directoryEntries(directory) == ["pairings.json"])
         }
     }
 
     @Test func unpairByIdOrByAnUnambiguousName() throws {
-        try withScratchDirectory { directory in
+        try withScratchDirectory("pairings") { directory in
             var store = PairingStore(stateDirectory: directory)
             let anna = Pairing.make(name: "Anna", peerId: Self.peer, now: 1)
             let phone1 = Pairing.make(name: "Phone", peerId: "intercom-hh-1", now: 2)
@@ -145,15 +121,15 @@ import Testing
     }
 
     @Test func aDamagedFileIsSetAsideAndNeverCrashes() throws {
-        try withScratchDirectory { directory in
+        try withScratchDirectory("pairings") { directory in
             let path = directory + "/pairings.json"
             try AtomicFile.write(Array("{not json".utf8), to: path, mode: 0o600)
             let broken = PairingStore(stateDirectory: directory, now: 77)
             #expect(broken.pairings.isEmpty)
-            #expect(entries(directory) == ["pairings.json.bad-77"])
+            #expect(directoryEntries(directory) == ["pairings.json.bad-77"])
             #expect(AtomicFile.read(directory + "/pairings.json.bad-77") == Array("{not json".utf8))
         }
-        try withScratchDirectory { directory in
+        try withScratchDirectory("pairings") { directory in
             let good = Pairing.make(name: "Anna", peerId: Self.peer, now: 1)
             let text = """
                 [{"id":"\(good.id)","name":"Anna","peerId":"\(good.peerId)","credential":"\(good.credential)","createdAt":1},
@@ -166,7 +142,7 @@ import Testing
             try AtomicFile.write(Array(text.utf8), to: directory + "/pairings.json", mode: 0o600)
             let store = PairingStore(stateDirectory: directory, now: 78)
             #expect(store.pairings == [good])
-            #expect(entries(directory) == ["pairings.json", "pairings.json.bad-78"])
+            #expect(directoryEntries(directory) == ["pairings.json", "pairings.json.bad-78"])
             #expect(PairingStore(stateDirectory: directory).pairings == [good])
         }
     }

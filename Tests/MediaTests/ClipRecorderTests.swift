@@ -2,6 +2,7 @@ import CGStreamer
 import Glibc
 import Synchronization
 import Testing
+import TestSupport
 @testable import Media
 
 /// The clip recorder on a real pipeline: videotestsrc → x264enc → tee → fakesink, the recorder on the tee.
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func recordsAboutNSecondsFromAKeyframeItAskedFor() throws {
-        try withScratch { directory in
+        try withScratchDirectory("clips-test") { directory in
             // One keyframe at the start and none for 100000 frames: the clip can only start on a requested one.
             let live = try LivePipeline(Self.source(keyframeInterval: 100_000))
             #expect(live.waitForFrames(at: "main", atLeast: 30))
@@ -48,7 +49,7 @@ import Testing
     }
 
     @Test func stopsOnDemandAndLeavesTheTeeAsItWas() throws {
-        try withScratch { directory in
+        try withScratchDirectory("clips-test") { directory in
             let live = try LivePipeline(Self.source(keyframeInterval: 30))
             #expect(live.waitForFrames(at: "main", atLeast: 10))
             let tee = try #require(live.element("enctee"))
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func aRecordingCutOffBySIGKILLStillPlays() throws {
-        try withScratch { directory in
+        try withScratchDirectory("clips-test") { directory in
             let path = directory + "/killed.mkv"
             // The recorder's own branch behind the same encoder, in a process of its own that we kill mid-write.
             let description = Self.source(keyframeInterval: 30) + " enctee. ! " + ClipRecorder.branchDescription
@@ -99,7 +100,7 @@ import Testing
     /// A visit declined at once: the stop may come before the first keyframe (nothing to write, no EOS through
     /// an empty muxer) or just after it; either way the branch goes and the pipeline flows on.
     @Test func aStopRightAfterTheStartStillDetaches() throws {
-        try withScratch { directory in
+        try withScratchDirectory("clips-test") { directory in
             let live = try LivePipeline(Self.source(keyframeInterval: 100_000))
             #expect(live.waitForFrames(at: "main", atLeast: 10))
             let tee = try #require(live.element("enctee"))
@@ -249,23 +250,3 @@ private func spawn(_ arguments: [String]) throws -> pid_t {
     return pid
 }
 
-/// A fresh directory under /tmp for clips, removed afterwards.
-private func withScratch(_ body: (String) throws -> Void) throws {
-    var template = Array("/tmp/clips-test-XXXXXX".utf8CString)
-    let created = template.withUnsafeMutableBufferPointer { buffer -> String? in
-        guard let base = buffer.baseAddress, let made = mkdtemp(base) else { return nil }
-        return String(cString: made)
-    }
-    let directory = try #require(created)
-    defer {
-        if let dir = opendir(directory) {
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != ".", name != ".." { unlink(directory + "/" + name) }
-            }
-            closedir(dir)
-        }
-        rmdir(directory)
-    }
-    try body(directory)
-}

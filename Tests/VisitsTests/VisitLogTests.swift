@@ -1,6 +1,7 @@
 import DoorCore
 import Glibc
 import Testing
+import TestSupport
 @testable import Visits
 
 @Suite struct VisitLogTests {
@@ -11,7 +12,7 @@ import Testing
     static func at(_ wall: Int64, _ mono: Int64 = 0) -> VisitTime { VisitTime(wallMillis: wall, monotonicMillis: mono) }
 
     @Test func ringAndEndAreKeptAcrossARestart() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             let missed = try log.ring(now: Self.at(Self.base, 1_000))
             try log.end(id: missed.id, outcome: .missed, now: Self.at(Self.base + 30_000, 31_000))
@@ -46,7 +47,7 @@ import Testing
     }
 
     @Test func aTornLastLineIsSkippedAndCutOff() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             let first = try log.ring(now: Self.at(Self.base))
             try log.end(id: first.id, outcome: .missed, now: Self.at(Self.base, 20_000))
@@ -69,7 +70,7 @@ import Testing
     }
 
     @Test func aLastLineMissingOnlyItsNewlineIsKept() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             let first = try log.ring(now: Self.at(Self.base))
             var bytes = readFile(log.logPath)
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func damagedLinesInTheMiddleAreSkippedWithAWarning() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             let first = try log.ring(now: Self.at(Self.base))
             appendFile(log.logPath, Array("not json at all\n".utf8))
@@ -108,7 +109,7 @@ import Testing
     }
 
     @Test func anUnreadableLogStartsEmptyInsteadOfFailing() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             mkdir(state + "/visits", 0o700)
             mkdir(state + "/visits/visits.jsonl", 0o700)  // a directory where the file belongs
             let log = try VisitLog(stateDirectory: state)
@@ -118,7 +119,7 @@ import Testing
     }
 
     @Test func clipsAreNamedInTheLogAndDeletedWithTheirVisit() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             let visit = try log.ring(now: Self.at(Self.base))
             let path = try log.startClip(for: visit.id)
@@ -145,7 +146,7 @@ import Testing
             #expect(reread.visit(id: visit.id)?.clip == "\(visit.id).mkv")
             #expect(reread.clipPath(of: reread.visits[0]) == path)
             try reread.delete(id: visit.id)
-            #expect(entries(state + "/visits") == ["visits.jsonl"])
+            #expect(directoryEntries(state + "/visits") == ["visits.jsonl"])
             #expect(try VisitLog(stateDirectory: state).visits.map(\.id) == [other.id])
 
             // Ids from a browser are checked before they name anything.
@@ -155,7 +156,7 @@ import Testing
     }
 
     @Test func aClipLeftBehindByAPowerCutDuringDeleteIsRemovedAtTheNextStart() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             let kept = try log.ring(now: Self.at(Self.base))
             writeFile(try log.startClip(for: kept.id), [1])
@@ -170,13 +171,13 @@ import Testing
 
             let reread = try VisitLog(stateDirectory: state)
             #expect(reread.visits.map(\.id) == [kept.id])
-            #expect(entries(state + "/visits") == ["\(kept.id).mkv", "notes.txt", "visits.jsonl"])
+            #expect(directoryEntries(state + "/visits") == ["\(kept.id).mkv", "notes.txt", "visits.jsonl"])
             #expect(reread.warnings == ["removed clip \(gone.id).mkv: its visit was already deleted"])
         }
     }
 
     @Test func aMissingClipFileIsListedWithoutIt() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             let visit = try log.ring(now: Self.at(Self.base))
             _ = try log.startClip(for: visit.id)  // the power went before the recorder created the file
@@ -188,7 +189,7 @@ import Testing
     }
 
     @Test func ageOutForgetsOldVisitsAndTheirClips() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var settings = VisitSettings()
             settings.maxAgeDays = 7
             var log = try VisitLog(stateDirectory: state, settings: settings)
@@ -203,13 +204,13 @@ import Testing
             // Older than 7 days at day 10: days 0, 1 and 2.
             #expect(report.expiredVisits == Array(ids[0..<3]))
             #expect(log.visits.map(\.id) == Array(ids[3...]))
-            #expect(entries(state + "/visits") == (ids[3...].map { $0 + ".mkv" } + ["visits.jsonl"]).sorted())
+            #expect(directoryEntries(state + "/visits") == (ids[3...].map { $0 + ".mkv" } + ["visits.jsonl"]).sorted())
             #expect(try VisitLog(stateDirectory: state).visits.map(\.id) == Array(ids[3...]))
         }
     }
 
     @Test func aClockStepCannotPruneNewerVisitsFirst() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var settings = VisitSettings()
             settings.maxAgeDays = 7
             var log = try VisitLog(stateDirectory: state, settings: settings)
@@ -235,7 +236,7 @@ import Testing
     }
 
     @Test func sizeBoundDropsTheOldestClipsButNeverTheOneBeingWritten() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var settings = VisitSettings()
             settings.maxBytes = 1_000_000
             settings.clipSeconds = 1
@@ -260,7 +261,7 @@ import Testing
             report = try log.prune(now: Self.at(Self.base + 20))
             #expect(report.droppedClips == [ids[1], ids[2]])
             #expect(report.bytesAfter > 1_000_000)
-            #expect(entries(state + "/visits") == [ids[3] + ".mkv", "visits.jsonl"])
+            #expect(directoryEntries(state + "/visits") == [ids[3] + ".mkv", "visits.jsonl"])
             let reread = try VisitLog(stateDirectory: state, settings: settings)
             #expect(reread.visits.map { $0.clip != nil } == [false, false, false, true])
             #expect(reread.warnings.isEmpty)
@@ -268,7 +269,7 @@ import Testing
     }
 
     @Test func theLogIsCompactedWhenDeletedVisitsPileUp() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             var kept: [String] = []
             for index in 0..<200 {
@@ -289,7 +290,7 @@ import Testing
     }
 
     @Test func theListingIsNewestFirstWithEveryField() throws {
-        try withStateDirectory { state in
+        try withScratchDirectory("visits-test") { state in
             var log = try VisitLog(stateDirectory: state)
             let missed = try log.ring(now: Self.at(Self.base, 0))
             writeFile(try log.startClip(for: missed.id), [UInt8](repeating: 0, count: 1234))
