@@ -20,7 +20,7 @@ from test_call import (CALL_TIMEOUT, check_device_media_rises, click, join, page
 from test_chat import next_event
 from test_dial import open_page
 
-SILENCE_LIMIT_MS = 5000  # PeerArrivals.silenceLimitMillis
+SILENCE_LIMIT_MS = 5000  # media.lost_after_seconds' default (MediaSettings.lostAfterMillis)
 CHECK_EVERY_MS = 250  # PeerArrivals.checkEveryMillis
 # Kill → "lost": the silence limit, one check period, and the GLib loop's slack on a loaded 2-core machine.
 LOST_BOUND_MS = SILENCE_LIMIT_MS + CHECK_EVERY_MS + 1500
