@@ -286,6 +286,7 @@ public final class CallSession {
         defer { gst_object_unref(UnsafeMutableRawPointer(encoder)) }
         guard let pad = gst_element_get_static_pad(encoder, "src") else { return }
         defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }
+        counters.keyframesForced.add(1, ordering: .relaxed)
         gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0))
     }
 
