@@ -714,6 +714,7 @@ public final class Device {
                              "videoHeight": .number(Double(counts.videoHeight)),
                              "keyframesSent": .number(Double(counts.keyframesSent)),
                              "keyframeRequests": .number(Double(counts.keyframeRequests)),
+                             "keyframesForced": .number(Double(counts.keyframesForced)),
                              "videoBitrateKbps": .number(Double(counts.videoBitrateKbps)),
                              "cameraOff": .bool(cameraOff),
                              "dtlsVerified": record.dtlsVerified.map(JSONValue.bool) ?? .null]

@@ -72,6 +72,7 @@ public struct DeviceOptions: Sendable {
         m.framerate = c.media.framerate
         m.encoder = EncoderChoice(rawValue: c.media.encoder.rawValue)
         m.echoCancellation = c.media.echoCancellation
+        m.lostAfterMillis = Int64(c.media.lostAfterSeconds) * 1000
         return m
     }
 

@@ -159,6 +159,8 @@ public struct Configuration: Sendable, Equatable {
         public var bitrateKbps = 1500
         public var encoder = Encoder.auto
         public var echoCancellation = true
+        /// Seconds without a packet from a connected caller after which the call ends as lost (docs/liveness.md).
+        public var lostAfterSeconds = 5
         public init() {}
     }
 
@@ -205,7 +207,8 @@ extension Configuration {
         if let s = try top.section("gpio", keys: ["chip", "debounce_ms", "long_press_ms", "buttons"]) { try readGPIO(s) }
         if let s = try top.section("display", keys: ["output", "connector", "mode", "rotation", "snapshots_per_second"]) { try readDisplay(s) }
         if let s = try top.section("media", keys: ["camera", "camera_device", "microphone", "speaker", "resolution",
-                                                   "framerate", "bitrate_kbps", "encoder", "echo_cancellation"]) {
+                                                   "framerate", "bitrate_kbps", "encoder", "echo_cancellation",
+                                                   "lost_after_seconds"]) {
             try readMedia(s)
         }
         if let s = try top.section("log", keys: ["level"]) {
@@ -431,6 +434,9 @@ extension Configuration {
         if let kbps = try s.int("bitrate_kbps", in: 100...20_000, unit: "kbit/s") { media.bitrateKbps = kbps }
         if let encoder = try s.choice("encoder", Media.Encoder.self) { media.encoder = encoder }
         if let on = try s.bool("echo_cancellation") { media.echoCancellation = on }
+        // Below 3 s a watch-only caller (RTCP every 0.5–1.5 s) could be taken for gone; above a minute the door
+        // stays busy for a visitor who left long ago.
+        if let seconds = try s.int("lost_after_seconds", in: 3...60, unit: "seconds") { media.lostAfterSeconds = seconds }
         if media.camera != .v4l2, media.cameraDevice != nil {
             throw s.fail("camera_device", "is only used with camera: v4l2 (camera is \(media.camera.rawValue))")
         }

@@ -24,7 +24,7 @@ public final class CallSession {
         case localHangUp = "local"
         /// ICE failed or the pipeline reported an error.
         case failed
-        /// Nothing came from the peer for `PeerArrivals.silenceLimitMillis` after ICE connected: its browser
+        /// Nothing came from the peer for `MediaSettings.lostAfterMillis` after ICE connected: its browser
         /// is gone without a word (killed, out of range, battery).
         case lost
     }
@@ -286,6 +286,7 @@ public final class CallSession {
         defer { gst_object_unref(UnsafeMutableRawPointer(encoder)) }
         guard let pad = gst_element_get_static_pad(encoder, "src") else { return }
         defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }
+        counters.keyframesForced.add(1, ordering: .relaxed)
         gst_pad_send_event(pad, gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0))
     }
 
@@ -607,15 +608,16 @@ public final class CallSession {
         }
     }
 
-    /// From ICE connected on, a peer silent for `PeerArrivals.silenceLimitMillis` ends the call as lost.
+    /// From ICE connected on, a peer silent for `MediaSettings.lostAfterMillis` ends the call as lost.
     private func watchLiveness() {
         guard let webrtc, livenessTimer == nil else { return }
         let sources = arrivals.watch(webrtc)
         guard sources > 0 else { return Log.warning("media", "no nicesrc in the call with \(peer): cannot tell if it goes away") }
+        let limit = engine.settings.lostAfterMillis
         livenessTimer = GLibTimer(milliseconds: PeerArrivals.checkEveryMillis, repeating: true) { [weak self] in
             guard let self, !self.ended, self.hangUpTimer == nil else { return }
             let silence = self.arrivals.silenceMillis
-            guard silence >= PeerArrivals.silenceLimitMillis else { return }
+            guard silence >= limit else { return }
             self.lostAfterSilenceMillis = silence
             self.finish(.lost, "nothing from the peer for \(silence) ms (\(self.arrivals.packets.load(ordering: .relaxed)) packets before)")
         }

@@ -9,6 +9,9 @@ public final class MediaCounters: Sendable {
     /// Keyframes our encoder produced, and keyframe requests (PLI/FIR from the peer, or ours) that reached it.
     public let keyframesSent = Atomic<Int>(0)
     public let keyframeRequests = Atomic<Int>(0)
+    /// Keyframes the door asked its own encoder for (`CallSession.requestKeyframe`: ICE connected, camera back
+    /// on, `ctl keyframe`); a call should need one or two.
+    public let keyframesForced = Atomic<Int>(0)
     /// The video bitrate the encoder is set to now (lowered on loss).
     public let videoBitrateKbps = Atomic<Int>(0)
     public init() {}
@@ -20,6 +23,7 @@ public final class MediaCounters: Sendable {
         public var videoHeight: Int
         public var keyframesSent: Int
         public var keyframeRequests: Int
+        public var keyframesForced: Int
         public var videoBitrateKbps: Int
     }
 
@@ -29,6 +33,7 @@ public final class MediaCounters: Sendable {
                  videoWidth: videoWidth.load(ordering: .relaxed), videoHeight: videoHeight.load(ordering: .relaxed),
                  keyframesSent: keyframesSent.load(ordering: .relaxed),
                  keyframeRequests: keyframeRequests.load(ordering: .relaxed),
+                 keyframesForced: keyframesForced.load(ordering: .relaxed),
                  videoBitrateKbps: videoBitrateKbps.load(ordering: .relaxed))
     }
 }

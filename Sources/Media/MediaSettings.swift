@@ -22,6 +22,10 @@ public struct MediaSettings: Sendable, Equatable {
     public var encoder: EncoderChoice?
     public var echoCancellation = true
     public var noiseSuppression = true
+    /// Silence from a connected caller after which its call ends as lost (`PeerArrivals`,
+    /// `media.lost_after_seconds`). A browser receiving our video sends a receiver report every 0.5–1.5 s; five
+    /// seconds is three of the slowest gaps and a lost one besides.
+    public var lostAfterMillis: Int64 = 5000
     /// Seconds between periodic keyframes (keyframes on request come at once, whatever this is).
     public var keyframeIntervalSeconds = 2
     /// Receive jitter buffer; tens of milliseconds, not webrtcbin's 200 ms default.

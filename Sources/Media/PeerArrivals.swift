@@ -16,9 +16,6 @@ final class PeerArrivals: Sendable {
     let lastMicros = Atomic<Int64>(0)
     let packets = Atomic<Int>(0)
 
-    /// Silence after which a connected peer counts as lost. A browser receiving our video sends a receiver
-    /// report every 0.5–1.5 s; five seconds is three of the slowest gaps and a lost one besides.
-    static let silenceLimitMillis: Int64 = 5000
     /// How often a session looks at the clock.
     static let checkEveryMillis: UInt32 = 250
 

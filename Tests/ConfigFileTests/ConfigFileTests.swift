@@ -56,6 +56,15 @@ private func error(_ yaml: String) -> ConfigurationError? {
         #expect(try ConfigFile.parse("door:\n  name: 1234\n").door.name == "1234")
     }
 
+    @Test func theLostLimitIsWholeSecondsWithinBounds() throws {
+        #expect(try ConfigFile.parse("").media.lostAfterSeconds == 5)
+        #expect(try ConfigFile.parse("media:\n  lost_after_seconds: 12\n").media.lostAfterSeconds == 12)
+        let short = try #require(error("media:\n  lost_after_seconds: 2\n"))
+        #expect(short.key == "media.lost_after_seconds" && short.code == .badValue)
+        #expect(error("media:\n  lost_after_seconds: 61\n")?.key == "media.lost_after_seconds")
+        #expect(error("media:\n  lost_after_seconds: 5s\n")?.code == .wrongType)
+    }
+
     @Test func knockPolicyKeys() throws {
         let c = try ConfigFile.parse("door:\n  knocks_need_answer: false\n  auto_accept_proven_callers: false\n  answer_timeout: 45\n")
         #expect(!c.door.knocksNeedAnswer && !c.door.autoAcceptProvenCallers && c.door.answerTimeoutSeconds == 45)

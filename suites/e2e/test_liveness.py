@@ -20,7 +20,7 @@ from test_call import (CALL_TIMEOUT, check_device_media_rises, click, join, page
 from test_chat import next_event
 from test_dial import open_page
 
-SILENCE_LIMIT_MS = 5000  # PeerArrivals.silenceLimitMillis
+SILENCE_LIMIT_MS = 5000  # media.lost_after_seconds' default (MediaSettings.lostAfterMillis)
 CHECK_EVERY_MS = 250  # PeerArrivals.checkEveryMillis
 # Kill → "lost": the silence limit, one check period, and the GLib loop's slack on a loaded 2-core machine.
 LOST_BOUND_MS = SILENCE_LIMIT_MS + CHECK_EVERY_MS + 1500
@@ -83,10 +83,11 @@ def doomed_browser(netns, request, tmp_path):
             driver.service.stop()
 
 
-def wait_lost(device, events, killed_at):
-    """The call ends as lost within LOST_BOUND_MS of the kill, on the screen, in the events and in lastCall;
-    returns lastCall. `events` was opened before the call: it connected exactly once (ICE state changes
-    within the call are not new connections)."""
+def wait_lost(device, events, killed_at, limit_ms=SILENCE_LIMIT_MS):
+    """The call ends as lost within `limit_ms` + the slack of LOST_BOUND_MS of the kill, on the screen, in the
+    events and in lastCall; returns lastCall. `events` was opened before the call: it connected exactly once
+    (ICE state changes within the call are not new connections)."""
+    bound_ms = limit_ms + LOST_BOUND_MS - SILENCE_LIMIT_MS
     seen = []
     ended = next_event(events, lambda e: seen.append(e) or e.get("event") == "call-ended", 60)
     assert ended["by"] == "lost", ended
@@ -99,8 +100,8 @@ def wait_lost(device, events, killed_at):
     after_kill = last_call["endedAt"] - killed_at
     silence = last_call["lostAfterSilenceMillis"]
     print(f"lost {after_kill:.0f} ms after the kill, {silence} ms after the last packet")
-    assert SILENCE_LIMIT_MS <= silence < LOST_BOUND_MS, last_call
-    assert 0 < after_kill < LOST_BOUND_MS, f"the door gave up {after_kill:.0f} ms after the kill: {last_call}"
+    assert limit_ms <= silence < bound_ms, last_call
+    assert 0 < after_kill < bound_ms, f"the door gave up {after_kill:.0f} ms after the kill: {last_call}"
     return last_call
 
 
@@ -166,3 +167,17 @@ def test_the_page_says_the_door_is_gone_when_its_network_is_cut(netns, device, b
         poll(lambda: not _ip("-n", netns.name, "-6", "addr", "show", "tentative").strip(), 10,
              message="the namespace's IPv6 addresses stayed tentative")
     wait_device_idle(device)
+
+
+def test_the_silence_limit_is_the_config_setting(start_device, doomed_browser, tmp_path):
+    """`media.lost_after_seconds: 3` ends a killed caller's call after 3 s of silence, not the default 5."""
+    config = tmp_path / "intercom.yaml"
+    config.write_text("media:\n  lost_after_seconds: 3\n")
+    device = start_device("--config", str(config))
+    link = ring(device)
+    events = device.events(timeout=60)
+    join(doomed_browser, link)
+    check_device_media_rises(device)
+    killed_at = kill_browser(doomed_browser)
+    last_call = wait_lost(device, events, killed_at, limit_ms=3000)
+    assert last_call["lostAfterSilenceMillis"] < SILENCE_LIMIT_MS, last_call
