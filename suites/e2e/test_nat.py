@@ -210,7 +210,12 @@ def internet(tmp_path):
 
 @pytest.fixture
 def turn(internet, tmp_path):
-    """coturn in the internet namespace: STUN and TURN (UDP and TCP) on 100.64.0.1:3478, REST shared secret."""
+    return start_turn(internet, tmp_path)
+
+
+def start_turn(internet, tmp_path):
+    """coturn in the internet namespace: STUN and TURN (UDP and TCP) on 100.64.0.1:3478, REST shared secret.
+    Returns its log (also used by bench/run.py --only nat)."""
     log = tmp_path / "turnserver.log"
     process = internet.start(internet.inet, [
         "turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log", "--verbose",
