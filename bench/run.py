@@ -468,7 +468,13 @@ def nat_pages_join(internet, host, phone):
     phone.driver.get(link.replace(NAT_LAN_PAGE.rstrip("/"), NAT_PUBLIC_PAGE, 1))
     phone.wait_state("ready")
     phone.js("__bench.join();")
-    millis = phone.wait_first_frame(NAT_FIRST_FRAME_TIMEOUT) - phone.js("return __bench.joinAt;")
+    try:
+        millis = phone.wait_first_frame(NAT_FIRST_FRAME_TIMEOUT) - phone.js("return __bench.joinAt;")
+    except BenchError as error:
+        with internet.entered(internet.home):
+            host_state = host.state()
+        status = phone.js("const s = document.getElementById('status'); return s ? s.textContent : null;")
+        raise BenchError(f"{error}; phone page {phone.state()!r} ({status!r}), host page {host_state!r}") from error
     phone.wait_state("in-call")
     phone.hang_up()
     with internet.entered(internet.home):
