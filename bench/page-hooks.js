@@ -6,6 +6,7 @@
 //   camera       {width, height}: the fake camera asked for at this size
 //   stampCamera  the camera is a canvas with the time stamped into it (see ClockStamp.swift: same pattern)
 //   readStamps   read the stamp from each decoded remote picture into __bench.stamps (ms, Date.now() - stamp)
+//   relay        every RTCPeerConnection uses relay candidates only (iceTransportPolicy 'relay')
 //
 // __bench.firstFrameAt is performance.now() of the first remote picture presented (requestVideoFrameCallback),
 // __bench.joinAt that of the #join click; performance.now() counts from the start of the navigation.
@@ -30,6 +31,7 @@
   const connections = [];
   window.RTCPeerConnection = class extends NativePeerConnection {
     constructor(...args) {
+      if (config.relay) args[0] = { ...(args[0] || {}), iceTransportPolicy: 'relay' };
       super(...args);
       connections.push(this);
     }

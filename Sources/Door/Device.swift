@@ -583,13 +583,15 @@ public final class Device {
             self?.handle(.callConnected(call))
         }
         // Weak: a session holding a closure that holds the session would never be freed (a leak per call).
-        session.onEnded = { [weak self, weak session] reason, _ in
+        session.onEnded = { [weak self, weak session] reason, detail in
             guard let self, let session else { return }
-            callEnded(call, session: session, reason: reason)
+            callEnded(call, session: session, reason: reason, detail: detail)
         }
     }
 
-    private func callEnded(_ call: CallID, session: CallSession, reason: CallSession.EndReason) {
+    /// `detail`: why, when the session knows (a failed call: which candidate types it had), for `ctl state`'s
+    /// `lastCall.reason` and the `call-ended` event.
+    private func callEnded(_ call: CallID, session: CallSession, reason: CallSession.EndReason, detail: String?) {
         let now = wallClockMillis()
         let counts = session.counters.snapshot
         let endedBy: CallStateMachine.EndedBy = switch reason {
@@ -605,6 +607,7 @@ public final class Device {
             "audioBuffersDecoded": .number(Double(counts.audioBuffersDecoded))]
         // Lost: how long the peer had been silent when the door gave up on it (the detection time).
         if let silence = session.lostAfterSilenceMillis { summary["lostAfterSilenceMillis"] = .number(Double(silence)) }
+        if let detail { summary["reason"] = .string(detail) }
         lastCall = .object(summary)
         calls.amend(call) { record in
             record.session = nil
@@ -613,7 +616,9 @@ public final class Device {
         closeChats(peer: call.peer)
         limits.release(peer: call.peer, connectionId: call.connectionId)
         cameraOff = false
-        control?.publish(["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))])
+        var event: [String: JSONValue] = ["event": "call-ended", "by": .string(endedBy.rawValue), "at": .number(Double(now))]
+        if let detail { event["reason"] = .string(detail) }
+        control?.publish(.object(event))
         handle(.callEnded(call, endedBy))
         MemoryPolicy.returnFreedMemorySoon()
     }

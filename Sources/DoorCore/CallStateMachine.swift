@@ -434,6 +434,10 @@ public struct CallStateMachine: Sendable {
             if let room { return move(to: .room(room), now: now) }
             return move(to: .ending(reason: endedBy == .failed ? "Call failed" : "No answer", until: now + settings.endingMillis),
                         now: now)
+        case .inCall(let room?, let active) where active.call == call && active.connectDeadline != nil && endedBy == .failed:
+            // The media never connected (no candidate pair, ICE failed): the visitor may try again from another
+            // network or another phone, so the room waits for the next caller, as after a failed call out.
+            return backToRoom(room, now: now)
         case .inCall(let room, let active) where active.call == call:
             return (room.map { [Action.closeRoom(code: $0.code)] } ?? [])
                 + move(to: .ending(reason: Self.endingText(endedBy), until: now + settings.endingMillis), now: now)
@@ -443,6 +447,14 @@ public struct CallStateMachine: Sendable {
         default:
             return []
         }
+    }
+
+    /// A call in `room` failed before its media connected: the room is open again until its own countdown ends
+    /// (the room's timer did not run during the call); past that countdown it closes as failed.
+    private mutating func backToRoom(_ room: Room, now: Int64) -> [Action] {
+        if room.expiresAt > now { return move(to: .room(room), now: now) }
+        return [.closeRoom(code: room.code)]
+            + move(to: .ending(reason: Self.endingText(.failed), until: now + settings.endingMillis), now: now)
     }
 
     // MARK: - Calling out
@@ -485,6 +497,9 @@ public struct CallStateMachine: Sendable {
             return close(reason: "Nobody answered", refusal: .timeout, now: now)
         case (.knock, .knock(let room, let pending)), (.answer, .incoming(let room, let pending)):
             return [.refuse(pending.call, .timeout)] + move(to: .room(room), now: now)
+        case (.connect, .inCall(let room?, let active)):
+            // Answered but never connected: hung up, and the room waits for the next caller (see `ended`).
+            return [.hangUp(active.call)] + backToRoom(room, now: now)
         case (.connect, .inCall):
             return close(reason: "Call failed", refusal: .closed, now: now)
         case (.ending, .ending), (.ending, .paired):

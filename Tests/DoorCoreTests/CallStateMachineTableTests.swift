@@ -304,8 +304,8 @@ import Testing
             return (ending("Call ended"), [.closeRoom(code: code), .cancelTimer(.connect),
                                            .startTimer(.ending, at: now + 3000), .show(.ended(reason: "Call ended"))])
         case (.connecting, .timerConnect):
-            return (ending("Call failed"), [.hangUp(a), .closeRoom(code: code), .startTimer(.ending, at: now + 3000),
-                                            .show(.ended(reason: "Call failed"))])
+            // Never connected: hung up, and the room waits for the next caller until its own countdown ends.
+            return (.room(room0), [.hangUp(a), .startTimer(.roomExpiry, at: 120_000), roomScreen])
         case (.connecting, .tick):
             return (.inCall(room0, connectingA), [.show(.inCall(peer: "page-a", seconds: 8, muted: false))])
         case (.connecting, .doorbell), (.connecting, .doorbellLong), (.connecting, .answer),

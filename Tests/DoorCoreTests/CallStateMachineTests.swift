@@ -132,18 +132,58 @@ import Testing
         #expect(actions.prefix(2) == [.refuse(knocker, .busy), .answer(call)])
     }
 
-    @Test func mediaThatNeverConnectsIsHungUp() {
+    @Test func mediaThatNeverConnectsIsHungUpAndTheRoomWaitsForTheNextCaller() {
         var m = machine { $0.knocksNeedAnswer = false }
         _ = m.handle(.press(ButtonPress(.doorbell)), now: 0)
         let answered = m.handle(.offer(call, proved: false), now: 1000)
         #expect(answered.contains(.startTimer(.connect, at: 21_000)))
         let failed = m.handle(.timer(.connect), now: 21_000)
-        #expect(failed.prefix(2) == [.hangUp(call), .closeRoom(code: "04321")])
-        #expect(m.phase == .ending(reason: "Call failed", until: 24_000))
+        #expect(failed == [.hangUp(call), .startTimer(.roomExpiry, at: 120_000),
+                           .show(.room(code: "04321", link: link.url, secondsLeft: 99))])
+        #expect(m.phase.name == "room" && m.phase.room?.code == "04321")
         // The session's own end arrives afterwards and changes nothing.
         #expect(m.handle(.callEnded(call, .local), now: 21_100).isEmpty)
-        #expect(m.handle(.timer(.ending), now: 24_000) == [.show(.idle(doorName: "Front door"))])
-        #expect(m.phase == .idle)
+        // The room's own countdown still ends it.
+        _ = m.handle(.timer(.roomExpiry), now: 120_000)
+        #expect(m.phase == .ending(reason: "Nobody answered", until: 123_000))
+    }
+
+    /// Issue 16, case 4: a phone behind a symmetric NAT without TURN finds no candidate pair; the call ends as
+    /// failed, the room (same code, same link, same countdown) stays open, and a second caller gets in.
+    @Test func aCallWhoseMediaFailsToConnectLeavesTheRoomOpenForTheNextCaller() {
+        var m = machine { $0.knocksNeedAnswer = false }
+        _ = m.handle(.press(ButtonPress(.doorbell)), now: 0)
+        _ = m.handle(.offer(call, proved: true), now: 1000)
+        let failed = m.handle(.callEnded(call, .failed), now: 12_000)
+        #expect(!failed.contains(.closeRoom(code: "04321")))
+        #expect(failed == [.startTimer(.roomExpiry, at: 120_000), .cancelTimer(.connect),
+                           .show(.room(code: "04321", link: link.url, secondsLeft: 108))])
+        #expect(m.phase.room?.code == "04321" && m.phase.room?.expiresAt == 120_000)
+        let second = Machine.CallID(peer: "page-2", connectionId: "mc_2")
+        let answered = m.handle(.offer(second, proved: true), now: 20_000)
+        #expect(answered.first == .answer(second))
+        #expect(m.handle(.callConnected(second), now: 21_000).contains(.cancelTimer(.connect)))
+        // That call was up: when it ends, the visit is over and the room closes as before.
+        let ended = m.handle(.callEnded(second, .failed), now: 60_000)
+        #expect(ended.first == .closeRoom(code: "04321"))
+        #expect(m.phase == .ending(reason: "Call failed", until: 63_000))
+    }
+
+    @Test func aCallThatFailsToConnectAfterTheRoomsCountdownClosesTheRoom() {
+        var m = machine { $0.knocksNeedAnswer = false }
+        _ = m.handle(.press(ButtonPress(.doorbell)), now: 0)
+        _ = m.handle(.offer(call, proved: true), now: 110_000)
+        let failed = m.handle(.callEnded(call, .failed), now: 125_000)
+        #expect(failed.first == .closeRoom(code: "04321"))
+        #expect(m.phase == .ending(reason: "Call failed", until: 128_000))
+    }
+
+    @Test func aCallerWhoHangsUpBeforeTheMediaConnectsStillClosesTheRoom() {
+        var m = machine { $0.knocksNeedAnswer = false }
+        _ = m.handle(.press(ButtonPress(.doorbell)), now: 0)
+        _ = m.handle(.offer(call, proved: true), now: 1000)
+        #expect(m.handle(.callEnded(call, .remote), now: 3000).first == .closeRoom(code: "04321"))
+        #expect(m.phase == .ending(reason: "Call ended", until: 6000))
     }
 
     @Test func aCallerLostMidCallEndsTheCallAsLostAndFreesTheDoor() {

@@ -49,6 +49,7 @@ ICE_TIMEOUT = 10  # seconds: the door's and the page's bound for finding a candi
 PAGE_URL = f"http://{HOME_PUBLIC}:{DOOR_PORT}"
 SIGNALING_PORT, HOSTED_PORT = 9000, 8000
 HOSTED_URL = f"http://{INTERNET}:{HOSTED_PORT}"  # the exported site on a static host of its own
+LAN_URL = f"http://10.71.1.2:{DOOR_PORT}"  # the door as a phone on the home Wi-Fi reaches it
 
 
 # A router drops what arrives from outside for itself, as home routers do. Dropped there (before conntrack
@@ -209,7 +210,12 @@ def internet(tmp_path):
 
 @pytest.fixture
 def turn(internet, tmp_path):
-    """coturn in the internet namespace: STUN and TURN (UDP and TCP) on 100.64.0.1:3478, REST shared secret."""
+    return start_turn(internet, tmp_path)
+
+
+def start_turn(internet, tmp_path):
+    """coturn in the internet namespace: STUN and TURN (UDP and TCP) on 100.64.0.1:3478, REST shared secret.
+    Returns its log (also used by bench/run.py --only nat)."""
     log = tmp_path / "turnserver.log"
     process = internet.start(internet.inet, [
         "turnserver", "-n", "--no-cli", "--no-tls", "--no-dtls", "--log-file=stdout", "--simple-log", "--verbose",
@@ -299,21 +305,22 @@ pc.getStats().then((report) => {
 """
 
 
-@pytest.fixture
-def phone(internet, tmp_path):
-    """Headless Chromium in the mobile namespace (chromedriver too; this thread enters the namespace for the
-    test so selenium reaches it on the namespace's localhost)."""
-    with internet.entered(internet.mob):
+@contextmanager
+def chromium(internet, namespace, tmp_path, name):
+    """Headless Chromium and its chromedriver in `namespace`; this thread is in the namespace meanwhile, so
+    selenium reaches chromedriver on that namespace's localhost. Nesting is fine: on leaving, the thread goes
+    back to the namespace it was in."""
+    with internet.entered(namespace):
         options = Options()
         options.binary_location = CHROMIUM
         for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                          "--autoplay-policy=no-user-gesture-required",
                          # The page comes over plain HTTP from a public address: let it have a camera.
-                         f"--unsafely-treat-insecure-origin-as-secure={PAGE_URL},{HOSTED_URL}"):
+                         f"--unsafely-treat-insecure-origin-as-secure={PAGE_URL},{HOSTED_URL},{LAN_URL}"):
             options.add_argument(argument)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER, log_output=str(tmp_path / "chromedriver.log")),
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER, log_output=str(tmp_path / f"chromedriver-{name}.log")),
                                   options=options)
         try:
             driver.set_page_load_timeout(20)
@@ -322,6 +329,13 @@ def phone(internet, tmp_path):
             yield driver
         finally:
             driver.quit()
+
+
+@pytest.fixture
+def phone(internet, tmp_path):
+    """Headless Chromium in the mobile namespace; the test runs with this thread in that namespace."""
+    with chromium(internet, internet.mob, tmp_path, "phone") as driver:
+        yield driver
 
 
 def ring(door, base=PAGE_URL):
@@ -462,6 +476,7 @@ def test_symmetric_nat_without_turn_says_the_door_cannot_be_reached(internet, tu
     internet.set_mobile_nat(symmetric=True, udp=True)
     door = start_door(internet, tmp_path, STUN)
     link = ring(door)
+    code = door.state()["room"]["code"]
     phone.get(link)
     wait_page_state(phone, "ready", PAGE_TIMEOUT)
     click(phone, "join")
@@ -473,11 +488,23 @@ def test_symmetric_nat_without_turn_says_the_door_cannot_be_reached(internet, tu
     poll(lambda: re.search(r"ended \(failed\): (no ICE candidate pair within \d+ s|ICE failed)\b.*"
                            r"local candidates host, srflx; remote candidates host, srflx", door.log()),
          ICE_TIMEOUT + 10, message=lambda: f"the door did not end the attempt\n{door.log()[-3000:]}")
-    # The door is not stuck: the failed attempt is over, the door idle and a new ring opens a new room.
-    poll(lambda: (s := door.state())["call"] is None and s["phase"] == "idle", 10,
-         message=lambda: f"the door did not come back from the failed call: {door.state()}")
-    assert door.state()["lastCall"]["endedBy"] == "failed", door.state()
-    ring(door)
+    # The door is back to serving the room: the failed attempt is over (as failed, with the reason), and the
+    # same room (code and link) waits for the next caller.
+    poll(lambda: (s := door.state())["call"] is None and s["phase"] == "room", 10,
+         message=lambda: f"the door did not come back to the room from the failed call: {door.state()}")
+    state = door.state()
+    assert state["room"]["code"] == code, state
+    assert state["lastCall"]["endedBy"] == "failed", state
+    assert re.search(r"no ICE candidate pair within \d+ s|ICE failed", state["lastCall"]["reason"]), state
+    assert door.control({"cmd": "link"})["link"] == link, "the room's link changed after the failed call"
+    # A second caller who can reach the door (a phone on the home Wi-Fi) joins that same room and talks.
+    with chromium(internet, internet.home, tmp_path, "lan") as lan:
+        join_from_phone(lan, link.replace(PAGE_URL, LAN_URL, 1))
+        talk_both_ways(door, lan)
+        assert door.state()["room"]["code"] == code, door.state()
+        lan_pair = selected_pair(lan)
+    # On the LAN the pair is direct (the door's host address may show as prflx if its check came first).
+    assert lan_pair["local"] == "host" and lan_pair["remote"] in ("host", "prflx"), lan_pair
 
 
 def test_hosted_page_and_public_signaling_join_from_the_qr_link(internet, turn, phone, tmp_path):
