@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what `make build`, `make run` or `make test` needs and is missing.
-# Usage: scripts/deps.sh build|run|unit|test|trixie|kernel
+# Usage: scripts/deps.sh build|run|unit|test|trixie|kernel|kernel-guest
 # Idempotent and quick when everything is there: apt is called only for missing packages,
 # pip only when suites/requirements.txt changed since the last install.
 set -euo pipefail
 
 usage() {
-    echo "usage: $0 build|run|unit|test|trixie|kernel" >&2
+    echo "usage: $0 build|run|unit|test|trixie|kernel|kernel-guest" >&2
     exit 2
 }
 [[ $# -eq 1 ]] || usage
@@ -57,6 +57,10 @@ test_packages=(chromium chromium-driver iproute2 python3 python3-venv shellcheck
 # compiler for the out-of-tree vkms and gpio-sim modules, and the tools the guest tests call (gpiod).
 kernel_packages=(qemu-system-x86 busybox-static kmod cpio file gcc-12 make xz-utils gpiod)
 
+# `make test-kernel-trixie`: what the VM's guest runs from the trixie chroot besides the door's own libraries
+# (installed there by the `unit` set): pytest, the gpiod tools, modprobe and ip.
+kernel_guest_packages=(python3-pytest gpiod kmod iproute2)
+
 case $set_name in
     build) packages=("${build_packages[@]}") ;;
     run) packages=("${build_packages[@]}" "${run_packages[@]}") ;;
@@ -65,6 +69,8 @@ case $set_name in
     test) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}" "${test_packages[@]}") ;;
     # `make test-trixie` on the host: debootstrap makes the chroot; the rest is installed inside it.
     trixie) packages=(debootstrap) ;;
+    # Inside the trixie chroot (scripts/test-kernel.sh --trixie): the door's run time and the guest's tools.
+    kernel-guest) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}" "${kernel_guest_packages[@]}") ;;
     kernel) packages=("${build_packages[@]}" "${run_packages[@]}" "${unit_packages[@]}" "${test_packages[@]}" "${kernel_packages[@]}") ;;
     *) usage ;;
 esac

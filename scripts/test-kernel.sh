@@ -8,7 +8,12 @@
 # tree (Debian does not build them). The guest sees the host's root read-only over 9p and writes its results, its
 # exit status and the console log into a second, writable share (.build/test-kernel/out).
 #
-# Usage: scripts/test-kernel.sh [pytest arguments for the guest...]
+# With --trixie (`make test-kernel-trixie`) the guest's root is the `make test-trixie` chroot instead
+# (Debian 13, libgpiod 2) and the door is its build, .build-trixie/debug/intercom; the repository and the Swift
+# runtime are shared into it read-only, and only the buttons and screen groups run. Without that chroot or that
+# build the variant is skipped with one line.
+#
+# Usage: scripts/test-kernel.sh [--trixie] [pytest arguments for the guest...]
 # Environment: INTERCOM_KERNEL_TIMEOUT (seconds for the whole VM run, default 1500), INTERCOM_BIN (the binary
 # the guest tests run, default .build/debug/intercom), INTERCOM_KERNEL_MEM (MiB, default 2048).
 set -euo pipefail
@@ -32,6 +37,24 @@ fail() {
 }
 
 started=$(date +%s.%N)
+
+variant=host
+if [[ ${1:-} == --trixie ]]; then
+    shift
+    variant=trixie
+    trixie_root=${INTERCOM_TRIXIE_CACHE:-/var/cache/intercom-trixie}/trixie-$(dpkg --print-architecture)
+    trixie_bin=$repo_root/.build-trixie/debug/intercom
+    if [[ ! -e $trixie_root/.intercom-chroot-ready ]]; then
+        step "skipping the trixie variant: no trixie chroot at $trixie_root (make test-trixie makes it)"
+        exit 0
+    fi
+    if [[ ! -x $trixie_bin ]]; then
+        step "skipping the trixie variant: no trixie build at $trixie_bin (make test-trixie builds it)"
+        exit 0
+    fi
+    work=$repo_root/.build/test-kernel-trixie
+    out=$work/out
+fi
 elapsed() {
     awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 }
@@ -115,27 +138,90 @@ done < <(modprobe --show-depends -d "$root" -S "$kernel_release" -a virtio_pci 9
 (cd "$work/initramfs" && find . | cpio -o -H newc --quiet) >"$work/initramfs.cpio"
 
 # 5. A GStreamer registry built here for the guest: the guest's first scan would cost ~30 s under emulation.
-GST_REGISTRY=$out/gst-registry.bin gst-inspect-1.0 >/dev/null 2>&1 || true
-[[ -s $out/gst-registry.bin ]] || fail "gst-inspect-1.0 did not write a registry"
-
 # The tests' own helper: reads back the framebuffer vkms scans out (suites/kernel/drm-readback.c).
-read -r -a drm_flags < <(pkg-config --cflags --libs libdrm)
-gcc -O2 -Wall -Wextra -Werror -o "$out/drm-readback" suites/kernel/drm-readback.c "${drm_flags[@]}"
+# Both are made by the guest root's own GStreamer and libdrm: the host's, or the trixie chroot's.
+if [[ $variant == trixie ]]; then
+    guest_root=$trixie_root
+    guest_repo=/src
+    guest_bin=$guest_repo/.build-trixie/debug/intercom
+    guest_python=python3
+    guest_tests="suites/kernel/test_buttons.py suites/kernel/test_screen.py"
+    # The chroot gets what the guest needs (scripts/deps.sh kernel-guest: idempotent, apt only for what is
+    # missing), through the same bind mounts `make test-trixie` uses; they are undone on every exit path.
+    chroot_mounts=()
+    undo_mounts() {
+        local i
+        for ((i = ${#chroot_mounts[@]} - 1; i >= 0; i--)); do
+            umount "${chroot_mounts[i]}" 2>/dev/null || umount -l "${chroot_mounts[i]}" 2>/dev/null || true
+        done
+        chroot_mounts=()
+    }
+    trap undo_mounts EXIT
+    mkdir -p "$guest_root/src" "$guest_root/opt/swift" "$guest_root/run/kernel-out"
+    mount -t proc proc "$guest_root/proc"
+    chroot_mounts+=("$guest_root/proc")
+    for pair in /dev:/dev "${INTERCOM_SWIFT_ROOT:-/opt/swift}:/opt/swift" "$repo_root:/src" "$out:/run/kernel-out"; do
+        mount --bind "${pair%%:*}" "$guest_root${pair#*:}"
+        chroot_mounts+=("$guest_root${pair#*:}")
+    done
+    cp -L /etc/resolv.conf "$guest_root/etc/resolv.conf"
+    step "installing what the guest needs into the trixie chroot (scripts/deps.sh kernel-guest)"
+    # shellcheck disable=SC2016 # expanded inside the chroot
+    chroot "$guest_root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 \
+        PATH=/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin bash -c '
+        set -euo pipefail
+        cd /src
+        scripts/deps.sh kernel-guest
+        GST_REGISTRY=/run/kernel-out/gst-registry.bin gst-inspect-1.0 >/dev/null 2>&1 || true
+        read -r -a drm_flags < <(pkg-config --cflags --libs libdrm)
+        gcc -O2 -Wall -Wextra -Werror -o /run/kernel-out/drm-readback suites/kernel/drm-readback.c "${drm_flags[@]}"
+        echo "test-kernel: guest root: $(. /etc/os-release && echo "$PRETTY_NAME"), libgpiod $(pkg-config --modversion libgpiod), $(python3 -m pytest --version 2>&1)"'
+    undo_mounts
+    [[ -s $out/gst-registry.bin ]] || fail "the chroot's gst-inspect-1.0 did not write a registry"
+    [[ -z ${INTERCOM_BIN:-} ]] || step "INTERCOM_BIN is ignored by --trixie: the guest runs $guest_bin"
+    intercom_bin=$trixie_bin
+else
+    guest_root=/
+    guest_repo=$repo_root
+    guest_python=$repo_root/.venv/bin/python
+    guest_tests=suites/kernel
+    GST_REGISTRY=$out/gst-registry.bin gst-inspect-1.0 >/dev/null 2>&1 || true
+    [[ -s $out/gst-registry.bin ]] || fail "gst-inspect-1.0 did not write a registry"
+    read -r -a drm_flags < <(pkg-config --cflags --libs libdrm)
+    gcc -O2 -Wall -Wextra -Werror -o "$out/drm-readback" suites/kernel/drm-readback.c "${drm_flags[@]}"
+    intercom_bin=${INTERCOM_BIN:-.build/debug/intercom}
+    [[ $intercom_bin == /* ]] || intercom_bin=$repo_root/$intercom_bin
+    guest_bin=$intercom_bin
+fi
 
 # What the guest runs, passed through the writable share.
-intercom_bin=${INTERCOM_BIN:-.build/debug/intercom}
-[[ $intercom_bin == /* ]] || intercom_bin=$repo_root/$intercom_bin
 [[ -x $intercom_bin ]] || fail "$intercom_bin not found: build it first (swift build)"
 {
-    printf 'REPO=%q\n' "$repo_root"
-    printf 'INTERCOM_BIN=%q\n' "$intercom_bin"
+    printf 'REPO=%q\n' "$guest_repo"
+    printf 'INTERCOM_BIN=%q\n' "$guest_bin"
+    printf 'GUEST_PYTHON=%q\n' "$guest_python"
+    printf 'GUEST_TESTS=%q\n' "$guest_tests"
+    # Extra read-only shares the init mounts into the guest root (tag:path pairs; the trixie root has neither).
+    if [[ $variant == trixie ]]; then
+        printf 'EXTRA_SHARES=%q\n' "repo:/src swift:/opt/swift"
+    else
+        printf 'EXTRA_SHARES=\n'
+    fi
     printf 'KERNEL_RELEASE=%q\n' "$kernel_release"
     # Each argument shell-quoted, so `-k "screen or camera"` stays two words (guest.sh evals it into an array).
     printf 'PYTEST_ARGS=%q\n' "$(printf '%q ' "$@")"
 } >"$out/guest.env"
 
 # 6. Boot. No display, no TTY: the serial console goes to a file, qemu exits when the guest powers off.
-step "booting the VM (TCG, ${memory_mib} MiB, timeout ${timeout_s} s)"
+extra_shares=()
+if [[ $variant == trixie ]]; then
+    # shellcheck disable=SC2054 # qemu's option values are comma-separated
+    extra_shares=(-fsdev "local,id=repo,path=$repo_root,security_model=none,readonly=on,multidevs=remap"
+        -device virtio-9p-pci,fsdev=repo,mount_tag=repo
+        -fsdev "local,id=swift,path=$(readlink -f "${INTERCOM_SWIFT_ROOT:-/opt/swift}"),security_model=none,readonly=on,multidevs=remap"
+        -device virtio-9p-pci,fsdev=swift,mount_tag=swift)
+fi
+step "booting the VM (TCG, ${memory_mib} MiB, timeout ${timeout_s} s, guest root $guest_root)"
 boot_started=$(date +%s.%N)
 printf '%s\n' "$boot_started" >"$out/host-boot-started"
 console=$out/console.log
@@ -145,12 +231,13 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
     -display none -vga none -monitor none -serial "file:$console" -no-reboot \
     -kernel "$root/boot/vmlinuz-$kernel_release" -initrd "$work/initramfs.cpio" \
     -append "console=ttyS0 panic=-1 quiet loglevel=4 rdinit=/init" \
-    -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
+    -fsdev "local,id=hostroot,path=$guest_root,security_model=none,readonly=on,multidevs=remap" \
     -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
     -fsdev local,id=modules,path="$root/lib/modules",security_model=none,readonly=on \
     -device virtio-9p-pci,fsdev=modules,mount_tag=modules \
     -fsdev local,id=out,path="$out",security_model=none \
     -device virtio-9p-pci,fsdev=out,mount_tag=out \
+    "${extra_shares[@]}" \
     -nic none </dev/null
 qemu_status=$?
 set -e

@@ -50,6 +50,7 @@ struct ProbeCommand: ParsableCommand {
     // MARK: - GPIO
 
     private func probeGPIO(_ c: Configuration, _ report: inout ProbeReport) {
+        report.note("gpio", "libgpiod \(GPIOLibrary.version) (API \(GPIOLibrary.api))")
         let (chips, problems) = GPIOProbe.chips()
         for problem in problems { report.missing("gpio", problem, fix: "run as root or add the user to the gpio group") }
         if chips.isEmpty, problems.isEmpty {

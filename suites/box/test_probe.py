@@ -54,7 +54,10 @@ def test_gpio_without_chips_tells_what_to_do(intercom_bin, repo_root, tmp_path):
     config.write_text("door:\n  name: Test\n")
     status, lines = probe(intercom_bin, "gpio", "--config", config)
     assert status == 0, lines
-    assert any(line.startswith("--       gpio") for line in lines)
+    assert any(line.startswith("--       gpio") and "none needed: no buttons are configured" in line
+               for line in lines), lines
+    # Which libgpiod the door loaded, so a report says which library would drive the buttons.
+    assert any(re.match(r"-- +gpio +libgpiod \d+\.\d+.* \(API [12]\)$", line) for line in lines), lines
 
 
 def test_signaling_reports_an_unreachable_external_server(intercom_bin, tmp_path):

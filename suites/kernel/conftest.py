@@ -7,6 +7,7 @@ Outside the VM (no vkms, no gpio-sim) every test here skips: run them with `make
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -32,6 +33,14 @@ def pytest_collection_modifyitems(config, items):
         skip = pytest.mark.skip(reason="kernel tests run inside the VM: make test-kernel")
         for item in items:
             item.add_marker(skip)
+
+
+def gpio_tool_chip(chip_name):
+    """How the gpiod command-line tools take a chip: positionally in 1.x (bookworm), `-c chip` in 2.x (trixie)."""
+    version = subprocess.run(["gpioinfo", "--version"], capture_output=True, text=True).stdout
+    major = re.search(r"v(\d+)\.", version)
+    assert major, f"gpioinfo --version printed no version: {version!r}"
+    return ["-c", chip_name] if int(major.group(1)) >= 2 else [chip_name]
 
 
 def report(line):

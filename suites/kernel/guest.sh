@@ -28,7 +28,11 @@ export GST_REGISTRY=$out/gst-registry.bin GST_REGISTRY_UPDATE=no PYTHONDONTWRITE
 extra=()
 eval "extra=(${PYTEST_ARGS:-})"  # scripts/test-kernel.sh quoted each argument
 set +e
-"$REPO/.venv/bin/python" -m pytest -p no:cacheprovider -v -s suites/kernel \
+tests=()
+read -r -a tests <<<"${GUEST_TESTS:-suites/kernel}"
+# shellcheck disable=SC1091
+echo "guest: $(. /etc/os-release && echo "$PRETTY_NAME"), door $INTERCOM_BIN"
+"${GUEST_PYTHON:-$REPO/.venv/bin/python}" -m pytest -p no:cacheprovider -v -s "${tests[@]}" \
     --junitxml="$out/junit.xml" "${extra[@]}" 2>&1 | tee "$out/pytest.log"
 status=${PIPESTATUS[0]}
 set -e

@@ -2,13 +2,14 @@
 button wired to ground pulls them (README "Buttons"; the door requests them active-low with the pull-up on).
 """
 
+import re
 import socket
 import subprocess
 import time
 
 import pytest
 
-from conftest import PI_LABEL, next_event, report
+from conftest import PI_LABEL, gpio_tool_chip, next_event, report
 from polling import poll
 
 DOORBELL, ANSWER, DECLINE, MUTE = 17, 27, 22, 23
@@ -144,6 +145,9 @@ def test_probe_gpio_reports_the_lines_held_by_the_running_door(door, intercom_bi
     result = subprocess.run([intercom_bin, "probe", "gpio", "--config", door.config], capture_output=True, text=True,
                             timeout=60, cwd=door.workdir)
     lines = result.stdout.splitlines()
+    library = [line for line in lines if "libgpiod" in line]
+    assert len(library) == 1 and re.search(r"libgpiod \d+\.\d+.* \(API [12]\)", library[0]), lines
+    report("buttons: probe gpio: " + library[0].strip())
     assert any(line.startswith("OK") and f"{door.chip.chip_name} '{PI_LABEL}'" in line for line in lines), lines
     for name, line in (("doorbell", DOORBELL), ("answer", ANSWER), ("decline", DECLINE), ("mute", MUTE)):
         assert any(l.startswith("OK") and f"{name}: line {line}" in l and "held by the running intercom" in l
@@ -151,11 +155,11 @@ def test_probe_gpio_reports_the_lines_held_by_the_running_door(door, intercom_bi
 
 
 def test_a_line_held_by_another_process_is_a_clear_error(pi_chip, start_door):
-    holder = subprocess.Popen(["gpiomon", pi_chip.chip_name, str(ANSWER)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
+    chip = gpio_tool_chip(pi_chip.chip_name)
+    holder = subprocess.Popen(["gpiomon", *chip, str(ANSWER)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        poll(lambda: "gpiomon" in subprocess.run(["gpioinfo", pi_chip.chip_name], capture_output=True,
-                                                 text=True).stdout, 20, message="gpiomon never held the line")
+        poll(lambda: "gpiomon" in subprocess.run(["gpioinfo", *chip], capture_output=True, text=True).stdout, 20,
+             message="gpiomon never held the line")
         door = start_door(door_config(), wait=False)
         status = door.process.wait(60)
         log = door.log_text()
