@@ -16,7 +16,7 @@ import time
 
 from conftest import next_event, report
 from polling import poll
-from test_buttons import DEBOUNCE_MS, DOORBELL, door_config
+from test_buttons import DEBOUNCE_MS, DOORBELL, door_config, events_until_quiet
 
 KERNEL_LINE = 5  # a free line on the same chip: the door holds DOORBELL
 EDGES = 7  # low, high, low, high, low, high, low: four low levels, the last one held
@@ -86,7 +86,7 @@ def test_kernel_debounce_and_the_door_s_debouncer_count_the_same_bounce_trains(p
     try:
         lines = []
         for gap_ms in (2, 20, 60, 300):
-            events = door.events(timeout=8.0)  # a read that times out ends collect()
+            events = door.events(timeout=8.0)  # a read that times out ends events_until_quiet()
             train_wall = time.time()
             last_edge = bounce(pi_chip, gap_ms / 1000)
             time.sleep(0.6)  # held
@@ -99,7 +99,7 @@ def test_kernel_debounce_and_the_door_s_debouncer_count_the_same_bounce_trains(p
             # The door counts a press at its release: the first one opens a room, each later one rings it.
             door_presses = [next_event(events, lambda e: e.get("event") == "room-opened",
                                        f"the room opened by a bounce train with {gap_ms} ms gaps")]
-            door_presses += [e for e in collect(events, 2.0) if e.get("event") == "room-rang"]
+            door_presses += [e for e in events_until_quiet(events, 2.0) if e.get("event") == "room-rang"]
             # The debouncer's own verdicts: the door logs each press with a wall-clock stamp.
             verdicts = [float(stamp) for stamp in re.findall(r"^\[([\d.]+)\] info buttons: GPIO doorbell$",
                                                              door.log_text(), re.M) if float(stamp) > train_wall]
@@ -119,15 +119,3 @@ def test_kernel_debounce_and_the_door_s_debouncer_count_the_same_bounce_trains(p
     finally:
         os.close(fd)
 
-
-def collect(events, seconds):
-    seen = []
-    deadline = time.monotonic() + seconds
-    try:
-        for event in events:
-            seen.append(event)
-            if time.monotonic() > deadline:
-                break
-    except TimeoutError:
-        pass
-    return seen
