@@ -163,7 +163,7 @@ public final class Device {
                                     "origin": .string(delivery.origin), "attempts": .number(Double(delivery.attempts))])
         }
 
-        try simulated.start { [weak self] press in self?.handle(.press(press)) }
+        simulated.start { [weak self] press in self?.handle(.press(press)) }
         try terminal.start { [weak self] press in self?.handle(.press(press)) }
         if let configuration = options.gpio {
             let buttons = GPIOButtons(configuration)
