@@ -1205,6 +1205,9 @@ def main():
         finally:
             for b in browsers:
                 b.quit()
+    import nat  # noqa: PLC0415  (bench/nat.py, which imports this module)
+
+    nat.add_rows(results, scratch, args.quick)
     report = {"machine": machine_info(), "repetitions": reps,
               "load": {"start": load_start, "end": loadavg(),
                        "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()},

@@ -232,12 +232,13 @@ def start_turn(internet, tmp_path):
 
 
 class Door:
-    def __init__(self, internet, tmp_path, ice_args, signaling_args=None):
+    def __init__(self, internet, tmp_path, ice_args, signaling_args=None, binary=BINARY):
+        """`binary`: bench/nat.py runs the release build in the full `make bench`."""
         self.internet = internet
         self.control_path = tmp_path / "control.sock"
         self.log_path = tmp_path / "device.log"
         self.process = internet.start(internet.home, [
-            BINARY, "run",
+            binary, "run",
             *(signaling_args if signaling_args is not None else ["--listen", f"0.0.0.0:{DOOR_PORT}", "--web-root", WEB_ROOT, "--web-base", PAGE_URL]),
             "--control", self.control_path, "--snapshots", tmp_path / "snapshots", "--knocks-need-answer", "false",
             "--ice-timeout", ICE_TIMEOUT, *ice_args,
