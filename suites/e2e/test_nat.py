@@ -471,6 +471,8 @@ def test_udp_blocked_connects_over_turn_tcp(internet, turn, phone, tmp_path):
     talk_both_ways(door, phone)
     pair = selected_pair(phone)
     assert pair["local"] == "relay" and pair["relayProtocol"] == "tcp", pair
+    local, remote = door_pair(door)  # the phone's TCP relay is the door's remote candidate (or both relay)
+    assert "relay" in (local, remote), (local, remote)
 
 
 def test_symmetric_nat_without_turn_says_the_door_cannot_be_reached(internet, turn, phone, tmp_path):
@@ -567,6 +569,8 @@ ice:
     talk_both_ways(door, phone)
     pair = selected_pair(phone)
     assert "relay" in (pair["local"], pair["remote"]), pair
+    local, remote = door_pair(door)
+    assert "relay" in (local, remote), (local, remote)
     standard = credential.replace("-", "+").replace("_", "/") + "=" * (-len(credential) % 4)
     relays = [s for s in json.loads(pair["iceServers"]) if f"turn:{INTERNET}:{TURN_PORT}" in json.dumps(s["urls"])]
     assert [(s.get("username"), s.get("credential")) for s in relays] == [(f"{expiry}:room", standard)], relays
