@@ -334,22 +334,31 @@ def bench_nat(results, scratch, calls, binary, seconds):
         internet.teardown()
 
     join_baseline = f"page ↔ page relayed through the same coturn ({failed['pages']} of {calls} failed)"
+    baseline_note = ("baseline: a page in the home namespace hosts a room and auto-answers, the phone joins it, both "
+                     "with relay candidates only; they load the site `intercom web export` wrote and signal through "
+                     "`intercom signaling-server` in the internet namespace (bench/nat.py says why)")
     results.add("nat_join_click_direct", "Join click → first frame, phone behind cone NATs (STUN, direct)", "ms",
                 samples["direct"], join_baseline, samples["pages"],
-                f"{failed['direct']} of {calls} calls failed; the baseline pages use relay candidates only, "
-                "signal through `intercom signaling-server` and load the exported site (bench/nat.py)")
+                "the phone's page (behind the carrier's port-preserving NAT) from the Join click to the first "
+                "presented picture of the door (behind the home NAT); STUN only, the door's selected pair has no "
+                f"relay; {failed['direct']} of {calls} calls failed; {baseline_note}")
     results.add("nat_join_click_turn", "Join click → first frame, phone behind a symmetric NAT (through TURN)", "ms",
                 samples["turn"], join_baseline, samples["pages"],
-                f"{failed['turn']} of {calls} calls failed; the door's selected pair has a relay candidate")
-    glass_baseline = f"page ↔ page relayed through the same coturn, both directions ({failed['pages_glass']} of " \
-                     f"{calls} calls failed)"
+                "the same with the carrier's NAT symmetric and the door's TURN server (credentials the door minted "
+                f"from the shared secret); the door's selected pair has a relay candidate; {failed['turn']} of "
+                f"{calls} calls failed; door and baseline calls in turns")
+    glass_baseline = (f"page ↔ page relayed through the same coturn, both directions ({failed['pages_glass']} of "
+                      f"{calls} calls failed)")
     results.add("nat_glass_to_glass_door_to_page", "Glass-to-glass through TURN, door → page (symmetric NAT)", "ms",
                 samples["to_page"], glass_baseline, samples["pages_glass"],
-                f"{calls} calls ({failed['to_page']} failed), {seconds} s each after a {GLASS_WARM_UP} s warm-up; "
-                "clock stamps as in the LAN rows")
+                f"{calls} calls ({failed['to_page']} failed) of a door run with `--clock-stamp` and TURN, the phone "
+                f"behind the symmetric NAT; {seconds} s of stamps each after a {GLASS_WARM_UP} s warm-up, read by "
+                "the page from each decoded picture; the baseline's two pages stamp their cameras and read each "
+                "other's, in calls taken in turns with the door's")
     results.add("nat_glass_to_glass_page_to_door", "Glass-to-glass through TURN, page → door (symmetric NAT)", "ms",
                 samples["to_door"], glass_baseline, samples["pages_glass"],
-                "the same calls; the door reads each decoded picture of the page's stamped camera")
+                "the same calls; the page's camera is a stamped canvas, the door reads each decoded picture "
+                "(at the decoder's output, as in the LAN row)")
     print(f"failed calls: direct {failed['direct']}, through TURN {failed['turn']}, page ↔ page {failed['pages']}, "
           f"glass through TURN {failed['to_page']}, glass page ↔ page {failed['pages_glass']} (of {calls} each)",
           flush=True)

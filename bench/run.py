@@ -10,7 +10,7 @@ baselines are what to compare between runs; the load average is recorded beside 
     .venv/bin/python bench/run.py --only call-cycles [--cycles 40]   # the memory growth per call alone
     .venv/bin/python bench/run.py --only glass [--calls 3] [--device-arg=ARG ...]   # glass-to-glass alone
     .venv/bin/python bench/run.py --only lost [--kills 10]   # a killed caller's call → "lost", alone
-    .venv/bin/python bench/run.py --only nat [--calls 3]   # join through NATs, direct and via TURN (debug binary)  (bench/nat.py)
+    .venv/bin/python bench/run.py --only nat [--calls 3]   # the NAT rows alone: join and glass-to-glass through TURN (bench/nat.py; debug binary)
 """
 
 import argparse
