@@ -27,9 +27,11 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         public var guessableIDs: GuessableIDs?
         public var guessableIDsPerSender = 6
         public var guessableIDWindowMillis: Int64 = 10 * 60_000
-        /// OFFERs (knocks) one sender (address) may send to guessable IDs per minute; past that they are held and
-        /// expired like probes. Above the door's own per-caller knock limit (3), so a caller with one ID hears
-        /// the door's "limited" first; it keeps one address with many IDs from using up everyone's knocks.
+        /// Knocks one sender (address) may make on guessable IDs per minute, a knock being a distinct (peer ID,
+        /// room ID) pair that sends OFFERs: a caller's call and its chat connection are one knock, not two.
+        /// Past that they are held and expired like probes. A caller with one ID who keeps offering meets the
+        /// door's own per-caller knock limit (3) and hears "limited"; this keeps one address with many IDs from
+        /// using up everyone's knocks.
         public var guessableOffersPerSenderPerMinute = 4
         public init() {}
     }
@@ -81,7 +83,12 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     }
     private var queues: [QueueKey: (lastRead: Int64, messages: [Queued])] = [:]
     private var guessed: DistinctLimiter<String, String>
-    private var knocked: RateLimiter<String>
+    private var knocked: DistinctLimiter<String, Knock>
+    /// Who knocked on which room ID (see `Settings.guessableOffersPerSenderPerMinute`).
+    private struct Knock: Hashable, Sendable {
+        var src: String
+        var dst: String
+    }
     /// IDs in their reclaim grace: the token that held them and until when.
     private var reserved: [String: (token: String, until: Int64)] = [:]
     private var queuedBytes = 0
@@ -93,7 +100,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
     public init(settings: Settings = Settings()) {
         self.settings = settings
         guessed = DistinctLimiter(limit: settings.guessableIDsPerSender, windowMillis: settings.guessableIDWindowMillis)
-        knocked = RateLimiter(limit: settings.guessableOffersPerSenderPerMinute, windowMillis: 60_000, maxKeys: 4096)
+        knocked = DistinctLimiter(limit: settings.guessableOffersPerSenderPerMinute, windowMillis: 60_000)
     }
 
     public var registeredIDs: [String] { clients.keys.sorted() }
@@ -172,7 +179,7 @@ public struct PeerServerCore<Connection: Hashable & Sendable>: Sendable {
         guard let guessable = settings.guessableIDs, guessable.matches(dst), let client = clients[src],
               !client.exempt else { return false }
         guard guessed.allow(client.sender, dst, now: now) else { return true }
-        return type == .offer && !knocked.allow(client.sender, now: now)
+        return type == .offer && !knocked.allow(client.sender, Knock(src: src, dst: dst), now: now)
     }
 
     /// Holds a frame for an absent peer, within the per-destination, per-sender and global bounds.

@@ -221,6 +221,8 @@ import Testing
         _ = core.connect(5, key: "peerjs", id: "visitor", token: "v", now: 0, sender: "10.0.0.7")
         let knock = PeerJSMessage(type: .offer, dst: "intercom-12345", payload: ["x": 1])
         #expect(core.receive(knock, from: 2, now: 1).count == 1)
+        // The same caller's second OFFER (its chat connection beside the call) is the same knock.
+        #expect(core.receive(knock, from: 2, now: 1).count == 1)
         #expect(core.receive(knock, from: 3, now: 2).count == 1)
         // A third ID from the same address: held, and expired like a knock on an absent code.
         #expect(core.receive(knock, from: 4, now: 3).isEmpty)
