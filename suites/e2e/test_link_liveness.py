@@ -9,15 +9,19 @@ the other has been silent for media.lost_after_seconds (5 s by default).
   answering, in words, and the door lets the ring link go.
 * The same for a chat link outside a call (`ctl connect` to an open page): kept open past the limit while the
   page lives, closed as lost once its browser is killed.
+* The page's limit is the door's setting: with `media.lost_after_seconds: 3` the door serves
+  `lostAfterSeconds: 3` and a page whose call's network is cut gives up after 3 s, not its old constant 5 s.
 """
 
+import json
 import time
+import urllib.request
 
 from selenium.webdriver.common.by import By
 
 from conftest import _ip
 from polling import poll
-from test_call import CALL_TIMEOUT, page_test_hooks
+from test_call import CALL_TIMEOUT, check_device_media_rises, join, page_test_hooks, ring
 from test_chat import next_event
 from test_dial import home_id, open_page
 from test_liveness import doomed_browser, kill_browser  # noqa: F401 — doomed_browser is a fixture
@@ -73,9 +77,7 @@ def test_a_paired_page_killed_while_its_ring_link_is_open_is_lost(start_device, 
 def test_the_paired_page_says_the_door_is_gone_when_its_network_is_cut(start_device, tmp_path, netns, browser):
     device, _ = ringing_paired_page(start_device, tmp_path, browser)
     try:
-        cut_at = time.time() * 1000
-        for veth in ("v0", "v1"):
-            _ip("-n", netns.name, "link", "set", veth, "down")
+        cut_at = cut(netns)
         wait_ring_state(browser, "door-lost", LOST_BOUND_MS / 1000 + 5)
         noticed = time.time() * 1000 - cut_at
         status = browser.find_element(By.ID, "status").text
@@ -88,11 +90,7 @@ def test_the_paired_page_says_the_door_is_gone_when_its_network_is_cut(start_dev
         poll(lambda: not ring_links(device), LOST_BOUND_MS / 1000 + 5,
              message=lambda: f"the door kept the cut ring link: {device.state()['dataLinks']}")
     finally:
-        for veth in ("v0", "v1"):
-            _ip("-n", netns.name, "link", "set", veth, "up")
-        # As at the namespace's start: let IPv6 duplicate address detection finish before any page loads.
-        poll(lambda: not _ip("-n", netns.name, "-6", "addr", "show", "tentative").strip(), 10,
-             message="the namespace's IPv6 addresses stayed tentative")
+        restore(netns)
 
 
 def test_a_chat_link_outside_a_call_lives_while_the_page_does_and_is_lost_with_it(device, doomed_browser):
@@ -124,3 +122,40 @@ def test_a_chat_link_outside_a_call_lives_while_the_page_does_and_is_lost_with_i
     assert not [e for e in seen if e.get("event") == "data"], f"a keepalive leaked into the events: {seen}"
     poll(lambda: not [link for link in device.state()["dataLinks"] if link["connectionId"] == connection_id], 3,
          message=lambda: f"the lost link is still listed: {device.state()['dataLinks']}")
+
+
+def cut(netns):
+    """Both veths of the test namespace down: no packet between the page and the door. Returns the time."""
+    for veth in ("v0", "v1"):
+        _ip("-n", netns.name, "link", "set", veth, "down")
+    return time.time() * 1000
+
+
+def restore(netns):
+    """Both veths up again; as at the namespace's start, IPv6 duplicate address detection finishes first."""
+    for veth in ("v0", "v1"):
+        _ip("-n", netns.name, "link", "set", veth, "up")
+    poll(lambda: not _ip("-n", netns.name, "-6", "addr", "show", "tentative").strip(), 10,
+         message="the namespace's IPv6 addresses stayed tentative")
+
+
+def test_the_pages_call_silence_limit_is_the_doors_setting(start_device, tmp_path, netns, browser):
+    config = tmp_path / "intercom.yaml"
+    config.write_text("media:\n  lost_after_seconds: 3\n")
+    device = start_device("--config", str(config))
+    with urllib.request.urlopen(f"http://localhost:{device.port}/config.json", timeout=10) as response:
+        served = json.load(response)
+    assert served["lostAfterSeconds"] == 3, served
+    join(browser, ring(device))
+    check_device_media_rises(device)
+    try:
+        cut_at = cut(netns)
+        hooks = poll(lambda: (h := page_test_hooks(browser)) and h.get("endedAt") and h, 15,
+                     message=lambda: f"the page never noticed the door was gone: {page_test_hooks(browser)}")
+        noticed = hooks["endedAt"] - cut_at
+        print(f"with lost_after_seconds 3 the page ended the cut call {noticed:.0f} ms after the cut")
+        assert hooks["endReason"] == "connection-lost", hooks
+        # At least the configured 3 s of silence, and well before the page's former constant of 5 s.
+        assert 3000 <= noticed < 3000 + CHECK_EVERY_MS * 2 + 1500, noticed
+    finally:
+        restore(netns)
