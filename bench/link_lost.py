@@ -23,6 +23,9 @@ def bench_link_lost(results, device, kills, new_browser, wait_for):
             assert answer.get("ok") is True, answer
             connection_id = answer["connectionId"]
             device.next_event("data-open", timeout=20, match=lambda e: e.get("connectionId") == connection_id)
+            # Killed before its first keepalive, a page would leave the link unwatched (as a stock app's is).
+            wait_for(lambda: any(link["connectionId"] == connection_id and link["keptAlive"]
+                                 for link in device.state()["dataLinks"]), 10, "the page's first keepalive")
             killed_at = kill_browser(browser.driver)
             at, lost = device.next_event("data-lost", timeout=30, match=lambda e: e.get("connectionId") == connection_id)
             silence.append(lost["silenceMillis"])

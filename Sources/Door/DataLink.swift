@@ -37,6 +37,8 @@ final class DataLink {
     private(set) var answerSDP: String?
     private(set) var isClosed = false
     var isOpen: Bool { session.isOpen && !isClosed }
+    /// The peer keeps the link alive: a silence of `media.lost_after_seconds` closes it as "lost".
+    var isKeptAlive: Bool { keepalive.isArmed }
 
     private let session: DataSession
     private var codec: DataChannelCodec

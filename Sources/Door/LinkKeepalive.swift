@@ -25,6 +25,9 @@ final class LinkKeepalive {
     /// `lost` runs once, when the watched peer has been silent for the limit.
     init(lost: @escaping @GLibActor (_ silenceMillis: Int64) -> Void) { self.lost = lost }
 
+    /// The peer has sent a keepalive: the link is watched.
+    var isArmed: Bool { watch.isArmed }
+
     /// A message arrived (`value` nil when it has no JSON form); true when it was a keepalive, which the
     /// caller answers with `ack` and does not pass on.
     func heard(_ value: JSONValue?) -> Bool {

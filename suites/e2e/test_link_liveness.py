@@ -64,7 +64,9 @@ def wait_data_lost(device, events, killed_at, label):
 
 def test_a_paired_page_killed_while_its_ring_link_is_open_is_lost(start_device, tmp_path, doomed_browser):
     device, events = ringing_paired_page(start_device, tmp_path, doomed_browser)
-    assert [link["open"] for link in ring_links(device)] == [True], device.state()["dataLinks"]
+    # Open, and watched since the page's first keepalive.
+    poll(lambda: [(link["open"], link["keptAlive"]) for link in ring_links(device)] == [(True, True)], 5,
+         message=lambda: f"the ring link is not open and kept alive: {device.state()['dataLinks']}")
     killed_at = kill_browser(doomed_browser)
     lost = wait_data_lost(device, events, killed_at, "ring")
     # Its slot is free: the ring link is gone from the state while the room still waits for a caller.
@@ -106,7 +108,7 @@ def test_a_chat_link_outside_a_call_lives_while_the_page_does_and_is_lost_with_i
     # and the link outlives the limit while the page lives.
     time.sleep((SILENCE_LIMIT_MS + 2000) / 1000)  # a span of time is the point here, not a condition
     links = [link for link in device.state()["dataLinks"] if link["connectionId"] == connection_id]
-    assert [link["open"] for link in links] == [True], device.state()["dataLinks"]
+    assert [(link["open"], link["keptAlive"]) for link in links] == [(True, True)], device.state()["dataLinks"]
     assert device.control({"cmd": "chat", "peer": peer, "text": "still there?"}) == {"ok": True}
     poll(lambda: page_test_hooks(doomed_browser).get("doorMessages") == 1, 10,
          message=lambda: f"the door's message never showed: {page_test_hooks(doomed_browser)}")
