@@ -93,6 +93,11 @@ def test_the_paired_page_says_the_door_is_gone_when_its_network_is_cut(start_dev
              message=lambda: f"the door kept the cut ring link: {device.state()['dataLinks']}")
     finally:
         restore(netns)
+    # The door is back: its next ring reaches the page again, as the page said it would.
+    assert device.control({"cmd": "hangup"}) == {"ok": True}
+    wait_phase(device, "idle", 15)
+    ring_door(device)
+    wait_ring_state(browser, "ringing")
 
 
 def test_a_chat_link_outside_a_call_lives_while_the_page_does_and_is_lost_with_it(device, doomed_browser):
