@@ -9,7 +9,7 @@ baselines are what to compare between runs; the load average is recorded beside 
     .venv/bin/python bench/run.py [--quick] [--out DIR]
     .venv/bin/python bench/run.py --only call-cycles [--cycles 40]   # the memory growth per call alone
     .venv/bin/python bench/run.py --only glass [--calls 3] [--device-arg=ARG ...]   # glass-to-glass alone
-    .venv/bin/python bench/run.py --only lost [--kills 10]   # a killed caller's call → "lost", alone
+    .venv/bin/python bench/run.py --only lost [--kills 10]   # a killed caller's call → "lost", and a data link's
     .venv/bin/python bench/run.py --only nat [--calls 3]   # the NAT rows alone: join and glass-to-glass through TURN (bench/nat.py; debug binary)
 """
 
@@ -39,6 +39,7 @@ from selenium.webdriver.chrome.options import Options  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 import conftest  # noqa: E402  (the e2e harness: namespace set-up, Device)
+from link_lost import bench_link_lost  # noqa: E402
 
 sys.modules.setdefault("run", sys.modules[__name__])  # bench/nat.py's `import run` is this module, not a copy
 
@@ -1116,6 +1117,7 @@ def main():
             device.start()
             try:
                 bench_lost(Results(), scratch, device, args.kills, max(1, args.kills // 2))
+                bench_link_lost(Results(), device, args.kills, lambda label: Browser(scratch, label), wait_for)
             finally:
                 device.stop()
         print(f"load average {' '.join(loadavg())}", flush=True)
@@ -1190,6 +1192,7 @@ def main():
                 memory = bench_join_and_memory(results, device, browser, host, reps["cycles"],
                                                reps["baseline_cycles"], idle)
                 bench_lost(results, scratch, device, reps["kills"], reps["baseline_hangups"])
+                bench_link_lost(results, device, reps["kills"], lambda label: Browser(scratch, label), wait_for)
             finally:
                 device.stop()
             stamped = BenchDevice(scratch, ["--clock-stamp"])

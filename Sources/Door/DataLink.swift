@@ -37,12 +37,16 @@ final class DataLink {
     private(set) var answerSDP: String?
     private(set) var isClosed = false
     var isOpen: Bool { session.isOpen && !isClosed }
+    /// The peer keeps the link alive: a silence of `media.lost_after_seconds` closes it as "lost".
+    var isKeptAlive: Bool { keepalive.isArmed }
 
     private let session: DataSession
     private var codec: DataChannelCodec
     private weak var signaling: PeerJSClient?
     private var closeReason: String?
     private var openTimer: GLibTimer?
+    /// Keepalives from the project's page, and the silence watch they arm (LinkKeepalive.swift).
+    private lazy var keepalive = LinkKeepalive { [weak self] silence in self?.lost(after: silence) }
 
     /// Outgoing, through `signaling` (its registration is the `src` the peer sees). `reliable` (ordered) as
     /// PeerJS 1.5 `connect(id, {reliable: true})`.
@@ -156,6 +160,7 @@ final class DataLink {
         guard !isClosed, closeReason == nil else { return }
         closeReason = reason
         openTimer = nil
+        keepalive.stop()
         session.close()
     }
 
@@ -192,6 +197,7 @@ final class DataLink {
             guard let self, !isClosed else { return }
             isClosed = true
             openTimer = nil
+            keepalive.stop()
             onClosed?(closeReason ?? detail)
         }
     }
@@ -209,12 +215,24 @@ final class DataLink {
         case .close:
             end(because: "the peer closed the connection")
         case .message(let value):
+            if keepalive.heard(value.json) {
+                send(LinkKeepalive.ack)
+                return
+            }
             guard let json = value.json else {
                 return Log.debug("intercom", "dropped a data message from \(peer): raw bytes have no JSON form")
             }
             onMessage?(json)
         case nil:
-            break
+            _ = keepalive.heard(nil)
         }
+    }
+
+    private func lost(after silenceMillis: Int64) {
+        guard !isClosed, closeReason == nil else { return }
+        Log.info("intercom", "data connection \(label) with \(peer) (\(connectionId)): nothing from the peer for "
+                 + "\(silenceMillis) ms; closed as lost")
+        LinkKeepalive.onLost?(peer, connectionId, label, silenceMillis)
+        end(because: "lost")
     }
 }

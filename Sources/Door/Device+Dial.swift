@@ -50,7 +50,8 @@ extension Device {
         state["dataLinks"] = .array((home?.links.values.filter { !$0.isClosed } ?? []).map { link in
             ["peer": .string(link.peer), "connectionId": .string(link.connectionId),
              "direction": .string(link.direction.rawValue), "label": .string(link.label),
-             "serialization": .string(link.serialization.rawValue), "open": .bool(link.isOpen)]
+             "serialization": .string(link.serialization.rawValue), "open": .bool(link.isOpen),
+             "keptAlive": .bool(link.isKeptAlive)]
         })
     }
 

@@ -183,6 +183,7 @@ public final class Device {
         home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID,
                     allowSelfSigned: options.signaling == nil,
                     token: options.signaling == nil ? ownTokenPrefix + PeerJSClient.randomToken() : PeerJSClient.randomToken())
+        startLinkKeepalive()
         startHome()
         lifecycle.started("signaling") { [weak self] done in self?.stopSignaling(then: done) ?? done() }
         lifecycle.started("calls") { [weak self] done in self?.endCalls(then: done) ?? done() }

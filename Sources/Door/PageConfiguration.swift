@@ -4,8 +4,9 @@ import Glibc
 import Signaling
 
 /// The web page's `config.json`, made from the door's own configuration: where the signaling server is, the
-/// room prefix, the ICE servers and how long a call may try to connect. Served by the built-in server (made
-/// per request, so TURN credentials minted from a shared secret are fresh) and written by `web export`.
+/// room prefix, the ICE servers, how long a call may try to connect and how long a silent door is waited
+/// for (`lostAfterSeconds`). Served by the built-in server (made per request, so TURN credentials minted from
+/// a shared secret are fresh) and written by `web export`.
 /// A TURN shared secret never goes in: the page gets a minted username and credential, or (for an exported
 /// site, which is written once) the server's URL only, marked `credentialFrom: room`: the room's link carries
 /// the credential in its fragment (`RoomTURN`).
@@ -38,6 +39,8 @@ public struct PageConfiguration: Sendable {
             "roomPrefix": .string(configuration.signaling.roomPrefix),
             "iceServers": .array(servers),
             "iceTimeoutSeconds": .number(Double(configuration.ice.connectTimeoutSeconds)),
+            // The page gives up on a silent door after the door's own limit for a silent peer (calls and data links).
+            "lostAfterSeconds": .number(Double(configuration.media.lostAfterSeconds)),
         ])
         return object.jsonText() + "\n"
     }

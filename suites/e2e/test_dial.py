@@ -48,13 +48,17 @@ def test_door_opens_a_data_connection_and_chats_both_ways(device, browser, seria
     connection_id = reply["connectionId"]
     opened = next_event(events, lambda e: e.get("event") in ("data-open", "data-closed"), CALL_TIMEOUT)
     assert opened == {"event": "data-open", "peer": peer, "connectionId": connection_id}, opened
-    links = device.state()["dataLinks"]
+    links = [{k: v for k, v in link.items() if k != "keptAlive"} for link in device.state()["dataLinks"]]
     assert {"peer": peer, "connectionId": connection_id, "direction": "outgoing", "label": connection_id,
             "serialization": serialization, "open": True} in links, links
 
     # Door → page: shown in "Messages from the door" (the page is in no call).
     assert device.control({"cmd": "chat", "peer": peer, "text": "Your parcel is here"}) == {"ok": True}
     wait_chat(browser, ("them", "Your parcel is here"), list_id="door-messages-log")
+    # The page keeps json and binary links with the door alive, not raw ones (docs/data-link-liveness.md).
+    def kept():
+        return [link["keptAlive"] for link in device.state()["dataLinks"] if link["connectionId"] == connection_id]
+    poll(lambda: kept() == [serialization != "raw"], 5, message=lambda: f"keptAlive: {device.state()['dataLinks']}")
     assert browser.find_element(By.ID, "door-messages").is_displayed()
     assert hooks(browser)["state"] == "ready"
 

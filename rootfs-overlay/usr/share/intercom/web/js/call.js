@@ -22,12 +22,13 @@
 //                       'closed', 'cancelled', 'impostor' (the ANSWER did not prove the room's
 //                       secret: not the real door), or 'error' (with error).
 
+import { silenceLimit } from './liveness.js';
 import { PeerLink } from './peer-link.js';
 
-// A connected peer that sends nothing at all for this long is gone (its power, network or browser
-// died without a goodbye): the call ends with reason 'connection-lost'. The door sends video, audio
-// and RTCP reports all the time; the browser's own ICE would wait for its 30 s consent timeout.
-export const SILENCE_LIMIT_MS = 5000;
+// A connected peer that sends nothing at all for silenceLimit() (the door's media.lost_after_seconds,
+// from config.json; 5 s by default) is gone (its power, network or browser died without a goodbye):
+// the call ends with reason 'connection-lost'. The door sends video, audio and RTCP reports all the
+// time; the browser's own ICE would wait for its 30 s consent timeout.
 const SILENCE_CHECK_MS = 500;
 
 export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'timeout', 'closed', 'cancelled', 'limited']);
@@ -192,7 +193,7 @@ export class Call extends PeerLink {
     this.#channel?.close();
   }
 
-  /** Ends the call as 'connection-lost' once nothing has arrived from the peer for SILENCE_LIMIT_MS:
+  /** Ends the call as 'connection-lost' once nothing has arrived from the peer for silenceLimit():
    * the transport's received bytes (media, RTCP, DTLS and STUN answers alike) stop growing. */
   #watchSilence() {
     let lastBytes = -1;
@@ -210,7 +211,7 @@ export class Call extends PeerLink {
         if (bytes !== lastBytes) {
           lastBytes = bytes;
           lastChange = now;
-        } else if (now - lastChange >= SILENCE_LIMIT_MS && !this.ended) {
+        } else if (now - lastChange >= silenceLimit() && !this.ended) {
           this.end('remote', 'connection-lost');
         }
       } catch {

@@ -106,8 +106,8 @@ export class Chat {
       this.#updateNote(conn.remoteId);
     });
     conn.addEventListener('data', (event) => this.#receive(conn, event.detail));
-    conn.addEventListener('ended', () => {
-      this.#app.doorMessages.ended(conn);
+    conn.addEventListener('ended', ({ detail }) => {
+      this.#app.doorMessages.ended(conn, detail.reason);
       set.delete(conn);
       if (set.size === 0) this.#connections.delete(conn.remoteId);
       this.#updateNote(conn.remoteId);

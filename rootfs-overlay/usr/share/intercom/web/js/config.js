@@ -6,6 +6,7 @@ export const DEFAULT_CONFIG = Object.freeze({
   roomPrefix: 'intercom-',
   iceServers: Object.freeze([]),
   iceTimeoutSeconds: 20,
+  lostAfterSeconds: 5,
 });
 
 /** URL parameter → signaling field it overrides. */
@@ -83,6 +84,7 @@ export function resolveConfig(raw, pageUrl) {
     roomPrefix,
     iceServers: checkIceServers(file.iceServers ?? DEFAULT_CONFIG.iceServers),
     iceTimeoutSeconds: checkTimeout(file.iceTimeoutSeconds ?? DEFAULT_CONFIG.iceTimeoutSeconds),
+    lostAfterSeconds: checkLostAfter(file.lostAfterSeconds ?? DEFAULT_CONFIG.lostAfterSeconds),
   });
 }
 
@@ -139,6 +141,14 @@ function checkKey(value, what) {
 function checkTimeout(value) {
   if (!Number.isFinite(value) || value < 1 || value > 600) {
     throw new ConfigError('iceTimeoutSeconds: must be a number of seconds, 1–600');
+  }
+  return value;
+}
+
+// The door's media.lost_after_seconds: whole seconds, 3–60.
+function checkLostAfter(value) {
+  if (!Number.isInteger(value) || value < 3 || value > 60) {
+    throw new ConfigError('lostAfterSeconds: must be a whole number of seconds, 3–60');
   }
   return value;
 }

@@ -10,6 +10,7 @@
 // Events: 'open'; 'data' — detail: the value; 'ended' — detail {by, reason, error}, once.
 
 import { ChunkAssembler, chunk, pack, unpack } from './binarypack.js';
+import { isKeepaliveAck, LinkKeepalive } from './liveness.js';
 import { PeerLink } from './peer-link.js';
 
 export const SERIALIZATIONS = Object.freeze(['binary', 'binary-utf8', 'default', 'json', 'raw']);
@@ -30,6 +31,7 @@ export class DataConnection extends PeerLink {
   #chunks = new ChunkAssembler();
   #nextMessageId = 1;
   #jsonText = false;
+  #keepalive = null; // keepalives with a door (liveness.js)
 
   /**
    * Outgoing: {wire, remoteId, iceServers, label?, reliable = true, serialization = 'binary', metadata?,
@@ -134,6 +136,7 @@ export class DataConnection extends PeerLink {
   }
 
   beforeClose() {
+    this.#keepalive?.stop();
     this.#open = false;
     this.#channel?.close();
   }
@@ -146,6 +149,7 @@ export class DataConnection extends PeerLink {
       if (this.#open || this.ended) return;
       this.#open = true;
       this.dispatchEvent(new Event('open'));
+      if (!this.ended) this.#keepalive = LinkKeepalive.forConnection(this);
     };
     channel.addEventListener('open', opened);
     if (channel.readyState === 'open') queueMicrotask(opened);
@@ -154,6 +158,7 @@ export class DataConnection extends PeerLink {
   }
 
   #onMessage(data) {
+    this.#keepalive?.heard();
     let value;
     try {
       value = this.#decode(data);
@@ -161,7 +166,7 @@ export class DataConnection extends PeerLink {
       console.warn('intercom: undecodable data message dropped', error);
       return;
     }
-    if (value === NOTHING) return;
+    if (value === NOTHING || (this.#keepalive && isKeepaliveAck(value))) return;
     this.dispatchEvent(new CustomEvent('data', { detail: value }));
   }
 

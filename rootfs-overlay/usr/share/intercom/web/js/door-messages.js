@@ -38,11 +38,13 @@ export class DoorMessages {
     return true;
   }
 
-  /** The connection replies went over has ended. */
-  ended(conn) {
+  /** The connection replies went over has ended; reason 'connection-lost': the door went silent (liveness.js). */
+  ended(conn, reason = null) {
     if (this.#replyTo !== conn) return;
     this.#replyTo = null;
-    this.#ui.note.textContent = 'The door closed the conversation.';
+    this.#ui.note.textContent = reason === 'connection-lost'
+      ? 'The door stopped answering (its network or power may be down).'
+      : 'The door closed the conversation.';
   }
 
   #reply() {

@@ -22,6 +22,7 @@ const PAIR_REFUSALS = Object.freeze({
   impostor: 'This is not the door you scanned. Nothing was stored.',
   unreachable: 'The door is unreachable. Is this phone on the same network as the door?',
   timeout: 'The door did not answer. Is this phone on the same network as the door?',
+  lost: 'The door stopped answering (its network or power may be down). Try again when it is back.',
   closed: 'The door closed the connection without pairing. Scan the pairing code again.',
 });
 
@@ -107,8 +108,12 @@ export class PairedBrowser {
     link.addEventListener('ring', ({ detail }) => this.#onRing(link, detail));
     link.addEventListener('over', ({ detail }) => this.#onRingOver(link, detail.reason));
     // A ring link that closes without ring-over: the door rang again (a new link follows at once) or went away.
-    link.addEventListener('ended', () => {
+    link.addEventListener('ended', ({ detail }) => {
       if (this.#ringLink !== link) return;
+      if (detail?.reason === 'connection-lost') {
+        this.#onDoorLost(link);
+        return;
+      }
       clearTimeout(this.#ringExpiry);
       this.#ringExpiry = setTimeout(() => {
         if (this.#ringLink === link) this.#onRingOver(link, 'missed');
@@ -149,7 +154,7 @@ export class PairedBrowser {
     } catch (error) {
       const reason = error instanceof PairingError ? error.reason : 'error';
       // The token is spent (or was never good) unless the door could not be reached.
-      if (!['unreachable', 'timeout'].includes(reason)) forgetPairToken(home);
+      if (!['unreachable', 'timeout', 'lost'].includes(reason)) forgetPairToken(home);
       this.#pairFailed(reason, PAIR_REFUSALS[reason] ?? `The door refused the pairing (${reason}).`);
       return;
     }
@@ -176,7 +181,7 @@ export class PairedBrowser {
     ui['pair-result'].textContent = text;
     ui['pair-name'].disabled = false;
     // A spent or broken link cannot be tried again; an unreachable door can.
-    ui.pair.disabled = !['unreachable', 'timeout'].includes(reason);
+    ui.pair.disabled = !['unreachable', 'timeout', 'lost'].includes(reason);
     page.say('Not paired.');
   }
 
@@ -292,6 +297,17 @@ export class PairedBrowser {
     link.close();
     this.#setRing({ ...hooks.ring, state: reason });
     if (!page.inCall) page.say(reason === 'answered-elsewhere' ? 'Answered elsewhere' : 'Missed ring');
+  }
+
+  /** The door went silent while ringing (liveness.js): say so; its next ring opens a new link. */
+  #onDoorLost(link) {
+    const { page, hooks } = this.#app;
+    this.#closeRinging();
+    this.#setRing({ ...hooks.ring, state: 'door-lost' });
+    if (!page.inCall) {
+      page.say(`${link.ring?.door ?? 'The door'} stopped answering (its network or power may be down). ` +
+        'This browser rings again when it is back.');
+    }
   }
 
   #closeRinging() {

@@ -13,7 +13,8 @@ const HELLO_TIMEOUT_MS = 10000;
 const MAX_DOOR_NAME = 60;
 
 /** reason: used | expired | proof (the door refused us) | impostor (its reply did not prove the token) |
- *  unreachable | timeout | closed | error, or another reason word the door sent. */
+ *  unreachable | timeout | lost (the door went silent, liveness.js) | closed | error, or another reason
+ *  word the door sent. */
 export class PairingError extends Error {
   constructor(reason, message) {
     super(message);
@@ -99,6 +100,8 @@ export function pairWithDoor({ wire, home, token, name, peerId, iceServers = [],
     conn.addEventListener('ended', ({ detail }) => {
       if (detail.reason === 'unreachable') {
         finish(new PairingError('unreachable', 'The door is not reachable.'));
+      } else if (detail.reason === 'connection-lost') {
+        finish(new PairingError('lost', 'The door stopped answering.'));
       } else {
         finish(new PairingError('closed', 'The door closed the connection without pairing.'));
       }
@@ -122,7 +125,8 @@ export function isRingOffer(pairing, src, payload) {
 /**
  * One ring link the door opened to us (answerer side). On open it sends hello with the credential's MAC; a
  * `ring` whose MAC holds becomes a 'ring' event (detail {door, code, link, expiresAt}), `ring-over` an 'over'
- * event (detail {reason}); 'ended' when the connection goes (after either, or instead).
+ * event (detail {reason}); 'ended' when the connection goes (after either, or instead), with the
+ * connection's {by, reason} ('connection-lost': the door went silent, liveness.js).
  */
 export class RingLink extends EventTarget {
   connection;
@@ -137,9 +141,9 @@ export class RingLink extends EventTarget {
     this.connection = new DataConnection({ wire, iceServers, offer });
     this.connection.addEventListener('open', () => this.#hello());
     this.connection.addEventListener('data', ({ detail }) => this.#onMessage(detail));
-    this.connection.addEventListener('ended', () => {
+    this.connection.addEventListener('ended', ({ detail }) => {
       clearTimeout(this.#helloTimer);
-      this.dispatchEvent(new Event('ended'));
+      this.dispatchEvent(new CustomEvent('ended', { detail }));
     });
   }
 

@@ -3,6 +3,7 @@
 // peer-ID scheme as the door, so a browser can be "a door" too).
 
 import { loadConfig } from './config.js';
+import { setSilenceLimit } from './liveness.js';
 import { setConnectTimeout } from './peer-link.js';
 import { PeerJSWire } from './peerjs-wire.js';
 import { applyRoomTURN } from './room-turn.js';
@@ -44,6 +45,7 @@ export class Signaling {
       // TURN servers listed without credentials take the room link's (a page hosted away from the door).
       this.#config = Object.freeze({ ...loaded, iceServers: applyRoomTURN(this.#configIceServers, this.#app.link.turn) });
       setConnectTimeout(this.#config.iceTimeoutSeconds * 1000);
+      setSilenceLimit(this.#config.lostAfterSeconds * 1000);
     } catch (error) {
       this.#app.page.fail(error.message);
     }
