@@ -144,22 +144,23 @@ extension Device {
             record.dial = DialAttempt(call: call, deadline: deadline, metadata: metadata)
         }
         var offerSDP: String?
-        session.onOffer = { [weak home] sdp in
-            offerSDP = sdp
-            let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .media,
-                                            connectionId: call.connectionId, metadata: metadata)
-            home?.client.send(PeerJSMessage(type: .offer, dst: call.peer, payload: payload.json))
-        }
-        session.onLocalCandidate = { [weak home] mline, candidate in
-            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
-                                                 connectionId: call.connectionId)
-            home?.client.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
-        }
-        attachCall(session, call, remoteSDP: { [weak self] in self?.calls[call]?.dial?.answerSDP })
-        let ended = session.onEnded
-        session.onEnded = { [weak self] reason, detail in
-            self?.dialEnded(call, reason: reason)
-            ended?(reason, detail)
+        attachCall(session, call, remoteSDP: { [weak self] in self?.calls[call]?.dial?.answerSDP }) { [weak self, weak home] event in
+            switch event {
+            case .offer(let sdp):
+                offerSDP = sdp
+                let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .media,
+                                                connectionId: call.connectionId, metadata: metadata)
+                home?.client.send(PeerJSMessage(type: .offer, dst: call.peer, payload: payload.json))
+            case .localCandidate(let mline, let candidate):
+                let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
+                                                     connectionId: call.connectionId)
+                home?.client.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
+            case .ended(let reason, _):
+                // Before the common end (`callEnded`), so the attempt says why it went unanswered first.
+                self?.dialEnded(call, reason: reason)
+            default:
+                break
+            }
         }
         do { try session.start() } catch {
             Log.warning("intercom", "cannot call \(call.peer): \(error)")

@@ -528,24 +528,27 @@ public final class Device {
         }
         callSessionsCreated += 1
         let offerSDP = offer.sdp.sdp
-        session.onAnswer = { [weak self] sdp in
+        attachCall(session, call, remoteSDP: { offerSDP }) { [weak self] event in
             guard let self else { return }
-            var payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .media,
-                                            connectionId: call.connectionId).json
-            // A proved caller checks this MAC before it uses the answer: it reached the real door.
-            if let proof = room?.gate.answerProof(call: call, offerSDP: offerSDP, answerSDP: sdp),
-               case .object(var fields) = payload {
-                fields["proof"] = proof
-                payload = .object(fields)
+            switch event {
+            case .answer(let sdp):
+                var payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .media,
+                                                connectionId: call.connectionId).json
+                // A proved caller checks this MAC before it uses the answer: it reached the real door.
+                if let proof = room?.gate.answerProof(call: call, offerSDP: offerSDP, answerSDP: sdp),
+                   case .object(var fields) = payload {
+                    fields["proof"] = proof
+                    payload = .object(fields)
+                }
+                signaling(for: call)?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: payload))
+            case .localCandidate(let mline, let candidate):
+                let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
+                                                     connectionId: call.connectionId)
+                signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
+            default:
+                break
             }
-            signaling(for: call)?.send(PeerJSMessage(type: .answer, dst: call.peer, payload: payload))
         }
-        session.onLocalCandidate = { [weak self] mline, candidate in
-            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
-                                                 connectionId: call.connectionId)
-            self?.signaling(for: call)?.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
-        }
-        attachCall(session, call, remoteSDP: { offerSDP })
         do { try session.start() } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
             calls.amend(call) { $0.session = nil }
@@ -559,33 +562,40 @@ public final class Device {
     }
 
     /// What every call's session reports, answered or placed: `remoteSDP` is the peer's description (its offer,
-    /// or its answer to ours), whose `a=fingerprint` the DTLS certificate must match.
-    func attachCall(_ session: CallSession, _ call: CallID, remoteSDP: @escaping @GLibActor () -> String?) {
-        session.onRemoteCertificate = { [weak self] pem in
-            // The signaling path (and for proved callers, the MAC) vouched for the peer's a=fingerprint; the
-            // certificate DTLS really used must be that one, or someone sits in the middle.
-            guard let self else { return }
-            let verified = remoteSDP().map { DTLSFingerprint.matches(certificatePEM: pem, sdp: $0) } ?? false
-            self.calls.amend(call) { $0.dtlsVerified = verified }
-            self.control?.publish(["event": "dtls", "verified": .bool(verified)])
-            if !verified {
-                Log.warning("intercom", "hanging up \(call): its DTLS certificate does not match the fingerprint its SDP promised")
-                self.handle(.hangUpRequested)
-            }
-        }
-        session.onRemoteVideo = { [weak self] picture in self?.display?.showVideo(picture) }
-        session.onSelfView = { [weak self] picture in self?.display?.showSelfView(picture) }
-        session.onClockStamp = { [weak self] millis in
-            self?.control?.publish(["event": "clock-stamp", "millis": .number(Double(millis))])
-        }
-        session.onConnected = { [weak self] in
-            self?.control?.publish(["event": "call-connected", "peer": .string(call.peer)])
-            self?.handle(.callConnected(call))
-        }
+    /// or its answer to ours), whose `a=fingerprint` the DTLS certificate must match. `own` sees each event first
+    /// (what differs between answering and dialling: the SDP and candidates out, a dial's end).
+    func attachCall(_ session: CallSession, _ call: CallID, remoteSDP: @escaping @GLibActor () -> String?,
+                    own: @escaping @GLibActor (CallSession.Event) -> Void) {
         // Weak: a session holding a closure that holds the session would never be freed (a leak per call).
-        session.onEnded = { [weak self, weak session] reason, detail in
-            guard let self, let session else { return }
-            callEnded(call, session: session, reason: reason, detail: detail)
+        session.onEvent = { [weak self, weak session] event in
+            own(event)
+            guard let self else { return }
+            switch event {
+            case .offer, .answer, .localCandidate:
+                break
+            case .remoteCertificate(let pem):
+                // The signaling path (and for proved callers, the MAC) vouched for the peer's a=fingerprint; the
+                // certificate DTLS really used must be that one, or someone sits in the middle.
+                let verified = remoteSDP().map { DTLSFingerprint.matches(certificatePEM: pem, sdp: $0) } ?? false
+                calls.amend(call) { $0.dtlsVerified = verified }
+                control?.publish(["event": "dtls", "verified": .bool(verified)])
+                if !verified {
+                    Log.warning("intercom", "hanging up \(call): its DTLS certificate does not match the fingerprint its SDP promised")
+                    handle(.hangUpRequested)
+                }
+            case .remoteVideo(let picture):
+                display?.showVideo(picture)
+            case .selfView(let picture):
+                display?.showSelfView(picture)
+            case .clockStamp(let millis):
+                control?.publish(["event": "clock-stamp", "millis": .number(Double(millis))])
+            case .connected:
+                control?.publish(["event": "call-connected", "peer": .string(call.peer)])
+                handle(.callConnected(call))
+            case .ended(let reason, let detail):
+                guard let session else { return }
+                callEnded(call, session: session, reason: reason, detail: detail)
+            }
         }
     }
 

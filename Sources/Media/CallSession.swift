@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Offering (docs/signaling.md#media-calls): audio and video sendrecv with our own payload types (H.264
 /// packetization-mode 1 constrained baseline, or VP8; Opus), plus an in-band data channel as a PeerJS 1.5 caller
-/// adds (label "undefined", unordered), whose close tells a 1.5 answerer we hung up. `onOffer` gives the offer,
+/// adds (label "undefined", unordered), whose close tells a 1.5 answerer we hung up. `.offer` reports the offer,
 /// `setRemoteAnswer` takes the answer; remote candidates wait for it.
 ///
 /// The answer path follows docs/media.md#answering-an-offer: send branches are built with the offer's payload
@@ -33,26 +33,8 @@ public final class CallSession {
     public let connectionId: String
     public let counters = MediaCounters()
 
-    /// Offering: the local offer SDP, once (send it as OFFER).
-    public var onOffer: (@GLibActor (String) -> Void)?
-    /// The local answer SDP, once (send it as ANSWER).
-    public var onAnswer: (@GLibActor (String) -> Void)?
-    /// Each local ICE candidate (send it as CANDIDATE).
-    public var onLocalCandidate: (@GLibActor (_ mline: Int, _ candidate: String) -> Void)?
-    /// Once, when the call is over for any reason; the pipeline is already stopped.
-    public var onEnded: (@GLibActor (EndReason, String?) -> Void)?
-    /// A decoded picture of the caller, scaled for the screen (only when `MediaSettings.remoteVideoWidth` > 0).
-    public var onRemoteVideo: (@GLibActor (VideoPicture) -> Void)?
-    /// The device's own camera picture, small, for the self-view (only when `MediaSettings.selfViewWidth` > 0).
-    public var onSelfView: (@GLibActor (VideoPicture) -> Void)?
-    /// The caller's DTLS certificate (PEM) once the handshake is done, so the owner can hold it against the
-    /// fingerprint the offer promised; called at most once.
-    public var onRemoteCertificate: (@GLibActor (String) -> Void)?
-    /// ICE reached connected/completed, once per call (later ICE state changes are not new connections).
-    public var onConnected: (@GLibActor () -> Void)?
-    /// With `MediaSettings.clockStamp`: each stamp read from the caller's decoded video, as the milliseconds
-    /// from the stamp's time to its reading.
-    public var onClockStamp: (@GLibActor (_ latencyMillis: Int64) -> Void)?
+    /// Everything the session reports, in order, on the loop thread (`CallSession.Event`); none after `.ended`.
+    public var onEvent: (@GLibActor (Event) -> Void)?
 
     /// Answering: the browser's offer; nil when we offer.
     private let offer: SDPOffer?
@@ -321,7 +303,7 @@ public final class CallSession {
             if let pem = self.remoteCertificate() {
                 self.certificateTimer = nil
                 self.certificateSeen = true
-                self.onRemoteCertificate?(pem)
+                self.onEvent?(.remoteCertificate(pem))
             } else if attempts >= 100 {
                 self.certificateTimer = nil
                 Log.warning("media", "no DTLS certificate from \(self.peer) 10 s after ICE connected")
@@ -538,7 +520,7 @@ public final class CallSession {
             return finish(.failed, "the offer has no SDP text")
         }
         Log.debug("media", "offer to \(peer): \(text.split(separator: "\r\n").joined(separator: " | "))")
-        onOffer?(text)
+        onEvent?(.offer(text))
     }
 
     private func answerCreated(_ answer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
@@ -554,7 +536,7 @@ public final class CallSession {
         if !text.contains("a=sendrecv") {
             Log.warning("media", "the answer to \(peer) sends nothing (recvonly): payload types did not match")
         }
-        onAnswer?(text)
+        onEvent?(.answer(text))
     }
 
     // MARK: - Events from GStreamer (already hopped to the GLib thread)
@@ -562,7 +544,7 @@ public final class CallSession {
     fileprivate func localCandidate(mline: Int, candidate: String) {
         guard !ended else { return }
         if let type = WebRTCICE.candidateType(candidate) { localCandidateTypes.insert(type) }
-        onLocalCandidate?(mline, candidate)
+        onEvent?(.localCandidate(mline: mline, candidate: candidate))
     }
 
     fileprivate func dataChannelArrived(_ channel: UnsafeMutablePointer<GObject>) {
@@ -598,7 +580,7 @@ public final class CallSession {
             watchDTLSTransport()
             // A keyframe as soon as the peer can receive it: the first ones went out before DTLS was up.
             requestKeyframe()
-            onConnected?()
+            onEvent?(.connected)
         case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
             finish(.failed, "ICE failed; " + candidateSummary)
         case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
@@ -629,14 +611,14 @@ public final class CallSession {
     fileprivate func picture(_ picture: VideoPicture, kind: PictureTap.Kind) {
         guard !ended else { return }
         switch kind {
-        case .caller: onRemoteVideo?(picture)
-        case .selfView: onSelfView?(picture)
+        case .caller: onEvent?(.remoteVideo(picture))
+        case .selfView: onEvent?(.selfView(picture))
         }
     }
 
     func clockStampRead(latencyMillis: Int64) {
         guard !ended else { return }
-        onClockStamp?(latencyMillis)
+        onEvent?(.clockStamp(latencyMillis: latencyMillis))
     }
 
     fileprivate func busError(source: String, _ text: String) {
@@ -698,23 +680,15 @@ public final class CallSession {
         if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
         else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }
         stopPipeline()
-        let ended = onEnded
+        let report = onEvent
         dropCallbacks()
-        ended?(reason, detail)
+        report?(.ended(reason, detail: detail))
     }
 
     /// An ended session calls nobody again, and lets go of its owner's closures: one that names the session
     /// (the owner's bookkeeping usually does) would otherwise keep it alive for the life of the process.
     private func dropCallbacks() {
-        onOffer = nil
-        onAnswer = nil
-        onLocalCandidate = nil
-        onEnded = nil
-        onRemoteVideo = nil
-        onSelfView = nil
-        onRemoteCertificate = nil
-        onConnected = nil
-        onClockStamp = nil
+        onEvent = nil
     }
 
     private func stopPipeline() {
