@@ -239,13 +239,14 @@ extension Device {
                 Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(call)")
             }
         case .expire, .leave:
-            if let connectionId = message.leave?.hungUpConnectionId {
-                // One call's hang-up, said over signaling: that call only.
+            // The LEAVE rule is the rooms' (`LeavePayload.ends`): a hang-up ends the call it names, any other
+            // LEAVE (`src` refused or left) every call with `src`, and so does EXPIRE (`src` is not registered).
+            let leave = message.leave
+            if let connectionId = leave?.hungUpConnectionId {
                 return dialEvent(.peerHungUp, CallID(peer: src, connectionId: connectionId))
             }
-            // EXPIRE: the server could not deliver to `src` (not registered). LEAVE: `src` refused or left.
-            let why = message.type == .expire ? "offline" : message.leave?.reason ?? "left"
-            for attempt in calls.dials where attempt.call.peer == src {
+            let why = message.type == .expire ? "offline" : leave?.reason ?? "left"
+            for attempt in calls.dials where attempt.call.peer == src && leave?.ends(connectionId: attempt.call.connectionId) ?? true {
                 if !attempt.isAnswered {
                     Log.info("intercom", "the call to \(src) (\(attempt.call.connectionId)): "
                              + (message.type == .expire ? "the peer is not reachable (EXPIRE)" : "the peer said \(why) (LEAVE)"))

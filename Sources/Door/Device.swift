@@ -250,7 +250,7 @@ public final class Device {
         case .ignore(let call, let reason):
             Log.info("intercom", "not answering \(call): \(reason)")
             limits.release(peer: call.peer, connectionId: call.connectionId)
-            calls.amend(call) { $0.offer = nil; $0.candidates = [] }
+            calls.amend(call) { $0.offer = nil; $0.candidates.removeAll() }
             dropHeldData(peer: call.peer, reason)
         case .hangUp(let call):
             guard let record = calls[call], let session = record.session else { return }
@@ -302,7 +302,7 @@ public final class Device {
         dropHeldData(peer: call.peer, "its call was refused (\(refusal.rawValue))")
         signaling(for: call)?.send(.leave(to: call.peer, LeavePayload(reason: refusal.rawValue,
                                                                       connectionId: call.connectionId)))
-        calls.amend(call) { $0.offer = nil; $0.candidates = [] }
+        calls.amend(call) { $0.offer = nil; $0.candidates.removeAll() }
         control?.publish(["event": "refused", "peer": .string(call.peer), "reason": .string(refusal.rawValue)])
     }
 
@@ -476,18 +476,16 @@ public final class Device {
                 Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
             }
         case .leave:
-            if let connectionId = message.leave?.hungUpConnectionId {
-                // One call's hang-up, said over signaling: that call only.
-                let call = CallID(peer: src, connectionId: connectionId)
-                if let session = calls.session(call) { session.peerHungUp("said so over signaling (LEAVE)") }
-                else if machine.phase.pending?.call == call { handle(.callEnded(call, .remote)) }
-                return
+            // One rule for every LEAVE (`LeavePayload.ends`): a hang-up ends the call it names, any other LEAVE
+            // every call with the peer, and a call it ends was hung up by the peer either way.
+            guard let leave = message.leave else { return }
+            for (call, session) in calls.sessions where call.peer == src && leave.ends(connectionId: call.connectionId) {
+                session.peerHungUp("said so over signaling (LEAVE" + (leave.reason.map { ", \($0))" } ?? ")"))
             }
-            for (_, session) in calls.sessions where session.peer == src {
-                Log.info("intercom", "\(src) left")
-                session.hangUp()
+            if let pending = machine.phase.pending?.call, pending.peer == src, leave.ends(connectionId: pending.connectionId),
+               calls.session(pending) == nil {
+                handle(.callEnded(pending, .remote))
             }
-            if let pending = machine.phase.pending, pending.call.peer == src { handle(.callEnded(pending.call, .remote)) }
         case .expire:
             Log.info("intercom", "peer \(src) is not reachable (EXPIRE)")
         default:
@@ -516,15 +514,14 @@ public final class Device {
                                       engine: media)
         } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
-            calls.amend(call) { $0.offer = nil; $0.candidates = [] }
+            calls.amend(call) { $0.offer = nil; $0.candidates.removeAll() }
             return handle(.callEnded(call, .failed))
         }
         var buffered: [CandidatePayload] = []
         calls.amend(call) { record in
             record.offer = nil
             record.session = session
-            buffered = record.candidates
-            record.candidates = []
+            buffered = record.candidates.drain()
         }
         callSessionsCreated += 1
         let offerSDP = offer.sdp.sdp

@@ -43,8 +43,7 @@ extension CallSession {
                 self?.connectTimedOut()
             }
         }
-        for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
-        earlyCandidates.removeAll()
+        for early in earlyCandidates.drain() { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         guard !isOffering else { return }
         createDescription(webrtc, offer: false, link) { link, answer, error in
             link.session?.answerCreated(answer, error: error)

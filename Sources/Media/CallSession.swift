@@ -41,7 +41,7 @@ public final class CallSession {
     let offerText: String?
     let engine: MediaEngine
     /// Remote candidates held until the remote description is set.
-    var earlyCandidates: [(mline: Int, candidate: String)] = []
+    var earlyCandidates = CandidateBuffer<(mline: Int, candidate: String)>()
     var remoteDescriptionApplied = false
     var answerGiven = false
     public var isOffering: Bool { offer == nil }
@@ -222,7 +222,7 @@ public final class CallSession {
         guard !ended, !candidate.isEmpty else { return }
         if let type = WebRTCICE.candidateType(candidate) { remoteCandidateTypes.insert(type) }
         guard remoteDescriptionApplied, let webrtc else {
-            if earlyCandidates.count < 64 { earlyCandidates.append((mline, candidate)) }
+            earlyCandidates.hold((mline, candidate))
             return
         }
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)

@@ -61,7 +61,7 @@ public final class DataSession {
     private var busWatch: guint = 0
     private var closeTimer: GLibTimer?
     /// Remote candidates held until the remote description is set.
-    private var earlyCandidates: [(mline: Int, candidate: String)] = []
+    private var earlyCandidates = CandidateBuffer<(mline: Int, candidate: String)>()
     private var remoteDescriptionApplied = false
     /// Messages that came before the channel was open, delivered after `.open` (at most `maxEarlyMessages`).
     private var earlyMessages: [Message] = []
@@ -141,7 +141,7 @@ public final class DataSession {
     public func addRemoteCandidate(mline: Int, candidate: String) {
         guard !isClosed, !candidate.isEmpty else { return }
         guard remoteDescriptionApplied, let webrtc else {
-            if earlyCandidates.count < 64 { earlyCandidates.append((mline, candidate)) }
+            earlyCandidates.hold((mline, candidate))
             return
         }
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
@@ -196,8 +196,7 @@ public final class DataSession {
         guard !isClosed, let webrtc else { return }
         if let error { return finish("set-remote-description failed: \(error)") }
         remoteDescriptionApplied = true
-        for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
-        earlyCandidates.removeAll()
+        for early in earlyCandidates.drain() { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         guard case .answering = role else { return }
         createDescription(webrtc, offer: false, link) { link, answer, error in
             link.session?.answerCreated(answer, error: error)
