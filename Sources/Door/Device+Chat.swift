@@ -110,7 +110,7 @@ extension Device {
     private func chatReceived(_ value: JSONValue, on link: DataLink) {
         switch ChatMessage.parse(DataValue(value), on: link.serialization) {
         case .success(.chat(let text)):
-            control?.publish(["event": "chat", "from": "visitor", "text": .string(text)])
+            control?.publish(.chat(from: "visitor", text: text, peer: nil, connectionId: nil))
             display?.showCaption(text)
         case .failure(.tooLong(let characters)):
             Log.info("intercom", "dropped a chat message of \(characters) characters from \(link.peer) "

@@ -25,7 +25,7 @@ extension Device {
             return true
         }
         home.onOpen = { [weak self, peerID = home.peerID] in
-            self?.control?.publish(["event": "home-registered", "peerId": .string(peerID)])
+            self?.control?.publish(.homeRegistered(peerId: peerID))
         }
         home.start()
         Log.info("intercom", "home ID \(home.peerID)")
@@ -73,19 +73,19 @@ extension Device {
         }
         let key = CallID(peer: peer, connectionId: link.connectionId)
         home?.consoleLinks[key] = link
-        let ids: [String: JSONValue] = ["peer": .string(peer), "connectionId": .string(link.connectionId)]
-        link.onOpen = { [weak self] in self?.control?.publish(.object(ids.merging(["event": "data-open"]) { $1 })) }
+        let connectionId = link.connectionId
+        link.onOpen = { [weak self] in self?.control?.publish(.dataOpen(peer: peer, connectionId: connectionId)) }
         link.onMessage = { [weak self, weak link] value in
             guard let self, let link else { return }
             if case .success(.chat(let text)) = ChatMessage.parse(DataValue(value), on: link.serialization) {
-                control?.publish(.object(ids.merging(["event": "chat", "from": "peer", "text": .string(text)]) { $1 }))
+                control?.publish(.chat(from: "peer", text: text, peer: peer, connectionId: connectionId))
             } else {
-                control?.publish(.object(ids.merging(["event": "data", "value": value]) { $1 }))
+                control?.publish(.data(peer: peer, connectionId: connectionId, value: value))
             }
         }
         link.onClosed = { [weak self] reason in
             self?.home?.consoleLinks[key] = nil
-            self?.control?.publish(.object(ids.merging(["event": "data-closed", "reason": reason.map(JSONValue.string) ?? .null]) { $1 }))
+            self?.control?.publish(.dataClosed(peer: peer, connectionId: connectionId, reason: reason))
         }
         return ["ok": true, "connectionId": .string(link.connectionId), "homePeerId": .string(home?.peerID ?? "")]
     }
@@ -168,7 +168,7 @@ extension Device {
             return handle(.callEnded(call, .failed))
         }
         Log.info("intercom", "calling \(call.peer) (\(call.connectionId)) from \(home.peerID)")
-        control?.publish(["event": "dialing", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+        control?.publish(.dialing(peer: call.peer, connectionId: call.connectionId))
     }
 
     /// A placed call's session ended. Before an answer that is a failed attempt: say why, and tell the peer's
@@ -193,7 +193,7 @@ extension Device {
                     continue
                 }
                 Log.info("intercom", "\(call.peer) answered the door's call (\(call.connectionId))")
-                control?.publish(["event": "call-answered", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+                control?.publish(.callAnswered(peer: call.peer, connectionId: call.connectionId))
                 handle(.dialAnswered(call))
                 // Placed from an open room, the call is that room's one call now: paired browsers stop ringing.
                 if case .inCall(_?, let active) = machine.phase, active.call == call { pairedRoomAnswered(by: call) }
@@ -207,8 +207,7 @@ extension Device {
                 home?.client.send(.leave(to: call.peer, LeavePayload(reason: "cancelled", connectionId: call.connectionId)))
             case .reportUnanswered(let why):
                 Log.info("intercom", "the call to \(call.peer) (\(call.connectionId)) ended unanswered: \(why)")
-                control?.publish(["event": "call-failed", "peer": .string(call.peer), "connectionId": .string(call.connectionId),
-                                  "reason": .string(why)])
+                control?.publish(.callFailed(peer: call.peer, connectionId: call.connectionId, reason: why))
             }
         }
     }
