@@ -97,6 +97,10 @@ public final class ControlServer {
     isolated deinit { stop() }
 
     /// Sends `event` as one line to every client that asked for `events`.
+    public func publish(_ event: ControlEvent) { publish(event.json) }
+
+    /// An event that is not (yet) a `ControlEvent`; prefer the typed one, which the docs' events table is checked
+    /// against.
     public func publish(_ event: JSONValue) {
         let line = JSONLine.encode(event)
         for connection in connections.values where connection.subscribed {

@@ -10,7 +10,7 @@ struct CallRecord {
     typealias CallID = CallStateMachine.CallID
 
     /// Remote candidates kept per call before its session exists: as many as the limits let through.
-    static let maxBufferedCandidates = SignalingLimits.candidatesPerConnection
+    static var maxBufferedCandidates: Int { CandidateBuffer<CandidatePayload>.limit }
 
     let call: CallID
     /// The room registration it came through (the secret-derived ID or the knock ID); nil for a call the door
@@ -18,8 +18,8 @@ struct CallRecord {
     var door: RoomGate.Door?
     /// The caller's OFFER, kept until the call is answered, refused or ignored.
     var offer: ConnectionPayload?
-    /// Remote candidates that arrived before the session existed.
-    var candidates: [CandidatePayload] = []
+    /// Remote candidates that arrived before the session existed; handed to it when it is made.
+    var candidates = CandidateBuffer<CandidatePayload>()
     /// The call's media, from answer (or dial) to its end.
     var session: CallSession?
     /// Whether DTLS used the certificate the SDP's `a=fingerprint` promised; nil until DTLS completes.
@@ -39,9 +39,7 @@ struct CallRecord {
 
     /// Keeps a remote candidate for when the session exists; false when the buffer is full.
     mutating func buffer(_ candidate: CandidatePayload) -> Bool {
-        guard candidates.count < Self.maxBufferedCandidates else { return false }
-        candidates.append(candidate)
-        return true
+        candidates.hold(candidate)
     }
 }
 
@@ -88,7 +86,7 @@ final class CallTable {
     func roomClosed() {
         for (call, var record) in records {
             record.offer = nil
-            record.candidates = []
+            record.candidates.removeAll()
             records[call] = record.isSpent ? nil : record
         }
     }

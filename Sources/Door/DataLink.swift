@@ -168,37 +168,36 @@ final class DataLink {
 
     private func wire() {
         let peer = self.peer, connectionId = self.connectionId
-        session.onOffer = { [weak self] sdp in
+        session.onEvent = { [weak self] event in
             guard let self else { return }
-            offerSDP = sdp
-            let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .data,
-                                            connectionId: connectionId, metadata: metadata, label: label,
-                                            reliable: true, serialization: serialization.rawValue)
-            signaling?.send(PeerJSMessage(type: .offer, dst: peer, payload: payload.json))
-        }
-        session.onAnswer = { [weak self] sdp in
-            guard let self else { return }
-            answerSDP = sdp
-            let payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .data,
-                                            connectionId: connectionId)
-            signaling?.send(PeerJSMessage(type: .answer, dst: peer, payload: payload.json))
-        }
-        session.onLocalCandidate = { [weak self] mline, candidate in
-            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: self?.offerSDP, type: .data,
-                                                 connectionId: connectionId)
-            self?.signaling?.send(PeerJSMessage(type: .candidate, dst: peer, payload: payload.json))
-        }
-        session.onOpen = { [weak self] in
-            self?.openTimer = nil
-            self?.onOpen?()
-        }
-        session.onMessage = { [weak self] message in self?.received(message) }
-        session.onClosed = { [weak self] detail in
-            guard let self, !isClosed else { return }
-            isClosed = true
-            openTimer = nil
-            keepalive.stop()
-            onClosed?(closeReason ?? detail)
+            switch event {
+            case .offer(let sdp):
+                offerSDP = sdp
+                let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .data,
+                                                connectionId: connectionId, metadata: metadata, label: label,
+                                                reliable: true, serialization: serialization.rawValue)
+                signaling?.send(PeerJSMessage(type: .offer, dst: peer, payload: payload.json))
+            case .answer(let sdp):
+                answerSDP = sdp
+                let payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .data,
+                                                connectionId: connectionId)
+                signaling?.send(PeerJSMessage(type: .answer, dst: peer, payload: payload.json))
+            case .localCandidate(let mline, let candidate):
+                let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .data,
+                                                     connectionId: connectionId)
+                signaling?.send(PeerJSMessage(type: .candidate, dst: peer, payload: payload.json))
+            case .open:
+                openTimer = nil
+                onOpen?()
+            case .message(let message):
+                received(message)
+            case .closed(let detail):
+                guard !isClosed else { return }
+                isClosed = true
+                openTimer = nil
+                keepalive.stop()
+                onClosed?(closeReason ?? detail)
+            }
         }
     }
 

@@ -60,7 +60,7 @@ extension Device {
     /// A remote candidate for a held data offer; false when `call` is not one.
     func holdDataCandidate(_ call: CallID, _ payload: CandidatePayload) -> Bool {
         guard heldData[call] != nil else { return false }
-        if heldData[call]!.candidates.count < SignalingLimits.candidatesPerConnection { heldData[call]!.candidates.append(payload) }
+        heldData[call]!.candidates.hold(payload)
         return true
     }
 
@@ -85,7 +85,7 @@ extension Device {
             heldData[call] = nil
             Log.info("intercom", "taking the held data connection \(call)")
             acceptData(held.payload, from: held.src, door: held.door)
-            for candidate in held.candidates { _ = addDataCandidate(call, candidate) }
+            for candidate in held.candidates.held { _ = addDataCandidate(call, candidate) }
         }
         if heldData.isEmpty { heldDataSweep = nil }
     }
@@ -110,7 +110,7 @@ extension Device {
     private func chatReceived(_ value: JSONValue, on link: DataLink) {
         switch ChatMessage.parse(DataValue(value), on: link.serialization) {
         case .success(.chat(let text)):
-            control?.publish(["event": "chat", "from": "visitor", "text": .string(text)])
+            control?.publish(.chat(from: "visitor", text: text, peer: nil, connectionId: nil))
             display?.showCaption(text)
         case .failure(.tooLong(let characters)):
             Log.info("intercom", "dropped a chat message of \(characters) characters from \(link.peer) "
@@ -175,5 +175,5 @@ struct HeldDataOffer {
     let src: String
     let door: RoomGate.Door
     let heldAt: Int64
-    var candidates: [CandidatePayload] = []
+    var candidates = CandidateBuffer<CandidatePayload>()
 }

@@ -25,7 +25,7 @@ extension Device {
             return true
         }
         home.onOpen = { [weak self, peerID = home.peerID] in
-            self?.control?.publish(["event": "home-registered", "peerId": .string(peerID)])
+            self?.control?.publish(.homeRegistered(peerId: peerID))
         }
         home.start()
         Log.info("intercom", "home ID \(home.peerID)")
@@ -74,19 +74,19 @@ extension Device {
         }
         let key = CallID(peer: peer, connectionId: link.connectionId)
         home?.consoleLinks[key] = link
-        let ids: [String: JSONValue] = ["peer": .string(peer), "connectionId": .string(link.connectionId)]
-        link.onOpen = { [weak self] in self?.control?.publish(.object(ids.merging(["event": "data-open"]) { $1 })) }
+        let connectionId = link.connectionId
+        link.onOpen = { [weak self] in self?.control?.publish(.dataOpen(peer: peer, connectionId: connectionId)) }
         link.onMessage = { [weak self, weak link] value in
             guard let self, let link else { return }
             if case .success(.chat(let text)) = ChatMessage.parse(DataValue(value), on: link.serialization) {
-                control?.publish(.object(ids.merging(["event": "chat", "from": "peer", "text": .string(text)]) { $1 }))
+                control?.publish(.chat(from: "peer", text: text, peer: peer, connectionId: connectionId))
             } else {
-                control?.publish(.object(ids.merging(["event": "data", "value": value]) { $1 }))
+                control?.publish(.data(peer: peer, connectionId: connectionId, value: value))
             }
         }
         link.onClosed = { [weak self] reason in
             self?.home?.consoleLinks[key] = nil
-            self?.control?.publish(.object(ids.merging(["event": "data-closed", "reason": reason.map(JSONValue.string) ?? .null]) { $1 }))
+            self?.control?.publish(.dataClosed(peer: peer, connectionId: connectionId, reason: reason))
         }
         return ["ok": true, "connectionId": .string(link.connectionId), "homePeerId": .string(home?.peerID ?? "")]
     }
@@ -145,22 +145,23 @@ extension Device {
             record.dial = DialAttempt(call: call, deadline: deadline, metadata: metadata)
         }
         var offerSDP: String?
-        session.onOffer = { [weak home] sdp in
-            offerSDP = sdp
-            let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .media,
-                                            connectionId: call.connectionId, metadata: metadata)
-            home?.client.send(PeerJSMessage(type: .offer, dst: call.peer, payload: payload.json))
-        }
-        session.onLocalCandidate = { [weak home] mline, candidate in
-            let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
-                                                 connectionId: call.connectionId)
-            home?.client.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
-        }
-        attachCall(session, call, remoteSDP: { [weak self] in self?.calls[call]?.dial?.answerSDP })
-        let ended = session.onEnded
-        session.onEnded = { [weak self] reason, detail in
-            self?.dialEnded(call, reason: reason)
-            ended?(reason, detail)
+        attachCall(session, call, remoteSDP: { [weak self] in self?.calls[call]?.dial?.answerSDP }) { [weak self, weak home] event in
+            switch event {
+            case .offer(let sdp):
+                offerSDP = sdp
+                let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .media,
+                                                connectionId: call.connectionId, metadata: metadata)
+                home?.client.send(PeerJSMessage(type: .offer, dst: call.peer, payload: payload.json))
+            case .localCandidate(let mline, let candidate):
+                let payload = LocalCandidate.payload(candidate, mline: mline, offerSDP: offerSDP, type: .media,
+                                                     connectionId: call.connectionId)
+                home?.client.send(PeerJSMessage(type: .candidate, dst: call.peer, payload: payload.json))
+            case .ended(let reason, _):
+                // Before the common end (`callEnded`), so the attempt says why it went unanswered first.
+                self?.dialEnded(call, reason: reason)
+            default:
+                break
+            }
         }
         do { try session.start() } catch {
             Log.warning("intercom", "cannot call \(call.peer): \(error)")
@@ -168,7 +169,7 @@ extension Device {
             return handle(.callEnded(call, .failed))
         }
         Log.info("intercom", "calling \(call.peer) (\(call.connectionId)) from \(home.peerID)")
-        control?.publish(["event": "dialing", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+        control?.publish(.dialing(peer: call.peer, connectionId: call.connectionId))
     }
 
     /// A placed call's session ended. Before an answer that is a failed attempt: say why, and tell the peer's
@@ -193,7 +194,7 @@ extension Device {
                     continue
                 }
                 Log.info("intercom", "\(call.peer) answered the door's call (\(call.connectionId))")
-                control?.publish(["event": "call-answered", "peer": .string(call.peer), "connectionId": .string(call.connectionId)])
+                control?.publish(.callAnswered(peer: call.peer, connectionId: call.connectionId))
                 handle(.dialAnswered(call))
                 // Placed from an open room, the call is that room's one call now: paired browsers stop ringing.
                 if case .inCall(_?, let active) = machine.phase, active.call == call { pairedRoomAnswered(by: call) }
@@ -207,8 +208,7 @@ extension Device {
                 home?.client.send(.leave(to: call.peer, LeavePayload(reason: "cancelled", connectionId: call.connectionId)))
             case .reportUnanswered(let why):
                 Log.info("intercom", "the call to \(call.peer) (\(call.connectionId)) ended unanswered: \(why)")
-                control?.publish(["event": "call-failed", "peer": .string(call.peer), "connectionId": .string(call.connectionId),
-                                  "reason": .string(why)])
+                control?.publish(.callFailed(peer: call.peer, connectionId: call.connectionId, reason: why))
             }
         }
     }
@@ -239,13 +239,14 @@ extension Device {
                 Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(call)")
             }
         case .expire, .leave:
-            if let connectionId = message.leave?.hungUpConnectionId {
-                // One call's hang-up, said over signaling: that call only.
+            // The LEAVE rule is the rooms' (`LeavePayload.ends`): a hang-up ends the call it names, any other
+            // LEAVE (`src` refused or left) every call with `src`, and so does EXPIRE (`src` is not registered).
+            let leave = message.leave
+            if let connectionId = leave?.hungUpConnectionId {
                 return dialEvent(.peerHungUp, CallID(peer: src, connectionId: connectionId))
             }
-            // EXPIRE: the server could not deliver to `src` (not registered). LEAVE: `src` refused or left.
-            let why = message.type == .expire ? "offline" : message.leave?.reason ?? "left"
-            for attempt in calls.dials where attempt.call.peer == src {
+            let why = message.type == .expire ? "offline" : leave?.reason ?? "left"
+            for attempt in calls.dials where attempt.call.peer == src && leave?.ends(connectionId: attempt.call.connectionId) ?? true {
                 if !attempt.isAnswered {
                     Log.info("intercom", "the call to \(src) (\(attempt.call.connectionId)): "
                              + (message.type == .expire ? "the peer is not reachable (EXPIRE)" : "the peer said \(why) (LEAVE)"))

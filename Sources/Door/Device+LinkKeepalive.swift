@@ -6,8 +6,8 @@ extension Device {
     func startLinkKeepalive() {
         LinkKeepalive.limitMillis = options.media.lostAfterMillis
         LinkKeepalive.onLost = { [weak self] peer, connectionId, label, silence in
-            self?.control?.publish(["event": "data-lost", "peer": .string(peer), "connectionId": .string(connectionId),
-                                    "label": .string(label), "silenceMillis": .number(Double(silence))])
+            self?.control?.publish(.dataLost(peer: peer, connectionId: connectionId, label: label,
+                                             silenceMillis: silence))
         }
     }
 }

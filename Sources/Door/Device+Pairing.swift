@@ -14,13 +14,13 @@ extension Device {
     func pairingOpened(_ link: PairingLink) {
         _ = paired?.gate.handle(.windowOpened)
         Log.info("pairing", "pairing window open: \(link)")
-        control?.publish(["event": "pairing-open", "link": .string(link.redacted)])
+        control?.publish(.pairingOpen(link: link.redacted))
     }
 
     func pairingClosed() {
         _ = paired?.gate.handle(.windowClosed(at: monotonicMillis()))
         Log.info("pairing", "pairing window closed")
-        control?.publish(["event": "pairing-closed"])
+        control?.publish(.pairingClosed)
     }
 
     /// Takes data OFFERs to the home ID that ask to pair (label `pair`, metadata `{"intercom":"pair"}`, json)
@@ -89,7 +89,7 @@ extension Device {
             pairing.push = push
             do { try paired.store.update(pairing) } catch { return Log.error("pairing", "\(error)") }
             Log.info("pairing", "pairing \(id): Web Push subscription kept (\(HTTPRequest.loggableOrigin(push.endpoint)))")
-            control?.publish(["event": "pairing-push", "id": .string(id)])
+            control?.publish(.pairingPush(id: id))
             link.close()
         default:
             Log.debug("pairing", "dropped a message from \(link.peer) on a pairing connection")
@@ -102,7 +102,7 @@ extension Device {
         func refuse(_ reason: String, _ detail: String) {
             Log.info("pairing", "pairing refused (\(reason)) to \(link.peer): \(detail)")
             link.send(["t": "pair-refused", "reason": .string(reason)])
-            control?.publish(["event": "pair-refused", "reason": .string(reason)])
+            control?.publish(.pairRefused(reason: reason))
             let closing = link
             paired.pairConnections[link.connectionId]?.timer = GLibTimer(milliseconds: PairedBrowsers.ringOverLingerMillis) {
                 closing.close()
@@ -147,7 +147,7 @@ extension Device {
         }
         paired.pairConnections[link.connectionId]?.pairingID = pairing.id
         Log.info("pairing", "paired \(pairing.id) \"\(pairing.name)\" (\(peerId))")
-        control?.publish(["event": "paired", "id": .string(pairing.id), "name": .string(pairing.name)])
+        control?.publish(.paired(id: pairing.id, name: pairing.name))
         handle(.pairedBrowser(name: pairing.name))
     }
 
@@ -228,7 +228,7 @@ extension Device {
         }
         Log.info("pairing", "ring link of pairing \(pairingID) (\(link.peer)): no hello within \(seconds) s of "
                  + "opening; closed (\(attempt) link(s) tried)")
-        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "no-hello"])
+        control?.publish(.pairingRing(id: pairingID, result: "no-hello"))
     }
 
     private func ringMessage(_ value: JSONValue, pairingID: String, on link: DataLink) {
@@ -243,7 +243,7 @@ extension Device {
               let answerFP = link.answerSDP.flatMap(PairingProof.fingerprint(inSDP:)),
               PairingProof.holds(proof, .hello, key: key, offerFP: offerFP, answerFP: answerFP) else {
             Log.warning("pairing", "ring refused: bad proof from \(link.peer) (pairing \(pairingID))")
-            control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "refused"])
+            control?.publish(.pairingRing(id: pairingID, result: "refused"))
             paired.ringLinks[pairingID] = nil
             return link.close()
         }
@@ -261,7 +261,7 @@ extension Device {
             return link.close()
         }
         Log.info("pairing", "rang pairing \(pairingID) \"\(pairing.name)\"")
-        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "rung"])
+        control?.publish(.pairingRing(id: pairingID, result: "rung"))
     }
 
     private func ringLinkClosed(_ pairingID: String, _ link: DataLink, reason: String?) {
@@ -273,7 +273,7 @@ extension Device {
         pairing.onlineAtLastRing = false
         _ = try? paired.store.update(pairing)
         Log.info("pairing", "pairing \(pairingID) \"\(pairing.name)\" is not online (\(reason ?? ""))")
-        control?.publish(["event": "pairing-ring", "id": .string(pairingID), "result": "offline"])
+        control?.publish(.pairingRing(id: pairingID, result: "offline"))
     }
 
     /// The room's call was accepted: every other paired browser hears "answered-elsewhere".
@@ -301,7 +301,7 @@ extension Device {
         paired.helloTimers.removeAll()
         if told > 0 {
             Log.info("pairing", "ring over (\(reason)) told to \(told) paired browser(s)")
-            control?.publish(["event": "pairing-ring-over", "reason": .string(reason), "count": .number(Double(told))])
+            control?.publish(.pairingRingOver(reason: reason, count: told))
         }
         paired.lingerTimer = GLibTimer(milliseconds: PairedBrowsers.ringOverLingerMillis) { [weak paired] in
             paired?.lingering.forEach { $0.close() }
@@ -340,7 +340,7 @@ extension Device {
                 try paired.store.remove(id: pairing.id)
                 paired.ringLinks.removeValue(forKey: pairing.id)?.close()
                 Log.info("pairing", "unpaired \(pairing.id) \"\(pairing.name)\"")
-                control?.publish(["event": "unpaired", "id": .string(pairing.id)])
+                control?.publish(.unpaired(id: pairing.id))
                 return ["ok": true, "id": .string(pairing.id)]
             } catch {
                 return ["ok": false, "error": .string(error.description)]

@@ -142,9 +142,11 @@ final class Home {
         case .leave:
             // A PeerJS peer closes every connection with the sender of a LEAVE; so do we — except for one call's
             // hang-up (reason "hangup" with that call's connectionId), which is the call's business only.
-            if let leave = message.leave, leave.hungUpConnectionId == nil {
+            if let leave = message.leave {
                 let reason = leave.reason ?? "left"
-                for link in links.values where link.peer == src { link.end(because: reason) }
+                for link in links.values where link.peer == src && leave.ends(connectionId: link.connectionId) {
+                    link.end(because: reason)
+                }
             }
             onOtherMessage?(message)
         default:

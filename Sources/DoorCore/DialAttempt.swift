@@ -66,7 +66,8 @@ public struct DialAttempt: Sendable, Equatable {
             failure = "hangup"
             return [.endCall(.remote), .endAsHungUpByPeer]
         case .peerGone(let reason):
-            guard !isAnswered else { return [.hangUp] }
+            // An answered call ends as the peer's hang-up, as a LEAVE that names it does (one rule for LEAVE).
+            guard !isAnswered else { return [.endAsHungUpByPeer] }
             failure = reason
             return [.endCall(.remote), .hangUp]
         case .sessionEnded(let failed, let at):

@@ -6,12 +6,12 @@ import MainLoop
 /// One PeerJS data connection with one peer: a pipeline holding only `webrtcbin` and one in-band (DCEP) data
 /// channel, either side (docs/signaling.md#data-connections):
 /// * answering: takes the peer's offer (a single `m=application` section) and the channel the peer opens;
-/// * offering: creates the channel (PeerJS's label and `ordered` options), sends its offer through `onOffer`
+/// * offering: creates the channel (PeerJS's label and `ordered` options), reports its offer as `.offer`
 ///   and takes the peer's answer in `setRemoteAnswer`.
 ///
 /// Remote candidates that arrive before the remote description is set are kept and added after it. Messages
-/// that arrive before webrtcbin says the channel is open are held and delivered right after `onOpen`, so an
-/// owner that answers a message from `onMessage` can always `send`.
+/// that arrive before webrtcbin says the channel is open are held and delivered right after `.open`, so an
+/// owner that answers a `.message` can always `send`.
 /// It moves messages as they are (text or bytes); what they mean (BinaryPack, JSON) is the owner's business.
 @GLibActor
 public final class DataSession {
@@ -33,18 +33,25 @@ public final class DataSession {
     public let connectionId: String
     public let role: Role
 
-    /// Offering: the local offer SDP, once (send it as OFFER).
-    public var onOffer: (@GLibActor (String) -> Void)?
-    /// Answering: the local answer SDP, once (send it as ANSWER).
-    public var onAnswer: (@GLibActor (String) -> Void)?
-    /// Each local ICE candidate (send it as CANDIDATE).
-    public var onLocalCandidate: (@GLibActor (_ mline: Int, _ candidate: String) -> Void)?
-    /// The data channel is open: `send` works from now on.
-    public var onOpen: (@GLibActor () -> Void)?
-    /// Each message the peer sends, in order, never before `onOpen`.
-    public var onMessage: (@GLibActor (Message) -> Void)?
-    /// Once, when the connection is over (channel closed, ICE failed, `close()`); the pipeline is stopped.
-    public var onClosed: (@GLibActor (_ detail: String?) -> Void)?
+    /// What a data session reports, in order, on the loop thread.
+    public enum Event: Sendable {
+        /// Offering: the local offer SDP, once (send it as OFFER).
+        case offer(String)
+        /// Answering: the local answer SDP, once (send it as ANSWER).
+        case answer(String)
+        /// A local ICE candidate (send it as CANDIDATE).
+        case localCandidate(mline: Int, candidate: String)
+        /// The data channel is open: `send` works from now on.
+        case open
+        /// A message the peer sent, in order, never before `.open`.
+        case message(Message)
+        /// Once, last, when the connection is over (channel closed, ICE failed, `close()`); the pipeline is
+        /// stopped.
+        case closed(detail: String?)
+    }
+
+    /// Everything the session reports; none after `.closed`.
+    public var onEvent: (@GLibActor (Event) -> Void)?
 
     /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
     let link: DataSessionContext
@@ -54,9 +61,9 @@ public final class DataSession {
     private var busWatch: guint = 0
     private var closeTimer: GLibTimer?
     /// Remote candidates held until the remote description is set.
-    private var earlyCandidates: [(mline: Int, candidate: String)] = []
+    private var earlyCandidates = CandidateBuffer<(mline: Int, candidate: String)>()
     private var remoteDescriptionApplied = false
-    /// Messages that came before the channel was open, delivered after `onOpen` (at most `maxEarlyMessages`).
+    /// Messages that came before the channel was open, delivered after `.open` (at most `maxEarlyMessages`).
     private var earlyMessages: [Message] = []
     static let maxEarlyMessages = 64
     private var answerGiven = false
@@ -134,7 +141,7 @@ public final class DataSession {
     public func addRemoteCandidate(mline: Int, candidate: String) {
         guard !isClosed, !candidate.isEmpty else { return }
         guard remoteDescriptionApplied, let webrtc else {
-            if earlyCandidates.count < 64 { earlyCandidates.append((mline, candidate)) }
+            earlyCandidates.hold((mline, candidate))
             return
         }
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
@@ -189,8 +196,7 @@ public final class DataSession {
         guard !isClosed, let webrtc else { return }
         if let error { return finish("set-remote-description failed: \(error)") }
         remoteDescriptionApplied = true
-        for early in earlyCandidates { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
-        earlyCandidates.removeAll()
+        for early in earlyCandidates.drain() { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         guard case .answering = role else { return }
         createDescription(webrtc, offer: false, link) { link, answer, error in
             link.session?.answerCreated(answer, error: error)
@@ -220,7 +226,7 @@ public final class DataSession {
         guard let text = takeGString(gst_sdp_message_as_text(offer.pointee.sdp)) else {
             return finish("the offer has no SDP text")
         }
-        onOffer?(text)
+        onEvent?(.offer(text))
     }
 
     private func answerCreated(_ answer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
@@ -231,14 +237,14 @@ public final class DataSession {
         guard let text = takeGString(gst_sdp_message_as_text(answer.pointee.sdp)) else {
             return finish("the answer has no SDP text")
         }
-        onAnswer?(text)
+        onEvent?(.answer(text))
     }
 
     // MARK: - Events from GStreamer (already on the GLib thread)
 
     fileprivate func localCandidate(mline: Int, candidate: String) {
         guard !isClosed else { return }
-        onLocalCandidate?(mline, candidate)
+        onEvent?(.localCandidate(mline: mline, candidate: candidate))
     }
 
     /// A channel the peer announced; its signals were connected on the streaming thread already.
@@ -261,10 +267,10 @@ public final class DataSession {
         guard !isClosed, !isOpen else { return }
         isOpen = true
         Log.info("media", "data channel with \(peer) (\(connectionId)) open")
-        onOpen?()
+        onEvent?(.open)
         let early = earlyMessages
         earlyMessages.removeAll()
-        for message in early where !isClosed { onMessage?(message) }
+        for message in early where !isClosed { onEvent?(.message(message)) }
     }
 
     /// A message from the channel. webrtcbin queues `on-open` from the thread that sent the channel's DCEP
@@ -280,7 +286,7 @@ public final class DataSession {
             if earlyMessages.count < Self.maxEarlyMessages { earlyMessages.append(message) }
             return
         }
-        onMessage?(message)
+        onEvent?(.message(message))
     }
 
     fileprivate func channelClosed() {
@@ -325,19 +331,14 @@ public final class DataSession {
         closeTimer = nil
         Log.info("media", "data connection with \(peer) (\(connectionId)) closed" + (detail.map { ": \($0)" } ?? ""))
         stopPipeline()
-        let closed = onClosed
+        let report = onEvent
         dropCallbacks()
-        closed?(detail)
+        report?(.closed(detail: detail))
     }
 
     /// A closed session calls nobody again and lets go of its owner's closures (see `CallSession.dropCallbacks`).
     private func dropCallbacks() {
-        onOffer = nil
-        onAnswer = nil
-        onLocalCandidate = nil
-        onOpen = nil
-        onMessage = nil
-        onClosed = nil
+        onEvent = nil
         earlyMessages.removeAll()
     }
 

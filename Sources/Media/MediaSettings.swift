@@ -37,7 +37,7 @@ public struct MediaSettings: Sendable, Equatable {
     /// Width of the device camera's self-view on the screen during a call; 0 = no self-view.
     public var selfViewWidth = 0
     /// Benchmarks only (`intercom run --clock-stamp`): stamp the wall-clock time into every sent picture and
-    /// read the caller's stamps from the decoded video (`ClockStamp`, `CallSession.onClockStamp`).
+    /// read the caller's stamps from the decoded video (`ClockStamp`, `CallSession.Event.clockStamp`).
     public var clockStamp = false
     /// Start the next call's pipeline when a room opens (`WarmPipeline`); off only to measure the difference
     /// (`intercom run --cold-join`).

@@ -30,6 +30,14 @@ public struct LeavePayload: Sendable, Equatable {
     /// left or refused (which ends everything with that peer).
     public var hungUpConnectionId: String? { reason == Self.hangUpReason ? connectionId : nil }
 
+    /// Whether this LEAVE, from a peer, ends that peer's connection `connectionId`: a hang-up ends only the
+    /// connection it names, any other LEAVE every connection with the peer. The one rule for rooms, the home ID
+    /// and placed calls; an answered call it ends was hung up by the peer, whichever kind of LEAVE it was.
+    public func ends(connectionId: String) -> Bool {
+        guard let named = hungUpConnectionId else { return true }
+        return named == connectionId
+    }
+
     public var json: JSONValue {
         var fields: [String: JSONValue] = [:]
         if let reason { fields["reason"] = .string(reason) }

@@ -1,3 +1,5 @@
+import DoorCore
+
 /// Limits on what peers may send a device through the signaling server (docs/security.md#limits): messages per
 /// second per peer (a token bucket), SDP size and m-line count, candidates per connection, and concurrent
 /// incoming connections. Pure bookkeeping: the owner asks `admit` for every message from a peer and drops
@@ -7,7 +9,7 @@
 public struct SignalingLimits: Sendable {
     /// Remote ICE candidates taken per connection: what the limits let through, and what the door buffers for a
     /// connection whose session does not exist yet (a browser sends a dozen or two).
-    public static let candidatesPerConnection = 64
+    public static let candidatesPerConnection = CandidateLimit.perConnection
 
     public struct Settings: Sendable, Equatable {
         /// Sustained messages per second per peer, and the burst allowed above it (a browser trickles a

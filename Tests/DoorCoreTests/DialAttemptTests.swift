@@ -42,10 +42,11 @@ import Testing
         #expect(hungUp.handle(.sessionEnded(failed: false, at: 1_000)) == [.reportUnanswered(why: "hangup")])
     }
 
-    @Test func afterAnAnswerThePeerLeavingOnlyStopsTheSession() {
+    /// One rule for LEAVE: a plain LEAVE (or EXPIRE) and a hang-up LEAVE end an answered call the same way.
+    @Test func afterAnAnswerEveryLeaveEndsTheCallAsThePeersHangUp() {
         var a = attempt()
         _ = a.handle(.answer(sdp: "v=0"))
-        #expect(a.handle(.peerGone(reason: "left")) == [.hangUp])
+        #expect(a.handle(.peerGone(reason: "left")) == [.endAsHungUpByPeer])
         #expect(a.handle(.peerHungUp) == [.endAsHungUpByPeer])
         #expect(a.failure == nil)
     }

@@ -39,7 +39,7 @@ import Testing
         let left = await { @GLibActor in
             let calls = CallTable()
             calls.update(Self.call, door: .room) { $0.offer = Self.offer(); _ = $0.buffer(Self.candidate(1)) }
-            calls.amend(Self.call) { $0.offer = nil; $0.candidates = [] }
+            calls.amend(Self.call) { $0.offer = nil; $0.candidates.removeAll() }
             return calls.records.count
         }()
         #expect(left == 0)

@@ -60,9 +60,9 @@ import Testing
     @GLibActor static func replayMessageBeforeOpen() -> [String] {
         let session = DataSession(peer: "page", connectionId: "dc_early", label: "ring", ordered: true)
         var seen: [String] = []
-        session.onOpen = { seen.append("open") }
-        session.onMessage = { message in
-            if case .text(let text) = message { seen.append("message \(text) (open: \(session.isOpen))") }
+        session.onEvent = { event in
+            if case .open = event { seen.append("open") }
+            if case .message(.text(let text)) = event { seen.append("message \(text) (open: \(session.isOpen))") }
         }
         session.received(.text("hello"))
         session.received(.text("again"))
@@ -109,39 +109,49 @@ private final class Pair {
     }
 
     private func wire() {
-        offerer.onMessage = { [weak self] in self?.offererReceived.append($0) }
-        offerer.onClosed = { [weak self] in self?.offererClosed = .some($0) }
-        offerer.onOffer = { [weak self] sdp in
+        offerer.onEvent = { [weak self] event in
             guard let self else { return }
-            offerSDP = sdp
-            do {
-                let answerer = try DataSession(peer: "offerer", connectionId: "dc_test", offerSDP: sdp)
-                self.answerer = answerer
-                answerer.onMessage = { [weak self] in self?.answererReceived.append($0) }
-                answerer.onClosed = { [weak self] in self?.answererClosed = .some($0) }
-                answerer.onLocalCandidate = { [weak self] mline, candidate in
-                    guard let self else { return }
-                    if answer == nil || answerTimer != nil { candidatesBeforeAnswer += 1 }
-                    offerer.addRemoteCandidate(mline: mline, candidate: candidate)
-                }
-                answerer.onAnswer = { [weak self] sdp in
-                    guard let self else { return }
-                    answer = sdp
-                    // Held back so the answerer's first candidates arrive before it.
-                    answerTimer = GLibTimer(milliseconds: 300) { [weak self] in
-                        self?.answerTimer = nil
-                        try? self?.offerer.setRemoteAnswer(sdp)
-                    }
-                }
-                try answerer.start()
-            } catch {
-                Issue.record("answering failed: \(error)")
+            switch event {
+            case .message(let message): offererReceived.append(message)
+            case .closed(let detail): offererClosed = .some(detail)
+            case .offer(let sdp): offered(sdp)
+            case .localCandidate(let mline, let candidate): answerer?.addRemoteCandidate(mline: mline, candidate: candidate)
+            case .answer, .open: break
             }
         }
-        offerer.onLocalCandidate = { [weak self] mline, candidate in
-            self?.answerer?.addRemoteCandidate(mline: mline, candidate: candidate)
-        }
         do { try offerer.start() } catch { Issue.record("offering failed: \(error)") }
+    }
+
+    private func offered(_ sdp: String) {
+        offerSDP = sdp
+        do {
+            let answerer = try DataSession(peer: "offerer", connectionId: "dc_test", offerSDP: sdp)
+            self.answerer = answerer
+            answerer.onEvent = { [weak self] event in
+                guard let self else { return }
+                switch event {
+                case .message(let message): answererReceived.append(message)
+                case .closed(let detail): answererClosed = .some(detail)
+                case .localCandidate(let mline, let candidate):
+                    if answer == nil || answerTimer != nil { candidatesBeforeAnswer += 1 }
+                    offerer.addRemoteCandidate(mline: mline, candidate: candidate)
+                case .answer(let sdp): answered(sdp)
+                case .offer, .open: break
+                }
+            }
+            try answerer.start()
+        } catch {
+            Issue.record("answering failed: \(error)")
+        }
+    }
+
+    private func answered(_ sdp: String) {
+        answer = sdp
+        // Held back so the answerer's first candidates arrive before it.
+        answerTimer = GLibTimer(milliseconds: 300) { [weak self] in
+            self?.answerTimer = nil
+            try? self?.offerer.setRemoteAnswer(sdp)
+        }
     }
 
     func offerLine(_ prefix: String) -> Bool { offerSDP.split(separator: "\r\n").contains { $0.hasPrefix(prefix) } }

@@ -77,7 +77,8 @@ import Testing
             weakSession = holder.session
             weakLink = holder.session?.link
             weakCounters = holder.session?.counters
-            holder.session?.onAnswer = { answer in
+            holder.session?.onEvent = { event in
+                guard case .answer(let answer) = event else { return }
                 events.answer = answer
                 if let pipeline = holder.session?.runningPipeline { watch.watch(pipeline) }
                 holder.session = nil
@@ -91,15 +92,20 @@ import Testing
             weakSession = session
             weakLink = session.link
             weakCounters = session.counters
-            session.onAnswer = { answer in events.answer = answer }
-            session.onLocalCandidate = { _, _ in events.candidates += 1 }
             if ending == .hangUp {
                 // Like Device: the end handler reads the session it belongs to.
-                session.onEnded = { reason, _ in
-                    events.ended = "\(reason.rawValue), \(session.counters.snapshot.keyframesSent) keyframes sent"
+                session.onEvent = { event in
+                    events.record(event)
+                    if case .localCandidate = event { events.candidates += 1 }
+                    if case .ended(let reason, _) = event {
+                        events.ended = "\(reason.rawValue), \(session.counters.snapshot.keyframesSent) keyframes sent"
+                    }
                 }
             } else {
-                session.onEnded = { reason, _ in events.ended = reason.rawValue }
+                session.onEvent = { event in
+                    events.record(event)
+                    if case .localCandidate = event { events.candidates += 1 }
+                }
             }
             try session.start()
             #expect(await poll { events.answer != nil }, "no answer")
@@ -130,8 +136,10 @@ import Testing
             let session = try DataSession(peer: "teardown-test", connectionId: "dc_teardown", offerSDP: Self.dataOffer)
             weakSession = session
             weakLink = session.link
-            session.onAnswer = { answer in events.answer = answer }
-            session.onClosed = { _ in events.ended = "closed \(session.connectionId)" }
+            session.onEvent = { event in
+                if case .answer(let answer) = event { events.answer = answer }
+                if case .closed = event { events.ended = "closed \(session.connectionId)" }
+            }
             try session.start()
             #expect(await poll { events.answer != nil }, "no answer")
             watch.watch(try #require(session.runningPipeline))
@@ -200,6 +208,12 @@ import Testing
     var answer: String?
     var candidates = 0
     var ended: String?
+
+    /// Records a call session's answer and end.
+    func record(_ event: CallSession.Event) {
+        if case .answer(let sdp) = event { answer = sdp }
+        if case .ended(let reason, _) = event { ended = reason.rawValue }
+    }
 }
 
 /// Weak references (`GWeakRef`) to every element and pad of a pipeline, nested bins included: whatever is still

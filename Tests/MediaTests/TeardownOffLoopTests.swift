@@ -46,10 +46,14 @@ import Testing
         do {
             let session = try CallSession(peer: "offloop-test", connectionId: "mc_offloop",
                                           offerSDP: SessionTeardownTests.callOffer, engine: engine)
-            session.onAnswer = { events.answer = $0 }
-            session.onEnded = { _, _ in
-                held.ended = true
-                held.inFlightAtEnd = PipelineReaper.shared.inFlight
+            session.onEvent = { event in
+                switch event {
+                case .answer(let sdp): events.answer = sdp
+                case .ended:
+                    held.ended = true
+                    held.inFlightAtEnd = PipelineReaper.shared.inFlight
+                default: break
+                }
             }
             try session.start()
             #expect(await SessionTeardownTests.poll { events.answer != nil }, "no answer")
@@ -93,8 +97,10 @@ import Testing
         do {
             let session = try CallSession(peer: "offloop-first", connectionId: "mc_first",
                                           offerSDP: SessionTeardownTests.callOffer, engine: engine)
-            session.onAnswer = { first.answer = $0 }
-            session.onEnded = { reason, _ in first.ended = reason.rawValue }
+            session.onEvent = { event in
+                if case .answer(let sdp) = event { first.answer = sdp }
+                if case .ended(let reason, _) = event { first.ended = reason.rawValue }
+            }
             try session.start()
             #expect(await SessionTeardownTests.poll { first.answer != nil }, "no answer to the first call")
             PipelineReaper.shared.onTeardownThread { release.wait() }
@@ -104,7 +110,8 @@ import Testing
         let stoppedBefore = PipelineReaper.shared.stopped
         let session = try CallSession(peer: "offloop-second", connectionId: "mc_second",
                                       offerSDP: SessionTeardownTests.callOffer, engine: engine)
-        session.onAnswer = { [weak second] answer in
+        session.onEvent = { [weak second] event in
+            guard case .answer(let answer) = event else { return }
             second?.answer = answer
             second?.stoppedBeforeAnswer = PipelineReaper.shared.stopped > stoppedBefore
         }
@@ -142,8 +149,7 @@ import Testing
             let events = SessionEvents()
             let session = try CallSession(peer: "offloop-measure", connectionId: "mc_measure_\(round)",
                                           offerSDP: SessionTeardownTests.callOffer, engine: engine)
-            session.onAnswer = { events.answer = $0 }
-            session.onEnded = { reason, _ in events.ended = reason.rawValue }
+            session.onEvent = events.record
             try session.start()
             #expect(await SessionTeardownTests.poll { events.answer != nil }, "no answer")
             lateness.last = monotonicMicros()

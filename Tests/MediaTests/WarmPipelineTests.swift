@@ -57,8 +57,7 @@ import Testing
         let events = SessionEvents()
         let session = try CallSession(peer: "warm-test", connectionId: "mc_warm", offerSDP: SessionTeardownTests.callOffer,
                                       engine: engine)
-        session.onAnswer = { answer in events.answer = answer }
-        session.onEnded = { reason, _ in events.ended = reason.rawValue }
+        session.onEvent = events.record
         try session.start()
         #expect(engine.warm == nil)
         #expect(await SessionTeardownTests.poll { events.answer != nil }, "no answer")

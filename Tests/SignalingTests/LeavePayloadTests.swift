@@ -26,4 +26,15 @@ import Testing
         #expect(odd.json == [:])
         #expect(PeerJSMessage(type: .expire, src: "page-1").leave == nil)
     }
+
+    /// The one LEAVE rule: a hang-up ends only the connection it names, any other LEAVE every connection.
+    @Test func aHangUpEndsItsConnectionAndAnyOtherLeaveEndsAll() {
+        let hangUp = LeavePayload.hangUp(connectionId: "mc_1")
+        #expect(hangUp.ends(connectionId: "mc_1"))
+        #expect(!hangUp.ends(connectionId: "mc_2") && !hangUp.ends(connectionId: "dc_1"))
+        for plain in [LeavePayload(nil), LeavePayload(reason: "left", connectionId: nil),
+                      LeavePayload(reason: "declined", connectionId: "mc_1"), LeavePayload(["reason": "hangup"])] {
+            #expect(plain.ends(connectionId: "mc_1") && plain.ends(connectionId: "mc_2"), "\(plain)")
+        }
+    }
 }

@@ -1,0 +1,174 @@
+import Admission
+import Buttons
+import CGLib
+import Control
+import Display
+import Glibc
+import DoorCore
+import MainLoop
+import Media
+import Notify
+import Signaling
+
+/// The open room: its two registrations (the secret-derived ID and the knock ID), what reaches them, routed
+/// strictly by (peer, connectionId), and closed rooms' registrations kept until their LEAVEs are out.
+extension Device {
+    /// A closed room's registration stops at once, unless a hang-up LEAVE still has to go out through it.
+    func retire(_ client: PeerJSClient?) {
+        guard let client else { return }
+        if calls.sayingHangUps { retiring.append(client) } else { client.stop() }
+    }
+
+    /// How long the hang-up LEAVE waits for the caller's data channels' close to reach it.
+    static let leaveAfterChatsCloseMillis: UInt32 = 250
+
+    /// The registration a call came through.
+    func signaling(for call: CallID) -> PeerJSClient? {
+        guard let record = calls[call] else { return room?.client }
+        if record.dial != nil { return home?.client }
+        return room?.client(for: record.door ?? .room)
+    }
+
+    /// Registers the room's secret-derived peer ID (callers with the link) and its knock peer ID (callers who
+    /// typed the code). `link` prints redacted; only the screen, `ctl link` and a terminal get the whole link.
+    func openRoom(code: String, link: RoomLink) {
+        let gate = RoomGate(link: link, prefix: options.roomPrefix)
+        room = OpenRoom(link: link, gate: gate)
+        func register(_ peerID: String, _ door: RoomGate.Door) -> PeerJSClient {
+            var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
+            clientOptions.key = options.key
+            clientOptions.allowSelfSigned = signalingIsOwnServer
+            clientOptions.token = ownClientToken()
+            let client = PeerJSClient(host: host, options: clientOptions)
+            client.onMessage = { [weak self] message in self?.admit(message, door: door) }
+            var notified = false
+            client.onOpen = { [weak self] in
+                self?.control?.publish(.roomReachable(code: code, door: door.rawValue, peerId: peerID))
+                // Reachable: now the link works, so now people hear of it (once, not again on a reconnect).
+                guard let self, door == .room, !notified else { return }
+                notified = true
+                // The machine's deadlines are monotonic; a notice and a phone's countdown need a date.
+                let expiresAt = DoorClock.system.wallTime(ofMonotonic: machine.phase.room?.expiresAt
+                                                          ?? DoorClock.system.monotonicMillis() + options.roomLifetimeMillis)
+                notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link.url,
+                                          timeMillis: wallClockMillis(), expiresAtMillis: expiresAt),
+                               ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions())
+                ringPairedBrowsers(code: code, link: link, expiresAt: expiresAt)
+                // A visitor is coming: their call's answer is built against a running pipeline. Started once the
+                // room is reachable and announced, so the screen and the link are not held up by it.
+                media.warmUp()
+            }
+            client.onFailure = { [weak self] error in
+                guard error.code == .idTaken else {
+                    return Log.error("intercom", "room \(code) cannot register its \(door.rawValue) ID: \(error)")
+                }
+                Log.warning("intercom", "room \(code): the peer ID \(peerID) belongs to someone else; "
+                            + "reopening the room under a new code")
+                self?.handle(.roomCodeTaken(code))
+            }
+            client.start()
+            return client
+        }
+        room?.client = register(gate.roomPeerID, .room)
+        room?.knockClient = register(gate.knockPeerID, .knock)
+        Log.info("intercom", "room \(code) open, join link: \(link)")
+        // A terminal (make run) is the person at the door, who sees the QR anyway; a pipe or the journal is a log.
+        Log.standardOutput("join link: \(isatty(1) == 1 ? link.url : link.redacted)")
+        control?.publish(.roomOpened(code: code, link: link.redacted))
+    }
+
+
+    // MARK: - Signaling routing: strictly by (peer, connectionId)
+
+    /// Applies `SignalingLimits` before anything is parsed further. Refusals are logged at most once a second.
+    func admit(_ message: PeerJSMessage, door: RoomGate.Door) {
+        let now = monotonicMillis()
+        switch limits.admit(message, now: now) {
+        case .accept:
+            route(message, door: door)
+        case .drop(let reason):
+            rooms.limitDrops.count += 1
+            guard now - rooms.limitDrops.lastLogged >= 1000 else { return }
+            Log.warning("intercom", "dropped \(message.type.rawValue) from \(message.src ?? "?"): \(reason)"
+                        + (rooms.limitDrops.count > 1 ? " (\(rooms.limitDrops.count) dropped since the last line)" : ""))
+            rooms.limitDrops = (0, now)
+        }
+    }
+
+    func route(_ message: PeerJSMessage, door: RoomGate.Door) {
+        guard let src = message.src else { return }
+        switch message.type {
+        case .offer:
+            let payload: ConnectionPayload
+            do { payload = try ConnectionPayload(message.payload) } catch {
+                return Log.debug("intercom", "dropped an OFFER from \(src): \(error)")
+            }
+            guard payload.type == .media else { return acceptData(payload, from: src, door: door) }
+            let call = CallID(peer: src, connectionId: payload.connectionId)
+            guard var gate = room?.gate else { return }
+            let addressedTo = door == .room ? gate.roomPeerID : gate.knockPeerID
+            let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
+                                               metadata: payload.metadata), now: monotonicMillis())
+            room?.gate = gate
+            if verdict == .knockLimited {
+                // Told, not ignored: the caller's page says to wait instead of ringing on unheard.
+                Log.info("intercom", "refused a knock from \(src): over the knock limit")
+                (door == .knock ? room?.knockClient : room?.client)?.send(
+                    .leave(to: src, LeavePayload(reason: "limited", connectionId: payload.connectionId)))
+                return
+            }
+            if case .drop(let reason) = verdict {
+                // No answer, no candidate, no media object: the caller learns nothing, not even our address.
+                return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
+            }
+            calls.update(call, door: door) { $0.door = door; $0.offer = payload }
+            limits.opened(peer: src, connectionId: payload.connectionId)
+            // A knock shows a fixed word: an unproved caller's chosen name ("POLICE – open the door") is theirs
+            // to choose, so it is not drawn on the door's screen.
+            latestCaller = (src, verdict == .proved ? CallerName.from(metadata: payload.metadata) : CallerName.fallback)
+            handle(.offer(call, proved: verdict == .proved))
+        case .candidate:
+            let payload: CandidatePayload
+            do { payload = try CandidatePayload(message.payload) } catch {
+                return Log.debug("intercom", "dropped a CANDIDATE from \(src): \(error)")
+            }
+            let call = CallID(peer: src, connectionId: payload.connectionId)
+            if let session = calls.session(call) {
+                session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
+            } else if addDataCandidate(call, payload) {
+            } else if holdDataCandidate(call, payload) {
+            } else if calls[call]?.offer != nil, bufferCandidate(payload, for: call) {
+            } else {
+                Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
+            }
+        case .leave:
+            // One rule for every LEAVE (`LeavePayload.ends`): a hang-up ends the call it names, any other LEAVE
+            // every call with the peer, and a call it ends was hung up by the peer either way.
+            guard let leave = message.leave else { return }
+            for (call, session) in calls.sessions where call.peer == src && leave.ends(connectionId: call.connectionId) {
+                session.peerHungUp("said so over signaling (LEAVE" + (leave.reason.map { ", \($0))" } ?? ")"))
+            }
+            if let pending = machine.phase.pending?.call, pending.peer == src, leave.ends(connectionId: pending.connectionId),
+               calls.session(pending) == nil {
+                handle(.callEnded(pending, .remote))
+            }
+        case .expire:
+            Log.info("intercom", "peer \(src) is not reachable (EXPIRE)")
+        default:
+            Log.debug("intercom", "dropped \(message.type.rawValue) from \(src)")
+        }
+    }
+
+    /// Whether `peer` has a call waiting to be let in (a knock or an incoming call).
+    func hasPendingCall(from peer: String) -> Bool { calls.records.values.contains { $0.call.peer == peer && $0.offer != nil } }
+
+    /// Buffers a candidate for a call whose session does not exist yet; false when its buffer is full.
+    func bufferCandidate(_ candidate: CandidatePayload, for call: CallID) -> Bool {
+        var kept = false
+        calls.amend(call) { kept = $0.buffer(candidate) }
+        return kept
+    }
+
+    /// Whether a call OFFER could still come and be taken: a room is open and no call is running.
+    var mayTakeACall: Bool { room != nil && !calls.sessions.contains { !$0.session.isEnded } }
+}

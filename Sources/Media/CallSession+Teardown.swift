@@ -1,0 +1,68 @@
+import CGStreamer
+import CIntercomShim
+import DoorCore
+import MainLoop
+
+/// Hanging up and the end of a call: one `.ended`, then nothing.
+extension CallSession {
+    /// Whether the peer hears `hangUp()` in-band: one of the call's data channels is open (PeerJS 1.5's
+    /// auxiliary channel, whose close is the hang-up).
+    public var hangUpHeardInBand: Bool {
+        dataChannels.contains { ic_object_get_enum($0, "ready-state") == Int32(GST_WEBRTC_DATA_CHANNEL_STATE_OPEN.rawValue) }
+    }
+
+    /// The peer said over signaling that it hung up (its channel was not open yet to say it in-band).
+    public func peerHungUp(_ detail: String) {
+        finish(.remoteHangUp, detail)
+    }
+
+    /// Hangs up: closes the data channels (what a PeerJS 1.5 browser listens for), then stops the pipeline.
+    public func hangUp() {
+        guard !ended, hangUpTimer == nil else { return }
+        Log.info("media", "hanging up \(peer) (\(connectionId))")
+        for channel in dataChannels { ic_data_channel_close(channel) }
+        // Just after ICE connects the caller's channel is still on its way (SCTP comes up after DTLS), and a
+        // page cannot hear a hang-up without it: wait for it (dataChannelArrived closes it), at most a second.
+        let channelComing = dataChannels.isEmpty && offer?.hasDataChannel == true && iceConnected
+        // Give SCTP a moment to send the stream reset before DTLS goes away.
+        hangUpTimer = GLibTimer(milliseconds: channelComing ? 1000 : dataChannels.isEmpty ? 0 : 150) { [weak self] in
+            self?.finish(.localHangUp, nil)
+        }
+    }
+
+
+    // MARK: - Teardown
+
+    func finish(_ reason: EndReason, _ detail: String?) {
+        guard !ended else { return }
+        ended = true
+        hangUpTimer = nil
+        offerTimer = nil
+        statsTimer = nil
+        connectTimer = nil
+        certificateTimer = nil
+        livenessTimer = nil
+        if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
+        else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }
+        stopPipeline()
+        let report = onEvent
+        dropCallbacks()
+        report?(.ended(reason, detail: detail))
+    }
+
+    /// An ended session calls nobody again, and lets go of its owner's closures: one that names the session
+    /// (the owner's bookkeeping usually does) would otherwise keep it alive for the life of the process.
+    func dropCallbacks() {
+        onEvent = nil
+    }
+
+    func stopPipeline() {
+        if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
+        for channel in dataChannels { g_object_unref(channel) }
+        dataChannels = []
+        // Stopped on the teardown thread: waiting for webrtcbin and the streaming threads here would hold the loop.
+        PipelineReaper.shared.release(pipeline, webrtc: webrtc)
+        pipeline = nil
+        webrtc = nil
+    }
+}
