@@ -84,6 +84,8 @@ public final class CallSession {
     private var videoCodec: SendPipeline.VideoCodec?
     private var bitrate: BitrateController?
     private var statsTimer: GLibTimer?
+    /// Milliseconds from the offer to each step of the join (`JoinTrace`, logged at debug level).
+    private var joinTrace = JoinTrace()
     private var lastLossCounts: (lost: Int, expected: Int)?
     public private(set) var microphoneMuted = false
     public private(set) var cameraOff = false
@@ -209,6 +211,7 @@ public final class CallSession {
               gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             throw MediaError(.pipelineFailed, "the call pipeline would not start")
         }
+        joinTrace.mark("playing")
         if let offer, let offerText {
             try setRemoteDescription(Self.withoutParameterSets(offerText), type: GST_WEBRTC_SDP_TYPE_OFFER)
             Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "none"), "
@@ -368,6 +371,10 @@ public final class CallSession {
     }
 
     fileprivate func dtlsStateChanged(_ state: GstWebRTCDTLSTransportState) {
+        if state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CONNECTED, !joinTrace.has("DTLS connected") {
+            joinTrace.mark("DTLS connected")
+            Log.debug("media", "join trace \(peer): \(joinTrace.summary)")
+        }
         guard !ended, hangUpTimer == nil, state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CLOSED else { return }
         finish(.remoteHangUp, "the caller closed DTLS")
     }
@@ -459,6 +466,7 @@ public final class CallSession {
         guard !ended, let webrtc else { return }
         if let error { return finish(.failed, "set-remote-description failed: \(error)") }
         remoteDescriptionApplied = true
+        joinTrace.mark("remote description set")
         // From here both descriptions are known and ICE is at work: the bound starts (a placed call may ring
         // for longer than it before anyone answers).
         if !iceConnected {
@@ -554,6 +562,7 @@ public final class CallSession {
         if !text.contains("a=sendrecv") {
             Log.warning("media", "the answer to \(peer) sends nothing (recvonly): payload types did not match")
         }
+        joinTrace.mark("answer")
         onAnswer?(text)
     }
 
@@ -562,6 +571,7 @@ public final class CallSession {
     fileprivate func localCandidate(mline: Int, candidate: String) {
         guard !ended else { return }
         if let type = WebRTCICE.candidateType(candidate) { localCandidateTypes.insert(type) }
+        joinTrace.mark("first candidate")
         onLocalCandidate?(mline, candidate)
     }
 
@@ -590,6 +600,7 @@ public final class CallSession {
             // first arrival is the connection (and the moment for a keyframe).
             guard !iceConnected else { return Log.debug("media", "ICE \(state.rawValue) again with \(peer)") }
             Log.info("media", "ICE connected with \(peer)")
+            joinTrace.mark("ICE connected")
             iceConnected = true
             connectTimer = nil
             logSelectedPair()
