@@ -87,7 +87,8 @@ struct RunCommand: ParsableCommand {
                              visibility: .hidden))
     var clockStamp = false
 
-    @Flag(help: ArgumentHelp("Benchmarks: build each call's pipeline at the offer, not when the room opens.",
+    @Flag(help: ArgumentHelp("Benchmarks: build each call's pipeline at the offer, not when the room opens "
+                             + "(as media.warm_join: false).",
                              visibility: .hidden))
     var coldJoin = false
 
@@ -205,7 +206,7 @@ struct RunCommand: ParsableCommand {
         }
         var options = DeviceOptions(configuration, gpio: gpio)
         options.media.clockStamp = clockStamp
-        options.media.warmJoin = !coldJoin
+        if coldJoin { options.media.warmJoin = false }
         if let testPattern { options.media.testPattern = testPattern }
         options.deviceID = deviceID
         let done = DispatchSemaphore(value: 0)
