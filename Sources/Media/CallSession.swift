@@ -233,6 +233,7 @@ public final class CallSession {
     public func addRemoteCandidate(mline: Int, candidate: String) {
         guard !ended, !candidate.isEmpty else { return }
         if let type = WebRTCICE.candidateType(candidate) { remoteCandidateTypes.insert(type) }
+        joinTrace.mark("first remote candidate")
         guard remoteDescriptionApplied, let webrtc else {
             if earlyCandidates.count < 64 { earlyCandidates.append((mline, candidate)) }
             return
