@@ -229,6 +229,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         done.wait()
+        // OpenSSL's exit handler must not run beside a DTLS key still being made (a door stopped at once).
+        DTLSIdentity.waitUntilPrepared()
         if let status = outcome.failure { throw ExitCode(status) }
         notifier?.notify("STOPPING=1")
         // The device stopped its parts in reverse (Lifecycle). What is isolated to the loop is let go on the
