@@ -43,7 +43,8 @@ from link_lost import bench_link_lost  # noqa: E402
 
 sys.modules.setdefault("run", sys.modules[__name__])  # bench/nat.py's `import run` is this module, not a copy
 
-BINARY = REPO_ROOT / ".build" / "release" / "intercom"
+# BENCH_BINARY: another build of the device (e.g. .build/debug/intercom to compare two commits without a release build).
+BINARY = Path(os.environ.get("BENCH_BINARY", REPO_ROOT / ".build" / "release" / "intercom"))
 PAGE_HOOKS = (REPO_ROOT / "bench" / "page-hooks.js").read_text()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -484,7 +485,7 @@ def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycle
 def bench_join_only(scratch, browser, host, cycles):
     """`--only join`: join → first frame with the warm pipeline, without it (`--cold-join`) and between two
     pages, interleaved so that each sees the same load."""
-    devices = {"warm": BenchDevice(scratch), "cold": BenchDevice(scratch, ["--cold-join"])}
+    devices = {"warm": BenchDevice(scratch, ["--verbose"]), "cold": BenchDevice(scratch, ["--cold-join", "--verbose"])}
     for device in devices.values():
         device.start()
     try:
@@ -501,9 +502,32 @@ def bench_join_only(scratch, browser, host, cycles):
                         "page calling another page", joins[("pages", mode)])
             results.add(f"join_{mode}_cold", f"{figure}, --cold-join", "ms", joins[("cold", mode)],
                         "page calling another page", joins[("pages", mode)])
+        print("first call of each process (click): " + ", ".join(
+            f"{name} {joins[(name, 'click')][0]:.0f} ms" for name in (*devices, "pages")), flush=True)
+        for name, device in devices.items():
+            print_join_trace(name, device.log_path)
     finally:
         for device in devices.values():
             device.stop()
+
+
+def print_join_trace(name, log_path):
+    """The door's `join trace` debug lines (`JoinTrace`): median milliseconds from the offer to each step."""
+    steps = {}
+    for line in Path(log_path).read_text(errors="replace").splitlines():
+        if "join trace" not in line:
+            continue
+        for part in line.split("join trace ", 1)[1].partition(": ")[2].split(", "):
+            step, _, millis = part.rpartition(" ")
+            try:
+                steps.setdefault(step, []).append(float(millis))
+            except ValueError:
+                pass
+    if not steps:
+        print(f"{name}: no join trace in the device log", flush=True)
+        return
+    print(f"{name} door, offer → each step (median / max ms over {max(len(v) for v in steps.values())} calls): "
+          + ", ".join(f"{step} {statistics.median(v):.1f} / {max(v):.1f}" for step, v in steps.items()), flush=True)
 
 
 def growth_per_100_cycles_mib(after_cycle_rss):

@@ -73,6 +73,7 @@ public struct DeviceOptions: Sendable {
         m.encoder = EncoderChoice(rawValue: c.media.encoder.rawValue)
         m.echoCancellation = c.media.echoCancellation
         m.lostAfterMillis = Int64(c.media.lostAfterSeconds) * 1000
+        m.warmJoin = c.media.warmJoin
         return m
     }
 

@@ -11,8 +11,10 @@ import MainLoop
 /// arenas grew 46 → 87 MiB). Two arenas, trimmed once each call is torn down, keep it flat
 /// (`bench/run.py --only call-cycles`, docs/benchmarks.md).
 public enum MemoryPolicy {
-    /// At start, before any thread exists: at most two malloc arenas, unless `MALLOC_ARENA_MAX` says otherwise.
+    /// At start, before any thread exists: at most two malloc arenas, unless `MALLOC_ARENA_MAX` says otherwise,
+    /// and blocks of 128 KiB or more (video frames) in their own mappings (`MallocThresholds`).
     public static func limitArenas() {
+        MallocThresholds.fix()
         guard getenv("MALLOC_ARENA_MAX") == nil else { return }
         if mallopt(M_ARENA_MAX, 2) == 0 { Log.warning("intercom", "mallopt(M_ARENA_MAX) refused") }
     }

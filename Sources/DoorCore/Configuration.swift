@@ -161,6 +161,8 @@ public struct Configuration: Sendable, Equatable {
         public var echoCancellation = true
         /// Seconds without a packet from a connected caller after which the call ends as lost (docs/liveness.md).
         public var lostAfterSeconds = 5
+        /// Start the next call's pipeline (camera, microphone) when a room opens, for a quicker join.
+        public var warmJoin = true
         public init() {}
     }
 
@@ -208,7 +210,7 @@ extension Configuration {
         if let s = try top.section("display", keys: ["output", "connector", "mode", "rotation", "snapshots_per_second"]) { try readDisplay(s) }
         if let s = try top.section("media", keys: ["camera", "camera_device", "microphone", "speaker", "resolution",
                                                    "framerate", "bitrate_kbps", "encoder", "echo_cancellation",
-                                                   "lost_after_seconds"]) {
+                                                   "lost_after_seconds", "warm_join"]) {
             try readMedia(s)
         }
         if let s = try top.section("log", keys: ["level"]) {
@@ -437,6 +439,7 @@ extension Configuration {
         // Below 3 s a watch-only caller (RTCP every 0.5–1.5 s) could be taken for gone; above a minute the door
         // stays busy for a visitor who left long ago.
         if let seconds = try s.int("lost_after_seconds", in: 3...60, unit: "seconds") { media.lostAfterSeconds = seconds }
+        if let on = try s.bool("warm_join") { media.warmJoin = on }
         if media.camera != .v4l2, media.cameraDevice != nil {
             throw s.fail("camera_device", "is only used with camera: v4l2 (camera is \(media.camera.rawValue))")
         }

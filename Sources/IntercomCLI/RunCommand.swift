@@ -87,7 +87,8 @@ struct RunCommand: ParsableCommand {
                              visibility: .hidden))
     var clockStamp = false
 
-    @Flag(help: ArgumentHelp("Benchmarks: build each call's pipeline at the offer, not when the room opens.",
+    @Flag(help: ArgumentHelp("Benchmarks: build each call's pipeline at the offer, not when the room opens "
+                             + "(as media.warm_join: false).",
                              visibility: .hidden))
     var coldJoin = false
 
@@ -205,7 +206,7 @@ struct RunCommand: ParsableCommand {
         }
         var options = DeviceOptions(configuration, gpio: gpio)
         options.media.clockStamp = clockStamp
-        options.media.warmJoin = !coldJoin
+        if coldJoin { options.media.warmJoin = false }
         if let testPattern { options.media.testPattern = testPattern }
         options.deviceID = deviceID
         let done = DispatchSemaphore(value: 0)
@@ -228,6 +229,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         done.wait()
+        // OpenSSL's exit handler must not run beside a DTLS key still being made (a door stopped at once).
+        DTLSIdentity.waitUntilPrepared()
         if let status = outcome.failure { throw ExitCode(status) }
         notifier?.notify("STOPPING=1")
         // The device stopped its parts in reverse (Lifecycle). What is isolated to the loop is let go on the

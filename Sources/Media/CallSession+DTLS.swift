@@ -63,6 +63,10 @@ extension CallSession {
     }
 
     func dtlsStateChanged(_ state: GstWebRTCDTLSTransportState) {
+        if state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CONNECTED, !joinTrace.has("DTLS connected") {
+            joinTrace.mark("DTLS connected")
+            Log.debug("media", "join trace \(peer): \(joinTrace.summary)")
+        }
         guard !ended, hangUpTimer == nil, state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CLOSED else { return }
         finish(.remoteHangUp, "the caller closed DTLS")
     }

@@ -11,6 +11,7 @@ extension CallSession {
     func localCandidate(mline: Int, candidate: String) {
         guard !ended else { return }
         if let type = WebRTCICE.candidateType(candidate) { localCandidateTypes.insert(type) }
+        joinTrace.mark("first candidate")
         onEvent?(.localCandidate(mline: mline, candidate: candidate))
     }
 
@@ -39,6 +40,7 @@ extension CallSession {
             // first arrival is the connection (and the moment for a keyframe).
             guard !iceConnected else { return Log.debug("media", "ICE \(state.rawValue) again with \(peer)") }
             Log.info("media", "ICE connected with \(peer)")
+            joinTrace.mark("ICE connected")
             iceConnected = true
             connectTimer = nil
             logSelectedPair()

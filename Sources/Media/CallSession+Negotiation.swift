@@ -36,6 +36,7 @@ extension CallSession {
         guard !ended, let webrtc else { return }
         if let error { return finish(.failed, "set-remote-description failed: \(error)") }
         remoteDescriptionApplied = true
+        joinTrace.mark("remote description set")
         // From here both descriptions are known and ICE is at work: the bound starts (a placed call may ring
         // for longer than it before anyone answers).
         if !iceConnected {
@@ -129,6 +130,7 @@ extension CallSession {
         if !text.contains("a=sendrecv") {
             Log.warning("media", "the answer to \(peer) sends nothing (recvonly): payload types did not match")
         }
+        joinTrace.mark("answer")
         onEvent?(.answer(text))
     }
 }

@@ -66,6 +66,8 @@ public final class CallSession {
     var videoCodec: SendPipeline.VideoCodec?
     var bitrate: BitrateController?
     var statsTimer: GLibTimer?
+    /// Milliseconds from the offer to each step of the join (`JoinTrace`, logged at debug level).
+    var joinTrace = JoinTrace()
     var lastLossCounts: (lost: Int, expected: Int)?
     public internal(set) var microphoneMuted = false
     public internal(set) var cameraOff = false
@@ -200,6 +202,7 @@ public final class CallSession {
               gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             throw MediaError(.pipelineFailed, "the call pipeline would not start")
         }
+        joinTrace.mark("playing")
         if let offer, let offerText {
             try setRemoteDescription(Self.withoutParameterSets(offerText), type: GST_WEBRTC_SDP_TYPE_OFFER)
             Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "none"), "
@@ -221,6 +224,7 @@ public final class CallSession {
     public func addRemoteCandidate(mline: Int, candidate: String) {
         guard !ended, !candidate.isEmpty else { return }
         if let type = WebRTCICE.candidateType(candidate) { remoteCandidateTypes.insert(type) }
+        joinTrace.mark("first remote candidate")
         guard remoteDescriptionApplied, let webrtc else {
             earlyCandidates.hold((mline, candidate))
             return

@@ -31,6 +31,7 @@ public final class MediaEngine {
             Log.warning("media", "no H.264 decoder (install gstreamer1.0-libav): the caller's video will not decode")
         }
         DecoderPreference.preferSmallH264Decoder()
+        DTLSIdentity.prepareInBackground()
         self.settings = settings
         self.plan = MediaPlan.resolve(settings, inventory ?? MediaInventory.scan())
         Log.info("media", "GStreamer \(Self.version())")
@@ -46,6 +47,7 @@ public final class MediaEngine {
     /// `gst_deinit`, after the loop ended and every pipeline was stopped: GStreamer's leak tracer reports what is
     /// still alive here. Nothing of GStreamer may be used afterwards.
     public nonisolated static func deinitializeGStreamer() {
+        DTLSIdentity.waitUntilPrepared()
         gst_deinit()
     }
 

@@ -39,8 +39,8 @@ public struct MediaSettings: Sendable, Equatable {
     /// Benchmarks only (`intercom run --clock-stamp`): stamp the wall-clock time into every sent picture and
     /// read the caller's stamps from the decoded video (`ClockStamp`, `CallSession.Event.clockStamp`).
     public var clockStamp = false
-    /// Start the next call's pipeline when a room opens (`WarmPipeline`); off only to measure the difference
-    /// (`intercom run --cold-join`).
+    /// Start the next call's pipeline when a room opens (`WarmPipeline`); `media.warm_join: false` keeps the
+    /// camera off until a call starts (`intercom run --cold-join` does the same for the benchmark).
     public var warmJoin = true
     /// What the test picture shows: `ball` (the default, cheap to encode), or `snow` (noise: every frame costs
     /// the whole bitrate, like a busy real scene; tests that squeeze the link need it).

@@ -67,8 +67,10 @@ public struct SendPipeline: Sendable {
                 + " ! " + encoderAndPayloader(video) + " ! webrtc.")
             if selfViewWidth > 0 {
                 // After the valve: with the camera off the self-view freezes too, as the caller's picture does.
-                parts.append("camtee. ! queue name=selfviewqueue max-size-buffers=1 leaky=downstream ! videoconvert ! videoscale"
-                    + " ! video/x-raw,format=BGRx,width=\(selfViewWidth),pixel-aspect-ratio=1/1"
+                // Scaled down before the conversion to BGRx, which then touches 200 pixels a row instead of 1280:
+                // 0.43 against 0.83 ms a picture from 720p (gst-launch-1.0 on 450 pictures, source subtracted).
+                parts.append("camtee. ! queue name=selfviewqueue max-size-buffers=1 leaky=downstream ! videoscale"
+                    + " ! video/x-raw,width=\(selfViewWidth),pixel-aspect-ratio=1/1 ! videoconvert ! video/x-raw,format=BGRx"
                     + " ! appsink name=selfview sync=false async=false max-buffers=1 drop=true")
             }
         }

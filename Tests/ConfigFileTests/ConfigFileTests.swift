@@ -65,6 +65,13 @@ private func error(_ yaml: String) -> ConfigurationError? {
         #expect(error("media:\n  lost_after_seconds: 5s\n")?.code == .wrongType)
     }
 
+    @Test func warmJoinKey() throws {
+        #expect(try ConfigFile.parse("").media.warmJoin)
+        #expect(try !ConfigFile.parse("media:\n  warm_join: false\n").media.warmJoin)
+        let wrong = try #require(error("media:\n  warm_join: sometimes\n"))
+        #expect(wrong.key == "media.warm_join" && wrong.code == .wrongType)
+    }
+
     @Test func knockPolicyKeys() throws {
         let c = try ConfigFile.parse("door:\n  knocks_need_answer: false\n  auto_accept_proven_callers: false\n  answer_timeout: 45\n")
         #expect(!c.door.knocksNeedAnswer && !c.door.autoAcceptProvenCallers && c.door.answerTimeoutSeconds == 45)

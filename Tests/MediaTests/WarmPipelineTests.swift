@@ -41,6 +41,15 @@ import Testing
         #expect(await SessionTeardownTests.poll { watch.alive.isEmpty }, "still alive: \(watch.alive)")
     }
 
+    /// `media.warm_join: false`: a room that opens starts no pipeline, so the camera stays off until a call.
+    @Test @GLibActor func warmJoinOffStartsNothingWhenARoomOpens() throws {
+        var settings = try SessionTeardownTests.testEngine().settings
+        settings.warmJoin = false
+        let engine = try MediaEngine(settings: settings, inventory: MediaInventory(elements: InstalledElements()))
+        engine.warmUp()
+        #expect(engine.warm == nil, "a pipeline started although warm_join is off")
+    }
+
     /// One answered call after a warm-up: nothing gathered or sent before the offer; then the answer, and
     /// whether the call runs on the warm pipeline (nil: either is fine).
     @GLibActor static func call(_ engine: MediaEngine, expectWarm: Bool?) async throws {
