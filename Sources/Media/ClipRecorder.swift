@@ -75,6 +75,18 @@ public final class ClipRecorder: @unchecked Sendable {
         + " leaky=downstream ! h264parse config-interval=-1 ! matroskamux offset-to-zero=true writing-app=intercom"
         + " ! filesink name=clipsink sync=false async=false"
 
+    /// The same branch muxing fragmented MP4 (a `moof` fragment per second after a `moov` up front), which
+    /// iOS Safari plays where it does not play Matroska; written as it goes, so a cut-off file still plays up
+    /// to its last whole fragment, and finished, its duration is filled in. Chosen for paths ending in `.mp4`.
+    public static let mp4BranchDescription = "queue max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000"
+        + " leaky=downstream ! h264parse config-interval=-1 ! mp4mux fragment-duration=1000"
+        + " ! filesink name=clipsink sync=false async=false"
+
+    /// The branch for a clip file: `.mkv` is Matroska, anything else fragmented MP4.
+    public static func branchDescription(forPath path: String) -> String {
+        path.hasSuffix(".mkv") ? branchDescription : mp4BranchDescription
+    }
+
     /// `tee` must be an element of `pipeline` whose sink carries `video/x-h264` (the encoder's output).
     public init(pipeline: UnsafeMutablePointer<GstElement>, tee: UnsafeMutablePointer<GstElement>, path: String,
                 maxSeconds: Double?, onDetached: (@Sendable (Summary) -> Void)? = nil) {
@@ -105,12 +117,12 @@ public final class ClipRecorder: @unchecked Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw MediaError(.pipelineFailed, "cannot create clip \(path): \(String(cString: strerror(errno)))") }
         close(fd)
-        for name in ["h264parse", "matroskamux"] where !elementExists(name) {
+        for name in ["h264parse", path.hasSuffix(".mkv") ? "matroskamux" : "mp4mux"] where !elementExists(name) {
             throw MediaError(.missingElement, "\(name) is not installed (gstreamer1.0-plugins-bad/-good)")
         }
 
         var error: UnsafeMutablePointer<GError>?
-        guard let made = gst_parse_bin_from_description(Self.branchDescription, 1, &error), error == nil else {
+        guard let made = gst_parse_bin_from_description(Self.branchDescription(forPath: path), 1, &error), error == nil else {
             throw MediaError(.pipelineFailed, "clip branch: \(takeError(error))")
         }
         let bin = made
@@ -203,12 +215,14 @@ public final class ClipRecorder: @unchecked Sendable {
         let keyframe = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
         let limit = maxSeconds.map { UInt64($0 * 1e9) }
         enum Verdict { case pass, drop, dropAndStop }
+        var first = false
         let verdict = shared.withLock { state -> Verdict in
             switch state.phase {
             case .waitingForKeyframe:
                 guard keyframe else { return .drop }
                 state.phase = .recording
                 state.firstPTS = pts
+                first = true
                 fallthrough
             case .recording:
                 if let limit, let first = state.firstPTS, pts != noTime, pts &- first >= limit {
@@ -222,6 +236,7 @@ public final class ClipRecorder: @unchecked Sendable {
                 return .drop
             }
         }
+        if first, pts != noTime { startAtZero(pts) }
         switch verdict {
         case .pass: return GST_PAD_PROBE_OK
         case .drop: return GST_PAD_PROBE_DROP
@@ -230,6 +245,20 @@ public final class ClipRecorder: @unchecked Sendable {
             queue.async { self.stop() }
             return GST_PAD_PROBE_DROP
         }
+    }
+
+    /// Shifts the branch's running time so the first keyframe is at 0: mp4mux (unlike matroskamux with
+    /// `offset-to-zero`) would otherwise start the clip with a gap as long as the pipeline had been running.
+    /// Called from the tee pad's own probe: the pad re-sends its segment with the offset before this buffer.
+    private func startAtZero(_ pts: UInt64) {
+        guard let teePad, let event = gst_pad_get_sticky_event(teePad, GST_EVENT_SEGMENT, 0) else { return }
+        defer { gst_mini_object_unref(UnsafeMutablePointer<GstMiniObject>(OpaquePointer(event))) }
+        var segment: UnsafePointer<GstSegment>?
+        gst_event_parse_segment(event, &segment)
+        guard let segment else { return }
+        let running = UInt64(gst_segment_to_running_time(segment, GST_FORMAT_TIME, guint64(pts)))
+        guard running != UInt64.max, running > 0, running < UInt64(Int64.max) else { return }
+        gst_pad_set_offset(teePad, gint64(-Int64(running)))
     }
 
     /// The tee's pad is idle: cut the branch off and let EOS run through it.

@@ -58,6 +58,7 @@ public final class MediaEngine {
         pipeline.selfViewWidth = settings.selfViewWidth
         pipeline.clockStamp = settings.clockStamp
         pipeline.testPattern = settings.testPattern
+        pipeline.clipTee = settings.clipTee
         return pipeline
     }
 

@@ -21,6 +21,10 @@ public struct SendPipeline: Sendable {
     /// The door offers the call: the payloaders' caps carry what the offer's `a=rtpmap`/`a=fmtp` must say
     /// (H.264 packetization-mode 1 and the encoder's constrained-baseline profile-level-id; Opus stereo-signalled).
     public var offering = false
+    /// A `tee name=enctee` between the H.264 encoder and the payloader, where `ClipRecorder` takes the encoded
+    /// stream for a visit's clip (docs/visits.md). The leaky queue behind it keeps the clip flowing while
+    /// webrtcbin, not yet negotiated in a warm pipeline, holds its input back.
+    public var clipTee = false
 
     /// Payload types of the door's own offers (any dynamic type works; these are the ones browsers use).
     public static let offerVideoPayloadType = 96
@@ -103,6 +107,8 @@ public struct SendPipeline: Sendable {
         switch codec {
         case .h264(let pt, let encoder):
             return Self.h264Encoder(encoder, plan: plan)
+                + (clipTee ? " ! tee name=enctee ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000"
+                    + " leaky=downstream" : "")
                 + " ! h264parse config-interval=-1"
                 + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency name=vpay"
                 + (playoutDelayExtensionID != nil ? " auto-header-extension=false" : "")

@@ -20,12 +20,13 @@ import TestSupport
             + " ! queue max-size-buffers=1 leaky=downstream ! fakesink name=main sync=false"
     }
 
-    @Test func recordsAboutNSecondsFromAKeyframeItAskedFor() throws {
+    /// Matroska and fragmented MP4 (what the door records: iOS Safari plays it) alike.
+    @Test(arguments: ["mkv", "mp4"]) func recordsAboutNSecondsFromAKeyframeItAskedFor(container: String) throws {
         try withScratchDirectory("clips-test") { directory in
             // One keyframe at the start and none for 100000 frames: the clip can only start on a requested one.
             let live = try LivePipeline(Self.source(keyframeInterval: 100_000))
             #expect(live.waitForFrames(at: "main", atLeast: 30))
-            let path = directory + "/clip.mkv"
+            let path = directory + "/clip." + container
             let recorder = ClipRecorder(pipeline: live.pipeline, tee: try #require(live.element("enctee")), path: path,
                                         maxSeconds: 3)
             try recorder.start()
@@ -75,11 +76,11 @@ import TestSupport
         }
     }
 
-    @Test func aRecordingCutOffBySIGKILLStillPlays() throws {
+    @Test(arguments: ["mkv", "mp4"]) func aRecordingCutOffBySIGKILLStillPlays(container: String) throws {
         try withScratchDirectory("clips-test") { directory in
-            let path = directory + "/killed.mkv"
+            let path = directory + "/killed." + container
             // The recorder's own branch behind the same encoder, in a process of its own that we kill mid-write.
-            let description = Self.source(keyframeInterval: 30) + " enctee. ! " + ClipRecorder.branchDescription
+            let description = Self.source(keyframeInterval: 30) + " enctee. ! " + ClipRecorder.branchDescription(forPath: path)
                 + " location=" + path
             let pid = try spawn(["gst-launch-1.0", "-q"] + description.split(separator: " ").map(String.init))
             let deadline = monotonicSeconds() + 60

@@ -1,0 +1,192 @@
+"""The visit log with the real door (docs/visits.md): a press is a visit in `intercom ctl visits`, a missed
+visit's clip is fragmented MP4 cut from the door's own encoded stream that gst-discoverer-1.0 demuxes and that
+decodes, a SIGKILL mid-recording leaves a clip that still plays and a log that loads after the restart, delete
+removes the file and the entry, and the age bound prunes an old visit with its clip at start.
+"""
+
+import json
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from polling import poll
+
+CLIP_TIMEOUT = 40.0  # the warm pipeline starts once the room registers, then a few seconds of clip
+VISIT_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
+def visits_config(tmp_path, **visits):
+    state = tmp_path / "state"
+    state.mkdir(exist_ok=True)
+    config = tmp_path / "intercom.yaml"
+    lines = [f"paths:\n  state: {state}", "visits:"] + [f"  {key}: {value}" for key, value in visits.items()]
+    config.write_text("\n".join(lines) + "\n")
+    return config, state
+
+
+def visits(device):
+    reply = device.control({"cmd": "visits"})
+    assert reply.get("ok") is True, reply
+    return reply["visits"]
+
+
+def next_event(events, kind, **fields):
+    for event in events:
+        if event.get("event") == kind and all(event.get(k) == v for k, v in fields.items()):
+            return event
+    raise AssertionError(f"the event stream ended before a {kind} {fields} event")
+
+
+def discover(path):
+    """gst-discoverer-1.0's view of a file: (seconds, text), or fails the test when it cannot demux it."""
+    result = subprocess.run(["gst-discoverer-1.0", str(path)], capture_output=True, text=True, timeout=60)
+    text = result.stdout + result.stderr
+    match = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", text)
+    assert result.returncode == 0 and match, f"gst-discoverer-1.0 cannot read {path}:\n{text}"
+    hours, minutes, seconds = match.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds), text
+
+
+def decoded_frames(path):
+    """How many pictures a decodebin pipeline gets out of the file."""
+    result = subprocess.run(["gst-launch-1.0", "-v", "filesrc", f"location={path}", "!", "decodebin", "!",
+                             "video/x-raw", "!", "fakesink", "silent=false"],
+                            capture_output=True, text=True, timeout=120)
+    return result.stdout.count("chain   ******* (fakesink")
+
+
+def ring_and_wait_for_clip(device, events):
+    assert device.control({"cmd": "press", "button": "doorbell"}).get("ok") is True
+    ringing = next_event(events, "visit", state="ringing")
+    assert VISIT_ID.match(ringing["id"]), ringing
+    next_event(events, "visit-clip", id=ringing["id"], state="recording")
+    return ringing["id"]
+
+
+def test_a_missed_visit_is_listed_with_a_clip_that_plays(start_device, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=3)
+    device = start_device("--config", str(config))
+    events = device.events(timeout=CLIP_TIMEOUT)
+    visit = ring_and_wait_for_clip(device, events)
+    done = next_event(events, "visit-clip", id=visit)
+    assert done["state"] == "done" and done["frames"] >= 30, done
+    # Nobody answers: DECLINE closes the room with no caller turned away, so the visit was missed.
+    assert device.control({"cmd": "press", "button": "decline"}).get("ok") is True
+    ended = next_event(events, "visit", id=visit)
+    assert ended["state"] == "missed", ended
+
+    listed = visits(device)
+    assert [v["id"] for v in listed] == [visit], listed
+    entry = listed[0]
+    assert entry["outcome"] == "missed" and entry["by"] is None and entry["durationMs"] > 0, entry
+    assert entry["clip"] == f"{visit}.mp4" and entry["clipBytes"] > 10_000, entry
+    clip = state / "visits" / entry["clip"]
+    assert clip.stat().st_size == entry["clipBytes"]
+    assert clip.stat().st_mode & 0o777 == 0o600
+
+    seconds, text = discover(clip)
+    print(f"clip {clip.name}: {clip.stat().st_size} bytes, {seconds:.2f} s")
+    assert "H.264" in text, text
+    assert abs(seconds - 3) < 0.6, text
+    assert decoded_frames(clip) >= 60
+
+    # `intercom ctl visits` prints it for a person too.
+    table = subprocess.run([str(device.binary), "ctl", "visits", "--control", str(device.control_path)],
+                           capture_output=True, text=True, timeout=30)
+    assert table.returncode == 0, table.stderr
+    assert re.search(rf"^{visit}\t.*\tmissed\t-\t\d+\t{visit}\.mp4 \(\d+ kB\)$", table.stdout, re.M), table.stdout
+
+
+def test_delete_removes_the_clip_and_the_entry(start_device, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=2)
+    device = start_device("--config", str(config))
+    events = device.events(timeout=CLIP_TIMEOUT)
+    visit = ring_and_wait_for_clip(device, events)
+    # While the visit goes on it cannot be deleted.
+    busy = device.control({"cmd": "visits-delete", "id": visit})
+    assert busy.get("ok") is False and busy.get("code") == "busy", busy
+    next_event(events, "visit-clip", id=visit, state="done")
+    assert device.control({"cmd": "press", "button": "decline"}).get("ok") is True
+    next_event(events, "visit", id=visit, state="missed")
+    clip = state / "visits" / f"{visit}.mp4"
+    assert clip.exists()
+
+    for bad in ["../visits.jsonl", "ABCDEF012345", ""]:
+        refused = device.control({"cmd": "visits-delete", "id": bad})
+        assert refused.get("ok") is False and refused.get("code") == "badID", (bad, refused)
+    gone = subprocess.run([str(device.binary), "ctl", "visits", "--delete", visit, "--control", str(device.control_path)],
+                          capture_output=True, text=True, timeout=30)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    assert not clip.exists()
+    assert visits(device) == []
+    missing = device.control({"cmd": "visits-delete", "id": visit})
+    assert missing.get("ok") is False and missing.get("code") == "notFound", missing
+
+
+def test_a_sigkill_while_recording_leaves_a_clip_that_plays_and_a_log_that_loads(start_device, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=60)
+    device = start_device("--config", str(config))
+    events = device.events(timeout=CLIP_TIMEOUT)
+    visit = ring_and_wait_for_clip(device, events)
+    clip = state / "visits" / f"{visit}.mp4"
+    # A few fragments (one a second) on the card, then the power goes.
+    poll(lambda: clip.exists() and clip.stat().st_size > 150_000, 30,
+         message=lambda: f"the clip did not grow: {clip.stat().st_size if clip.exists() else 'absent'}")
+    device.process.send_signal(signal.SIGKILL)
+    device.process.wait(10)
+    size = clip.stat().st_size
+    seconds, text = discover(clip)
+    print(f"killed clip: {size} bytes, {seconds:.2f} s (as the moov says)")
+    assert "H.264" in text, text
+    assert decoded_frames(clip) >= 30
+
+    again = start_device("--config", str(config))
+    listed = visits(again)
+    assert [v["id"] for v in listed] == [visit], listed
+    # Open at the power cut: no outcome, no duration; the clip stays listed.
+    assert listed[0]["outcome"] is None and listed[0]["durationMs"] is None, listed[0]
+    assert listed[0]["clip"] == clip.name and listed[0]["clipBytes"] == size, listed[0]
+    # And the log takes new visits after the cut.
+    events = again.events(timeout=CLIP_TIMEOUT)
+    assert again.control({"cmd": "press", "button": "doorbell"}).get("ok") is True
+    second = next_event(events, "visit", state="ringing")["id"]
+    assert [v["id"] for v in visits(again)] == [second, visit]
+
+
+def test_the_age_bound_prunes_an_old_visit_and_its_clip_at_start(start_device, tmp_path):
+    config, state = visits_config(tmp_path, max_age_days=7)
+    directory = state / "visits"
+    directory.mkdir(mode=0o700)
+    now = int(time.time() * 1000)
+    old, recent = "0123456789ab", "ba9876543210"
+    lines = [
+        {"at": now - 30 * 86_400_000, "e": "ring", "id": old, "seq": 1},
+        {"e": "clip", "file": f"{old}.mp4", "id": old},
+        {"duration_ms": 5000, "e": "end", "id": old, "outcome": "missed"},
+        {"at": now - 86_400_000, "e": "ring", "id": recent, "seq": 2},
+        {"e": "clip", "file": f"{recent}.mp4", "id": recent},
+        {"duration_ms": 7000, "e": "end", "id": recent, "outcome": "missed"},
+    ]
+    (directory / "visits.jsonl").write_text("".join(json.dumps(line, sort_keys=True) + "\n" for line in lines))
+    (directory / f"{old}.mp4").write_bytes(b"\0" * 1000)
+    (directory / f"{recent}.mp4").write_bytes(b"\0" * 1000)
+    device = start_device("--config", str(config))
+    listed = visits(device)
+    assert [v["id"] for v in listed] == [recent], listed
+    assert not (directory / f"{old}.mp4").exists()
+    assert (directory / f"{recent}.mp4").exists()
+
+
+def test_visits_off_keeps_nothing(start_device, tmp_path):
+    config, state = visits_config(tmp_path, enabled="false")
+    device = start_device("--config", str(config))
+    events = device.events(timeout=CLIP_TIMEOUT)
+    assert device.control({"cmd": "press", "button": "doorbell"}).get("ok") is True
+    next_event(events, "room-opened")
+    reply = device.control({"cmd": "visits"})
+    assert reply.get("ok") is False and "visits.enabled" in reply["error"], reply
+    assert not (state / "visits").exists()
