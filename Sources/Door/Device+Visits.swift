@@ -113,9 +113,10 @@ extension Device {
                 let path = try visits.clipPath(of: id)
                 let offset = value["offset"]?.numberValue.map { Int64($0) } ?? 0
                 let (size, bytes) = try VisitKeeper.readChunk(path, offset: offset, count: VisitKeeper.clipChunkBytes)
-                _ = link.send(["t": "clip", "id": .string(id), "offset": .number(Double(offset)),
-                               "size": .number(Double(size)), "data": .string(Data(bytes).base64EncodedString()),
-                               "last": .bool(offset + Int64(bytes.count) >= size)])
+                let sent = link.send(["t": "clip", "id": .string(id), "offset": .number(Double(offset)),
+                                      "size": .number(Double(size)), "data": .string(Data(bytes).base64EncodedString()),
+                                      "last": .bool(offset + Int64(bytes.count) >= size)])
+                if !sent { Log.info("visits", "a chunk of clip \(id) could not be sent to pairing \(pairingID)") }
             } catch {
                 refuse(error)
             }

@@ -33,8 +33,8 @@ final class VisitKeeper {
     /// How many visits links may be open at once, and how long one may wait for its hello.
     static let maxLinks = 8
     static let helloTimeoutMillis: UInt32 = 10_000
-    /// Clip bytes per `clip` reply (base64 in JSON: about 44 kB a message).
-    static let clipChunkBytes = 32 * 1024
+    /// Clip bytes per `clip` reply: base64 in a JSON message must stay under the data links' 16 300 bytes.
+    static let clipChunkBytes = 11 * 1024
 
     /// How long a stopped recorder may take to write its end before the clip is taken as it is.
     static let detachGraceMillis: UInt32 = 5_000

@@ -1,7 +1,9 @@
 """The visit log with the real door (docs/visits.md): a press is a visit in `intercom ctl visits`, a missed
 visit's clip is fragmented MP4 cut from the door's own encoded stream that gst-discoverer-1.0 demuxes and that
 decodes, a SIGKILL mid-recording leaves a clip that still plays and a log that loads after the restart, delete
-removes the file and the entry, and the age bound prunes an old visit with its clip at start.
+removes the file and the entry, and the age bound prunes an old visit with its clip at start. A paired page
+(real Chromium) lists the visits, plays the clip it fetched over its proved data connection (decoded frames
+counted) and deletes it; a page that cannot prove the pairing gets nothing.
 """
 
 import json
@@ -12,8 +14,11 @@ import time
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
 
 from polling import poll
+from test_call import PAGE_TIMEOUT, click, page_test_hooks
+from test_pairing import pair_page
 
 CLIP_TIMEOUT = 40.0  # the warm pipeline starts once the room registers, then a few seconds of clip
 VISIT_ID = re.compile(r"^[0-9a-f]{12}$")
@@ -190,3 +195,77 @@ def test_visits_off_keeps_nothing(start_device, tmp_path):
     reply = device.control({"cmd": "visits"})
     assert reply.get("ok") is False and "visits.enabled" in reply["error"], reply
     assert not (state / "visits").exists()
+
+
+# --- the paired page -------------------------------------------------------------------------------------
+
+def visit_hooks(driver):
+    return (page_test_hooks(driver) or {}).get("visits") or {}
+
+
+def open_visit_list(driver, visit):
+    click(driver, "visits-open")
+    return poll(lambda: (hooks := visit_hooks(driver)).get("state") == "open"
+                and any(v["id"] == visit for v in hooks.get("visits", [])) and hooks,
+                PAGE_TIMEOUT, message=lambda: f"the page's visit list never showed {visit}: {visit_hooks(driver)}")
+
+
+def test_a_paired_page_lists_plays_and_deletes_a_missed_visit(start_device, browser, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=3)
+    device = start_device("--config", str(config))
+    pair_page(device, browser, "Anna's phone")
+    events = device.events(timeout=CLIP_TIMEOUT)
+    visit = ring_and_wait_for_clip(device, events)
+    next_event(events, "visit-clip", id=visit, state="done")
+    # The paired page is rung; nobody answers and DECLINE closes the room.
+    assert device.control({"cmd": "press", "button": "decline"}).get("ok") is True
+    next_event(events, "visit", id=visit, state="missed")
+    clip = state / "visits" / f"{visit}.mp4"
+
+    listed = open_visit_list(browser, visit)
+    assert listed["visits"][0] == {"id": visit, "outcome": "missed", "clip": clip.name}, listed
+    row = browser.find_element(By.CSS_SELECTOR, f'li[data-visit="{visit}"]')
+    assert "Missed" in row.text, row.text
+    row.find_element(By.CSS_SELECTOR, ".visit-play").click()
+    played = poll(lambda: visit_hooks(browser).get("played"), PAGE_TIMEOUT,
+                  message=lambda: f"the clip never arrived: {visit_hooks(browser)}")
+    # Every byte of the file, fetched in chunks over the data connection.
+    assert played == {"id": visit, "bytes": clip.stat().st_size}, played
+    frames = poll(lambda: (n := browser.execute_script(
+        "const v = document.getElementById('visits-player');"
+        " return v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0;")) >= 30 and n,
+        PAGE_TIMEOUT, message=lambda: "the page decoded fewer than 30 frames of the clip: " + json.dumps(
+            browser.execute_script("const v = document.getElementById('visits-player'); return {error: v.error &&"
+                                   " v.error.message, state: v.readyState, time: v.currentTime,"
+                                   " frames: v.getVideoPlaybackQuality().totalVideoFrames};")))
+    size = browser.execute_script("const v = document.getElementById('visits-player');"
+                                  " return [v.videoWidth, v.videoHeight];")
+    print(f"page decoded {frames} frames of {clip.name}, {size[0]}x{size[1]}")
+    assert size[0] > 0 and size[1] > 0
+
+    row.find_element(By.CSS_SELECTOR, ".visit-delete").click()
+    poll(lambda: visit_hooks(browser).get("deleted") == visit, PAGE_TIMEOUT,
+         message=lambda: f"the page never heard the delete: {visit_hooks(browser)}")
+    poll(lambda: visit_hooks(browser).get("visits") == [], 5, message=lambda: f"still listed: {visit_hooks(browser)}")
+    assert not clip.exists()
+    assert visits(device) == []
+
+
+def test_a_page_without_the_pairing_credential_gets_no_visits(start_device, browser, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=2)
+    device = start_device("--config", str(config))
+    pair_page(device, browser, "Stolen phone")
+    events = device.events(timeout=CLIP_TIMEOUT)
+    visit = ring_and_wait_for_clip(device, events)
+    next_event(events, "visit-clip", id=visit, state="done")
+    # The page keeps its id but its credential is wrong: it cannot prove the pairing.
+    browser.execute_script("const s = JSON.parse(localStorage.getItem('intercom.pairing'));"
+                           " s.credential = 'A'.repeat(43); localStorage.setItem('intercom.pairing', JSON.stringify(s));")
+    browser.refresh()
+    poll(lambda: (page_test_hooks(browser) or {}).get("signaling") == "open", PAGE_TIMEOUT, message="no signaling")
+    click(browser, "visits-open")
+    refused = next_event(events, "visits-link")
+    assert refused["result"] == "refused", refused
+    poll(lambda: visit_hooks(browser).get("state") == "closed", PAGE_TIMEOUT,
+         message=lambda: f"the page's visits link stayed open: {visit_hooks(browser)}")
+    assert "visits" not in visit_hooks(browser) or visit_hooks(browser)["visits"] == []
