@@ -8,11 +8,11 @@ import Visits
 
 /// The visit log's hooks into the device (docs/visits.md): who answered, and `intercom ctl visits`.
 extension Device {
-    /// Who the answered call is from: a paired browser calls from the stable ID its ring link went to.
+    /// Who the answered call is from: a paired browser calls from its stable ID, the one the door rings (its
+    /// ring link is already closed by then). A label for the log, not a proof: the call itself was let in
+    /// by the room's link like any other.
     func visitAnswerer(for call: CallID) -> Visit.Answerer {
-        guard let paired,
-              let id = paired.ringLinks.first(where: { $0.value.peer == call.peer })?.key,
-              let pairing = paired.store.pairing(id: id) else { return .visitorLink }
+        guard let pairing = paired?.store.pairings.first(where: { $0.peerId == call.peer }) else { return .visitorLink }
         return .paired(name: pairing.name)
     }
 

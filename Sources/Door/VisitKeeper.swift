@@ -25,6 +25,8 @@ final class VisitKeeper {
     private var recorder: (id: String, clip: ClipRecorder)?
     /// Gives up on a recorder whose branch never reports it is gone (its pipeline was stopped under it).
     private var detachTimer: GLibTimer?
+    /// Where the clip is recorded, to let its warm pipeline idle again when the clip ends.
+    private weak var media: MediaEngine?
     /// `visit` and `visit-clip` events for the control socket.
     var onEvent: ((JSONValue) -> Void)?
 
@@ -92,6 +94,7 @@ final class VisitKeeper {
                 return
             }
             recorder = (id, clip)
+            self.media = media
             onEvent?(["event": "visit-clip", "id": .string(id), "state": "recording"])
         } catch {
             Log.warning("visits", "no clip for visit \(id): \(error)")
@@ -171,6 +174,7 @@ final class VisitKeeper {
         self.recorder = nil
         detachTimer?.cancel()
         detachTimer = nil
+        media?.clipEnded()
         log.finishClip()
         do {
             if summary.frames == 0 {

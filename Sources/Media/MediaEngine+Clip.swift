@@ -24,4 +24,13 @@ extension MediaEngine {
         }
         return recorder
     }
+
+    /// The clip is over: a warm pipeline no call took goes back to dropping the camera's pictures, so the
+    /// encoder idles again while the room waits. (A call's pipeline is no longer warm and is left alone.)
+    public func clipEnded() {
+        guard let pipeline = warm?.running,
+              let valve = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "camvalve") else { return }
+        gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(valve)), "drop", "true")
+        gst_object_unref(UnsafeMutableRawPointer(valve))
+    }
 }

@@ -17,7 +17,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from polling import poll
-from test_call import PAGE_TIMEOUT, click, page_test_hooks
+from test_call import CALL_TIMEOUT, PAGE_TIMEOUT, click, page_test_hooks, wait_page_state
 from test_pairing import pair_page
 
 CLIP_TIMEOUT = 40.0  # the warm pipeline starts once the room registers, then a few seconds of clip
@@ -269,3 +269,28 @@ def test_a_page_without_the_pairing_credential_gets_no_visits(start_device, brow
     poll(lambda: visit_hooks(browser).get("state") == "closed", PAGE_TIMEOUT,
          message=lambda: f"the page's visits link stayed open: {visit_hooks(browser)}")
     assert "visits" not in visit_hooks(browser) or visit_hooks(browser)["visits"] == []
+
+
+def test_a_visit_answered_on_a_paired_page_names_it_and_keeps_the_ring_clip(start_device, browser, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=30)
+    device = start_device("--config", str(config))
+    pair_page(device, browser, "Anna's phone")
+    events = device.events(timeout=CLIP_TIMEOUT)
+    visit = ring_and_wait_for_clip(device, events)
+    poll(lambda: ((page_test_hooks(browser) or {}).get("ring") or {}).get("state") == "ringing", CLIP_TIMEOUT,
+         message=lambda: f"the paired page did not ring: {page_test_hooks(browser)}")
+    click(browser, "ring-answer")
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    # Without visits.record_calls the clip ends at the answer: it shows the ring, not the conversation.
+    done = next_event(events, "visit-clip", id=visit)
+    assert done["state"] == "done" and done["frames"] > 0, done
+    assert device.control({"cmd": "hangup"}).get("ok") is True
+    ended = next_event(events, "visit", id=visit)
+    assert ended["state"] == "answered", ended
+
+    entry = visits(device)[0]
+    assert entry["id"] == visit and entry["outcome"] == "answered", entry
+    assert entry["by"] == "paired" and entry["byName"] == "Anna's phone", entry
+    assert entry["durationMs"] > 0 and entry["clip"] == f"{visit}.mp4", entry
+    seconds, text = discover(state / "visits" / entry["clip"])
+    assert "H.264" in text and seconds < 30, text
