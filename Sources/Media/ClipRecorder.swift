@@ -127,6 +127,7 @@ public final class ClipRecorder: @unchecked Sendable {
         }
         let bin = made
         gst_object_ref_sink(UnsafeMutableRawPointer(bin))
+        gst_object_set_name(cast(bin), Self.binName)
         self.bin = bin
         if let sink = gst_bin_get_by_name(cast(bin), "clipsink") {
             ic_object_set_string(UnsafeMutableRawPointer(sink), "location", path)
@@ -187,6 +188,28 @@ public final class ClipRecorder: @unchecked Sendable {
     public func contains(_ object: UnsafeMutablePointer<GstObject>) -> Bool {
         guard let bin else { return false }
         return object == cast(bin) || gst_object_has_as_ancestor(object, cast(bin)) != 0
+    }
+
+    /// The branch's name in the pipeline (one clip per pipeline at a time).
+    public static let binName = "visit-clip"
+
+    /// Whether a bus message's source is inside a clip branch of any recorder: a call's bus handler leaves
+    /// those errors (a full card) to the recorder instead of ending the call. The branch fails alone: the tee
+    /// keeps feeding the call (a test writes a clip to /dev/full).
+    public static func isInsideClip(_ object: UnsafeMutablePointer<GstObject>) -> Bool {
+        var current: UnsafeMutablePointer<GstObject>? = object
+        gst_object_ref(UnsafeMutableRawPointer(object))
+        while let node = current {
+            let found = node.pointee.name.map { String(cString: $0) == binName } ?? false
+            let parent = gst_object_get_parent(node)
+            gst_object_unref(UnsafeMutableRawPointer(node))
+            if found {
+                if let parent { gst_object_unref(UnsafeMutableRawPointer(parent)) }
+                return true
+            }
+            current = parent
+        }
+        return false
     }
 
     public var summary: Summary {

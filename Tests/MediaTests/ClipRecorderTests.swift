@@ -119,6 +119,25 @@ import TestSupport
         }
     }
 
+    /// A full card: the clip's writes fail (/dev/full says ENOSPC). The main branch must keep flowing, the error
+    /// is the clip's (`contains`), and stop() still removes the branch.
+    @Test func aFullDiskFailsTheClipAloneAndTheMainBranchFlowsOn() throws {
+        let live = try LivePipeline(Self.source(keyframeInterval: 30))
+        #expect(live.waitForFrames(at: "main", atLeast: 10))
+        let tee = try #require(live.element("enctee"))
+        let recorder = ClipRecorder(pipeline: live.pipeline, tee: tee, path: "/dev/full", maxSeconds: nil)
+        try recorder.start()
+        let before = live.frames("main")
+        #expect(live.waitForFrames(at: "main", atLeast: before + 180))
+        let errors = live.errorSources()
+        print("full disk: \(errors.map(\.text)), \(recorder.summary.frames) frames into the branch, \(recorder.phase)")
+        #expect(!errors.isEmpty && errors.allSatisfy { ClipRecorder.isInsideClip($0.source) }, "\(errors.map(\.text))")
+        recorder.stop()
+        #expect(recorder.waitUntilDetached(timeoutMillis: 30_000))
+        #expect(tee.pointee.numsrcpads == 1)
+        #expect(live.waitForFrames(at: "main", atLeast: live.frames("main") + 30))
+    }
+
     @Test func aClipThatCannotBeCreatedIsRefusedAndThePipelineUntouched() throws {
         let live = try LivePipeline(Self.source(keyframeInterval: 30))
         #expect(live.waitForFrames(at: "main", atLeast: 5))
@@ -168,6 +187,20 @@ private final class LivePipeline {
             usleep(20_000)
         }
         return true
+    }
+
+    /// Error messages posted so far with their sources (a reference each, held by the pipeline too).
+    func errorSources() -> [(text: String, source: UnsafeMutablePointer<GstObject>)] {
+        let bus = gst_element_get_bus(pipeline)
+        defer { gst_object_unref(UnsafeMutableRawPointer(bus)) }
+        var errors: [(text: String, source: UnsafeMutablePointer<GstObject>)] = []
+        while let message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) {
+            var error: UnsafeMutablePointer<GError>?
+            gst_message_parse_error(message, &error, nil)
+            if let source = message.pointee.src { errors.append((takeError(error), source)) }
+            gst_message_unref(message)
+        }
+        return errors
     }
 
     /// Error messages posted so far.
