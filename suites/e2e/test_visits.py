@@ -294,3 +294,29 @@ def test_a_visit_answered_on_a_paired_page_names_it_and_keeps_the_ring_clip(star
     assert entry["durationMs"] > 0 and entry["clip"] == f"{visit}.mp4", entry
     seconds, text = discover(state / "visits" / entry["clip"])
     assert "H.264" in text and seconds < 30, text
+
+
+def test_the_size_bound_drops_the_oldest_clip_and_keeps_its_visit(start_device, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=3, max_bytes=1_000_000)
+    directory = state / "visits"
+    directory.mkdir(mode=0o700)
+    now = int(time.time() * 1000)
+    old = "0123456789ab"
+    lines = [
+        {"at": now - 3_600_000, "e": "ring", "id": old, "seq": 1},
+        {"e": "clip", "file": f"{old}.mp4", "id": old},
+        {"duration_ms": 5000, "e": "end", "id": old, "outcome": "missed"},
+    ]
+    (directory / "visits.jsonl").write_text("".join(json.dumps(line, sort_keys=True) + "\n" for line in lines))
+    (directory / f"{old}.mp4").write_bytes(b"\0" * 990_000)
+    device = start_device("--config", str(config))
+    assert visits(device)[0]["clip"] == f"{old}.mp4"  # under the bound until a new clip comes
+
+    events = device.events(timeout=CLIP_TIMEOUT)
+    visit = ring_and_wait_for_clip(device, events)
+    next_event(events, "visit-clip", id=visit, state="done")
+    listed = {v["id"]: v for v in visits(device)}
+    assert listed[visit]["clip"] == f"{visit}.mp4", listed
+    assert listed[old]["clip"] is None and listed[old]["outcome"] == "missed", listed
+    assert not (directory / f"{old}.mp4").exists()
+    assert device.control({"cmd": "visits"})["bytes"] <= 1_000_000
