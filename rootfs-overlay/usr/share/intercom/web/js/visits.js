@@ -28,7 +28,7 @@ function base64Bytes(text) {
 /** When and how a visit went, in words: "Sat 14:02 · Missed · 31 s". */
 export function describeVisit(visit) {
   const when = new Date(visit.at).toLocaleString([], { weekday: 'short', hour: '2-digit', minute: '2-digit' });
-  const outcome = OUTCOMES[visit.outcome] ?? 'Ringing';
+  const outcome = OUTCOMES[visit.outcome] ?? 'Not ended'; // going on, or cut off by a power cut
   const by = visit.outcome === 'answered' ? ` by ${visit.by === 'paired' ? visit.byName : 'visitor link'}` : '';
   const seconds = typeof visit.durationMs === 'number' ? ` · ${Math.round(visit.durationMs / 1000)} s` : '';
   return `${when} · ${outcome}${by}${seconds}`;
@@ -133,10 +133,10 @@ export class VisitsPanel {
       const text = document.createElement('span');
       text.textContent = describeVisit(visit);
       li.append(text);
-      if (typeof visit.clip === 'string' && visit.outcome !== null) {
-        li.append(this.#button('Play', 'visit-play', () => this.#fetchClip(visit.id)));
-      }
-      if (visit.outcome !== null) li.append(this.#button('Delete', 'visit-delete', () => this.#delete(visit.id)));
+      // A visit without an outcome may be going on (the door then says busy) or cut off by a power cut (its
+      // clip plays up to the cut): both buttons either way.
+      if (typeof visit.clip === 'string') li.append(this.#button('Play', 'visit-play', () => this.#fetchClip(visit.id)));
+      li.append(this.#button('Delete', 'visit-delete', () => this.#delete(visit.id)));
       ul.append(li);
     }
   }
