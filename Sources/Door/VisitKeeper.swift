@@ -38,6 +38,8 @@ final class VisitKeeper {
     /// Clip bytes per `clip` reply: base64 in a JSON message must stay under the data links' 16 300 bytes.
     static let clipChunkBytes = 11 * 1024
 
+    /// How long closing a room waits for its clip to write its end (the loop is held that long at most).
+    static let closeWaitMillis = 500
     /// How long a stopped recorder may take to write its end before the clip is taken as it is.
     static let detachGraceMillis: UInt32 = 5_000
 
@@ -113,8 +115,16 @@ final class VisitKeeper {
         if current != nil { wasDeclined = true }
     }
 
-    /// The room closed: the visit ends, and its recording with it.
+    /// The room closed: the visit ends, and its recording with it. The room's pipeline is stopped right after
+    /// this, so the clip gets a moment (usually a few tens of milliseconds) to write its end first; without it
+    /// the file still plays, but its header keeps the length of its first fragment.
     func roomClosed() {
+        if let (_, clip) = recorder {
+            clip.stop()
+            if !clip.waitUntilDetached(timeoutMillis: Self.closeWaitMillis) {
+                Log.info("visits", "the clip did not finish within \(Self.closeWaitMillis) ms of the room closing")
+            }
+        }
         stopRecording()
         guard let id = current else { return }
         current = nil

@@ -320,3 +320,20 @@ def test_the_size_bound_drops_the_oldest_clip_and_keeps_its_visit(start_device, 
     assert listed[old]["clip"] is None and listed[old]["outcome"] == "missed", listed
     assert not (directory / f"{old}.mp4").exists()
     assert device.control({"cmd": "visits"})["bytes"] <= 1_000_000
+
+
+def test_a_room_closed_during_the_recording_leaves_a_finished_clip(start_device, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=60)
+    device = start_device("--config", str(config))
+    events = device.events(timeout=CLIP_TIMEOUT)
+    visit = ring_and_wait_for_clip(device, events)
+    clip = state / "visits" / f"{visit}.mp4"
+    poll(lambda: clip.exists() and clip.stat().st_size > 80_000, 30, message="the clip did not grow")
+    assert device.control({"cmd": "press", "button": "decline"}).get("ok") is True
+    done = next_event(events, "visit-clip", id=visit)
+    assert done["state"] == "done", done
+    seconds, text = discover(clip)
+    frames = decoded_frames(clip)
+    print(f"closed mid-clip: {seconds:.2f} s, {frames} frames decoded, {done['frames']} recorded")
+    # Finished by EOS before the pipeline stopped: the header has the whole length, not a first fragment's.
+    assert abs(seconds - done["frames"] / 30) < 1.0, (seconds, done)
