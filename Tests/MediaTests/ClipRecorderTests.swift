@@ -98,16 +98,42 @@ import TestSupport
         }
     }
 
+    /// `visits.record_calls`: the caller's audio (here a tone) goes into the same MP4 as Opus, in step with the video.
+    @Test func recordsTheAudioTeeAsOpusNextToTheVideo() throws {
+        try withScratchDirectory("clips-test") { directory in
+            let live = try LivePipeline(Self.source(keyframeInterval: 100_000) + "  " + Self.audioSource)
+            #expect(live.waitForFrames(at: "main", atLeast: 30))
+            let path = directory + "/call.mp4"
+            let recorder = ClipRecorder(pipeline: live.pipeline, tee: try #require(live.element("enctee")), path: path,
+                                        maxSeconds: 3, audioTee: try #require(live.element("atee")))
+            try recorder.start()
+            #expect(recorder.waitUntilDetached(timeoutMillis: 60_000))
+            #expect(live.errors().isEmpty)
+            let discovered = try #require(discover(path))
+            let audio = try #require(discoverText(path))
+            print("clip with audio: \(discovered.seconds) s, \(discovered.video); decoded \(decodedFrames(path)) frames")
+            #expect(audio.contains("audio #") && audio.contains("Opus"), "\(audio)")
+            #expect(abs(discovered.seconds - 3) < 0.5, "duration \(discovered.seconds) s")
+            #expect(decodedFrames(path) >= 30)
+            #expect(try #require(live.element("atee")).pointee.numsrcpads == 1)
+            #expect(live.waitForFrames(at: "main", atLeast: live.frames("main") + 30))
+        }
+    }
+
+    static let audioSource = "audiotestsrc is-live=true wave=sine freq=440 ! audio/x-raw,rate=48000,channels=1"
+        + " ! tee name=atee ! queue max-size-buffers=2 leaky=downstream ! fakesink sync=false"
+
     /// A visit declined at once: the stop may come before the first keyframe (nothing to write, no EOS through
     /// an empty muxer) or just after it; either way the branch goes and the pipeline flows on.
     @Test func aStopRightAfterTheStartStillDetaches() throws {
         try withScratchDirectory("clips-test") { directory in
-            let live = try LivePipeline(Self.source(keyframeInterval: 100_000))
+            let live = try LivePipeline(Self.source(keyframeInterval: 100_000) + "  " + Self.audioSource)
             #expect(live.waitForFrames(at: "main", atLeast: 10))
             let tee = try #require(live.element("enctee"))
-            for round in 0..<3 {
-                let recorder = ClipRecorder(pipeline: live.pipeline, tee: tee, path: directory + "/quick\(round).mkv",
-                                            maxSeconds: 5)
+            for round in 0..<4 {
+                // The last two with an audio side too, which must be taken down as well.
+                let recorder = ClipRecorder(pipeline: live.pipeline, tee: tee, path: directory + "/quick\(round).mp4",
+                                            maxSeconds: 5, audioTee: round >= 2 ? live.element("atee") : nil)
                 try recorder.start()
                 recorder.stop()
                 #expect(recorder.waitUntilDetached(timeoutMillis: 30_000))
@@ -238,6 +264,17 @@ private func monotonicSeconds() -> Double {
 private func fileBytes(_ path: String) -> Int64? {
     var info = stat()
     return stat(path, &info) == 0 ? Int64(info.st_size) : nil
+}
+
+/// gst-discoverer-1.0's whole report on a file.
+private func discoverText(_ path: String) -> String? {
+    guard let pipe = popen("gst-discoverer-1.0 '\(path)' 2>&1", "r") else { return nil }
+    var output = ""
+    var line = [CChar](repeating: 0, count: 4096)
+    while fgets(&line, Int32(line.count), pipe) != nil {
+        output += String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+    return pclose(pipe) == 0 ? output : nil
 }
 
 /// What gst-discoverer-1.0 says about a file: its duration and its video stream's description.
