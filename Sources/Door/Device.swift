@@ -117,6 +117,7 @@ public final class Device {
         mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
         let visitSettings = options.configuration.visits
         mediaSettings.clipTee = visitSettings.enabled && visitSettings.clipSeconds > 0 && options.deviceID != nil
+        mediaSettings.clipAudioTee = mediaSettings.clipTee && visitSettings.recordCalls
         media = try MediaEngine(settings: mediaSettings)
         let ice = options.configuration.ice
         WebRTCICE.servers = { TURNCredential.servers(ice, name: "door", now: PageConfiguration.now()) }

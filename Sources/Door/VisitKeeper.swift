@@ -81,7 +81,7 @@ final class VisitKeeper {
             let path = try log.startClip(for: id, fileExtension: "mp4")
             let clip: ClipRecorder?
             do {
-                clip = try media.startClip(path: path, maxSeconds: seconds) { summary in
+                clip = try media.startClip(path: path, maxSeconds: seconds, withAudio: settings.recordCalls) { summary in
                     GLibLoop.shared.invoke {
                         GLibActor.assumeIsolated { [weak self] in self?.clipDetached(id, summary) }
                     }

@@ -10,12 +10,15 @@ extension MediaEngine {
     /// off (it still plays up to there).
     ///
     /// Nil when there is nothing to record from: no warm pipeline (warm join off, it failed, no H.264 encoder).
-    public func startClip(path: String, maxSeconds: Double,
+    /// `withAudio`: the caller's audio too (the speaker mixer's tee, `SendPipeline.clipAudioTee`), when there is one.
+    public func startClip(path: String, maxSeconds: Double, withAudio: Bool = false,
                           onDetached: @escaping @Sendable (ClipRecorder.Summary) -> Void) throws(MediaError) -> ClipRecorder? {
         guard let pipeline = warm?.running else { return nil }
         guard let tee = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "enctee") else { return nil }
         defer { gst_object_unref(UnsafeMutableRawPointer(tee)) }
-        let recorder = ClipRecorder(pipeline: pipeline, tee: tee, path: path, maxSeconds: maxSeconds,
+        let audioTee = withAudio ? gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "spktee") : nil
+        defer { if let audioTee { gst_object_unref(UnsafeMutableRawPointer(audioTee)) } }
+        let recorder = ClipRecorder(pipeline: pipeline, tee: tee, path: path, maxSeconds: maxSeconds, audioTee: audioTee,
                                     onDetached: onDetached)
         try recorder.start()
         if let valve = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "camvalve") {

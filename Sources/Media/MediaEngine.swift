@@ -59,6 +59,7 @@ public final class MediaEngine {
         pipeline.clockStamp = settings.clockStamp
         pipeline.testPattern = settings.testPattern
         pipeline.clipTee = settings.clipTee
+        pipeline.clipAudioTee = settings.clipAudioTee
         return pipeline
     }
 

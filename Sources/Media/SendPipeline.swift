@@ -25,6 +25,9 @@ public struct SendPipeline: Sendable {
     /// stream for a visit's clip (docs/visits.md). The leaky queue behind it keeps the clip flowing while
     /// webrtcbin, not yet negotiated in a warm pipeline, holds its input back.
     public var clipTee = false
+    /// A `tee name=spktee` after the speaker mixer (the caller's audio, kept running by silence), for
+    /// recording calls with their audio (`visits.record_calls`).
+    public var clipAudioTee = false
 
     /// Payload types of the door's own offers (any dynamic type works; these are the ones browsers use).
     public static let offerVideoPayloadType = 96
@@ -184,7 +187,8 @@ public struct SendPipeline: Sendable {
     /// its reference), the echo probe, the speaker. The decoded stream links to `speakermix` when it appears.
     var speakerBranch: String {
         "audiotestsrc is-live=true wave=silence samplesperbuffer=480 ! audio/x-raw,format=S16LE,rate=48000,channels=1"
-            + " ! audiomixer name=speakermix latency=20000000 ! audioconvert ! audioresample"
+            + " ! audiomixer name=speakermix latency=20000000" + (clipAudioTee ? " ! tee name=spktee" : "")
+            + " ! audioconvert ! audioresample"
             + " ! audio/x-raw,format=S16LE,rate=48000,channels=1"
             + (plan.echoCancellation ? " ! webrtcechoprobe name=\(echoProbeName)" : "")
             + " ! " + speakerSink

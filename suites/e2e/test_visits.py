@@ -337,3 +337,41 @@ def test_a_room_closed_during_the_recording_leaves_a_finished_clip(start_device,
     print(f"closed mid-clip: {seconds:.2f} s, {frames} frames decoded, {done['frames']} recorded")
     # Finished by EOS before the pipeline stopped: the header has the whole length, not a first fragment's.
     assert abs(seconds - done["frames"] / 30) < 1.0, (seconds, done)
+
+
+def answered_visit(device, browser, events, talk_seconds):
+    """Rings, answers on the paired page, talks, hangs up; returns (visit id, the clip's done event)."""
+    visit = ring_and_wait_for_clip(device, events)
+    poll(lambda: ((page_test_hooks(browser) or {}).get("ring") or {}).get("state") == "ringing", CLIP_TIMEOUT,
+         message=lambda: f"the paired page did not ring: {page_test_hooks(browser)}")
+    click(browser, "ring-answer")
+    wait_page_state(browser, "in-call", CALL_TIMEOUT)
+    connected_at = time.monotonic()
+    poll(lambda: time.monotonic() - connected_at > talk_seconds, talk_seconds + 5)
+    assert device.control({"cmd": "hangup"}).get("ok") is True
+    seen = {}
+    for event in events:  # the visit's end and its clip's, in either order
+        if event.get("id") == visit and event.get("event") == "visit-clip" and event["state"] != "recording":
+            seen["clip"] = event
+        if event.get("id") == visit and event.get("event") == "visit" and event["state"] == "answered":
+            seen["visit"] = event
+        if len(seen) == 2:
+            break
+    return visit, seen["clip"]
+
+
+def test_record_calls_keeps_the_whole_call_with_the_callers_audio(start_device, browser, tmp_path):
+    config, state = visits_config(tmp_path, clip_seconds=2, record_calls="true", call_max_seconds=60)
+    device = start_device("--config", str(config))
+    pair_page(device, browser, "Anna's phone")
+    events = device.events(timeout=CLIP_TIMEOUT)
+    # The first call teaches the door this browser's payload types; from the next ring on, the room's warm
+    # pipeline is the one the call takes, and the recording runs on through the call.
+    answered_visit(device, browser, events, talk_seconds=1)
+    visit, done = answered_visit(device, browser, events, talk_seconds=5)
+    clip = state / "visits" / f"{visit}.mp4"
+    seconds, text = discover(clip)
+    print(f"call recording: {seconds:.2f} s, {done['frames']} frames\n{text}")
+    assert done["state"] == "done" and seconds > 5, (done, text)
+    assert "H.264" in text and "Opus" in text, text
+    assert decoded_frames(clip) > 5 * 25
