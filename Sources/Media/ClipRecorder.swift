@@ -172,7 +172,7 @@ public final class ClipRecorder: @unchecked Sendable {
         }
         self.teePad = teePad
 
-        if let audioTee, let audioSink {
+        if let audioTee, audioSink != nil {
             guard let pad = gst_element_request_pad_simple(audioTee, "src_%u") else {
                 gst_element_release_request_pad(tee, teePad)
                 dropProbes()
