@@ -72,7 +72,7 @@ let package = Package(
         // The door's orchestration: carries out the state machines' actions with the adapters above and feeds
         // them their events. The executable parses options and hands them to `Device`.
         .target(name: "Door", dependencies: ["DoorCore", "MainLoop", "Signaling", "Media", "Display", "Buttons",
-                                             "Control", "Notify", "Admission", "CGLib", "CMalloc"]),
+                                             "Control", "Notify", "Admission", "CGLib", "CMalloc", "Visits"]),
         // The visit log: rings, outcomes and clip files on the state directory, bounded by size and age.
         .target(name: "Visits", dependencies: ["DoorCore"]),
         .executableTarget(name: "IntercomCLI",

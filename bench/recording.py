@@ -13,7 +13,9 @@ wait4(). Two shapes:
 The picture is videotestsrc snow, which no encoder can compress: the encoder runs at its bitrate cap, so the
 write rate is the most a clip can take (a real doorstep compresses better).
 
-    .venv/bin/python bench/recording.py [--seconds 20] [--runs 3]
+    .venv/bin/python bench/recording.py [--seconds 20] [--runs 3] [--container mp4|mkv]
+
+`--container` picks the branch: fragmented MP4 (the default: what the door records) or Matroska.
 
 Prints a table; asserts nothing (figures go to docs/visits.md).
 """
@@ -31,11 +33,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT, FPS, KBPS = 1280, 720, 30, 2500
 
 
-def branch_description():
+def branch_description(container="mp4"):
     source = (REPO_ROOT / "Sources" / "Media" / "ClipRecorder.swift").read_text()
-    match = re.search(r"static let branchDescription = (.*?)\n\n", source, re.S)
+    name = "mp4BranchDescription" if container == "mp4" else "branchDescription"
+    match = re.search(rf"static let {name} = (.*?)\n\n", source, re.S)
     if not match:
-        raise SystemExit("cannot find ClipRecorder.branchDescription")
+        raise SystemExit(f"cannot find ClipRecorder.{name}")
     return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', match.group(1)))
 
 
@@ -62,12 +65,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--container", choices=["mp4", "mkv"], default="mp4")
     args = parser.parse_args()
     frames = args.seconds * FPS
-    branch = branch_description()
+    branch = branch_description(args.container)
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-recording-") as scratch:
-        clip = os.path.join(scratch, "clip.mkv")
+        clip = os.path.join(scratch, "clip." + args.container)
         stream = os.path.join(scratch, "stream.mkv")
         run(encoder(frames) + f" ! h264parse ! matroskamux ! filesink location={stream}")
         shapes = {
@@ -86,7 +90,7 @@ def main():
             a, b = statistics.median(without), statistics.median(with_)
             rows.append((shape, a, b, (b - a) / args.seconds * 100, statistics.median(rates)))
     load = os.getloadavg()[0]
-    print(f"recording at {WIDTH}x{HEIGHT}@{FPS}, x264enc {KBPS} kbit/s, {args.seconds} s of stream, "
+    print(f"recording ({args.container}) at {WIDTH}x{HEIGHT}@{FPS}, x264enc {KBPS} kbit/s, {args.seconds} s of stream, "
           f"median of {args.runs} runs each, load average {load:.1f}, {os.cpu_count()} cores")
     print("| shape  | CPU s without | CPU s with | extra CPU (% of one core) | written (kB/s) |")
     print("|--------|---------------|------------|---------------------------|----------------|")

@@ -42,7 +42,8 @@ run_packages=(
     glib-networking
 )
 # Unit tests (`swift test`): the Display tests read the rendered screens back with tesseract and zbarimg; the
-# clip recorder's tests check the files with gst-discoverer-1.0 (gstreamer1.0-plugins-base-apps).
+# clip recorder's tests and suites/e2e/test_visits.py check the files with gst-discoverer-1.0
+# (gstreamer1.0-plugins-base-apps).
 unit_packages=(tesseract-ocr zbar-tools gstreamer1.0-plugins-base-apps)
 # End-to-end tests: headless Chromium driven by selenium, zbarimg (above) for the QR, ip for the namespace.
 # Box tests: shellcheck on every script, systemd-analyze and systemd-sysusers on the unit and user.

@@ -40,6 +40,9 @@ public enum ControlEvent: Sendable, Equatable {
     case pairingRing(id: String, result: String)
     case pairingRingOver(reason: String, count: Int)
     case unpaired(id: String)
+    case visit(id: String, state: String, durationMillis: Int64?)
+    case visitClip(id: String, state: String, frames: Int?, bytes: Int64?)
+    case visitsLink(result: String, id: String?)
 
     /// The `event` field of each event, as the wire spells it.
     public enum Name: String, CaseIterable, Sendable {
@@ -53,6 +56,7 @@ public enum ControlEvent: Sendable, Equatable {
         case pairingOpen = "pairing-open", pairingClosed = "pairing-closed", pairingPush = "pairing-push"
         case pairRefused = "pair-refused", paired, pairingRing = "pairing-ring"
         case pairingRingOver = "pairing-ring-over", unpaired
+        case visit, visitClip = "visit-clip", visitsLink = "visits-link"
     }
 
     public var name: Name {
@@ -89,6 +93,9 @@ public enum ControlEvent: Sendable, Equatable {
         case .pairingRing: .pairingRing
         case .pairingRingOver: .pairingRingOver
         case .unpaired: .unpaired
+        case .visit: .visit
+        case .visitClip: .visitClip
+        case .visitsLink: .visitsLink
         }
     }
 
@@ -143,6 +150,16 @@ public enum ControlEvent: Sendable, Equatable {
         case .paired(let id, let name): fields = ["id": s(id), "name": s(name)]
         case .pairingRing(let id, let result): fields = ["id": s(id), "result": s(result)]
         case .pairingRingOver(let reason, let count): fields = ["reason": s(reason), "count": n(Int64(count))]
+        case .visit(let id, let state, let durationMillis):
+            fields = ["id": s(id), "state": s(state)]
+            if let durationMillis { fields["durationMs"] = n(durationMillis) }
+        case .visitClip(let id, let state, let frames, let bytes):
+            fields = ["id": s(id), "state": s(state)]
+            if let frames { fields["frames"] = n(Int64(frames)) }
+            if let bytes { fields["bytes"] = n(bytes) }
+        case .visitsLink(let result, let id):
+            fields = ["result": s(result)]
+            if let id { fields["id"] = s(id) }
         }
         return fields
     }

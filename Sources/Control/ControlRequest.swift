@@ -8,6 +8,7 @@ public struct ControlRequest: Sendable {
         case pair, pairings, unpair
         case pushKey = "push-key", pushSubscribe = "push-subscribe", pushSubscriptions = "push-subscriptions"
         case pushUnsubscribe = "push-unsubscribe"
+        case visits, visitsDelete = "visits-delete"
 
         /// The list an error names when a request's command is unknown.
         public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }

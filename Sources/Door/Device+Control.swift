@@ -51,6 +51,8 @@ extension Device {
             return disconnectControl(request)
         case .pair, .pairings, .unpair:
             return pairingControl(typed.command, request)
+        case .visits, .visitsDelete:
+            return visitsControl(typed.command, request)
         case .pushKey, .pushSubscribe, .pushSubscriptions, .pushUnsubscribe:
             return notifyControl(typed.command, request, notifier: notifier)
         case .events:

@@ -57,6 +57,7 @@ extension Device {
                 // A visitor is coming: their call's answer is built against a running pipeline. Started once the
                 // room is reachable and announced, so the screen and the link are not held up by it.
                 media.warmUp()
+                visits?.roomWarm(media: media)
             }
             client.onFailure = { [weak self] error in
                 guard error.code == .idTaken else {

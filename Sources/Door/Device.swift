@@ -29,6 +29,8 @@ public final class Device {
     private(set) var notifier: Notifier?
     /// Paired browsers (Device+Pairing.swift); nil without a state directory to keep them in.
     var paired: PairedBrowsers?
+    /// The visit log and its clips (VisitKeeper.swift); nil when visits are off or there is no state directory.
+    var visits: VisitKeeper?
     /// One record per media call, answered or placed: its door, offer, session, DTLS verdict, dial.
     let calls = CallTable()
     /// The callers' data connections (chat) and the data OFFERs held while their call waits: Device+Chat.swift.
@@ -69,6 +71,7 @@ public final class Device {
         // The device ID lives in the state directory: with one, pairings can be kept there too.
         settings.canPair = options.deviceID != nil
         if options.deviceID != nil { paired = PairedBrowsers(stateDirectory: options.stateDirectory) }
+        if options.deviceID != nil { visits = VisitKeeper(stateDirectory: options.stateDirectory, settings: options.configuration.visits) }
         let roomICE = options.configuration.ice
         machine = CallStateMachine(settings: settings, makeRoomTURN: { lifetimeMillis in
             TURNCredential.room(roomICE, now: PageConfiguration.now(), roomLifetimeSeconds: Int(lifetimeMillis / 1000))
@@ -87,6 +90,9 @@ public final class Device {
         mediaSettings.remoteVideoWidth = output.display.map { min($0.width, 1280) } ?? 0
         mediaSettings.selfViewWidth = output.display.map { $0.width / 4 } ?? 0
         mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
+        let visitSettings = options.configuration.visits
+        mediaSettings.clipTee = visitSettings.enabled && visitSettings.clipSeconds > 0 && options.deviceID != nil
+        mediaSettings.clipAudioTee = mediaSettings.clipTee && visitSettings.recordCalls
         media = try MediaEngine(settings: mediaSettings)
         let ice = options.configuration.ice
         WebRTCICE.servers = { TURNCredential.servers(ice, name: "door", now: PageConfiguration.now()) }
@@ -164,7 +170,12 @@ public final class Device {
         startHome()
         lifecycle.started("signaling") { [weak self] done in self?.stopSignaling(then: done) ?? done() }
         lifecycle.started("calls") { [weak self] done in self?.endCalls(then: done) ?? done() }
-        homeDataOffer = { [weak self] link in self?.takePairingOffer(link) ?? false }
+        visits?.onEvent = { [weak self] event in self?.control?.publish(event) }
+        lifecycle.started("visits") { [weak self] in self?.visits?.stop() }
+        homeDataOffer = { [weak self] link in
+            guard let self else { return false }
+            return takePairingOffer(link) || takeVisitsOffer(link)
+        }
         notifier?.onPushGone = { [weak self] subscription in self?.pairedPushGone(subscription) }
         display?.show(.idle(doorName: options.doorName))
         Log.info("intercom", "ready: signaling \(signalingURL), control socket \(options.controlPath)")
@@ -190,8 +201,10 @@ public final class Device {
     func perform(_ action: CallStateMachine.Action) {
         switch action {
         case .openRoom(let code, let link):
+            visits?.rang()
             openRoom(code: code, link: link)
         case .closeRoom(let code):
+            visits?.roomClosed()
             pairedRoomClosed()
             Log.info("intercom", "room \(code) closed")
             retire(room?.client)
@@ -209,11 +222,13 @@ public final class Device {
             Log.info("intercom", "room \(code) rang again")
             control?.publish(.roomRang(code: code))
         case .answer(let call):
+            visits?.answered(by: visitAnswerer(for: call))
             pairedRoomAnswered(by: call)
             answer(call)
         case .dial(let call, let metadata):
             dial(call, metadata: metadata)
         case .refuse(let call, let refusal):
+            if refusal == .declined { visits?.declined() }
             refuse(call, refusal)
         case .ignore(let call, let reason):
             Log.info("intercom", "not answering \(call): \(reason)")

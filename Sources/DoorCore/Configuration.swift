@@ -15,6 +15,8 @@ public struct Configuration: Sendable, Equatable {
     public var log = LogSettings()
     public var notify = Notify()
     public var ice = ICE()
+    /// The visit log and its clips (`Configuration+Visits.swift`, docs/visits.md).
+    public var visits = VisitSettings()
     /// Line of every key the file set, by dotted path; empty for the built-in defaults.
     public var lines: [String: Int] = [:]
 
@@ -192,7 +194,7 @@ public struct Configuration: Sendable, Equatable {
 // MARK: - Reading a document
 
 extension Configuration {
-    static let sections = ["door", "web", "signaling", "paths", "gpio", "display", "media", "log", "notify", "ice"]
+    static let sections = ["door", "web", "signaling", "paths", "gpio", "display", "media", "log", "notify", "ice", "visits"]
 
     /// Types and checks a whole document. The first problem found is thrown.
     public init(document: ConfigNode) throws(ConfigurationError) {
@@ -218,6 +220,7 @@ extension Configuration {
         }
         if let s = try top.section("notify", keys: Self.notifyKeys) { try readNotify(s) }
         if let s = try top.section("ice", keys: Self.iceKeys) { try readICE(s) }
+        if let s = try top.section("visits", keys: VisitSettings.keys) { try readVisits(s) }
         Self.collectLines(document, path: "", into: &lines)
     }
 

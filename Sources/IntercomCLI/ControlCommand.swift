@@ -8,7 +8,7 @@ struct ControlCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl", abstract: "Control a running intercom: press a button, read its state, follow events.",
         subcommands: [Press.self, State.self, Link.self, Events.self, HangUp.self, Connect.self, Chat.self, Call.self,
-                      Pair.self, Pairings.self, Unpair.self])
+                      Pair.self, Pairings.self, Unpair.self, Visits.self])
 
     struct Common: ParsableArguments {
         @Option(help: "Control socket path.")
@@ -135,6 +135,36 @@ struct ControlCommand: ParsableCommand {
         @OptionGroup var common: Common
         @Argument(help: "The pairing's id or name.") var pairing: String
         func run() throws { try ControlCommand.request(common.control, ["cmd": "unpair", "id": .string(pairing)]) }
+    }
+
+    struct Visits: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the visits (rings) newest first, or delete one with its clip (docs/visits.md).")
+        @OptionGroup var common: Common
+        @Option(help: "Delete this visit (its id) and its clip.") var delete: String?
+        @Flag(help: "Print the reply as JSON.") var json = false
+
+        func run() throws {
+            if let delete { return try ControlCommand.request(common.control, ["cmd": "visits-delete", "id": .string(delete)]) }
+            let reply = try ControlClient(path: common.control).send(["cmd": "visits"])
+            guard !json, reply["ok"]?.boolValue == true, case .array(let list)? = reply["visits"] else {
+                print(reply.jsonText())
+                if reply["ok"]?.boolValue != true { throw ExitCode(1) }
+                return
+            }
+            if list.isEmpty { return print("no visits") }
+            print(["ID", "WHEN", "OUTCOME", "BY", "SECONDS", "CLIP"].joined(separator: "\t"))
+            for v in list {
+                let when = v["at"]?.numberValue.map { RingNotice(doorName: "", code: "", link: "", timeMillis: Int64($0)).timeText } ?? "-"
+                let by = v["byName"]?.stringValue ?? (v["by"]?.stringValue == "link" ? "visitor link" : "-")
+                let seconds = v["durationMs"]?.numberValue.map { String(Int(($0 / 1000).rounded())) } ?? "-"
+                let clip = v["clip"]?.stringValue.map { name in
+                    name + (v["clipBytes"]?.numberValue.map { " (\(Int($0) / 1000) kB)" } ?? "")
+                } ?? "-"
+                print([v["id"]?.stringValue ?? "", when, v["outcome"]?.stringValue ?? "open", by, seconds, clip]
+                    .joined(separator: "\t"))
+            }
+        }
     }
 
     struct Events: ParsableCommand {

@@ -181,6 +181,11 @@ let onBusMessage: GstBusFunc = { _, message, data in
         g_free(debug)
         let text = takeError(error)
         let source = message.pointee.src.map { String(cString: $0.pointee.name) } ?? "?"
+        // A visit clip's branch failing (a full card) is the clip's problem, not the call's (docs/visits.md).
+        if let src = message.pointee.src, ClipRecorder.isInsideClip(src) {
+            Log.warning("media", "visit clip: \(source): \(text); the call goes on")
+            break
+        }
         GLibActor.assumeIsolated { link.session?.busError(source: source, text) }
     case GST_MESSAGE_WARNING:
         var error: UnsafeMutablePointer<GError>?

@@ -50,12 +50,19 @@ public final class ClipRecorder: @unchecked Sendable {
         /// Nothing went into the branch before the stop: it is removed at once, without EOS, and the file is
         /// left empty.
         var stoppedEmpty = false
+        /// The audio branch's running time is shifted like the video's: its buffers pass from then on.
+        var audioOpen = false
     }
 
     public let path: String
     public let maxSeconds: Double?
     private let pipeline: UnsafeMutablePointer<GstElement>
     private let tee: UnsafeMutablePointer<GstElement>
+    /// A tee carrying raw audio (the caller's, as the door's speaker gets it), recorded as Opus next to the video.
+    private let audioTee: UnsafeMutablePointer<GstElement>?
+    private var audioPad: UnsafeMutablePointer<GstPad>?
+    private var audioSink: UnsafeMutablePointer<GstPad>?
+    private var audioGateProbe: gulong = 0
     private var bin: UnsafeMutablePointer<GstElement>?
     private var teePad: UnsafeMutablePointer<GstPad>?
     private var binSink: UnsafeMutablePointer<GstPad>?
@@ -71,15 +78,36 @@ public final class ClipRecorder: @unchecked Sendable {
     /// The branch after the tee, as `gst_parse_bin_from_description` reads it (`filesink` gets its location as a
     /// property, so any path works). The queue holds up to two seconds so a slow card does not stall the tee;
     /// `offset-to-zero` starts the clip at 0:00 however long the pipeline has been running.
-    public static let branchDescription = "queue max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000"
+    public static let branchDescription = "queue name=clipvideo max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000"
         + " leaky=downstream ! h264parse config-interval=-1 ! matroskamux offset-to-zero=true writing-app=intercom"
         + " ! filesink name=clipsink sync=false async=false"
 
+    /// The same branch muxing fragmented MP4 (a `moof` fragment per second after a `moov` up front), which
+    /// iOS Safari plays where it does not play Matroska; written as it goes, so a cut-off file still plays up
+    /// to its last whole fragment, and finished, its duration is filled in. Chosen for paths ending in `.mp4`.
+    public static let mp4BranchDescription = "queue name=clipvideo max-size-buffers=0 max-size-bytes=0 max-size-time=2000000000"
+        + " leaky=downstream ! h264parse config-interval=-1 ! mp4mux name=clipmux fragment-duration=1000"
+        + " ! filesink name=clipsink sync=false async=false"
+
+    /// The audio part of an MP4 branch with audio: into the same muxer as Opus.
+    public static let audioBranchDescription = "queue name=clipaudio max-size-buffers=0 max-size-bytes=0"
+        + " max-size-time=2000000000 leaky=downstream ! audioconvert ! audioresample ! audio/x-raw,rate=48000"
+        + " ! opusenc bitrate=32000 frame-size=20 ! clipmux."
+
+    /// The branch for a clip file: `.mkv` is Matroska, anything else fragmented MP4 (with audio, if asked).
+    public static func branchDescription(forPath path: String, audio: Bool = false) -> String {
+        path.hasSuffix(".mkv") ? branchDescription : mp4BranchDescription + (audio ? "  " + audioBranchDescription : "")
+    }
+
     /// `tee` must be an element of `pipeline` whose sink carries `video/x-h264` (the encoder's output).
+    /// `audioTee`, when given (MP4 only), must carry raw audio.
     public init(pipeline: UnsafeMutablePointer<GstElement>, tee: UnsafeMutablePointer<GstElement>, path: String,
-                maxSeconds: Double?, onDetached: (@Sendable (Summary) -> Void)? = nil) {
+                maxSeconds: Double?, audioTee: UnsafeMutablePointer<GstElement>? = nil,
+                onDetached: (@Sendable (Summary) -> Void)? = nil) {
         self.pipeline = pipeline
         self.tee = tee
+        self.audioTee = path.hasSuffix(".mkv") ? nil : audioTee
+        if let audioTee = self.audioTee { gst_object_ref(UnsafeMutableRawPointer(audioTee)) }
         self.path = path
         self.maxSeconds = maxSeconds
         self.onDetached = onDetached
@@ -92,6 +120,9 @@ public final class ClipRecorder: @unchecked Sendable {
         if let binSink { gst_object_unref(UnsafeMutableRawPointer(binSink)) }
         if let filePad { gst_object_unref(UnsafeMutableRawPointer(filePad)) }
         if let bin { gst_object_unref(UnsafeMutableRawPointer(bin)) }
+        if let audioPad { gst_object_unref(UnsafeMutableRawPointer(audioPad)) }
+        if let audioSink { gst_object_unref(UnsafeMutableRawPointer(audioSink)) }
+        if let audioTee { gst_object_unref(UnsafeMutableRawPointer(audioTee)) }
         gst_object_unref(UnsafeMutableRawPointer(tee))
         gst_object_unref(UnsafeMutableRawPointer(pipeline))
     }
@@ -105,17 +136,22 @@ public final class ClipRecorder: @unchecked Sendable {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw MediaError(.pipelineFailed, "cannot create clip \(path): \(String(cString: strerror(errno)))") }
         close(fd)
-        for name in ["h264parse", "matroskamux"] where !elementExists(name) {
-            throw MediaError(.missingElement, "\(name) is not installed (gstreamer1.0-plugins-bad/-good)")
+        for name in ["h264parse", path.hasSuffix(".mkv") ? "matroskamux" : "mp4mux"] + (audioTee != nil ? ["opusenc"] : [])
+        where !elementExists(name) {
+            throw MediaError(.missingElement, "\(name) is not installed (gstreamer1.0-plugins-bad/-good/-base)")
         }
 
         var error: UnsafeMutablePointer<GError>?
-        guard let made = gst_parse_bin_from_description(Self.branchDescription, 1, &error), error == nil else {
+        let description = Self.branchDescription(forPath: path, audio: audioTee != nil)
+        guard let made = gst_parse_bin_from_description(description, 0, &error), error == nil else {
             throw MediaError(.pipelineFailed, "clip branch: \(takeError(error))")
         }
         let bin = made
         gst_object_ref_sink(UnsafeMutableRawPointer(bin))
+        gst_object_set_name(cast(bin), Self.binName)
         self.bin = bin
+        if let video = Self.ghost(bin, element: "clipvideo", as: "sink") { gst_object_unref(UnsafeMutableRawPointer(video)) }
+        if audioTee != nil { audioSink = Self.ghost(bin, element: "clipaudio", as: "audio_sink") }
         if let sink = gst_bin_get_by_name(cast(bin), "clipsink") {
             ic_object_set_string(UnsafeMutableRawPointer(sink), "location", path)
             if let pad = gst_element_get_static_pad(sink, "sink") {
@@ -136,15 +172,29 @@ public final class ClipRecorder: @unchecked Sendable {
         }
         self.teePad = teePad
 
+        if let audioTee, audioSink != nil {
+            guard let pad = gst_element_request_pad_simple(audioTee, "src_%u") else {
+                gst_element_release_request_pad(tee, teePad)
+                dropProbes()
+                throw MediaError(.pipelineFailed, "the audio tee gave no pad for the clip")
+            }
+            audioPad = pad
+            audioGateProbe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, clipAudioGate, retainedSelf(), releaseRecorder)
+        }
+
         shared.withLock { $0.phase = .waitingForKeyframe }
         gateProbe = gst_pad_add_probe(teePad, GST_PAD_PROBE_TYPE_BUFFER, clipGate, retainedSelf(), releaseRecorder)
         gst_bin_add(cast(pipeline), bin)
-        guard gst_pad_link(teePad, binSink) == GST_PAD_LINK_OK else {
+        let audioLinked = audioPad.map { pad in audioSink.map { gst_pad_link(pad, $0) == GST_PAD_LINK_OK } ?? false } ?? true
+        guard gst_pad_link(teePad, binSink) == GST_PAD_LINK_OK, audioLinked else {
+            if let audioPad, let audioSink { gst_pad_unlink(audioPad, audioSink) }
+            gst_pad_unlink(teePad, binSink)
             gst_bin_remove(cast(pipeline), bin)
             dropProbes()
             gst_element_release_request_pad(tee, teePad)
+            if let audioTee, let audioPad { gst_element_release_request_pad(audioTee, audioPad) }
             shared.withLock { $0.phase = .detached }
-            throw MediaError(.pipelineFailed, "the tee's pad does not link to the clip branch (is it H.264?)")
+            throw MediaError(.pipelineFailed, "the tees' pads do not link to the clip branch (is it H.264, and raw audio?)")
         }
         gst_element_sync_state_with_parent(bin)
         requestKeyframe()
@@ -177,6 +227,28 @@ public final class ClipRecorder: @unchecked Sendable {
         return object == cast(bin) || gst_object_has_as_ancestor(object, cast(bin)) != 0
     }
 
+    /// The branch's name in the pipeline (one clip per pipeline at a time).
+    public static let binName = "visit-clip"
+
+    /// Whether a bus message's source is inside a clip branch of any recorder: a call's bus handler leaves
+    /// those errors (a full card) to the recorder instead of ending the call. The branch fails alone: the tee
+    /// keeps feeding the call (a test writes a clip to /dev/full).
+    public static func isInsideClip(_ object: UnsafeMutablePointer<GstObject>) -> Bool {
+        var current: UnsafeMutablePointer<GstObject>? = object
+        gst_object_ref(UnsafeMutableRawPointer(object))
+        while let node = current {
+            let found = node.pointee.name.map { String(cString: $0) == binName } ?? false
+            let parent = gst_object_get_parent(node)
+            gst_object_unref(UnsafeMutableRawPointer(node))
+            if found {
+                if let parent { gst_object_unref(UnsafeMutableRawPointer(parent)) }
+                return true
+            }
+            current = parent
+        }
+        return false
+    }
+
     public var summary: Summary {
         let state = shared.withLock { $0 }
         let seconds = state.firstPTS.flatMap { first in state.lastPTS.map { Double($0 &- first) / 1e9 } } ?? 0
@@ -203,12 +275,14 @@ public final class ClipRecorder: @unchecked Sendable {
         let keyframe = buffer.pointee.mini_object.flags & GST_BUFFER_FLAG_DELTA_UNIT.rawValue == 0
         let limit = maxSeconds.map { UInt64($0 * 1e9) }
         enum Verdict { case pass, drop, dropAndStop }
+        var first = false
         let verdict = shared.withLock { state -> Verdict in
             switch state.phase {
             case .waitingForKeyframe:
                 guard keyframe else { return .drop }
                 state.phase = .recording
                 state.firstPTS = pts
+                first = true
                 fallthrough
             case .recording:
                 if let limit, let first = state.firstPTS, pts != noTime, pts &- first >= limit {
@@ -222,6 +296,10 @@ public final class ClipRecorder: @unchecked Sendable {
                 return .drop
             }
         }
+        if first {
+            if pts != noTime { startAtZero(pts) }
+            shared.withLock { $0.audioOpen = true }
+        }
         switch verdict {
         case .pass: return GST_PAD_PROBE_OK
         case .drop: return GST_PAD_PROBE_DROP
@@ -232,15 +310,59 @@ public final class ClipRecorder: @unchecked Sendable {
         }
     }
 
-    /// The tee's pad is idle: cut the branch off and let EOS run through it.
+    /// Shifts the branch's running time so the first keyframe is at 0: mp4mux (unlike matroskamux with
+    /// `offset-to-zero`) would otherwise start the clip with a gap as long as the pipeline had been running.
+    /// Called from the tee pad's own probe: the pad re-sends its segment with the offset before this buffer.
+    private func startAtZero(_ pts: UInt64) {
+        guard let teePad, let event = gst_pad_get_sticky_event(teePad, GST_EVENT_SEGMENT, 0) else { return }
+        defer { gst_mini_object_unref(UnsafeMutablePointer<GstMiniObject>(OpaquePointer(event))) }
+        var segment: UnsafePointer<GstSegment>?
+        gst_event_parse_segment(event, &segment)
+        guard let segment else { return }
+        let running = UInt64(gst_segment_to_running_time(segment, GST_FORMAT_TIME, guint64(pts)))
+        guard running != UInt64.max, running > 0, running < UInt64(Int64.max) else { return }
+        gst_pad_set_offset(teePad, gint64(-Int64(running)))
+        if let audioPad { gst_pad_set_offset(audioPad, gint64(-Int64(running))) }
+    }
+
+    /// The tee's pad is idle: cut the branch off and let EOS run through it (the audio side the same way, at
+    /// its own tee's idle moment: the muxer finishes once both ended).
     fileprivate func unlink() {
         guard let teePad, let binSink else { return }
         gst_pad_unlink(teePad, binSink)
         if shared.withLock({ $0.stoppedEmpty }) {
             queue.async { self.teardown() }
         } else {
+            if let audioPad {
+                gst_pad_add_probe(audioPad, GST_PAD_PROBE_TYPE_IDLE, clipAudioUnlink, retainedSelf(), releaseRecorder)
+            }
             gst_pad_send_event(binSink, gst_event_new_eos())
         }
+    }
+
+    fileprivate func unlinkAudio() {
+        guard let audioPad, let audioSink else { return }
+        gst_pad_unlink(audioPad, audioSink)
+        gst_pad_send_event(audioSink, gst_event_new_eos())
+    }
+
+    /// Audio passes once the video has started and both share its running time.
+    fileprivate func audioGate() -> GstPadProbeReturn {
+        shared.withLock { $0.phase == .recording && $0.audioOpen } ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP
+    }
+
+    /// A ghost pad on `bin` for the sink pad of its element `name`; nil (logged) if there is none.
+    private static func ghost(_ bin: UnsafeMutablePointer<GstElement>, element name: String, as ghostName: String)
+        -> UnsafeMutablePointer<GstPad>? {
+        guard let element = gst_bin_get_by_name(cast(bin), name) else { return nil }
+        defer { gst_object_unref(UnsafeMutableRawPointer(element)) }
+        guard let target = gst_element_get_static_pad(element, "sink") else { return nil }
+        defer { gst_object_unref(UnsafeMutableRawPointer(target)) }
+        guard let ghost = gst_ghost_pad_new(ghostName, target) else { return nil }
+        gst_pad_set_active(ghost, 1)
+        gst_element_add_pad(bin, ghost)
+        gst_object_ref(UnsafeMutableRawPointer(ghost))
+        return ghost
     }
 
     /// EOS reached the file: everything the muxer had is written. Tear the branch down off the streaming thread.
@@ -251,6 +373,8 @@ public final class ClipRecorder: @unchecked Sendable {
     /// The probes hold references to the recorder: removing them lets it go.
     private func dropProbes() {
         if let teePad, gateProbe != 0 { gst_pad_remove_probe(teePad, gateProbe) }
+        if let audioPad, audioGateProbe != 0 { gst_pad_remove_probe(audioPad, audioGateProbe) }
+        audioGateProbe = 0
         if let filePad, eosProbe != 0 { gst_pad_remove_probe(filePad, eosProbe) }
         gateProbe = 0
         eosProbe = 0
@@ -258,10 +382,13 @@ public final class ClipRecorder: @unchecked Sendable {
 
     private func teardown() {
         guard let bin else { return }
+        // Stopped before anything was muxed: the audio side is still linked (no EOS went that way).
+        if let audioPad, let audioSink, gst_pad_is_linked(audioPad) != 0 { gst_pad_unlink(audioPad, audioSink) }
         gst_element_set_state(bin, GST_STATE_NULL)
         gst_bin_remove(cast(pipeline), bin)
         dropProbes()
         if let teePad { gst_element_release_request_pad(tee, teePad) }
+        if let audioTee, let audioPad { gst_element_release_request_pad(audioTee, audioPad) }
         shared.withLock { $0.phase = .detached }
         let summary = self.summary
         Log.info("media", "clip \(path): \(summary.frames) frames, \(summary.bytes) bytes")
@@ -278,6 +405,17 @@ private let clipGate: GstPadProbeCallback = { _, info, data in
     guard let info, let data, let buffer = info.pointee.data else { return GST_PAD_PROBE_OK }
     let recorder = Unmanaged<ClipRecorder>.fromOpaque(data).takeUnretainedValue()
     return recorder.gate(buffer.assumingMemoryBound(to: GstBuffer.self))
+}
+
+private let clipAudioGate: GstPadProbeCallback = { _, _, data in
+    guard let data else { return GST_PAD_PROBE_OK }
+    return Unmanaged<ClipRecorder>.fromOpaque(data).takeUnretainedValue().audioGate()
+}
+
+private let clipAudioUnlink: GstPadProbeCallback = { _, _, data in
+    guard let data else { return GST_PAD_PROBE_REMOVE }
+    Unmanaged<ClipRecorder>.fromOpaque(data).takeUnretainedValue().unlinkAudio()
+    return GST_PAD_PROBE_REMOVE
 }
 
 private let clipUnlink: GstPadProbeCallback = { _, _, data in

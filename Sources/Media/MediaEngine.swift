@@ -60,6 +60,8 @@ public final class MediaEngine {
         pipeline.selfViewWidth = settings.selfViewWidth
         pipeline.clockStamp = settings.clockStamp
         pipeline.testPattern = settings.testPattern
+        pipeline.clipTee = settings.clipTee
+        pipeline.clipAudioTee = settings.clipAudioTee
         return pipeline
     }
 

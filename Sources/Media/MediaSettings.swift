@@ -45,6 +45,10 @@ public struct MediaSettings: Sendable, Equatable {
     /// What the test picture shows: `ball` (the default, cheap to encode), or `snow` (noise: every frame costs
     /// the whole bitrate, like a busy real scene; tests that squeeze the link need it).
     public var testPattern = TestPattern.ball
+    /// A `tee name=enctee` after the H.264 encoder, for the visit clips (`ClipRecorder`, docs/visits.md).
+    public var clipTee = false
+    /// A `tee name=spktee` after the speaker mixer, so a call's recording carries the caller's audio.
+    public var clipAudioTee = false
     public enum TestPattern: String, Sendable, CaseIterable { case ball, snow }
     public init() {}
 }

@@ -21,6 +21,13 @@ public struct SendPipeline: Sendable {
     /// The door offers the call: the payloaders' caps carry what the offer's `a=rtpmap`/`a=fmtp` must say
     /// (H.264 packetization-mode 1 and the encoder's constrained-baseline profile-level-id; Opus stereo-signalled).
     public var offering = false
+    /// A `tee name=enctee` between the H.264 encoder and the payloader, where `ClipRecorder` takes the encoded
+    /// stream for a visit's clip (docs/visits.md). The leaky queue behind it keeps the clip flowing while
+    /// webrtcbin, not yet negotiated in a warm pipeline, holds its input back.
+    public var clipTee = false
+    /// A `tee name=spktee` after the speaker mixer (the caller's audio, kept running by silence), for
+    /// recording calls with their audio (`visits.record_calls`).
+    public var clipAudioTee = false
 
     /// Payload types of the door's own offers (any dynamic type works; these are the ones browsers use).
     public static let offerVideoPayloadType = 96
@@ -105,6 +112,8 @@ public struct SendPipeline: Sendable {
         switch codec {
         case .h264(let pt, let encoder):
             return Self.h264Encoder(encoder, plan: plan)
+                + (clipTee ? " ! tee name=enctee ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000"
+                    + " leaky=downstream" : "")
                 + " ! h264parse config-interval=-1"
                 + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency name=vpay"
                 + (playoutDelayExtensionID != nil ? " auto-header-extension=false" : "")
@@ -180,7 +189,8 @@ public struct SendPipeline: Sendable {
     /// its reference), the echo probe, the speaker. The decoded stream links to `speakermix` when it appears.
     var speakerBranch: String {
         "audiotestsrc is-live=true wave=silence samplesperbuffer=480 ! audio/x-raw,format=S16LE,rate=48000,channels=1"
-            + " ! audiomixer name=speakermix latency=20000000 ! audioconvert ! audioresample"
+            + " ! audiomixer name=speakermix latency=20000000" + (clipAudioTee ? " ! tee name=spktee" : "")
+            + " ! audioconvert ! audioresample"
             + " ! audio/x-raw,format=S16LE,rate=48000,channels=1"
             + (plan.echoCancellation ? " ! webrtcechoprobe name=\(echoProbeName)" : "")
             + " ! " + speakerSink

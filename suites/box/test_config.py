@@ -40,7 +40,7 @@ def test_the_shipped_config_passes(intercom_bin, repo_root):
 def test_the_corpus_covers_every_section():
     keys = {expectation(path)[0] for path in BROKEN}
     sections = {key.split(".")[0] for key in keys if key}
-    assert sections >= {"door", "web", "signaling", "paths", "gpio", "display", "media", "log", "notify"}
+    assert sections >= {"door", "web", "signaling", "paths", "gpio", "display", "media", "log", "notify", "visits"}
 
 
 @pytest.mark.parametrize("path", BROKEN, ids=[p.stem for p in BROKEN])

@@ -10,6 +10,7 @@ import { defaultBrowserName, isHomePeerId, PairingStore } from './pairing-store.
 import { RingSound } from './ring-sound.js';
 import { RoomProof } from './room-proof.js';
 import { pushUnavailableReason, registerWorker, subscribe, unsubscribe } from './web-push.js';
+import { VisitsPanel } from './visits.js';
 
 const PAIR_TOKEN_KEY = 'intercom.pairToken.';
 const PUSH_TIMEOUT_MS = 20000;
@@ -34,6 +35,7 @@ export class PairedBrowser {
   #ringLink = null; // the RingLink whose ring the ringing dialog shows
   #ringSound = new RingSound();
   #ringExpiry = 0;
+  #visits = null; // the door's visit list (visits.js)
 
   constructor(app) {
     this.#app = app;
@@ -60,10 +62,12 @@ export class PairedBrowser {
   /** The page is going away. */
   close() {
     this.#ringLink?.close();
+    this.#visits?.close();
   }
 
   setUp() {
     const { ui, page } = this.#app;
+    this.#visits = new VisitsPanel(this.#app, () => this.#pairing);
     ui.unpair.addEventListener('click', () => this.#unpair());
     ui['ring-answer'].addEventListener('click', () => this.#answerRing());
     ui['ring-ignore'].addEventListener('click', () => this.#ignoreRing());

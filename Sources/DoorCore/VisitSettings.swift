@@ -1,5 +1,3 @@
-import DoorCore
-
 /// The `visits:` config section: whether rings are logged and clipped, and how much the log may keep.
 /// The config reader fills it from the file and calls `validate()`; errors name the dotted key.
 public struct VisitSettings: Sendable, Equatable {
