@@ -1,4 +1,5 @@
 import DoorCore
+import FoundationEssentials
 import MainLoop
 import Media
 import Notify
@@ -20,4 +21,29 @@ extension Device {
         guard let picture else { return }
         media.grabStill { [weak picture] still in picture?.deliver(still?.jpeg) }
     }
+
+    /// After the ring on a paired browser's ring link: the picture, as soon as it is there, in pieces of
+    /// `pictureChunkCharacters` base64 characters (`{"t":"picture","id","type","part","parts","data"}`), so
+    /// that no data channel message comes near a browser's size limit.
+    func sendRingPicture(on link: DataLink) {
+        guard let picture = notifier?.picture else { return }
+        picture.whenReady { [weak link, id = picture.id] jpeg in
+            guard let link, let jpeg, link.isOpen else { return }
+            let text = Array(Data(jpeg).base64EncodedString().utf8)
+            let size = Self.pictureChunkCharacters
+            let parts = (text.count + size - 1) / size
+            for part in 0..<parts {
+                let piece = String(decoding: text[(part * size)..<min(text.count, (part + 1) * size)], as: UTF8.self)
+                let message: JSONValue = ["t": "picture", "id": .string(id), "type": "image/jpeg",
+                                          "part": .number(Double(part)), "parts": .number(Double(parts)),
+                                          "data": .string(piece)]
+                guard link.send(message) else {
+                    return Log.info("pairing", "the ring picture could not be sent to \(link.peer)")
+                }
+            }
+            Log.debug("pairing", "ring picture (\(jpeg.count) bytes, \(parts) part(s)) sent to \(link.peer)")
+        }
+    }
+
+    static var pictureChunkCharacters: Int { 16_000 }
 }

@@ -78,3 +78,65 @@ def test_picture_false_sends_the_ring_without_one(start_device, tmp_path):
     finally:
         ntfy.close()
         webhook.close()
+
+
+# --- the paired page's ringing dialog ------------------------------------------------------------------
+
+MEASURE_RING_PICTURE = """
+const img = document.getElementById('ringing-picture');
+if (img.hidden || !img.complete || img.naturalWidth === 0) return null;
+const canvas = document.createElement('canvas');
+canvas.width = img.naturalWidth;
+canvas.height = img.naturalHeight;
+const context = canvas.getContext('2d');
+context.drawImage(img, 0, 0);
+const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data;
+let sum = 0, squares = 0;
+for (let i = 0; i < pixels.length; i += 4) {
+  const luma = 0.299 * pixels[i] + 0.587 * pixels[i + 1] + 0.114 * pixels[i + 2];
+  sum += luma;
+  squares += luma * luma;
+}
+const count = pixels.length / 4;
+return {width: img.naturalWidth, height: img.naturalHeight, variance: squares / count - (sum / count) ** 2,
+        shownWidth: img.getBoundingClientRect().width, dialogOpen: document.getElementById('ringing').open};
+"""
+
+
+DESCRIBE_RING_PICTURE = """
+const img = document.getElementById('ringing-picture');
+return {hidden: img.hidden, complete: img.complete, naturalWidth: img.naturalWidth, src: img.src.slice(0, 40)};
+"""
+
+
+def test_the_paired_pages_ringing_dialog_shows_the_picture(start_device, tmp_path, browser):
+    from test_pairing_page import (door_with_state, hooks, pair_in_page, pairing_link_on_screen, ring_door,
+                                   wait_phase, wait_ring_state)
+    from test_call import click
+    from test_web_client import phone, screenshot
+
+    # No notification target: the paired browser alone is reason enough to take the picture.
+    device = door_with_state(start_device, tmp_path)
+    phone(browser)
+    pair_in_page(browser, pairing_link_on_screen(device), "Hall tablet")
+    assert hooks(browser)["pairing"] == "paired", hooks(browser)
+    wait_phase(device, "idle")
+
+    # Ignore hides the picture; the next ring shows one again (its own: the dialog was emptied in between).
+    for ring_number in (1, 2):
+        code = ring_door(device)
+        assert wait_ring_state(browser, "ringing")["code"] == code
+        picture = poll(lambda: browser.execute_script(MEASURE_RING_PICTURE), 10,
+                       message=lambda: f"the ringing dialog shows no decoded picture: {hooks(browser).get('ring')}, "
+                       f"img {browser.execute_script(DESCRIBE_RING_PICTURE)}")
+        print(f"ring {ring_number}: dialog picture {picture}")
+        assert picture["dialogOpen"] is True and picture["shownWidth"] > 0, picture
+        assert (picture["width"], picture["height"]) == (640, 480), picture  # the camera's default size
+        assert picture["variance"] > 100, f"the dialog's picture is blank: {picture}"
+        if ring_number == 1:
+            screenshot(browser, "door-ringing-picture")
+        click(browser, "ring-ignore")
+        wait_ring_state(browser, "ignored", 2)
+        assert browser.execute_script("return document.getElementById('ringing-picture').hidden") is True
+        assert device.control({"cmd": "hangup"}) == {"ok": True}
+        wait_phase(device, "idle")
