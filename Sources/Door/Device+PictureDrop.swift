@@ -4,7 +4,7 @@ import MainLoop
 import Signaling
 
 /// Pictures from the caller on the door's screen (docs/sharing.md#pictures-to-the-door): each chat connection
-/// of a call gets a `PictureDrop`, which announces what the door takes when the connection opens.
+/// of a call gets a `PictureDrop`, which tells a page that announces files what the door takes.
 extension Device {
     /// How long a picture from the caller stays on the screen.
     static let sentPictureMillis: Int64 = 5000
@@ -17,6 +17,5 @@ extension Device {
                                send: { [weak link] message in link?.send(message) ?? false },
                                show: { [weak display] picture in display?.showSentPicture(picture, forMillis: Self.sentPictureMillis) })
         link.onData = { value in drop.receive(value) }
-        link.onOpen = { [weak link] in _ = link?.send(PictureDrop.features) }
     }
 }

@@ -4,8 +4,8 @@ import Media
 import Signaling
 
 /// Pictures a caller sends the door during a call (docs/sharing.md#pictures-to-the-door): the receiving side of
-/// the page's file sharing (`js/file-share.js`) on one chat connection, for pictures only. The door announces
-/// `{t:'features', files:true, accepts, maxBytes}`; an offer that is not a JPEG or PNG, or is too large, is
+/// the page's file sharing (`js/file-share.js`) on one chat connection, for pictures only. The door answers the
+/// page's `{t:'features', files:true}` with its own `{t:'features', files:true, accepts, maxBytes}`; an offer that is not a JPEG or PNG, or is too large, is
 /// refused with a reason the page words; an accepted one is collected chunk by chunk (in order, within the
 /// offered size), its header checked (`ImageHeader`: a small file cannot claim a huge picture), decoded
 /// (`ImageDecoder`) and handed to `show` for the screen. One at a time; at most `maxTransfers` per connection.
@@ -26,6 +26,7 @@ final class PictureDrop {
     private var incoming: (id: String, size: Int, bytes: [UInt8])?
     private var decoder: ImageDecoder?
     private var transfers = 0
+    private var announced = false
 
     init(screen: (width: Int, height: Int), send: @escaping @GLibActor (JSONValue) -> Bool,
          show: @escaping @GLibActor (VideoPicture) -> Void) {
@@ -34,14 +35,24 @@ final class PictureDrop {
         self.show = show
     }
 
-    /// What the door says when the connection opens.
+    /// What the door answers to the page's announcement.
     static var features: JSONValue {
         ["t": "features", "files": true, "accepts": .array(types.map(JSONValue.string)), "maxBytes": .number(Double(maxBytes))]
     }
 
     /// A message of the connection; true when it was a file message (taken here, not a chat).
     func receive(_ value: DataValue) -> Bool {
-        guard let type = value["t"]?.stringValue, type.hasPrefix("file-") else { return false }
+        guard let type = value["t"]?.stringValue else { return false }
+        if type == "features" {
+            // The page announced files: it speaks this protocol, so it hears what the door takes (once). A peer
+            // that never says so (a stock PeerJS app) is sent nothing it would not understand.
+            if !announced {
+                announced = true
+                _ = send(Self.features)
+            }
+            return true
+        }
+        guard type.hasPrefix("file-") else { return false }
         guard let id = value["id"]?.stringValue, !id.isEmpty, id.count <= Self.maxIDCharacters else { return true }
         switch type {
         case "file-offer": offered(id, value)

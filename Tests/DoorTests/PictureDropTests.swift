@@ -27,9 +27,14 @@ import Testing
               .init(.string("offset"), .int(Int64(offset))), .init(.string("data"), .binary(bytes))])
     }
 
-    @Test @GLibActor func itAnnouncesPicturesOnly() {
-        #expect(PictureDrop.features["files"] == true)
-        #expect(PictureDrop.features["accepts"] == ["image/jpeg", "image/png"])
+    @Test @GLibActor func itAnswersThePagesAnnouncementWithPicturesOnlyOnce() {
+        let wire = Wire()
+        let drop = Self.drop(wire)
+        let announcement = DataValue(["t": "features", "files": true])
+        #expect(drop.receive(announcement) && drop.receive(announcement))
+        #expect(wire.sent.count == 1)
+        #expect(wire.sent.first?["t"] == "features" && wire.sent.first?["files"] == true)
+        #expect(wire.sent.first?["accepts"] == ["image/jpeg", "image/png"])
     }
 
     @Test @GLibActor func otherFilesTooLargeOnesAndASecondOneAreRefused() {

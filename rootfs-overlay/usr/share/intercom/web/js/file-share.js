@@ -7,9 +7,9 @@
 //   {t: 'file-end', id} → {t: 'file-done', id} (the receiver has the whole file)
 //   {t: 'file-cancel', id}                  either side, at any time
 //
-// The Send a file control appears only once the other side said it takes files. The door says so for
-// pictures ({t: 'features', files: true, accepts, maxBytes}): it shows them on its screen and refuses other
-// files with reason 'not-a-picture'. The receiver keeps the file in memory and offers it as a download
+// The Send a file control appears only once the other side said it takes files. The door says so, in reply
+// to ours, for pictures ({t: 'features', files: true, accepts, maxBytes}): it shows them on its screen and
+// refuses other files with reason 'not-a-picture'. The receiver keeps the file in memory and offers it as a download
 // link; nothing is written anywhere. Events: 'intercom:file' on `document` (detail: the transfer's summary)
 // whenever a transfer moves, for whoever wants to follow it (the e2e test does).
 
