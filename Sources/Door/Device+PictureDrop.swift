@@ -15,7 +15,9 @@ extension Device {
         guard link.serialization == .binary, let display else { return }
         let drop = PictureDrop(screen: (display.width, display.height),
                                send: { [weak link] message in link?.send(message) ?? false },
-                               show: { [weak display] picture in display?.showSentPicture(picture, forMillis: Self.sentPictureMillis) })
+                               show: { [weak display] picture in
+                                   display?.showSentPicture(picture, forMillis: Self.sentPictureMillis)
+                               })
         link.onData = { value in drop.receive(value) }
     }
 }
