@@ -18,6 +18,8 @@ public final class Display {
     /// The last failure, logged once until it changes so a broken sink does not flood the journal each second.
     private var lastFailure: String?
     private var video: VideoPicture?
+    /// A picture the caller sent, shown in place of their video until `until` (monotonic ms).
+    private var sentPicture: (picture: VideoPicture, until: Int64)?
     private var selfView: VideoPicture?
     private var captionQueue = CaptionQueue()
     private var lastVideoFrameAt: Int64 = 0
@@ -39,6 +41,7 @@ public final class Display {
         guard screen != current else { return }
         if case .inCall = screen {} else {
             (video, selfView) = (nil, nil)
+            sentPicture = nil
             captionQueue.clear()
         }
         present(screen)
@@ -62,6 +65,15 @@ public final class Display {
         present(current!)
     }
 
+    /// A picture the caller sent during the call (docs/sharing.md#pictures-to-the-door): shown over the whole
+    /// screen instead of their video for `millis`, under the in-call overlay; the next redraw after that goes
+    /// back to the video.
+    public func showSentPicture(_ picture: VideoPicture, forMillis millis: Int64) {
+        guard case .inCall? = current, picture.isWellFormed else { return }
+        sentPicture = (picture, monotonicMillis() + millis)
+        present(current!)
+    }
+
     /// The device camera's own picture; drawn with the next caller picture (it never triggers a redraw).
     public func showSelfView(_ picture: VideoPicture) {
         guard case .inCall? = current, picture.isWellFormed else { return }
@@ -81,8 +93,9 @@ public final class Display {
     private func present(_ screen: Screen) {
         guard !stopped else { return }
         let started = monotonicMicros()
+        if let sent = sentPicture, sent.until <= monotonicMillis() { sentPicture = nil }
         do {
-            try sink.show(renderer.render(screen, video: video, selfView: selfView,
+            try sink.show(renderer.render(screen, video: sentPicture?.picture ?? video, selfView: selfView,
                                           captions: captionQueue.captions(at: monotonicMillis())), screen: screen)
             current = screen
             lastFailure = nil

@@ -28,6 +28,8 @@ final class DataLink {
     var onOpen: (@GLibActor () -> Void)?
     /// Each value the peer sends, in order.
     var onMessage: (@GLibActor (JSONValue) -> Void)?
+    /// Asked first about each message, as received (bytes and all): true takes it (`PictureDrop`).
+    var onData: (@GLibActor (DataValue) -> Bool)?
     /// Once, when the link is over: nil for our own `close()`, else why ("offline" after EXPIRE: the peer is
     /// not on the signaling server; "left", "timeout", "the peer closed the channel", …).
     var onClosed: (@GLibActor (_ reason: String?) -> Void)?
@@ -218,6 +220,7 @@ final class DataLink {
                 send(LinkKeepalive.ack)
                 return
             }
+            if let onData, onData(value) { return }
             guard let json = value.json else {
                 return Log.debug("intercom", "dropped a data message from \(peer): raw bytes have no JSON form")
             }

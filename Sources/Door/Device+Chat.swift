@@ -33,6 +33,7 @@ extension Device {
             self.chats[call] = nil
             self.limits.release(peer: call.peer, connectionId: call.connectionId)
         }
+        attachPictureDrop(to: link)
         link.start()
     }
 

@@ -261,6 +261,7 @@ extension Device {
             return link.close()
         }
         Log.info("pairing", "rang pairing \(pairingID) \"\(pairing.name)\"")
+        sendRingPicture(on: link)
         control?.publish(.pairingRing(id: pairingID, result: "rung"))
     }
 

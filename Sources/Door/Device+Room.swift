@@ -50,13 +50,16 @@ extension Device {
                 // The machine's deadlines are monotonic; a notice and a phone's countdown need a date.
                 let expiresAt = DoorClock.system.wallTime(ofMonotonic: machine.phase.room?.expiresAt
                                                           ?? DoorClock.system.monotonicMillis() + options.roomLifetimeMillis)
+                let picture = makeRingPicture()
                 notifier?.ring(RingNotice(doorName: options.doorName, code: code, link: link.url,
                                           timeMillis: wallClockMillis(), expiresAtMillis: expiresAt),
-                               ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions())
+                               ttlSeconds: Int(options.roomLifetimeMillis / 1000), alsoTo: pairedPushSubscriptions(),
+                               picture: picture)
                 ringPairedBrowsers(code: code, link: link, expiresAt: expiresAt)
                 // A visitor is coming: their call's answer is built against a running pipeline. Started once the
                 // room is reachable and announced, so the screen and the link are not held up by it.
                 media.warmUp()
+                grabRingPicture(picture)
                 visits?.roomWarm(media: media)
             }
             client.onFailure = { [weak self] error in

@@ -6,6 +6,12 @@ extension Configuration {
         /// (a home server with its own CA). nil: the system's list.
         public var caFile: String?
         public var targets: [NotifyTarget] = []
+        /// A still from the camera, taken at the press, goes with each ring to the targets, Web Push and the
+        /// paired browsers (`notify.picture`, default true). Nothing is taken when nobody would receive it.
+        public var picture = true
+        /// How long the targets wait for the picture before the ring goes without it (`notify.picture_wait_ms`):
+        /// the camera starts at the press, so the picture is usually there a few hundred ms later.
+        public var pictureWaitMillis = 600
         public init() {}
     }
 
@@ -37,13 +43,15 @@ extension Configuration {
         }
     }
 
-    static let notifyKeys = ["ca_file", "targets"]
+    static let notifyKeys = ["ca_file", "targets", "picture", "picture_wait_ms"]
 
     mutating func readNotify(_ s: ConfigSection) throws(ConfigurationError) {
         if let path = try s.string("ca_file") {
             guard path.hasPrefix("/") else { throw s.fail("ca_file", "must be an absolute path, not '\(path)'") }
             notify.caFile = path
         }
+        if let picture = try s.bool("picture") { notify.picture = picture }
+        if let ms = try s.int("picture_wait_ms", in: 0...5000, unit: "ms") { notify.pictureWaitMillis = ms }
         guard let node = s.node("targets") else { return }
         guard case .sequence(let items) = node.value else {
             throw ConfigurationError(.wrongType, key: s.key("targets"), line: s.line("targets"),

@@ -34,13 +34,13 @@ public final class HTTPSession {
         g_object_unref(UnsafeMutableRawPointer(session))
     }
 
-    /// POSTs `request`; `completion` runs on the loop with the HTTP status (2xx) or why it failed, exactly
-    /// once — also after `cancel()`, with `.cancelled`.
+    /// Sends `request` with its method (POST, or PUT for an ntfy attachment); `completion` runs on the loop
+    /// with the HTTP status (2xx) or why it failed, exactly once — also after `cancel()`, with `.cancelled`.
     @discardableResult
     public func post(_ request: HTTPRequest, completion: @escaping @GLibActor (Result<Int, NotifyError>) -> Void)
         -> HTTPExchange {
         let exchange = HTTPExchange(completion: completion)
-        guard let message = soup_message_new("POST", request.url) else {
+        guard let message = soup_message_new(request.method, request.url) else {
             exchange.finish(.failure(NotifyError(.setup, "not a URL libsoup accepts")))
             return exchange
         }

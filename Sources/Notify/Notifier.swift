@@ -35,6 +35,7 @@ public final class Notifier {
     public init(_ configuration: Configuration.Notify, stateDirectory: String?, pushSubject: String,
                 backoff: Backoff = Backoff()) throws(NotifyError) {
         targets = configuration.targets
+        pictureWaitMillis = UInt32(max(0, configuration.pictureWaitMillis))
         session = try HTTPSession(caFile: configuration.caFile)
         self.backoff = backoff
         self.stateDirectory = stateDirectory
@@ -59,18 +60,46 @@ public final class Notifier {
     /// that subscription (a paired browser) forgets it.
     public var onPushGone: ((PushSubscription) -> Void)?
 
+    /// This ring's still, while the ring lasts: the paired page asks for it by `RingPicture.id`.
+    public private(set) var picture: RingPicture?
+    /// How long the targets wait for the picture before they get the ring without one (`notify.picture_wait_ms`).
+    /// The picture is usually ready in a few hundred milliseconds (the camera starts at the press); a slow
+    /// camera must not make the ring late.
+    public var pictureWaitMillis: UInt32
+    /// The ring waiting for its picture before it goes to `targets`, and the timer that stops the wait.
+    private var waitingRing: RingNotice?
+    private var pictureTimer: GLibTimer?
+
     /// Sends `ring` to every target and subscription. Sends still retrying for an earlier ring are withdrawn.
     /// - Parameter ttlSeconds: how long a push service may hold the message (the room's lifetime).
     /// - Parameter extra: subscriptions kept elsewhere (paired browsers'), pushed to like the stored ones.
-    public func ring(_ ring: RingNotice, ttlSeconds: Int, alsoTo extra: [PushSubscription] = []) {
+    /// - Parameter picture: the ring's still, when it is to be sent: the targets get the ring once it is ready
+    ///   (at most `pictureWaitMillis` later, else without it); Web Push at once, with the picture's id.
+    public func ring(_ ring: RingNotice, ttlSeconds: Int, alsoTo extra: [PushSubscription] = [],
+                     picture: RingPicture? = nil) {
         cancelAll()
-        for target in targets {
-            start(TargetSend(label: target.kind.rawValue, url: target.url, request: HTTPRequest(ring: ring, target: target)))
+        self.picture = picture
+        if let picture, !targets.isEmpty {
+            waitingRing = ring
+            pictureTimer = GLibTimer(milliseconds: pictureWaitMillis) { [weak self] in
+                guard let self, waitingRing != nil else { return }
+                Log.info("notify", "no picture within \(pictureWaitMillis) ms of the ring; the targets get it without one")
+                sendToTargets(nil)
+            }
+            picture.whenReady { [weak self, weak picture] jpeg in
+                guard let self, let picture, self.picture === picture else { return }
+                sendToTargets(jpeg)
+            }
+        } else {
+            waitingRing = ring
+            sendToTargets(nil)
         }
+        var pushed = ring
+        pushed.pictureID = picture?.id
         let stored = pushSubscriptions?.subscriptions ?? []
         for subscription in stored + extra {
             do {
-                let request = try WebPushMessage.request(ring: ring, subscription: subscription, key: try pushKey(),
+                let request = try WebPushMessage.request(ring: pushed, subscription: subscription, key: try pushKey(),
                                                          subject: pushSubject, ttlSeconds: ttlSeconds)
                 let send = TargetSend(label: "webpush", url: subscription.endpoint, request: request)
                 let isStored = stored.contains(subscription)
@@ -84,10 +113,23 @@ public final class Notifier {
         }
     }
 
+    /// The waiting ring to every target, with `jpeg` when there is one; once per ring.
+    private func sendToTargets(_ jpeg: [UInt8]?) {
+        guard let ring = waitingRing else { return }
+        waitingRing = nil
+        pictureTimer = nil
+        for target in targets {
+            start(TargetSend(label: target.kind.rawValue, url: target.url,
+                             request: HTTPRequest(ring: ring, target: target, picture: jpeg)))
+        }
+    }
+
     /// Stops every retry and withdraws requests in flight (the room closed: the link is dead anyway).
     public func cancelAll() {
         sends.forEach { $0.cancel() }
         sends = []
+        waitingRing = nil
+        pictureTimer = nil
     }
 
     private func start(_ send: TargetSend) {

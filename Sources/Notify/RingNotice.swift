@@ -10,6 +10,8 @@ public struct RingNotice: Sendable, Equatable {
     /// When the room closes unanswered (ms since the epoch), if known: paired browsers' service workers
     /// stop showing a ring that is over.
     public var expiresAtMillis: Int64?
+    /// The id of the ring's still (`RingPicture.id`) for a paired browser to ask for; nil: no picture.
+    public var pictureID: String?
 
     public init(doorName: String, code: String, link: String, timeMillis: Int64, expiresAtMillis: Int64? = nil) {
         self.doorName = doorName

@@ -13,6 +13,8 @@ public enum WebPushMessage {
             "door": .string(ring.doorName), "code": .string(ring.code), "time": .string(ring.timeText),
             "t": "ring", "link": .string(ring.link)]
         if let expiresAt = ring.expiresAtMillis { fields["expiresAt"] = .number(Double(expiresAt)) }
+        // A picture does not fit a push message (4 KB at most): the page asks for it over its paired link.
+        if let pictureID = ring.pictureID { fields["picture"] = .string(pictureID) }
         return HTTPRequest.encode(.object(fields))
     }
 

@@ -35,6 +35,16 @@ private func error(_ yaml: String) -> ConfigurationError? {
         #expect(try ConfigFile.parse("notify:\n").notify == Configuration.Notify())
     }
 
+    @Test func theRingPictureIsOnUnlessTurnedOff() throws {
+        #expect(Configuration.Notify().picture)
+        #expect(try ConfigFile.parse("notify:\n  picture: false\n").notify.picture == false)
+        let wrong = try #require(error("notify:\n  picture: sometimes\n"))
+        #expect(wrong.key == "notify.picture" && wrong.code == .wrongType && wrong.line == 2)
+        #expect(Configuration.Notify().pictureWaitMillis == 600)
+        #expect(try ConfigFile.parse("notify:\n  picture_wait_ms: 1500\n").notify.pictureWaitMillis == 1500)
+        #expect(error("notify:\n  picture_wait_ms: 9000\n")?.key == "notify.picture_wait_ms")
+    }
+
     @Test func mistakesNameTheTargetKeyAndLine() throws {
         let noURL = try #require(error("notify:\n  targets:\n    - type: webhook\n"))
         #expect(noURL.key == "notify.targets[0].url" && noURL.line == 3)

@@ -47,6 +47,40 @@ private func json(_ request: HTTPRequest) throws -> JSONValue {
         #expect(try json(noPriority)["priority"] == nil)
     }
 
+    @Test func ntfyGetsThePictureAsAnAttachmentWithTheMessageInHeaders() throws {
+        let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9]
+        let target = Configuration.NotifyTarget(kind: .ntfy, url: "https://ntfy.sh/door-7f3k", token: "tk_x", priority: 4)
+        let request = HTTPRequest(ring: ring, target: target, picture: jpeg)
+        #expect(request.method == "PUT" && request.url == "https://ntfy.sh/door-7f3k")
+        #expect(request.contentType == "image/jpeg" && request.body == jpeg)
+        let headers = Dictionary(request.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+        #expect(headers["Authorization"] == "Bearer tk_x")
+        #expect(headers["Click"] == ring.link && headers["Priority"] == "4" && headers["Filename"] == "ring-04217.jpg")
+        #expect(headers["Actions"] == "view, Answer, \(ring.link), clear=true")
+        // "Tür vorne" is not ASCII: an RFC 2047 encoded word, which decodes back to the title.
+        let title = try #require(headers["Title"])
+        #expect(title.hasPrefix("=?UTF-8?B?") && title.hasSuffix("?="))
+        let encoded = String(title.dropFirst("=?UTF-8?B?".count).dropLast(2))
+        #expect(Data(base64Encoded: encoded).map { String(decoding: $0, as: UTF8.self) } == "Tür vorne: someone is at the door")
+        #expect(request.headers.allSatisfy { $0.value.allSatisfy(\.isASCII) })
+        // Without a picture: the JSON publish as before.
+        #expect(HTTPRequest(ring: ring, target: target).method == "POST")
+    }
+
+    @Test func webhooksGetThePictureInlineAsBase64() throws {
+        let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xD9]
+        for target in [Configuration.NotifyTarget(kind: .webhook, url: "https://hooks.example/ring"),
+                       .init(kind: .homeassistant, url: "http://ha.local:8123", webhookID: "door-ring")] {
+            let request = HTTPRequest(ring: ring, target: target, picture: jpeg)
+            #expect(request.method == "POST" && request.contentType == "application/json")
+            let body = try json(request)
+            #expect(body["picture"]?["type"] == "image/jpeg")
+            #expect(body["picture"]?["base64"]?.stringValue.flatMap { Data(base64Encoded: $0) }.map(Array.init) == jpeg)
+            #expect(body["link"]?.stringValue == ring.link)
+            #expect(try json(HTTPRequest(ring: ring, target: target))["picture"] == nil)
+        }
+    }
+
     @Test func logLinesSeeOnlySchemeAndHost() {
         #expect(HTTPRequest.loggableOrigin("https://ntfy.sh/door-7f3k") == "https://ntfy.sh")
         #expect(HTTPRequest.loggableOrigin("http://user:pw@ha.local:8123/api/webhook/x?y#z") == "http://ha.local:8123")

@@ -56,5 +56,15 @@ private func bytes(_ text: String) throws -> [UInt8] { try #require(Base64URL.de
         #expect(payload["expiresAt"]?.numberValue == 1_795_615_424_312)
         let plain = RingNotice(doorName: "Front door", code: "04217", link: link, timeMillis: 0)
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(WebPushMessage.payload(for: plain)))["expiresAt"] == nil)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(WebPushMessage.payload(for: plain)))["picture"] == nil)
+    }
+
+    /// The ring's picture is too big for a push message: only its id goes, for the page to ask for.
+    @Test func thePayloadNamesThePictureByID() throws {
+        var ring = RingNotice(doorName: "Front door", code: "04217", link: "http://door.local/?room=04217", timeMillis: 0)
+        ring.pictureID = "p1cture-1d"
+        let payload = WebPushMessage.payload(for: ring)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(payload))["picture"] == "p1cture-1d")
+        #expect(payload.count < 3000)
     }
 }

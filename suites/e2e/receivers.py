@@ -48,7 +48,7 @@ class Receiver:
                     status, reply = receiver.respond(self.path, self.headers, body)
                 else:
                     status, reply = 200, b"{}"
-                receiver.requests.append(Received(time.time(), "POST", self.path, dict(self.headers), body, status))
+                receiver.requests.append(Received(time.time(), self.command, self.path, dict(self.headers), body, status))
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(reply)))
@@ -93,9 +93,19 @@ class NtfyServer(Receiver):
         topic = path.strip("/")
         if topic:
             message = {"topic": topic, "message": body.decode("utf-8", errors="replace"),
-                       "title": headers.get("Title"), "click": headers.get("Click"),
+                       "title": _header_text(headers.get("Title")), "click": headers.get("Click"),
                        "tags": (headers.get("Tags") or "").split(",") if headers.get("Tags") else [],
                        "priority": int(headers.get("Priority") or 3)}
+            if headers.get("Filename"):
+                # An attachment: the body is the file, the message text travels in a header.
+                message["attachment"] = {"name": headers["Filename"], "type": headers.get("Content-Type"),
+                                         "size": len(body), "data": body}
+                message["message"] = _header_text(headers.get("Message")) or f"You received a file: {headers['Filename']}"
+            if headers.get("Actions"):
+                try:
+                    message["actions"] = _parse_actions(headers["Actions"])
+                except ValueError:
+                    return 400, b'{"code":40018,"error":"invalid action"}'
         else:
             try:
                 message = json.loads(body)
@@ -114,7 +124,32 @@ class NtfyServer(Receiver):
                 return 400, b'{"code":40018,"error":"invalid action"}'
         self.messages.setdefault(topic, []).append(message)
         envelope = {"id": f"m{len(self.messages[topic])}", "time": int(time.time()), "event": "message", **message}
+        if "attachment" in message:
+            envelope["attachment"] = {k: v for k, v in message["attachment"].items() if k != "data"}
         return 200, json.dumps(envelope).encode()
+
+
+def _header_text(value):
+    """An RFC 2047 encoded word (=?UTF-8?B?...?=) decoded, as ntfy does for non-ASCII headers."""
+    if value and value.startswith("=?UTF-8?B?") and value.endswith("?="):
+        import base64
+        return base64.b64decode(value[len("=?UTF-8?B?"):-2]).decode("utf-8")
+    return value
+
+
+def _parse_actions(text):
+    """ntfy's short header form: `action, label, url[, clear=true]`, actions separated by `;`."""
+    actions = []
+    for part in text.split(";"):
+        fields = [field.strip() for field in part.split(",")]
+        if len(fields) < 3:
+            raise ValueError(part)
+        action = {"action": fields[0], "label": fields[1], "url": fields[2]}
+        for extra in fields[3:]:
+            key, _, value = extra.partition("=")
+            action[key] = value == "true" if value in ("true", "false") else value
+        actions.append(action)
+    return actions
 
 
 def _openssl(*args, cwd):

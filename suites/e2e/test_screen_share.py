@@ -175,9 +175,8 @@ def test_screen_shared_with_the_door_shows_on_its_screen(device, more_browsers, 
     wait_door_shows(device, phone_page, "camera")
     check_device_media_rises(device)
 
-    # The door takes no files: the page never offers to send one there. (A peer that takes them says so first
-    # thing on the ordered chat connection, so after a chat message from the door it would have.)
+    # The door takes pictures (suites/e2e/test_picture_to_door.py): it says so first thing on the ordered chat
+    # connection, so after a chat message from the door the page offers to send one.
     assert device.control({"cmd": "chat", "text": "Thanks, I can see it"}) == {"ok": True}
     wait_chat(phone_page, ("them", "Thanks, I can see it"))
-    assert hooks(phone_page)["peerTakesFiles"] is False
-    assert not phone_page.find_element(By.ID, "file-pick").is_displayed()
+    assert hooks(phone_page)["peerTakesFiles"] is True

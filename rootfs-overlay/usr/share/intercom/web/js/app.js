@@ -30,7 +30,7 @@ const ui = Object.fromEntries(
     'file-list', 'file-row', 'file-input', 'file-pick', 'file-note',
     'incoming', 'incoming-from', 'answer', 'answer-audio', 'decline',
     'pair-title', 'pair-form', 'pair-name', 'pair', 'pair-result', 'paired-panel', 'paired-text', 'push-note', 'unpair',
-    'ringing', 'ringing-title', 'ringing-info', 'ring-answer', 'ring-ignore',
+    'ringing', 'ringing-title', 'ringing-info', 'ringing-picture', 'ring-answer', 'ring-ignore',
     'door-messages', 'door-messages-log', 'door-message-form', 'door-message-input', 'door-message-note',
   ].map((id) => [id, document.getElementById(id)]),
 );

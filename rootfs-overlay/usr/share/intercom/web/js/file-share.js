@@ -7,8 +7,9 @@
 //   {t: 'file-end', id} → {t: 'file-done', id} (the receiver has the whole file)
 //   {t: 'file-cancel', id}                  either side, at any time
 //
-// The Send a file control appears only once the other side said it takes files: the door does not (yet),
-// so a call with the door never shows it. The receiver keeps the file in memory and offers it as a download
+// The Send a file control appears only once the other side said it takes files. The door says so, in reply
+// to ours, for pictures ({t: 'features', files: true, accepts, maxBytes}): it shows them on its screen and
+// refuses other files with reason 'not-a-picture'. The receiver keeps the file in memory and offers it as a download
 // link; nothing is written anywhere. Events: 'intercom:file' on `document` (detail: the transfer's summary)
 // whenever a transfer moves, for whoever wants to follow it (the e2e test does).
 
@@ -114,7 +115,8 @@ export class FileShare {
           const limit = Number.isSafeInteger(value.limit) ? value.limit : null;
           this.#finish(transfer, 'refused', value.reason === 'too-large' && limit !== null
             ? `Refused: the other side takes files of up to ${formatSize(limit)}.`
-            : value.reason === 'busy' ? 'Refused: the other side is receiving another file.' : 'Refused.');
+            : value.reason === 'busy' ? 'Refused: the other side is receiving another file.'
+              : value.reason === 'not-a-picture' ? 'Refused: the door shows pictures only (JPEG or PNG).' : 'Refused.');
         }
         break;
       case 'file-done':

@@ -7,6 +7,7 @@
 
 import { pairWithDoor, PairingError, RingLink, ringTarget, sendPushSubscription } from './pairing.js';
 import { defaultBrowserName, isHomePeerId, PairingStore } from './pairing-store.js';
+import { RingPicture } from './ring-picture.js';
 import { RingSound } from './ring-sound.js';
 import { RoomProof } from './room-proof.js';
 import { pushUnavailableReason, registerWorker, subscribe, unsubscribe } from './web-push.js';
@@ -34,11 +35,13 @@ export class PairedBrowser {
   #pairLink; // {home, token} from ?pair=<home>#p=<token> until it paired, or null
   #ringLink = null; // the RingLink whose ring the ringing dialog shows
   #ringSound = new RingSound();
+  #ringPicture;
   #ringExpiry = 0;
   #visits = null; // the door's visit list (visits.js)
 
   constructor(app) {
     this.#app = app;
+    this.#ringPicture = new RingPicture(app.ui['ringing-picture']);
     this.#pairLink = readPairLink(app.pageUrl);
   }
 
@@ -111,6 +114,9 @@ export class PairedBrowser {
     }
     link.addEventListener('ring', ({ detail }) => this.#onRing(link, detail));
     link.addEventListener('over', ({ detail }) => this.#onRingOver(link, detail.reason));
+    link.addEventListener('picture', ({ detail }) => {
+      if (this.#ringPicture.add(link, detail)) this.#setRing({ ...this.#app.hooks.ring, picture: true });
+    });
     // A ring link that closes without ring-over: the door rang again (a new link follows at once) or went away.
     link.addEventListener('ended', ({ detail }) => {
       if (this.#ringLink !== link) return;
@@ -281,7 +287,8 @@ export class PairedBrowser {
       return;
     }
     this.#ringLink = link;
-    this.#setRing({ state: 'ringing', door: ring.door, code: ring.code, expiresAt: ring.expiresAt });
+    const picture = this.#ringPicture.show(link);
+    this.#setRing({ state: 'ringing', door: ring.door, code: ring.code, expiresAt: ring.expiresAt, picture });
     ui['ringing-title'].textContent = `${ring.door} is ringing`;
     ui['ringing-info'].textContent = `Room ${ring.code}`;
     if (!ui.ringing.open) ui.ringing.showModal();
@@ -317,6 +324,7 @@ export class PairedBrowser {
   #closeRinging() {
     clearTimeout(this.#ringExpiry);
     this.#ringSound.stop();
+    this.#ringPicture.clear();
     this.#ringLink = null;
     if (this.#app.ui.ringing.open) this.#app.ui.ringing.close();
   }

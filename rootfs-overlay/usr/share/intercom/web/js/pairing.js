@@ -184,6 +184,8 @@ export class RingLink extends EventTarget {
       const expiresAt = Number.isFinite(message.expiresAt) ? message.expiresAt : Date.now() + 120000;
       this.ring = { door: doorName(message.door ?? this.#pairing.door), code: target.code, link, expiresAt };
       this.dispatchEvent(new CustomEvent('ring', { detail: this.ring }));
+    } else if (message.t === 'picture') {
+      this.dispatchEvent(new CustomEvent('picture', { detail: message }));
     } else if (message.t === 'ring-over' && this.ring) {
       const reason = message.reason === 'answered-elsewhere' ? 'answered-elsewhere' : 'missed';
       this.dispatchEvent(new CustomEvent('over', { detail: { reason } }));

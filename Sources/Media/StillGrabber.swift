@@ -1,0 +1,106 @@
+import CGStreamer
+import DoorCore
+import MainLoop
+import Synchronization
+
+/// One picture from the door's camera, as a JPEG.
+public struct Still: Sendable, Equatable {
+    public var jpeg: [UInt8]
+    public var width: Int
+    public var height: Int
+}
+
+extension MediaEngine {
+    /// Takes one still from the camera of the pipeline that started at the press (`warmUp()`): a buffer probe
+    /// on the camera valve's sink pad sees the camera's pictures although the valve drops them, keeps the
+    /// `StillGrab.framesToSkip + 1`th (a real camera's first frames are still finding their exposure) and
+    /// encodes it with `gst_video_convert_sample` (jpegenc). The camera is not opened a second time and the
+    /// warm pipeline is not changed, so the press → screen path and the call's answer do not move.
+    ///
+    /// `done` runs on the loop once: with the still, or nil when there is no warm pipeline with a camera, the
+    /// encoding fails, or the pipeline stops first.
+    public func grabStill(_ done: @escaping @Sendable @GLibActor (Still?) -> Void) {
+        guard let pipeline = warm?.running,
+              let valve = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "camvalve") else {
+            Log.debug("media", "no still: no camera is running")
+            return done(nil)
+        }
+        defer { gst_object_unref(UnsafeMutableRawPointer(valve)) }
+        guard let pad = gst_element_get_static_pad(valve, "sink") else { return done(nil) }
+        defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }
+        let grab = StillGrab(done: done, started: monotonicMicros())
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, takeStill, Unmanaged.passRetained(grab).toOpaque(),
+                          releaseStillGrab)
+    }
+}
+
+/// What the probe shares with the loop: how many pictures it saw and whether `done` has been called.
+final class StillGrab: Sendable {
+    /// ~100 ms at 30 fps: long enough for auto-exposure's first correction, short against a notification.
+    static let framesToSkip = 3
+    let done: @Sendable @GLibActor (Still?) -> Void
+    let started: Int64
+    let frames = Atomic<Int>(0)
+    let finished = Atomic<Bool>(false)
+
+    init(done: @escaping @Sendable @GLibActor (Still?) -> Void, started: Int64) {
+        self.done = done
+        self.started = started
+    }
+
+    /// Hands `still` to the loop, unless that already happened.
+    func finish(_ still: Still?) {
+        guard !finished.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let done = self.done
+        if let still {
+            Log.debug("media", "still \(still.width)x\(still.height), \(still.jpeg.count) bytes of JPEG, "
+                      + "\((monotonicMicros() - started) / 1000) ms after the grab started")
+        }
+        GLibLoop.shared.post { done(still) }
+    }
+}
+
+/// Runs on the camera's streaming thread, behind the valve's drop: encoding here holds up only pictures the
+/// valve throws away (or, when a call took the pipeline meanwhile, one frame of it).
+private let takeStill: GstPadProbeCallback = { pad, info, data in
+    guard let pad, let info, let data, let buffer = info.pointee.data else { return GST_PAD_PROBE_OK }
+    let grab = Unmanaged<StillGrab>.fromOpaque(data).takeUnretainedValue()
+    guard !grab.finished.load(ordering: .acquiring) else { return GST_PAD_PROBE_REMOVE }
+    guard grab.frames.add(1, ordering: .relaxed).newValue > StillGrab.framesToSkip else { return GST_PAD_PROBE_OK }
+    grab.finish(encodeStill(buffer.assumingMemoryBound(to: GstBuffer.self), pad: pad))
+    return GST_PAD_PROBE_REMOVE
+}
+
+/// The probe went away (removed, or the pipeline stopped before a picture came): `done` hears nil if it heard
+/// nothing yet.
+private let releaseStillGrab: GDestroyNotify = { data in
+    guard let data else { return }
+    let grab = Unmanaged<StillGrab>.fromOpaque(data).takeRetainedValue()
+    grab.finish(nil)
+}
+
+/// `buffer` (raw video with `pad`'s caps) as a JPEG.
+private func encodeStill(_ buffer: UnsafeMutablePointer<GstBuffer>, pad: UnsafeMutablePointer<GstPad>) -> Still? {
+    guard let caps = gst_pad_get_current_caps(pad) else { return nil }
+    defer { gst_caps_unref(caps) }
+    var videoInfo = GstVideoInfo()
+    guard gst_video_info_from_caps(&videoInfo, caps) != 0, let sample = gst_sample_new(buffer, caps, nil, nil) else {
+        return nil
+    }
+    defer { gst_sample_unref(sample) }
+    guard let jpegCaps = gst_caps_from_string("image/jpeg") else { return nil }
+    defer { gst_caps_unref(jpegCaps) }
+    var error: UnsafeMutablePointer<GError>?
+    guard let converted = gst_video_convert_sample(sample, jpegCaps, 2_000_000_000, &error) else {
+        Log.warning("media", "no still: \(takeError(error))")
+        return nil
+    }
+    defer { gst_sample_unref(converted) }
+    guard let jpegBuffer = gst_sample_get_buffer(converted) else { return nil }
+    var map = GstMapInfo()
+    guard gst_buffer_map(jpegBuffer, &map, GST_MAP_READ) != 0 else { return nil }
+    defer { gst_buffer_unmap(jpegBuffer, &map) }
+    guard let bytes = map.data, map.size > 0 else { return nil }
+    return Still(jpeg: Array(UnsafeBufferPointer(start: bytes, count: Int(map.size))),
+                 width: Int(videoInfo.width), height: Int(videoInfo.height))
+}
