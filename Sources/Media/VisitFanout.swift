@@ -206,8 +206,9 @@ public final class VisitFanout {
     public func addVoice(_ id: String, from pad: UnsafeMutablePointer<GstPad>) throws(MediaError) {
         guard let pipeline, var phone = phones[id] else { throw MediaError(.pipelineFailed, "no phone \(id) on the visit") }
         guard phone.voiceDecoder == nil else { throw MediaError(.negotiationFailed, "phone \(id) already has a voice") }
+        // Kept even on failure: whatever was added is the phone's and leaves with it.
+        defer { phones[id] = phone }
         try attachVoice(&phone, from: pad, bin: cast(pipeline, to: GstBin.self))
-        phones[id] = phone
     }
 
     /// Takes a phone off the visit; the others keep flowing. Returns false when it was not on.
