@@ -32,7 +32,7 @@ import TestSupport
         let voice: UnsafeMutablePointer<GstElement>
 
         init(pitch: Int) throws {
-            video = try #require(Self.bin("rtph264depay ! avdec_h264 ! fakesink name=out sync=false async=false"))
+            video = try #require(Self.bin("rtph264depay ! avdec_h264 output-corrupt=false ! fakesink name=out sync=false async=false"))
             audio = try #require(Self.bin("rtpopusdepay ! opusdec ! fakesink name=out sync=false async=false"))
             voice = try #require(Self.bin("audiotestsrc is-live=true wave=sine freq=\(pitch) volume=0.5 samplesperbuffer=960"
                 + " ! volume name=mic ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=1"
@@ -167,6 +167,27 @@ import TestSupport
         for _ in 0..<20 { visit.requestKeyframe(for: "any") }
         #expect(visit.keyframesRequested == 1)
         #expect(await eventually { visit.keyframesRequested == 2 }, "the held-back request was never served")
+    }
+
+    /// With no periodic keyframes at all, a phone joining a running visit decodes only because its join asked
+    /// the one encoder for a keyframe.
+    @Test @GLibActor func aJoinerGetsAKeyframeWithoutWaitingForThePeriodicOne() async throws {
+        var settings = VisitFanout.Settings()
+        settings.width = 320
+        settings.height = 240
+        settings.keyframeInterval = 100_000
+        settings.keyframeGapMicros = 200_000
+        let visit = VisitFanout(settings: settings)
+        try visit.start()
+        defer { visit.stop() }
+        let first = try TestPhone(pitch: 400)
+        try visit.addPhone("first", payloads: PhonePayloads(video: 96, audio: 111), end: first.end)
+        #expect(await eventually(within: .seconds(20)) { first.frames.now >= 10 })
+        let second = try TestPhone(pitch: 600)
+        try visit.addPhone("second", payloads: PhonePayloads(video: 98, audio: 111), end: second.end)
+        #expect(await eventually(within: .seconds(20)) { second.frames.now >= 10 },
+                "the second phone decoded \(second.frames.now) pictures")
+        #expect(visit.keyframesRequested == 2)
     }
 
     @Test @GLibActor func aPhoneTwiceOrBeforeStartIsRefused() async throws {
