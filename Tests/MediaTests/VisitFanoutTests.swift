@@ -190,6 +190,35 @@ import TestSupport
         #expect(visit.keyframesRequested == 2)
     }
 
+    /// The door's phone end is a webrtcbin: its request sink pads take the payloaded branches while the visit
+    /// plays (before negotiation it holds them back; the branch's leaky queue keeps the tee from waiting), and
+    /// the phone leaves while held back without the other phone missing a picture. No negotiation here: that
+    /// is CallSession's, tested in SessionTeardownTests.
+    @Test @GLibActor func aWebRTCBinIsAPhonesEndAndLeavesCleanly() async throws {
+        let visit = Self.smallVisit()
+        try visit.start()
+        defer { visit.stop() }
+        let other = try TestPhone(pitch: 400)
+        try visit.addPhone("other", payloads: PhonePayloads(video: 96, audio: 111), end: other.end)
+        let webrtc = try #require(gst_element_factory_make("webrtcbin", "phonewebrtc"))
+        let videoSink = try #require(gst_element_request_pad_simple(webrtc, "sink_%u"))
+        let audioSink = try #require(gst_element_request_pad_simple(webrtc, "sink_%u"))
+        try visit.addPhone("webrtc", payloads: PhonePayloads(video: 102, audio: 111),
+                           end: PhoneEnd(elements: [webrtc], videoSink: videoSink, audioSink: audioSink))
+        let meter = try #require(visit.meter("webrtc"))
+        // Unnegotiated, webrtcbin holds the first packet at its pad; the other phone must not notice.
+        #expect(await eventually(within: .seconds(20)) { meter.videoPackets.load(ordering: .relaxed) >= 1 },
+                "no RTP reached the webrtcbin's pad")
+        let attached = other.frames.now
+        #expect(await eventually(within: .seconds(20)) { other.frames.now >= attached + 30 },
+                "the other phone stalled behind an unnegotiated webrtcbin")
+        let before = other.frames.now
+        #expect(visit.removePhone("webrtc"))
+        #expect(await eventually(within: .seconds(20)) { other.frames.now >= before + 30 })
+        #expect(visit.phoneIDs == ["other"])
+        #expect(visit.firstError() == nil)
+    }
+
     @Test @GLibActor func aPhoneTwiceOrBeforeStartIsRefused() async throws {
         let visit = Self.smallVisit()
         let phone = try TestPhone(pitch: 400)
