@@ -84,12 +84,13 @@ e2e:
 
 ## bench: benchmarks against in-run baselines (not part of `make test`; root, about 10 minutes): release build,
 ## the device and headless Chromium in a network namespace; prints a table, writes bench/results/latest.{md,json};
-## then what recording a clip costs (CPU, bytes/s; printed)
+## then what recording a clip costs (CPU, bytes/s) and what each extra phone in a household visit costs (printed)
 bench:
 	scripts/deps.sh test
 	$(SWIFT) build -c release
 	.venv/bin/python bench/run.py
 	.venv/bin/python bench/recording.py
+	.venv/bin/python bench/household.py
 
 ## deb: the Debian package (static Swift runtime) in .build-static/deb; a device installs it with
 ## `apt install ./intercom_*.deb`
