@@ -3,11 +3,9 @@ through the simulated internet of suites/e2e/test_nat.py, direct and through cot
 calling each other relayed through the same coturn.
 
 The baseline pages load the site `intercom web export` writes for a hosted deployment and signal through
-`intercom signaling-server` in the internet namespace, not through the door's built-in server. A page-hosted
-room has a guessable room-code ID, and the door's server takes only 4 OFFERs a minute (and 6 distinct
-room-code IDs in 10 minutes) from one address (docs/security-hostile-network.md, M1); the bench's phone is one
-address and each join sends two OFFERs (the call and its chat), so from the third baseline call on its OFFER
-was held and answered EXPIRE: "Room … was not found or has expired" while the host page was hosting.
+`intercom signaling-server` in the internet namespace, not through the door's built-in server, whose limits on
+guessable room-code IDs would turn the third call from the bench's one phone address away
+(bench/baseline_site.py, shared with the LAN baselines of bench/run.py, says more).
 """
 
 import base64
@@ -19,14 +17,13 @@ import queue
 import shutil
 import socket
 import statistics
-import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+import baseline_site
 from run import BINARY, REPO_ROOT, BenchError, Browser, Results, wait_for
 
 NAT_FIRST_FRAME_TIMEOUT = 40  # seconds; the NAT suite's ICE bound is 10 s, the rest is a loaded machine
@@ -185,42 +182,23 @@ def rest_credential(secret, name, lifetime):
 
 
 def start_baseline_site(nat, internet, scratch, binary):
-    """The pages' deployment in the internet namespace: the site `intercom web export` writes, on a static
+    """The pages' deployment in the internet namespace (bench/baseline_site.py): the exported site on a static
     server, with `intercom signaling-server` beside it. The same coturn, with a REST credential the bench
     minted from the shared secret, written into the site as a fixed-credential TURN server."""
     username, credential = rest_credential(nat.TURN_SECRET, "bench", 4 * 3600)
-    config = scratch / "baseline.yaml"
-    config.write_text(f"""
-signaling:
-  listen: "off"
-  server: ws://{nat.INTERNET}:{nat.SIGNALING_PORT}
-web:
-  base: {nat.HOSTED_URL}
-ice:
+    ice = f"""ice:
   stun_servers: ["stun:{nat.INTERNET}:{nat.TURN_PORT}"]
   turn_servers:
     - url: turn:{nat.INTERNET}:{nat.TURN_PORT}
       username: "{username}"
       credential: "{credential}"
-""")
-    site = scratch / "baseline-site"
-    exported = subprocess.run([binary, "web", "export", "--config", config, "--web-root", nat.WEB_ROOT,
-                               "--out", site], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
-    if exported.returncode != 0:
-        raise BenchError(f"`intercom web export` failed: {exported.stderr.strip()}")
-    internet.start(internet.inet, [binary, "signaling-server", "--host", nat.INTERNET, "--port", nat.SIGNALING_PORT],
-                   scratch / "baseline-signaling.log")
-    internet.start(internet.inet, ["python3", "-m", "http.server", "--bind", nat.INTERNET, "--directory", site,
-                                   nat.HOSTED_PORT], scratch / "baseline-static.log")
-
-    def serving():
-        with internet.entered(internet.home):
-            try:
-                with urllib.request.urlopen(f"{nat.HOSTED_URL}/config.json", timeout=2) as response:
-                    return response.status == 200
-            except OSError:
-                return False
-    wait_for(serving, 15, "the baseline's static host to serve the exported site", interval=0.2)
+"""
+    site = baseline_site.export_site(binary, scratch, f"ws://{nat.INTERNET}:{nat.SIGNALING_PORT}", nat.HOSTED_URL,
+                                     ice)
+    for name, command in baseline_site.server_commands(binary, site, nat.INTERNET, nat.SIGNALING_PORT,
+                                                       nat.HOSTED_PORT).items():
+        internet.start(internet.inet, command, scratch / f"baseline-{name}.log")
+    baseline_site.wait_serving(nat.HOSTED_URL, lambda: internet.entered(internet.home))
 
 
 def skip_reason():

@@ -417,7 +417,8 @@ def hang_up_from_page(device, browser):
 
 
 def browser_cycle(host, guest, base, mode):
-    """The baseline cycle: `host` creates a room in its page (auto-answers), `guest` joins it."""
+    """The baseline cycle: `host` creates a room in its page (auto-answers), `guest` joins it; both load the page
+    from `base`, the baseline's own deployment (bench/baseline_site.py), not from the door."""
     host.configure(autoAnswer=True)
     host.driver.get(base)
     host.wait_state("ready")
@@ -449,8 +450,9 @@ def idle_memory(device):
     return idle_rss, {"idle, before the first room and call": memory_owners(device.process.pid)}
 
 
-def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycles, idle):
-    """Join → first frame (device vs two pages), and the device's memory over `cycles` calls."""
+def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycles, idle, baseline_url):
+    """Join → first frame (device vs two pages on the deployment at `baseline_url`), and the device's memory
+    over `cycles` calls."""
     idle_rss, owners = idle
     joins = {"click": [], "link": []}
     in_call_rss, after_cycle_rss = [], []
@@ -463,17 +465,18 @@ def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycle
             owners["idle after the first call"] = memory_owners(device.process.pid)
         if (index + 1) % 10 == 0:
             print(f"  … {index + 1} of {cycles} call cycles", flush=True)
-    base = f"http://localhost:{device.port}/"
     baseline = {"click": [], "link": []}
     for index in range(baseline_cycles):
         mode = "click" if index % 2 == 0 else "link"
-        baseline[mode].append(browser_cycle(host, browser, base, mode))
+        baseline[mode].append(browser_cycle(host, browser, baseline_url, mode))
 
     results.add("join_click_to_first_frame", "Join click → first remote frame (page loaded)", "ms", joins["click"],
-                "page calling another page through the same server", baseline["click"],
-                "Chromium: #join click → first remote picture presented (requestVideoFrameCallback)")
+                "page calling another page through the same kind of server", baseline["click"],
+                "Chromium: #join click → first remote picture presented (requestVideoFrameCallback); baseline: "
+                "two pages of the exported site signalling through `intercom signaling-server` on the same host "
+                "(bench/baseline_site.py)")
     results.add("link_open_to_first_frame", "Open link → first remote frame", "ms", joins["link"],
-                "page calling another page through the same server", baseline["link"],
+                "page calling another page through the same kind of server", baseline["link"],
                 "navigation start → first remote picture; #join clicked the moment the page is ready")
 
     mib = lambda values: [v / 1024 for v in values]  # noqa: E731
@@ -482,9 +485,9 @@ def bench_join_and_memory(results, device, browser, host, cycles, baseline_cycle
             "owners": owners | {f"idle after {cycles} calls": memory_owners(device.process.pid)}}
 
 
-def bench_join_only(scratch, browser, host, cycles):
+def bench_join_only(scratch, browser, host, cycles, baseline_url):
     """`--only join`: join → first frame with the warm pipeline, without it (`--cold-join`) and between two
-    pages, interleaved so that each sees the same load."""
+    pages (on the deployment at `baseline_url`), interleaved so that each sees the same load."""
     devices = {"warm": BenchDevice(scratch, ["--verbose"]), "cold": BenchDevice(scratch, ["--cold-join", "--verbose"])}
     for device in devices.values():
         device.start()
@@ -494,8 +497,7 @@ def bench_join_only(scratch, browser, host, cycles):
             mode = "click" if index % 2 == 0 else "link"
             for name, device in devices.items():
                 joins[(name, mode)].append(device_cycle(device, browser, mode, None))
-            joins[("pages", mode)].append(browser_cycle(host, browser, f"http://localhost:{devices['warm'].port}/",
-                                                        mode))
+            joins[("pages", mode)].append(browser_cycle(host, browser, baseline_url, mode))
         results = Results()
         for mode, figure in (("click", "Join click → first remote frame"), ("link", "Open link → first remote frame")):
             results.add(f"join_{mode}_warm", f"{figure}, warm pipeline", "ms", joins[("warm", mode)],
@@ -710,12 +712,13 @@ def breakdown_markdown(breakdown):
     return "\n".join(lines) + "\n"
 
 
-def bench_glass_to_glass(results, device, browser, host, seconds, calls=3):
-    """Device ↔ page stamps both ways, then page ↔ page, over `calls` calls of `seconds` each after a warm-up
-    (a call's receive delay settles differently each time, so one call is not enough)."""
+def bench_glass_to_glass(results, device, browser, host, seconds, baseline_url, calls=3):
+    """Device ↔ page stamps both ways, then page ↔ page on the deployment at `baseline_url`, over `calls` calls
+    of `seconds` each after a warm-up (a call's receive delay settles differently each time, so one call is not
+    enough)."""
     browser.configure(autoJoin=True, stampCamera=True, readStamps=True)
     host.configure(autoAnswer=True, stampCamera=True, readStamps=True)
-    base = f"http://localhost:{device.port}/"
+    base = baseline_url
     to_page, to_device, page_to_page = [], [], []
     door_receive, page_receive, page_send = [], [], []
     for _ in range(calls):
@@ -985,8 +988,10 @@ def bench_startup(results, scratch, repetitions):
             while b"READY=1" not in receiver.recv(4096):
                 pass
             ready = time.monotonic()
-            if not (device.snapshots / "latest.png").exists():
-                raise BenchError("READY=1 came before the idle screen was shown")
+            # The idle screen is handed to the snapshot sink before READY=1; its writer thread puts the PNG on
+            # disk off the loop (SnapshotSink), so the file may land a moment after READY=1.
+            wait_for(lambda: (device.snapshots / "latest.png").exists(), 5,
+                     "the idle screen's snapshot after READY=1", interval=0.01)
             websocket_open_millis(device.port)  # and the server registers peers
             values.append((ready - started) * 1000)
         finally:
@@ -1117,6 +1122,7 @@ def main():
         raise BenchError(f"{BINARY} not found: `swift build -c release` (make bench does)")
 
     scratch = tempfile.mkdtemp(prefix="intercom-bench-")
+    import baseline_site  # noqa: PLC0415  (bench/baseline_site.py, which imports this module)
     if args.only == "call-cycles":
         if args.cycles < 8:
             raise BenchError("--cycles needs at least 8 (the first 5 are warm-up)")
@@ -1150,10 +1156,10 @@ def main():
     if args.only == "join":
         cycles = 10 if args.cycles == 40 else args.cycles
         print(f"load average {' '.join(loadavg())}; scratch {scratch}", flush=True)
-        with Namespace():
+        with Namespace(), baseline_site.LanBaselineSite(BINARY, Path(scratch)) as site:
             browser, host = Browser(scratch, "guest"), Browser(scratch, "host")
             try:
-                bench_join_only(scratch, browser, host, cycles)
+                bench_join_only(scratch, browser, host, cycles, site.url + "/")
             finally:
                 browser.quit()
                 host.quit()
@@ -1173,7 +1179,7 @@ def main():
         return
     if args.only == "glass":
         print(f"load average {' '.join(loadavg())}; scratch {scratch}; device arguments {args.device_arg}", flush=True)
-        with Namespace():
+        with Namespace(), baseline_site.LanBaselineSite(BINARY, Path(scratch)) as site:
             browser, host = Browser(scratch, "guest"), Browser(scratch, "host")
             stamped = BenchDevice(scratch, ["--clock-stamp", *args.device_arg])
             trace = Path(scratch) / "latency-trace.log"
@@ -1184,7 +1190,7 @@ def main():
             for name in ("GST_TRACERS", "GST_DEBUG", "GST_DEBUG_FILE"):
                 os.environ.pop(name, None)
             try:
-                bench_glass_to_glass(Results(), stamped, browser, host, reps["g2g"], calls=args.calls)
+                bench_glass_to_glass(Results(), stamped, browser, host, reps["g2g"], site.url + "/", calls=args.calls)
             finally:
                 stamped.stop()
                 browser.quit()
@@ -1202,7 +1208,7 @@ def main():
     load_start = loadavg()
     print(f"load average {' '.join(load_start)}; scratch {scratch}", flush=True)
     browsers = []
-    with Namespace():
+    with Namespace(), baseline_site.LanBaselineSite(BINARY, Path(scratch)) as site:
         try:
             bench_startup(results, scratch, reps["startup"])
             browser = Browser(scratch, "guest")
@@ -1214,7 +1220,7 @@ def main():
                 idle = idle_memory(device)  # before the presses: each room starts the call's pipeline
                 bench_press(results, device, reps["press"])
                 memory = bench_join_and_memory(results, device, browser, host, reps["cycles"],
-                                               reps["baseline_cycles"], idle)
+                                               reps["baseline_cycles"], idle, site.url + "/")
                 bench_lost(results, scratch, device, reps["kills"], reps["baseline_hangups"])
                 bench_link_lost(results, device, reps["kills"], lambda label: Browser(scratch, label), wait_for)
             finally:
@@ -1222,7 +1228,7 @@ def main():
             stamped = BenchDevice(scratch, ["--clock-stamp"])
             stamped.start()
             try:
-                bench_glass_to_glass(results, stamped, browser, host, reps["g2g"])
+                bench_glass_to_glass(results, stamped, browser, host, reps["g2g"], site.url + "/")
             finally:
                 stamped.stop()
             host.quit()
