@@ -82,7 +82,7 @@ e2e:
 	$(SWIFT) build
 	$(PYTEST) -v suites/e2e
 
-## bench: benchmarks against in-run baselines (not part of `make test`; root, about 10 minutes): release build,
+## bench: benchmarks against in-run baselines (not part of `make test`; root, about 20 minutes): release build,
 ## the device and headless Chromium in a network namespace; prints a table, writes bench/results/latest.{md,json};
 ## then what recording a clip costs (CPU, bytes/s) and what each extra phone in a household visit costs (printed)
 bench:
