@@ -19,7 +19,10 @@ public final class Device {
     private(set) var machine: CallStateMachine
     /// The web server, the PeerServer on it and the URL the door's own clients register at.
     let endpoint: SignalingEndpoint
-    let media: MediaEngine
+    /// The media engine (`MediaEngine`), behind `MediaSessions` so tests can hand out fake calls.
+    let media: any MediaSessions
+    /// How signaling registrations and media are made: the real adapters, or a test's fakes.
+    let seams: DeviceSeams
     /// The screen and, without one, the snapshots written instead.
     let output: DisplayOutput
     /// The buttons and the control socket: what a person at the door or on the box commands it with.
@@ -42,8 +45,13 @@ public final class Device {
     /// What runs, in start order; SIGTERM stops it in reverse (docs/architecture.md#lifecycle).
     let lifecycle = Lifecycle()
 
-    public init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
+    public convenience init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
+        try self.init(options: options, seams: .real, onExit: onExit)
+    }
+
+    init(options: DeviceOptions, seams: DeviceSeams, onExit: @escaping @Sendable () -> Void) throws {
         self.options = options
+        self.seams = seams
         running = Running(onExit: onExit)
         // Tokens of the door's own clients on its built-in server start with this (random per start): the
         // server does not count them against per-address or concurrent-ID limits meant for strangers.
@@ -87,7 +95,7 @@ public final class Device {
         mediaSettings.remoteVideoWidth = output.display.map { min($0.width, 1280) } ?? 0
         mediaSettings.selfViewWidth = output.display.map { $0.width / 4 } ?? 0
         mediaSettings.remoteVideoFramesPerSecond = max(1, options.display.videoFramesPerSecond)
-        media = try MediaEngine(settings: mediaSettings)
+        media = try seams.media(mediaSettings)
         let ice = options.configuration.ice
         WebRTCICE.servers = { TURNCredential.servers(ice, name: "door", now: PageConfiguration.now()) }
         WebRTCICE.connectTimeoutMillis = ice.connectTimeoutSeconds * 1000
@@ -157,7 +165,7 @@ public final class Device {
         self.control = control
         lifecycle.started("control socket") { [weak self] in self?.control?.stop() }
         // Like the room clients: on our own server over loopback, the certificate names the public host.
-        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID,
+        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID, connect: seams.signaling,
                     allowSelfSigned: options.signaling == nil,
                     token: options.signaling == nil ? ownTokenPrefix + PeerJSClient.randomToken() : PeerJSClient.randomToken())
         startLinkKeepalive()

@@ -46,7 +46,7 @@ struct RoomState {
     /// The open room (its link, gate and two registrations); nil when no room is open.
     var open: OpenRoom?
     /// Closed rooms' registrations kept until those LEAVEs are out.
-    var retiring: [PeerJSClient] = []
+    var retiring: [any SignalingChannel] = []
     /// What peers may send through signaling (rate, SDP size, candidates, concurrent connections).
     /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
     var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
@@ -112,7 +112,7 @@ extension Device {
         get { rooms.open }
         set { rooms.open = newValue }
     }
-    var retiring: [PeerJSClient] {
+    var retiring: [any SignalingChannel] {
         get { rooms.retiring }
         set { rooms.retiring = newValue }
     }
