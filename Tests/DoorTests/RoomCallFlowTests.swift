@@ -191,5 +191,28 @@ extension DoorFlows {
         #expect(!first, "the running call goes on")
         await door.stop()
     }
+
+    @Test func muteReachesTheCallAndAnExpireForAnotherPeerEndsNothing() async throws {
+        let door = try await DoorHarness()
+        let room = try await door.answeredCall()
+        try await door.onLoop { _, signaling, media in
+            let call = media.call(with: "page-1")!
+            call.fire(.answer(Self.answerSDP))
+            call.fire(.connected)
+            // The server could not reach someone the door never wrote to: nothing of this call's.
+            signaling.channel(room)!.deliver(.expire, from: "page-9", nil)
+        }
+        #expect(door.next("call-connected") != nil)
+        #expect(try door.ctl.send(["cmd": "press", "button": "mute"]) == ["ok": true])
+        #expect(door.next("muted")?["muted"] == true)
+        let (muted, ended, phase) = await door.onLoop { device, _, media in
+            let call = media.call(with: "page-1")!
+            return (call.muted, call.isEnded, device.machine.phase.name)
+        }
+        #expect(muted == true)
+        #expect(!ended)
+        #expect(phase == "in-call")
+        await door.stop()
+    }
 }
 }
