@@ -141,7 +141,7 @@ final class DoorHarness {
 }
 
 /// The whole-door flows, one at a time: each holds a thread of the test pool in blocking control-socket reads,
-/// and a door per test running side by side on a 2-core machine starved the pool until runs stalled.
+/// so running them serially leaves the rest of the pool (two threads on a 2-core machine) to the other suites.
 @Suite(.serialized) enum DoorFlows {}
 
 /// Set once, from the loop, when the door says it stopped.
