@@ -21,7 +21,7 @@ struct CallRecord {
     /// Remote candidates that arrived before the session existed; handed to it when it is made.
     var candidates = CandidateBuffer<CandidatePayload>()
     /// The call's media, from answer (or dial) to its end.
-    var session: CallSession?
+    var session: (any CallMedia)?
     /// Whether DTLS used the certificate the SDP's `a=fingerprint` promised; nil until DTLS completes.
     var dtlsVerified: Bool?
     /// A call the door placed: its answer and why it ended unanswered.
@@ -69,10 +69,10 @@ final class CallTable {
         records[call] = record.isSpent ? nil : record
     }
 
-    func session(_ call: CallID) -> CallSession? { records[call]?.session }
+    func session(_ call: CallID) -> (any CallMedia)? { records[call]?.session }
 
     /// Every call's session that runs (or has not been told it ended yet).
-    var sessions: [(call: CallID, session: CallSession)] {
+    var sessions: [(call: CallID, session: any CallMedia)] {
         records.values.compactMap { record in record.session.map { (record.call, $0) } }
     }
 

@@ -44,7 +44,7 @@ final class DataLink {
 
     private let session: DataSession
     private var codec: DataChannelCodec
-    private weak var signaling: PeerJSClient?
+    private weak var signaling: (any SignalingChannel)?
     private var closeReason: String?
     private var openTimer: GLibTimer?
     /// Keepalives from the project's page, and the silence watch they arm (LinkKeepalive.swift).
@@ -53,7 +53,7 @@ final class DataLink {
     /// Outgoing, through `signaling` (its registration is the `src` the peer sees). `reliable` (ordered) as
     /// PeerJS 1.5 `connect(id, {reliable: true})`.
     init(to peer: String, label: String?, serialization: DataSerialization, metadata: JSONValue?,
-         through signaling: PeerJSClient) {
+         through signaling: any SignalingChannel) {
         let connectionId = Self.newConnectionId()
         self.peer = peer
         self.connectionId = connectionId
@@ -69,7 +69,7 @@ final class DataLink {
 
     /// Incoming, from a data OFFER's payload; throws when the offer is no data connection's or its
     /// serialization is unknown. Builds nothing until `start()`.
-    init(offer payload: ConnectionPayload, from peer: String, through signaling: PeerJSClient) throws(SignalingError) {
+    init(offer payload: ConnectionPayload, from peer: String, through signaling: any SignalingChannel) throws(SignalingError) {
         guard let serialization = DataSerialization(wireName: payload.serialization) else {
             throw SignalingError(.malformedMessage, "unknown serialization \(payload.serialization ?? "")")
         }

@@ -40,7 +40,7 @@ extension Device {
     ///
     /// Stopping the call's pipeline holds the loop for a while (up to a second under load), so in that case
     /// the session hangs up only after the LEAVE is out.
-    func sayHangUp(_ call: CallID, session: CallSession) {
+    func sayHangUp(_ call: CallID, session: any CallMedia) {
         let inBand = session.hangUpHeardInBand
         let chatsFirst = !inBand && chats.keys.contains { $0.peer == call.peer }
         // The room's registration may stop before the LEAVE goes: hold on to it (`retire` waits).
@@ -69,10 +69,9 @@ extension Device {
 
     func answer(_ call: CallID) {
         guard let offer = calls[call]?.offer else { return }
-        let session: CallSession
+        let session: any CallMedia
         do {
-            session = try CallSession(peer: call.peer, connectionId: call.connectionId, offerSDP: offer.sdp.sdp,
-                                      engine: media)
+            session = try media.answering(call, offerSDP: offer.sdp.sdp)
         } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
             calls.amend(call) { $0.offer = nil; $0.candidates.removeAll() }
@@ -122,7 +121,7 @@ extension Device {
     /// What every call's session reports, answered or placed: `remoteSDP` is the peer's description (its offer,
     /// or its answer to ours), whose `a=fingerprint` the DTLS certificate must match. `own` sees each event first
     /// (what differs between answering and dialling: the SDP and candidates out, a dial's end).
-    func attachCall(_ session: CallSession, _ call: CallID, remoteSDP: @escaping @GLibActor () -> String?,
+    func attachCall(_ session: any CallMedia, _ call: CallID, remoteSDP: @escaping @GLibActor () -> String?,
                     own: @escaping @GLibActor (CallSession.Event) -> Void) {
         // Weak: a session holding a closure that holds the session would never be freed (a leak per call).
         session.onEvent = { [weak self, weak session] event in
@@ -159,7 +158,7 @@ extension Device {
 
     /// `detail`: why, when the session knows (a failed call: which candidate types it had), for `ctl state`'s
     /// `lastCall.reason` and the `call-ended` event.
-    func callEnded(_ call: CallID, session: CallSession, reason: CallSession.EndReason, detail: String?) {
+    func callEnded(_ call: CallID, session: any CallMedia, reason: CallSession.EndReason, detail: String?) {
         let now = wallClockMillis()
         let counts = session.counters.snapshot
         let endedBy: CallStateMachine.EndedBy = switch reason {

@@ -62,7 +62,7 @@ extension Device {
     }
 
     /// The running call's media, if a call is running.
-    var activeSession: CallSession? {
+    var activeSession: (any CallMedia)? {
         guard case .inCall(_, let active) = machine.phase else { return nil }
         return calls.session(active.call)
     }

@@ -135,7 +135,7 @@ extension Device {
     /// The state machine's `dial`: an offering session, its OFFER through the home ID.
     func dial(_ call: CallID, metadata: JSONValue?) {
         guard let home else { return handle(.callEnded(call, .failed)) }
-        let session = CallSession(calling: call.peer, connectionId: call.connectionId, engine: media)
+        let session = media.calling(call)
         callSessionsCreated += 1
         var deadline = Int64.max
         if case .dialing(_, let dial) = machine.phase, dial.call == call { deadline = dial.deadline }

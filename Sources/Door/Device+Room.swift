@@ -14,7 +14,7 @@ import Signaling
 /// strictly by (peer, connectionId), and closed rooms' registrations kept until their LEAVEs are out.
 extension Device {
     /// A closed room's registration stops at once, unless a hang-up LEAVE still has to go out through it.
-    func retire(_ client: PeerJSClient?) {
+    func retire(_ client: (any SignalingChannel)?) {
         guard let client else { return }
         if calls.sayingHangUps { retiring.append(client) } else { client.stop() }
     }
@@ -23,7 +23,7 @@ extension Device {
     static let leaveAfterChatsCloseMillis: UInt32 = 250
 
     /// The registration a call came through.
-    func signaling(for call: CallID) -> PeerJSClient? {
+    func signaling(for call: CallID) -> (any SignalingChannel)? {
         guard let record = calls[call] else { return room?.client }
         if record.dial != nil { return home?.client }
         return room?.client(for: record.door ?? .room)
@@ -34,12 +34,12 @@ extension Device {
     func openRoom(code: String, link: RoomLink) {
         let gate = RoomGate(link: link, prefix: options.roomPrefix)
         room = OpenRoom(link: link, gate: gate)
-        func register(_ peerID: String, _ door: RoomGate.Door) -> PeerJSClient {
+        func register(_ peerID: String, _ door: RoomGate.Door) -> any SignalingChannel {
             var clientOptions = PeerJSClient.Options(server: signalingURL, id: peerID)
             clientOptions.key = options.key
             clientOptions.allowSelfSigned = signalingIsOwnServer
             clientOptions.token = ownClientToken()
-            let client = PeerJSClient(host: host, options: clientOptions)
+            let client = endpoint.connect(clientOptions, host)
             client.onMessage = { [weak self] message in self?.admit(message, door: door) }
             var notified = false
             client.onOpen = { [weak self] in

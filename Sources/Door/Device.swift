@@ -19,7 +19,8 @@ public final class Device {
     private(set) var machine: CallStateMachine
     /// The web server, the PeerServer on it and the URL the door's own clients register at.
     let endpoint: SignalingEndpoint
-    let media: MediaEngine
+    /// The media engine (`MediaEngine`), behind `MediaSessions` so tests can hand out fake calls.
+    let media: any MediaSessions
     /// The screen and, without one, the snapshots written instead.
     let output: DisplayOutput
     /// The buttons and the control socket: what a person at the door or on the box commands it with.
@@ -44,7 +45,11 @@ public final class Device {
     /// What runs, in start order; SIGTERM stops it in reverse (docs/architecture.md#lifecycle).
     let lifecycle = Lifecycle()
 
-    public init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
+    public convenience init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
+        try self.init(options: options, seams: .real, onExit: onExit)
+    }
+
+    init(options: DeviceOptions, seams: DeviceSeams, onExit: @escaping @Sendable () -> Void) throws {
         self.options = options
         running = Running(onExit: onExit)
         // Tokens of the door's own clients on its built-in server start with this (random per start): the
@@ -93,7 +98,7 @@ public final class Device {
         let visitSettings = options.configuration.visits
         mediaSettings.clipTee = visitSettings.enabled && visitSettings.clipSeconds > 0 && options.deviceID != nil
         mediaSettings.clipAudioTee = mediaSettings.clipTee && visitSettings.recordCalls
-        media = try MediaEngine(settings: mediaSettings)
+        media = try seams.media(mediaSettings)
         let ice = options.configuration.ice
         WebRTCICE.servers = { TURNCredential.servers(ice, name: "door", now: PageConfiguration.now()) }
         WebRTCICE.connectTimeoutMillis = ice.connectTimeoutSeconds * 1000
@@ -136,7 +141,8 @@ public final class Device {
             // Our own server over loopback: with TLS on, its certificate names the public host, not 127.0.0.1.
             signalingURL = WebSocketURL(secure: host.listensSecurely, host: "127.0.0.1", port: options.listen!.port, path: "/")
         }
-        endpoint = SignalingEndpoint(host: host, peerServer: peerServer, url: signalingURL, ownTokenPrefix: ownTokenPrefix)
+        endpoint = SignalingEndpoint(host: host, peerServer: peerServer, url: signalingURL, ownTokenPrefix: ownTokenPrefix,
+                                     connect: seams.signaling)
 
 
         lifecycle.started("web server") { [host] in host.shutDown() }
@@ -163,7 +169,7 @@ public final class Device {
         self.control = control
         lifecycle.started("control socket") { [weak self] in self?.control?.stop() }
         // Like the room clients: on our own server over loopback, the certificate names the public host.
-        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID,
+        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID, connect: endpoint.connect,
                     allowSelfSigned: options.signaling == nil,
                     token: options.signaling == nil ? ownTokenPrefix + PeerJSClient.randomToken() : PeerJSClient.randomToken())
         startLinkKeepalive()

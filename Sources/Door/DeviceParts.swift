@@ -15,6 +15,8 @@ struct SignalingEndpoint {
     /// Tokens of the door's own clients on its built-in server start with this (random per start): the
     /// server does not count them against per-address or concurrent-ID limits meant for strangers.
     let ownTokenPrefix: String
+    /// Makes one registration (`DeviceSeams.signaling`: a real PeerJS client, or a test's recording fake).
+    let connect: @GLibActor (PeerJSClient.Options, WebSocketHost) -> any SignalingChannel
 }
 
 /// The screen (nil when none could be opened) and the snapshot writer that stands in for or beside it.
@@ -46,7 +48,7 @@ struct RoomState {
     /// The open room (its link, gate and two registrations); nil when no room is open.
     var open: OpenRoom?
     /// Closed rooms' registrations kept until those LEAVEs are out.
-    var retiring: [PeerJSClient] = []
+    var retiring: [any SignalingChannel] = []
     /// What peers may send through signaling (rate, SDP size, candidates, concurrent connections).
     /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
     var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
@@ -112,7 +114,7 @@ extension Device {
         get { rooms.open }
         set { rooms.open = newValue }
     }
-    var retiring: [PeerJSClient] {
+    var retiring: [any SignalingChannel] {
         get { rooms.retiring }
         set { rooms.retiring = newValue }
     }

@@ -14,7 +14,7 @@ final class Home {
     typealias CallID = CallStateMachine.CallID
 
     let peerID: String
-    let client: PeerJSClient
+    let client: any SignalingChannel
     /// Rate, SDP size, candidates and concurrent incoming connections of what reaches the home ID.
     private var limits = SignalingLimits()
     private var limitDrops = (count: 0, lastLogged: Int64(0))
@@ -40,15 +40,16 @@ final class Home {
     /// Messages no data link claims (media OFFER/ANSWER/CANDIDATE, EXPIRE, LEAVE), after the links had theirs.
     var onOtherMessage: (@GLibActor (PeerJSMessage) -> Void)?
 
-    init(host: WebSocketHost, server: WebSocketURL, key: String, peerID: String, allowSelfSigned: Bool = false,
-         token: String = PeerJSClient.randomToken()) {
+    init(host: WebSocketHost, server: WebSocketURL, key: String, peerID: String,
+         connect: @GLibActor (PeerJSClient.Options, WebSocketHost) -> any SignalingChannel = DeviceSeams.real.signaling,
+         allowSelfSigned: Bool = false, token: String = PeerJSClient.randomToken()) {
         self.peerID = peerID
         var options = PeerJSClient.Options(server: server, id: peerID, token: token)
         options.key = key
         options.allowSelfSigned = allowSelfSigned
         // The home ID cannot move to another ID: it keeps reclaiming its own rather than give up.
         options.idTakenRetries = .max
-        client = PeerJSClient(host: host, options: options)
+        client = connect(options, host)
         client.onMessage = { [weak self] message in self?.admit(message) }
         client.onOpen = { [weak self] in self?.onOpen?() }
         client.onFailure = { [peerID] error in

@@ -9,9 +9,9 @@ struct OpenRoom {
     let link: RoomLink
     var gate: RoomGate
     /// The secret-derived peer ID's registration.
-    var client: PeerJSClient?
+    var client: (any SignalingChannel)?
     /// The knock peer ID's registration (prefix + code).
-    var knockClient: PeerJSClient?
+    var knockClient: (any SignalingChannel)?
 
     init(link: RoomLink, gate: RoomGate) {
         self.link = link
@@ -19,5 +19,5 @@ struct OpenRoom {
     }
 
     /// The registration of one of the room's two doors.
-    func client(for door: RoomGate.Door) -> PeerJSClient? { door == .knock ? knockClient : client }
+    func client(for door: RoomGate.Door) -> (any SignalingChannel)? { door == .knock ? knockClient : client }
 }

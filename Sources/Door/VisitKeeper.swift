@@ -27,7 +27,7 @@ final class VisitKeeper {
     /// Gives up on a recorder whose branch never reports it is gone (its pipeline was stopped under it).
     private var detachTimer: GLibTimer?
     /// Where the clip is recorded, to let its warm pipeline idle again when the clip ends.
-    private weak var media: MediaEngine?
+    private weak var media: (any MediaSessions)?
     /// `visit` and `visit-clip` events for the control socket.
     var onEvent: ((ControlEvent) -> Void)?
 
@@ -74,7 +74,7 @@ final class VisitKeeper {
     }
 
     /// The room's warm pipeline runs: record the clip from it.
-    func roomWarm(media: MediaEngine) {
+    func roomWarm(media: any MediaSessions) {
         guard let id = current, recorder == nil, settings.clipSeconds > 0, log.recordingID == nil else { return }
         let seconds = Double(settings.recordCalls ? max(settings.clipSeconds, settings.callMaxSeconds) : settings.clipSeconds)
         do {
