@@ -12,6 +12,21 @@ extension DoorFlows {
 @Suite struct RoomCallFlowTests {
     static let answerSDP = "v=0\r\no=- 9 2 IN IP4 127.0.0.1\r\ns=door\r\n"
 
+    /// A proved caller's call from page-1, answered, whose media then reported its answer and ICE connected (what a
+    /// pipeline would); then, in the same loop turn, `next` with the room's registration. Returns the room's
+    /// peer ID.
+    static func connectedCall(_ door: DoorHarness,
+                              then next: @escaping @GLibActor (Device, FakeChannel) -> Void = { _, _ in }) async throws -> String {
+        let room = try await door.answeredCall()
+        try await door.onLoop { device, signaling, media in
+            let call = media.call(with: "page-1")!
+            call.fire(.answer(answerSDP))
+            call.fire(.connected)
+            next(device, signaling.channel(room)!)
+        }
+        return room
+    }
+
     @Test func aProvedCallerIsAnsweredWithTheSessionsSDPAndCandidatesGoBothWays() async throws {
         let door = try await DoorHarness()
         let room = try await door.answeredCall()
@@ -57,14 +72,9 @@ extension DoorFlows {
     @Test(arguments: [true, false])
     func theCallersLeaveEndsTheCallAsTheirHangUp(namingTheCall: Bool) async throws {
         let door = try await DoorHarness()
-        let room = try await door.answeredCall()
-        try await door.onLoop { _, signaling, media in
-            let call = media.call(with: "page-1")!
-            call.fire(.answer(Self.answerSDP))
-            call.fire(.connected)
+        let room = try await Self.connectedCall(door) { _, channel in
             // A page's hang-up names its call; the server's LEAVE (the page's socket died) names nobody.
-            signaling.channel(room)!.deliver(.leave, from: "page-1",
-                                             namingTheCall ? LeavePayload.hangUp(connectionId: "mc_1").json : nil)
+            channel.deliver(.leave, from: "page-1", namingTheCall ? LeavePayload.hangUp(connectionId: "mc_1").json : nil)
         }
         let ended = door.next("call-ended")
         #expect(ended?["by"] == "remote")
@@ -82,12 +92,7 @@ extension DoorFlows {
 
     @Test func theDoorsHangUpSaysLeaveWithItsReasonThenEndsTheCall() async throws {
         let door = try await DoorHarness()
-        let room = try await door.answeredCall()
-        try await door.onLoop { _, _, media in
-            let call = media.call(with: "page-1")!
-            call.fire(.answer(Self.answerSDP))
-            call.fire(.connected)
-        }
+        let room = try await Self.connectedCall(door)
         #expect(door.next("call-connected") != nil)
         #expect(try door.ctl.send(["cmd": "hangup"])["ok"] == true)
         #expect(door.next("call-ended")?["by"] == "local")
@@ -169,13 +174,8 @@ extension DoorFlows {
 
     @Test func aSecondCallerWhileInCallIsRefusedBusy() async throws {
         let door = try await DoorHarness()
-        let room = try await door.answeredCall()
-        try await door.onLoop { device, signaling, media in
-            let call = media.call(with: "page-1")!
-            call.fire(.answer(Self.answerSDP))
-            call.fire(.connected)
-            signaling.channel(room)!.deliver(.offer, from: "page-2",
-                                             DoorHarness.provedOffer(device, from: "page-2", connectionId: "mc_2"))
+        let room = try await Self.connectedCall(door) { device, channel in
+            channel.deliver(.offer, from: "page-2", DoorHarness.provedOffer(device, from: "page-2", connectionId: "mc_2"))
         }
         let refused = door.next("refused")
         #expect(refused?["peer"] == "page-2")
@@ -194,13 +194,9 @@ extension DoorFlows {
 
     @Test func muteReachesTheCallAndAnExpireForAnotherPeerEndsNothing() async throws {
         let door = try await DoorHarness()
-        let room = try await door.answeredCall()
-        try await door.onLoop { _, signaling, media in
-            let call = media.call(with: "page-1")!
-            call.fire(.answer(Self.answerSDP))
-            call.fire(.connected)
+        _ = try await Self.connectedCall(door) { _, channel in
             // The server could not reach someone the door never wrote to: nothing of this call's.
-            signaling.channel(room)!.deliver(.expire, from: "page-9", nil)
+            channel.deliver(.expire, from: "page-9", nil)
         }
         #expect(door.next("call-connected") != nil)
         #expect(try door.ctl.send(["cmd": "press", "button": "mute"]) == ["ok": true])
