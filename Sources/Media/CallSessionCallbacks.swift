@@ -175,12 +175,7 @@ let onBusMessage: GstBusFunc = { _, message, data in
     let link = Unmanaged<SessionLink>.fromOpaque(data).takeUnretainedValue()
     switch message.pointee.type {
     case GST_MESSAGE_ERROR:
-        var error: UnsafeMutablePointer<GError>?
-        var debug: UnsafeMutablePointer<gchar>?
-        gst_message_parse_error(message, &error, &debug)
-        g_free(debug)
-        let text = takeError(error)
-        let source = message.pointee.src.map { String(cString: $0.pointee.name) } ?? "?"
+        let (source, text) = busProblem(message)
         // A visit clip's branch failing (a full card) is the clip's problem, not the call's (docs/visits.md).
         if let src = message.pointee.src, ClipRecorder.isInsideClip(src) {
             Log.warning("media", "visit clip: \(source): \(text); the call goes on")
@@ -188,11 +183,7 @@ let onBusMessage: GstBusFunc = { _, message, data in
         }
         GLibActor.assumeIsolated { link.session?.busError(source: source, text) }
     case GST_MESSAGE_WARNING:
-        var error: UnsafeMutablePointer<GError>?
-        var debug: UnsafeMutablePointer<gchar>?
-        gst_message_parse_warning(message, &error, &debug)
-        g_free(debug)
-        Log.debug("media", "GStreamer warning: \(takeError(error))")
+        Log.debug("media", "GStreamer warning: \(busProblem(message).text)")
     default:
         break
     }

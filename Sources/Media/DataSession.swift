@@ -444,12 +444,7 @@ private let onDataIceState: @convention(c) (UnsafeMutablePointer<GstElement>?, g
 private let onDataBusMessage: GstBusFunc = { _, message, data in
     guard let message, let data, message.pointee.type == GST_MESSAGE_ERROR else { return 1 }
     let link = Unmanaged<DataSessionContext>.fromOpaque(data).takeUnretainedValue()
-    var error: UnsafeMutablePointer<GError>?
-    var debug: UnsafeMutablePointer<gchar>?
-    gst_message_parse_error(message, &error, &debug)
-    g_free(debug)
-    let text = takeError(error)
-    let source = message.pointee.src.map { String(cString: $0.pointee.name) } ?? "?"
+    let (source, text) = busProblem(message)
     GLibActor.assumeIsolated { link.session?.busError(source: source, text) }
     return 1
 }

@@ -26,6 +26,20 @@ func takeError(_ error: UnsafeMutablePointer<GError>?) -> String {
     return error.pointee.message.map { String(cString: $0) } ?? "unknown error"
 }
 
+/// What an ERROR or WARNING bus message says: the element that posted it and its message (the debug text is
+/// dropped).
+func busProblem(_ message: UnsafeMutablePointer<GstMessage>) -> (source: String, text: String) {
+    var error: UnsafeMutablePointer<GError>?
+    var debug: UnsafeMutablePointer<gchar>?
+    if message.pointee.type == GST_MESSAGE_WARNING {
+        gst_message_parse_warning(message, &error, &debug)
+    } else {
+        gst_message_parse_error(message, &error, &debug)
+    }
+    g_free(debug)
+    return (message.pointee.src.map { String(cString: $0.pointee.name) } ?? "?", takeError(error))
+}
+
 /// Whether an element factory is installed (also the run-time check for hardware encoders).
 public func elementExists(_ name: String) -> Bool {
     guard let factory = gst_element_factory_find(name) else { return false }

@@ -132,11 +132,7 @@ private let onDecoderBusMessage: GstBusFunc = { _, message, data in
     let job = Unmanaged<DecodeJob>.fromOpaque(data).takeUnretainedValue()
     switch message.pointee.type {
     case GST_MESSAGE_ERROR:
-        var error: UnsafeMutablePointer<GError>?
-        var debug: UnsafeMutablePointer<gchar>?
-        gst_message_parse_error(message, &error, &debug)
-        g_free(debug)
-        Log.info("media", "a picture did not decode: \(takeError(error))")
+        Log.info("media", "a picture did not decode: \(busProblem(message).text)")
         job.finish(nil)
     case GST_MESSAGE_EOS:
         job.finish(nil)  // after a picture this does nothing; without one, the file held none

@@ -137,12 +137,8 @@ public final class VisitFanout {
         defer { gst_object_unref(UnsafeMutableRawPointer(bus)) }
         guard let message = gst_bus_pop_filtered(bus, GST_MESSAGE_ERROR) else { return nil }
         defer { gst_message_unref(message) }
-        var error: UnsafeMutablePointer<GError>?
-        var debug: UnsafeMutablePointer<gchar>?
-        gst_message_parse_error(message, &error, &debug)
-        g_free(debug)
-        let source = message.pointee.src.map { String(cString: $0.pointee.name) } ?? "?"
-        return "\(source): \(takeError(error))"
+        let (source, text) = busProblem(message)
+        return "\(source): \(text)"
     }
 
     /// Adds a phone to the running visit: its payloaders, its end, its voice into the mixer; then links it to
