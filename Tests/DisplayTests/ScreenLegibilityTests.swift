@@ -5,7 +5,9 @@ import MainLoop
 import Testing
 
 /// What a person at the door sees: the code read back by OCR, the QR in portrait, the caller's video in a call.
-@Suite struct ScreenLegibilityTests {
+/// One OCR at a time: each test blocks a thread of the test pool in tesseract for a second or more, and with both
+/// threads of a 2-core machine held, other suites' awaits (the media tests' polls) wait as long.
+@Suite(.serialized) struct ScreenLegibilityTests {
     static let link = "http://10.200.0.1:8080/?room=12345"
     static let landscape = [(800, 480), (1280, 720), (1920, 1080)]
     static let portrait = [(480, 800), (720, 1280), (1080, 1920)]

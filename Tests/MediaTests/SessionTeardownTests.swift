@@ -56,6 +56,10 @@ import Testing
     }
 
     @GLibActor static func testEngine() throws -> MediaEngine {
+        // These calls never get the caller's candidates, so the ICE bound is the only thing that ends them on its
+        // own: on a loaded 2-core machine, where other suites' blocking tests (tesseract) can hold both threads
+        // of the test pool for ~20 s, a test resumed that late must still find its call as it left it.
+        WebRTCICE.connectTimeoutMillis = 300_000
         var settings = MediaSettings()
         settings.camera = .test
         settings.microphone = "test"
