@@ -210,12 +210,18 @@ def open_visit_list(driver, visit):
                 PAGE_TIMEOUT, message=lambda: f"the page's visit list never showed {visit}: {visit_hooks(driver)}")
 
 
-def test_a_paired_page_lists_plays_and_deletes_a_missed_visit(start_device, browser, tmp_path):
-    config, state = visits_config(tmp_path, clip_seconds=3)
-    device = start_device("--config", str(config))
-    pair_page(device, browser, "Anna's phone")
+def paired_device_rung(start_device, browser, tmp_path, name, clip_seconds, **config):
+    """A door with visits on and a page paired as `name`; the bell rung and the clip started.
+    Returns (device, events, visit id, state folder)."""
+    config_path, state = visits_config(tmp_path, clip_seconds=clip_seconds, **config)
+    device = start_device("--config", str(config_path))
+    pair_page(device, browser, name)
     events = device.events(timeout=CLIP_TIMEOUT)
-    visit = ring_and_wait_for_clip(device, events)
+    return device, events, ring_and_wait_for_clip(device, events), state
+
+
+def test_a_paired_page_lists_plays_and_deletes_a_missed_visit(start_device, browser, tmp_path):
+    device, events, visit, state = paired_device_rung(start_device, browser, tmp_path, "Anna's phone", 3)
     next_event(events, "visit-clip", id=visit, state="done")
     # The paired page is rung; nobody answers and DECLINE closes the room.
     assert device.control({"cmd": "press", "button": "decline"}).get("ok") is True
@@ -252,11 +258,7 @@ def test_a_paired_page_lists_plays_and_deletes_a_missed_visit(start_device, brow
 
 
 def test_a_page_without_the_pairing_credential_gets_no_visits(start_device, browser, tmp_path):
-    config, state = visits_config(tmp_path, clip_seconds=2)
-    device = start_device("--config", str(config))
-    pair_page(device, browser, "Stolen phone")
-    events = device.events(timeout=CLIP_TIMEOUT)
-    visit = ring_and_wait_for_clip(device, events)
+    device, events, visit, state = paired_device_rung(start_device, browser, tmp_path, "Stolen phone", 2)
     next_event(events, "visit-clip", id=visit, state="done")
     # The page keeps its id but its credential is wrong: it cannot prove the pairing.
     browser.execute_script("const s = JSON.parse(localStorage.getItem('intercom.pairing'));"
@@ -272,11 +274,7 @@ def test_a_page_without_the_pairing_credential_gets_no_visits(start_device, brow
 
 
 def test_a_visit_answered_on_a_paired_page_names_it_and_keeps_the_ring_clip(start_device, browser, tmp_path):
-    config, state = visits_config(tmp_path, clip_seconds=30)
-    device = start_device("--config", str(config))
-    pair_page(device, browser, "Anna's phone")
-    events = device.events(timeout=CLIP_TIMEOUT)
-    visit = ring_and_wait_for_clip(device, events)
+    device, events, visit, state = paired_device_rung(start_device, browser, tmp_path, "Anna's phone", 30)
     poll(lambda: ((page_test_hooks(browser) or {}).get("ring") or {}).get("state") == "ringing", CLIP_TIMEOUT,
          message=lambda: f"the paired page did not ring: {page_test_hooks(browser)}")
     click(browser, "ring-answer")
