@@ -8,13 +8,7 @@ extension CallSession {
     // MARK: - Negotiation
 
     func setRemoteDescription(_ text: String, type: GstWebRTCSDPType) throws(MediaError) {
-        var message: UnsafeMutablePointer<GstSDPMessage>?
-        guard gst_sdp_message_new_from_text(text, &message) == GST_SDP_OK, let message else {
-            throw MediaError(.badOffer, "GStreamer could not parse the remote SDP")
-        }
-        guard let description = gst_webrtc_session_description_new(type, message) else {
-            throw MediaError(.badOffer, "could not wrap the remote SDP")
-        }
+        let description = try sessionDescription(text, type: type, what: "the remote SDP")
         let promise = makePromise(link) { link, reply in
             let failure = promiseError(reply)
             GLibLoop.shared.post { link.session?.remoteDescriptionSet(error: failure) }

@@ -178,11 +178,7 @@ public final class DataSession {
     // MARK: - Negotiation
 
     private func setRemoteDescription(_ text: String, type: GstWebRTCSDPType) throws(MediaError) {
-        var message: UnsafeMutablePointer<GstSDPMessage>?
-        guard gst_sdp_message_new_from_text(text, &message) == GST_SDP_OK, let message,
-              let description = gst_webrtc_session_description_new(type, message) else {
-            throw MediaError(.badOffer, "GStreamer could not parse the data connection's SDP")
-        }
+        let description = try sessionDescription(text, type: type, what: "the data connection's SDP")
         let promise = makePromise(link) { link, reply in
             let failure = promiseError(reply)
             GLibLoop.shared.post { link.session?.remoteDescriptionSet(error: failure) }

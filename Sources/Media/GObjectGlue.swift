@@ -26,6 +26,20 @@ func takeError(_ error: UnsafeMutablePointer<GError>?) -> String {
     return error.pointee.message.map { String(cString: $0) } ?? "unknown error"
 }
 
+/// A remote SDP text as webrtcbin takes it (the caller frees it with `gst_webrtc_session_description_free`);
+/// `what` names it in the error ("the remote SDP", "the data connection's SDP").
+func sessionDescription(_ text: String, type: GstWebRTCSDPType,
+                        what: String) throws(MediaError) -> UnsafeMutablePointer<GstWebRTCSessionDescription> {
+    var message: UnsafeMutablePointer<GstSDPMessage>?
+    guard gst_sdp_message_new_from_text(text, &message) == GST_SDP_OK, let message else {
+        throw MediaError(.badOffer, "GStreamer could not parse \(what)")
+    }
+    guard let description = gst_webrtc_session_description_new(type, message) else {
+        throw MediaError(.badOffer, "could not wrap \(what)")
+    }
+    return description
+}
+
 /// What an ERROR or WARNING bus message says: the element that posted it and its message (the debug text is
 /// dropped).
 func busProblem(_ message: UnsafeMutablePointer<GstMessage>) -> (source: String, text: String) {
