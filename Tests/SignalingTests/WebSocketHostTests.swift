@@ -63,17 +63,30 @@ import Testing
     let port: Int
 
     init(port: Int? = nil) throws {
-        let port = port ?? freePort()
-        self.port = port
+        let listening = try port.map { try Self.listen(on: $0) } ?? Self.listenOnAFreePort()
+        server = listening.host
+        self.port = listening.port
         handler = AcceptEverything(recorder: serverEnd)
-        server = try WebSocketHost(listen: (host: "127.0.0.1", port: port))
         server.serverHandler = handler
         client = try WebSocketHost(listen: nil)
-        socket = client.connect(WebSocketURL(secure: false, host: "127.0.0.1", port: port, path: "/"),
+        socket = client.connect(WebSocketURL(secure: false, host: "127.0.0.1", port: self.port, path: "/"),
                                 pathAndQuery: "ws", delegate: clientEnd)
     }
 
     func shutDownServer() { server.shutDown() }
+
+    /// A port found free can be taken before the host listens (twenty rounds of connections leave many in
+    /// TIME_WAIT): a few tries, each on a newly found port.
+    private static func listenOnAFreePort() throws -> (host: WebSocketHost, port: Int) {
+        for _ in 1..<5 {
+            if let listening = try? listen(on: freePort()) { return listening }
+        }
+        return try listen(on: freePort())
+    }
+
+    private static func listen(on port: Int) throws -> (host: WebSocketHost, port: Int) {
+        (try WebSocketHost(listen: (host: "127.0.0.1", port: port)), port)
+    }
 
     /// A dial through the stopped server host; what it is told.
     func connectThroughStoppedServer() -> SocketRecorder {
