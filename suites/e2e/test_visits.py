@@ -388,3 +388,39 @@ def test_record_calls_keeps_the_whole_call_with_the_callers_audio(start_device, 
     assert done["state"] == "done" and seconds > 5, (done, text)
     assert "H.264" in text and "Opus" in text, text
     assert decoded_frames(clip) > 5 * 25
+
+
+VP8_ONLY_JS = """
+const createOffer = RTCPeerConnection.prototype.createOffer;
+RTCPeerConnection.prototype.createOffer = function (...args) {
+  const vp8 = RTCRtpReceiver.getCapabilities('video').codecs.filter((c) => c.mimeType === 'video/VP8');
+  for (const transceiver of this.getTransceivers()) {
+    if (transceiver.receiver.track.kind === 'video') transceiver.setCodecPreferences(vp8);
+  }
+  return createOffer.apply(this, args);
+};
+"""
+
+
+def test_a_call_on_its_own_pipeline_keeps_the_ring_clip_and_is_not_recorded(start_device, browser, tmp_path):
+    # A browser that offers only VP8 cannot take the room's warm H.264 pipeline: its call builds its own, which
+    # stops the warm one with the ring's clip in it. The call is not recorded (docs/visits.md#recording-calls);
+    # the ring's clip is finished before its pipeline stops, so it plays although it is shorter than a second's
+    # fragment, and it does not run on through the call.
+    config, state = visits_config(tmp_path, clip_seconds=2, record_calls="true", call_max_seconds=60)
+    device = start_device("--config", str(config), "--verbose")
+    pair_page(device, browser, "Anna's phone")
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": VP8_ONLY_JS})
+    browser.refresh()
+    poll(lambda: (page_test_hooks(browser) or {}).get("signaling") == "open", PAGE_TIMEOUT, message="no signaling")
+    events = device.events(timeout=CLIP_TIMEOUT)
+    talk_seconds = 6
+    visit, done = answered_visit(device, browser, events, talk_seconds=talk_seconds)
+    device.wait_for_log(r"the offer does not match the warm pipeline; building the call's own", timeout=1)
+    assert done["state"] == "done" and done["frames"] > 0, done
+    seconds, text = discover(state / "visits" / f"{visit}.mp4")
+    print(f"ring clip of a call on its own pipeline: {done}, {seconds:.2f} s")
+    assert "H.264" in text and seconds < talk_seconds, text
+    assert decoded_frames(state / "visits" / f"{visit}.mp4") > 0
+    entry = visits(device)[0]
+    assert entry["id"] == visit and entry["outcome"] == "answered" and entry["clip"] == f"{visit}.mp4", entry
