@@ -43,6 +43,8 @@ public enum ControlEvent: Sendable, Equatable {
     case visit(id: String, state: String, durationMillis: Int64?)
     case visitClip(id: String, state: String, frames: Int?, bytes: Int64?)
     case visitsLink(result: String, id: String?)
+    /// A paired page asked for a ring's picture by id: `sent`, `refused` (no valid hello), `notFound`, `badID`.
+    case ringPicture(result: String, pairing: String?, picture: String?)
 
     /// The `event` field of each event, as the wire spells it.
     public enum Name: String, CaseIterable, Sendable {
@@ -57,6 +59,7 @@ public enum ControlEvent: Sendable, Equatable {
         case pairRefused = "pair-refused", paired, pairingRing = "pairing-ring"
         case pairingRingOver = "pairing-ring-over", unpaired
         case visit, visitClip = "visit-clip", visitsLink = "visits-link"
+        case ringPicture = "ring-picture"
     }
 
     public var name: Name {
@@ -96,6 +99,7 @@ public enum ControlEvent: Sendable, Equatable {
         case .visit: .visit
         case .visitClip: .visitClip
         case .visitsLink: .visitsLink
+        case .ringPicture: .ringPicture
         }
     }
 
@@ -160,6 +164,10 @@ public enum ControlEvent: Sendable, Equatable {
         case .visitsLink(let result, let id):
             fields = ["result": s(result)]
             if let id { fields["id"] = s(id) }
+        case .ringPicture(let result, let pairing, let picture):
+            fields = ["result": s(result)]
+            if let pairing { fields["pairing"] = s(pairing) }
+            if let picture { fields["picture"] = s(picture) }
         }
         return fields
     }

@@ -180,7 +180,7 @@ public final class Device {
         lifecycle.started("visits") { [weak self] in self?.visits?.stop() }
         homeDataOffer = { [weak self] link in
             guard let self else { return false }
-            return takePairingOffer(link) || takeVisitsOffer(link)
+            return takePairingOffer(link) || takeVisitsOffer(link) || takeRingPictureOffer(link)
         }
         notifier?.onPushGone = { [weak self] subscription in self?.pairedPushGone(subscription) }
         display?.show(.idle(doorName: options.doorName))

@@ -46,6 +46,8 @@ final class PairedBrowsers {
     /// Links told `ring-over`, closed when this fires.
     var lingering: [DataLink] = []
     var lingerTimer: GLibTimer?
+    /// The last rings' pictures and the links that ask for them (KeptRingPictures.swift, Device+RingPicture.swift).
+    let ringPictures = KeptRingPictures()
 
     init(stateDirectory: String) {
         store = PairingStore(stateDirectory: stateDirectory)

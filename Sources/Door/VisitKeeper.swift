@@ -173,12 +173,14 @@ final class VisitKeeper {
         guard detachTimer == nil else { return }
         detachTimer = GLibTimer(milliseconds: Self.detachGraceMillis) { [weak self] in
             guard let self, let recorder, recorder.clip === clip else { return }
-            Log.info("visits", "the clip of visit \(id) ended with its pipeline; kept as written")
-            clipDetached(id, clip.summary)
+            Log.info("visits", "the clip of visit \(id) ended with its pipeline (a call that built its own); "
+                     + "kept as written")
+            clipDetached(id, clip.summary, cut: true)
         }
     }
 
-    private func clipDetached(_ id: String, _ summary: ClipRecorder.Summary) {
+    /// `cut`: the recorder's pipeline stopped under it, so it never finished the file (it plays up to there).
+    private func clipDetached(_ id: String, _ summary: ClipRecorder.Summary, cut: Bool = false) {
         guard let recorder, recorder.id == id else { return }
         self.recorder = nil
         detachTimer?.cancel()
@@ -196,7 +198,7 @@ final class VisitKeeper {
         } catch {
             Log.warning("visits", "clip of visit \(id): \(error)")
         }
-        onEvent?(.visitClip(id: id, state: summary.frames == 0 ? "empty" : "done", frames: Int(summary.frames),
+        onEvent?(.visitClip(id: id, state: summary.frames == 0 ? "empty" : cut ? "cut" : "done", frames: Int(summary.frames),
                             bytes: Int64(summary.bytes)))
     }
 

@@ -54,22 +54,34 @@ public final class ClipRecorder: @unchecked Sendable {
         var audioOpen = false
     }
 
+    /// The pads `start()` links the branch with, each holding a reference until deinit.
+    struct Pads {
+        /// The video tee's request pad and the branch's ghost sink pad it links to.
+        var tee: UnsafeMutablePointer<GstPad>?
+        var binSink: UnsafeMutablePointer<GstPad>?
+        /// The file sink's pad, where EOS tells that the file is complete.
+        var file: UnsafeMutablePointer<GstPad>?
+        /// The audio tee's request pad and the branch's audio ghost pad (a recording with audio only).
+        var audio: UnsafeMutablePointer<GstPad>?
+        var audioSink: UnsafeMutablePointer<GstPad>?
+    }
+
+    /// The probes that hold a reference to the recorder (0: none); removed when it detaches.
+    struct Probes {
+        var gate: gulong = 0
+        var audioGate: gulong = 0
+        var eos: gulong = 0
+    }
+
     public let path: String
     public let maxSeconds: Double?
     private let pipeline: UnsafeMutablePointer<GstElement>
     private let tee: UnsafeMutablePointer<GstElement>
     /// A tee carrying raw audio (the caller's, as the door's speaker gets it), recorded as Opus next to the video.
     private let audioTee: UnsafeMutablePointer<GstElement>?
-    private var audioPad: UnsafeMutablePointer<GstPad>?
-    private var audioSink: UnsafeMutablePointer<GstPad>?
-    private var audioGateProbe: gulong = 0
     private var bin: UnsafeMutablePointer<GstElement>?
-    private var teePad: UnsafeMutablePointer<GstPad>?
-    private var binSink: UnsafeMutablePointer<GstPad>?
-    /// The file sink's pad and the probes that hold a reference to the recorder; removed when it detaches.
-    private var filePad: UnsafeMutablePointer<GstPad>?
-    private var eosProbe: gulong = 0
-    private var gateProbe: gulong = 0
+    private var pads = Pads()
+    private var probes = Probes()
     private let shared = Mutex(Shared())
     private let detached = DispatchSemaphore(value: 0)
     private let queue = DispatchQueue(label: "intercom.clip-recorder")
@@ -116,12 +128,10 @@ public final class ClipRecorder: @unchecked Sendable {
     }
 
     deinit {
-        if let teePad { gst_object_unref(UnsafeMutableRawPointer(teePad)) }
-        if let binSink { gst_object_unref(UnsafeMutableRawPointer(binSink)) }
-        if let filePad { gst_object_unref(UnsafeMutableRawPointer(filePad)) }
+        for pad in [pads.tee, pads.binSink, pads.file, pads.audio, pads.audioSink] {
+            if let pad { gst_object_unref(UnsafeMutableRawPointer(pad)) }
+        }
         if let bin { gst_object_unref(UnsafeMutableRawPointer(bin)) }
-        if let audioPad { gst_object_unref(UnsafeMutableRawPointer(audioPad)) }
-        if let audioSink { gst_object_unref(UnsafeMutableRawPointer(audioSink)) }
         if let audioTee { gst_object_unref(UnsafeMutableRawPointer(audioTee)) }
         gst_object_unref(UnsafeMutableRawPointer(tee))
         gst_object_unref(UnsafeMutableRawPointer(pipeline))
@@ -151,13 +161,13 @@ public final class ClipRecorder: @unchecked Sendable {
         gst_object_set_name(cast(bin), Self.binName)
         self.bin = bin
         if let video = Self.ghost(bin, element: "clipvideo", as: "sink") { gst_object_unref(UnsafeMutableRawPointer(video)) }
-        if audioTee != nil { audioSink = Self.ghost(bin, element: "clipaudio", as: "audio_sink") }
+        if audioTee != nil { pads.audioSink = Self.ghost(bin, element: "clipaudio", as: "audio_sink") }
         if let sink = gst_bin_get_by_name(cast(bin), "clipsink") {
             ic_object_set_string(UnsafeMutableRawPointer(sink), "location", path)
             if let pad = gst_element_get_static_pad(sink, "sink") {
-                eosProbe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, clipEOSReached, retainedSelf(),
+                probes.eos = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, clipEOSReached, retainedSelf(),
                                              releaseRecorder)
-                filePad = pad
+                pads.file = pad
             }
             gst_object_unref(UnsafeMutableRawPointer(sink))
         }
@@ -165,34 +175,34 @@ public final class ClipRecorder: @unchecked Sendable {
             dropProbes()
             throw MediaError(.pipelineFailed, "clip branch has no sink pad")
         }
-        self.binSink = binSink
+        pads.binSink = binSink
         guard let teePad = gst_element_request_pad_simple(tee, "src_%u") else {
             dropProbes()
             throw MediaError(.pipelineFailed, "the tee gave no pad for the clip")
         }
-        self.teePad = teePad
+        pads.tee = teePad
 
-        if let audioTee, audioSink != nil {
+        if let audioTee, pads.audioSink != nil {
             guard let pad = gst_element_request_pad_simple(audioTee, "src_%u") else {
                 gst_element_release_request_pad(tee, teePad)
                 dropProbes()
                 throw MediaError(.pipelineFailed, "the audio tee gave no pad for the clip")
             }
-            audioPad = pad
-            audioGateProbe = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, clipAudioGate, retainedSelf(), releaseRecorder)
+            pads.audio = pad
+            probes.audioGate = gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, clipAudioGate, retainedSelf(), releaseRecorder)
         }
 
         shared.withLock { $0.phase = .waitingForKeyframe }
-        gateProbe = gst_pad_add_probe(teePad, GST_PAD_PROBE_TYPE_BUFFER, clipGate, retainedSelf(), releaseRecorder)
+        probes.gate = gst_pad_add_probe(teePad, GST_PAD_PROBE_TYPE_BUFFER, clipGate, retainedSelf(), releaseRecorder)
         gst_bin_add(cast(pipeline), bin)
-        let audioLinked = audioPad.map { pad in audioSink.map { gst_pad_link(pad, $0) == GST_PAD_LINK_OK } ?? false } ?? true
+        let audioLinked = pads.audio.map { pad in pads.audioSink.map { gst_pad_link(pad, $0) == GST_PAD_LINK_OK } ?? false } ?? true
         guard gst_pad_link(teePad, binSink) == GST_PAD_LINK_OK, audioLinked else {
-            if let audioPad, let audioSink { gst_pad_unlink(audioPad, audioSink) }
+            if let audioPad = pads.audio, let audioSink = pads.audioSink { gst_pad_unlink(audioPad, audioSink) }
             gst_pad_unlink(teePad, binSink)
             gst_bin_remove(cast(pipeline), bin)
             dropProbes()
             gst_element_release_request_pad(tee, teePad)
-            if let audioTee, let audioPad { gst_element_release_request_pad(audioTee, audioPad) }
+            if let audioTee, let audioPad = pads.audio { gst_element_release_request_pad(audioTee, audioPad) }
             shared.withLock { $0.phase = .detached }
             throw MediaError(.pipelineFailed, "the tees' pads do not link to the clip branch (is it H.264, and raw audio?)")
         }
@@ -209,7 +219,7 @@ public final class ClipRecorder: @unchecked Sendable {
             state.phase = .stopping
             return true
         }
-        guard go, let teePad else { return }
+        guard go, let teePad = pads.tee else { return }
         gst_pad_add_probe(teePad, GST_PAD_PROBE_TYPE_IDLE, clipUnlink, retainedSelf(), releaseRecorder)
     }
 
@@ -263,7 +273,7 @@ public final class ClipRecorder: @unchecked Sendable {
 
     /// A force-key-unit event up the tee to the encoder, with the stream headers (SPS/PPS) again.
     private func requestKeyframe() {
-        guard let teePad, let event = gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0) else { return }
+        guard let teePad = pads.tee, let event = gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0) else { return }
         gst_pad_send_event(teePad, event)
     }
 
@@ -314,7 +324,7 @@ public final class ClipRecorder: @unchecked Sendable {
     /// `offset-to-zero`) would otherwise start the clip with a gap as long as the pipeline had been running.
     /// Called from the tee pad's own probe: the pad re-sends its segment with the offset before this buffer.
     private func startAtZero(_ pts: UInt64) {
-        guard let teePad, let event = gst_pad_get_sticky_event(teePad, GST_EVENT_SEGMENT, 0) else { return }
+        guard let teePad = pads.tee, let event = gst_pad_get_sticky_event(teePad, GST_EVENT_SEGMENT, 0) else { return }
         defer { gst_mini_object_unref(UnsafeMutablePointer<GstMiniObject>(OpaquePointer(event))) }
         var segment: UnsafePointer<GstSegment>?
         gst_event_parse_segment(event, &segment)
@@ -322,18 +332,18 @@ public final class ClipRecorder: @unchecked Sendable {
         let running = UInt64(gst_segment_to_running_time(segment, GST_FORMAT_TIME, guint64(pts)))
         guard running != UInt64.max, running > 0, running < UInt64(Int64.max) else { return }
         gst_pad_set_offset(teePad, gint64(-Int64(running)))
-        if let audioPad { gst_pad_set_offset(audioPad, gint64(-Int64(running))) }
+        if let audioPad = pads.audio { gst_pad_set_offset(audioPad, gint64(-Int64(running))) }
     }
 
     /// The tee's pad is idle: cut the branch off and let EOS run through it (the audio side the same way, at
     /// its own tee's idle moment: the muxer finishes once both ended).
     fileprivate func unlink() {
-        guard let teePad, let binSink else { return }
+        guard let teePad = pads.tee, let binSink = pads.binSink else { return }
         gst_pad_unlink(teePad, binSink)
         if shared.withLock({ $0.stoppedEmpty }) {
             queue.async { self.teardown() }
         } else {
-            if let audioPad {
+            if let audioPad = pads.audio {
                 gst_pad_add_probe(audioPad, GST_PAD_PROBE_TYPE_IDLE, clipAudioUnlink, retainedSelf(), releaseRecorder)
             }
             gst_pad_send_event(binSink, gst_event_new_eos())
@@ -341,7 +351,7 @@ public final class ClipRecorder: @unchecked Sendable {
     }
 
     fileprivate func unlinkAudio() {
-        guard let audioPad, let audioSink else { return }
+        guard let audioPad = pads.audio, let audioSink = pads.audioSink else { return }
         gst_pad_unlink(audioPad, audioSink)
         gst_pad_send_event(audioSink, gst_event_new_eos())
     }
@@ -372,23 +382,23 @@ public final class ClipRecorder: @unchecked Sendable {
 
     /// The probes hold references to the recorder: removing them lets it go.
     private func dropProbes() {
-        if let teePad, gateProbe != 0 { gst_pad_remove_probe(teePad, gateProbe) }
-        if let audioPad, audioGateProbe != 0 { gst_pad_remove_probe(audioPad, audioGateProbe) }
-        audioGateProbe = 0
-        if let filePad, eosProbe != 0 { gst_pad_remove_probe(filePad, eosProbe) }
-        gateProbe = 0
-        eosProbe = 0
+        if let pad = pads.tee, probes.gate != 0 { gst_pad_remove_probe(pad, probes.gate) }
+        if let pad = pads.audio, probes.audioGate != 0 { gst_pad_remove_probe(pad, probes.audioGate) }
+        if let pad = pads.file, probes.eos != 0 { gst_pad_remove_probe(pad, probes.eos) }
+        probes = Probes()
     }
 
     private func teardown() {
         guard let bin else { return }
         // Stopped before anything was muxed: the audio side is still linked (no EOS went that way).
-        if let audioPad, let audioSink, gst_pad_is_linked(audioPad) != 0 { gst_pad_unlink(audioPad, audioSink) }
+        if let audioPad = pads.audio, let audioSink = pads.audioSink, gst_pad_is_linked(audioPad) != 0 {
+            gst_pad_unlink(audioPad, audioSink)
+        }
         gst_element_set_state(bin, GST_STATE_NULL)
         gst_bin_remove(cast(pipeline), bin)
         dropProbes()
-        if let teePad { gst_element_release_request_pad(tee, teePad) }
-        if let audioTee, let audioPad { gst_element_release_request_pad(audioTee, audioPad) }
+        if let teePad = pads.tee { gst_element_release_request_pad(tee, teePad) }
+        if let audioTee, let audioPad = pads.audio { gst_element_release_request_pad(audioTee, audioPad) }
         shared.withLock { $0.phase = .detached }
         let summary = self.summary
         Log.info("media", "clip \(path): \(summary.frames) frames, \(summary.bytes) bytes")

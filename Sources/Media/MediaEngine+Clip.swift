@@ -21,6 +21,7 @@ extension MediaEngine {
         let recorder = ClipRecorder(pipeline: pipeline, tee: tee, path: path, maxSeconds: maxSeconds, audioTee: audioTee,
                                     onDetached: onDetached)
         try recorder.start()
+        WarmClip.recorder = recorder
         if let valve = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "camvalve") {
             gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(valve)), "drop", "false")
             gst_object_unref(UnsafeMutableRawPointer(valve))
@@ -35,5 +36,25 @@ extension MediaEngine {
               let valve = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "camvalve") else { return }
         gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(valve)), "drop", "true")
         gst_object_unref(UnsafeMutableRawPointer(valve))
+    }
+}
+
+/// The clip `startClip` attached to the warm pipeline, finished before that pipeline is stopped under it.
+@GLibActor
+enum WarmClip {
+    static weak var recorder: ClipRecorder?
+    /// How long the loop waits for the clip to write its end (usually a few tens of milliseconds).
+    static let finishMillis = 500
+
+    /// The warm pipeline is about to stop (a call builds its own, or the room closed): the clip writes its end
+    /// first. Without it, a clip cut off in its first second lost everything (mp4mux writes its first fragment
+    /// after a second of stream, or at EOS), and a longer one kept a header that knows only its first fragment.
+    static func finishBeforeStop() {
+        guard let recorder else { return }
+        self.recorder = nil
+        recorder.stop()
+        if !recorder.waitUntilDetached(timeoutMillis: finishMillis) {
+            Log.info("media", "the clip did not finish within \(finishMillis) ms of its pipeline stopping")
+        }
     }
 }

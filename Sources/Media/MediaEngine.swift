@@ -82,6 +82,7 @@ public final class MediaEngine {
 
     /// The room closed without a call taking the warm pipeline: stop it (the camera goes off).
     public func coolDown() {
+        stopStillCamera()
         warm?.stop()
         warm = nil
     }
@@ -90,6 +91,7 @@ public final class MediaEngine {
     /// one, if any, is stopped first so the camera is free). Remembers the payload types for the next warm-up.
     func takeWarmPipeline(for send: SendPipeline, video: SendPipeline.VideoCodec?, audioPayloadType: Int?)
         -> UnsafeMutablePointer<GstElement>? {
+        stopStillCamera()
         if !send.offering {
             if case .h264(let type, _)? = video { expectedVideoPayloadType = type }
             if let audioPayloadType { expectedAudioPayloadType = audioPayloadType }

@@ -17,12 +17,15 @@ extension MediaEngine {
     /// encodes it with `gst_video_convert_sample` (jpegenc). The camera is not opened a second time and the
     /// warm pipeline is not changed, so the press → screen path and the call's answer do not move.
     ///
-    /// `done` runs on the loop once: with the still, or nil when there is no warm pipeline with a camera, the
-    /// encoding fails, or the pipeline stops first.
+    /// Without a warm pipeline (`media.warm_join: false`, or it did not start) a pipeline of the camera alone is
+    /// started for this one picture and stopped as soon as it is taken (`StillCamera`).
+    ///
+    /// `done` runs on the loop once: with the still, or nil when there is no camera, the encoding fails, or the
+    /// pipeline stops first.
     public func grabStill(_ done: @escaping @Sendable @GLibActor (Still?) -> Void) {
-        guard let pipeline = warm?.running,
-              let valve = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "camvalve") else {
-            Log.debug("media", "no still: no camera is running")
+        guard let pipeline = warm?.running else { return grabStillWithOwnCamera(done) }
+        guard let valve = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "camvalve") else {
+            Log.debug("media", "no still: the warm pipeline has no camera")
             return done(nil)
         }
         defer { gst_object_unref(UnsafeMutableRawPointer(valve)) }
@@ -31,6 +34,97 @@ extension MediaEngine {
         let grab = StillGrab(done: done, started: monotonicMicros())
         gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, takeStill, Unmanaged.passRetained(grab).toOpaque(),
                           releaseStillGrab)
+    }
+}
+
+extension MediaEngine {
+    /// The still from a camera pipeline of its own: `<camera> ! videoconvert ! videoscale ! <the call's size> !
+    /// fakesink`, the same probe on the sink's pad. Started only for a ring that has someone to send the picture
+    /// to (the device asks only then), and stopped the moment the picture is taken.
+    func grabStillWithOwnCamera(_ done: @escaping @Sendable @GLibActor (Still?) -> Void) {
+        var send = SendPipeline(plan: plan)
+        send.testPattern = settings.testPattern
+        guard let source = send.videoSource else {
+            Log.debug("media", "no still: no camera")
+            return done(nil)
+        }
+        StillCamera.running?.stop()
+        let description = source + " ! videoconvert ! videoscale"
+            + " ! video/x-raw,width=\(plan.width),height=\(plan.height),pixel-aspect-ratio=1/1"
+            + " ! fakesink name=stillsink sync=false async=false"
+        let camera = StillCamera(description: description, done: done)
+        if camera.isRunning { StillCamera.running = camera }
+    }
+
+    /// A call is about to build its own pipeline: a still's camera lets go of the device first (the reaper
+    /// stops it, and a call's pipeline starts once the reaper is done).
+    func stopStillCamera() {
+        StillCamera.running?.stop()
+    }
+}
+
+/// A camera pipeline that lives for one still (no warm pipeline to take it from): started by
+/// `grabStillWithOwnCamera`, stopped once the picture is taken, or after `maxMillis` whatever happened.
+@GLibActor
+final class StillCamera {
+    /// The one running now, if any (a ring that follows quickly replaces it).
+    static var running: StillCamera?
+    /// A camera that gives no usable picture this long after it started is given up on.
+    static let maxMillis: UInt32 = 4_000
+
+    private var element: UnsafeMutablePointer<GstElement>?
+    private var timer: GLibTimer?
+    let started = monotonicMicros()
+
+    /// Starts the pipeline; `done` hears the still or nil, once, whatever happens.
+    init(description: String, done: @escaping @Sendable @GLibActor (Still?) -> Void) {
+        var error: UnsafeMutablePointer<GError>?
+        guard let element = gst_parse_launch(description, &error), error == nil else {
+            Log.warning("media", "no still: \(takeError(error))")
+            done(nil)
+            return
+        }
+        self.element = element
+        let finished: @Sendable @GLibActor (Still?) -> Void = { [weak self] still in
+            self?.stop()
+            done(still)
+        }
+        guard let sink = gst_bin_get_by_name(cast(element, to: GstBin.self), "stillsink") else {
+            stop()
+            done(nil)
+            return
+        }
+        defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
+        if let pad = gst_element_get_static_pad(sink, "sink") {
+            let grab = StillGrab(done: finished, started: started)
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, takeStill, Unmanaged.passRetained(grab).toOpaque(),
+                              releaseStillGrab)
+            gst_object_unref(UnsafeMutableRawPointer(pad))
+        }
+        guard gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
+            Log.warning("media", "no still: the camera pipeline would not start")
+            stop()  // the probe's pad goes with the pipeline: `done` hears nil
+            return
+        }
+        timer = GLibTimer(milliseconds: Self.maxMillis) { [weak self] in
+            guard let self, self.element != nil else { return }
+            Log.info("media", "no still within \(Self.maxMillis) ms of starting the camera; stopped it")
+            stop()
+        }
+        Log.debug("media", "camera started for a still (no warm pipeline)")
+    }
+
+    /// Whether the camera still runs (the tests check it stops).
+    var isRunning: Bool { element != nil }
+
+    /// Stops the pipeline off the loop (`PipelineReaper`); the probe's release reports nil if nothing came.
+    func stop() {
+        timer = nil
+        if StillCamera.running === self { StillCamera.running = nil }
+        guard let element else { return }
+        self.element = nil
+        Log.debug("media", "still camera stopped \((monotonicMicros() - started) / 1000) ms after it started")
+        PipelineReaper.shared.release(element, webrtc: nil)
     }
 }
 

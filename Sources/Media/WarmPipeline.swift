@@ -74,6 +74,7 @@ final class WarmPipeline {
     /// starts its own pipeline only once this one reached NULL.
     func stop() {
         guard let element else { return }
+        WarmClip.finishBeforeStop()
         self.element = nil
         let webrtc = gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc")
         PipelineReaper.shared.release(element, webrtc: webrtc)

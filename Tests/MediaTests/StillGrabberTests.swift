@@ -40,15 +40,39 @@ import Testing
         #expect(WarmPipelineTests.valveDrops(warm) == true)
     }
 
-    @Test @GLibActor func noCameraRunningMeansNoStill() async throws {
+    /// `media.warm_join: false`: no warm pipeline, so a camera pipeline of its own takes the still and stops at once.
+    @Test @GLibActor func withoutAWarmPipelineACameraOfItsOwnTakesItAndStops() async throws {
         let engine = try SessionTeardownTests.testEngine()
         let outcome = Outcome()
         engine.grabStill { still in
             outcome.reported = true
             outcome.still = still
         }
-        #expect(await SessionTeardownTests.poll { outcome.reported })
-        #expect(outcome.still == nil)
+        #expect(engine.warm == nil)
+        #expect(StillCamera.running?.isRunning == true, "no camera was started for the still")
+        #expect(await SessionTeardownTests.poll { outcome.reported }, "grabStill never reported")
+        let still = try #require(outcome.still, "no still from the test camera")
+        #expect(still.width == engine.plan.width && still.height == engine.plan.height)
+        let decoded = try #require(Self.decodeGray(still.jpeg), "jpegdec could not decode it")
+        #expect(decoded.width == engine.plan.width && decoded.height == engine.plan.height)
+        #expect(decoded.variance > 100, "the still is blank (luma variance \(decoded.variance))")
+        // Stopped the moment the picture was taken: nothing holds the camera for the call.
+        #expect(StillCamera.running == nil)
+        #expect(await SessionTeardownTests.poll { PipelineReaper.shared.inFlight == 0 }, "the still's pipeline never stopped")
+    }
+
+    /// The room closing (and a call building its pipeline, which needs the camera) stops the still's camera.
+    @Test @GLibActor func closingTheRoomStopsTheStillsCamera() async throws {
+        let engine = try SessionTeardownTests.testEngine()
+        let outcome = Outcome()
+        engine.grabStill { still in
+            outcome.reported = true
+            outcome.still = still
+        }
+        let camera = try #require(StillCamera.running)
+        engine.coolDown()
+        #expect(!camera.isRunning && StillCamera.running == nil)
+        #expect(await SessionTeardownTests.poll { outcome.reported }, "a stopped camera left grabStill hanging")
     }
 
     @Test @GLibActor func aPipelineStoppedBeforeAPictureReportsNil() async throws {

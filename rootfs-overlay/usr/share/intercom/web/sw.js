@@ -1,6 +1,8 @@
 // Service worker of the intercom page (scope "/"): a push from the door (a paired browser whose page is
 // closed) shows "<door> is ringing"; tapping it opens the join link, or focuses a tab already on it.
-// Payload (RFC 8291, decrypted by the browser): {"t":"ring","door","code","link","expiresAt"}.
+// Payload (RFC 8291, decrypted by the browser): {"t":"ring","door","code","link","expiresAt","picture"}.
+// `picture` is the ring picture's id: the link opens with ?ring=<id>, and the paired page asks the door for
+// that picture over its proved data connection (js/pushed-ring.js); a push is too small to carry it.
 
 const MAX_DOOR_NAME = 60;
 
@@ -29,7 +31,17 @@ function ringOf(data) {
     ? message.door.trim().slice(0, MAX_DOOR_NAME) : 'The door';
   const code = typeof message.code === 'string' && /^[0-9]{5}$/.test(message.code) ? message.code : null;
   const expiresAt = Number.isFinite(message.expiresAt) ? message.expiresAt : null;
-  return { door, code, link: link.href, expiresAt };
+  const picture = typeof message.picture === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(message.picture)
+    ? message.picture : null;
+  return { door, code, link: link.href, expiresAt, picture };
+}
+
+/** What tapping the notification opens: the join link, with the ring picture's id when there is one. */
+function pageFor(ring) {
+  if (!ring.picture) return ring.link;
+  const url = new URL(ring.link);
+  url.searchParams.set('ring', ring.picture);
+  return url.href;
 }
 
 self.addEventListener('push', (event) => {
@@ -47,7 +59,8 @@ self.addEventListener('push', (event) => {
       tag: `intercom-ring-${ring.code ?? 'door'}`,
       renotify: true,
       requireInteraction: !over,
-      data: { link: over ? null : ring.link, door: ring.door, code: ring.code, expiresAt: ring.expiresAt },
+      data: { link: over ? null : ring.link, open: over ? null : pageFor(ring), door: ring.door, code: ring.code,
+        expiresAt: ring.expiresAt, picture: ring.picture },
     });
     // Open pages hear of it (without the link): {t: "notified", title}.
     for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage({ t: 'notified', title });
@@ -56,8 +69,8 @@ self.addEventListener('push', (event) => {
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const { link } = event.notification.data ?? {};
-  const target = link ?? new URL('./', self.registration.scope).href;
+  const { link, open } = event.notification.data ?? {};
+  const target = open ?? link ?? new URL('./', self.registration.scope).href;
   event.waitUntil((async () => {
     const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
     // The page moves the secret out of its address bar, so an open tab shows the link without its fragment.

@@ -13,6 +13,7 @@ import { MediaControls } from './media-controls.js';
 import { Offers } from './offers.js';
 import { PageState } from './page-state.js';
 import { PairedBrowser } from './paired-browser.js';
+import { PushedRing } from './pushed-ring.js';
 import { parseRoomCode } from './room-code.js';
 import { RoomProof } from './room-proof.js';
 import { ScreenShare } from './screen-share.js';
@@ -79,12 +80,14 @@ app.screen = new ScreenShare(app);
 app.chat = new Chat(app);
 app.files = new FileShare(app);
 app.hosting = new Hosting(app);
+app.pushedRing = new PushedRing(app);
 
 app.page.set('idle');
 app.signaling.setState('connecting');
 setUpJoinForm();
 setUpCallView();
 app.paired.setUp();
+app.pushedRing.setUp();
 window.addEventListener('pagehide', () => {
   app.calls.current?.hangUp();
   app.offers.incoming?.decline('declined');
@@ -96,6 +99,7 @@ start();
 async function start() {
   if (!(await app.signaling.ensureConfig())) return;
   app.signaling.connect().catch(() => {}); // connect() shows its own failure
+  app.pushedRing.fetch();
 }
 
 function setUpJoinForm() {
