@@ -75,17 +75,17 @@ public struct DeviceOptions: Sendable {
     /// The media section; size and bitrate only when the file sets them, else the encoder's defaults.
     public static func mediaSettings(_ c: Configuration) -> MediaSettings {
         var m = MediaSettings()
-        m.camera = MediaSettings.Camera(rawValue: c.media.camera.rawValue) ?? .auto
-        m.cameraDevice = c.media.cameraDevice
-        m.microphone = c.media.microphone
-        m.speaker = c.media.speaker
-        if c.line(of: "media.resolution") != nil { (m.width, m.height) = (c.media.width, c.media.height) }
-        if c.line(of: "media.bitrate_kbps") != nil { m.videoBitrateKbps = c.media.bitrateKbps }
-        m.framerate = c.media.framerate
-        m.encoder = EncoderChoice(rawValue: c.media.encoder.rawValue)
-        m.echoCancellation = c.media.echoCancellation
-        m.lostAfterMillis = Int64(c.media.lostAfterSeconds) * 1000
-        m.warmJoin = c.media.warmJoin
+        m.video.camera = MediaSettings.Camera(rawValue: c.media.camera.rawValue) ?? .auto
+        m.video.cameraDevice = c.media.cameraDevice
+        m.audio.microphone = c.media.microphone
+        m.audio.speaker = c.media.speaker
+        if c.line(of: "media.resolution") != nil { (m.video.width, m.video.height) = (c.media.width, c.media.height) }
+        if c.line(of: "media.bitrate_kbps") != nil { m.video.bitrateKbps = c.media.bitrateKbps }
+        m.video.framerate = c.media.framerate
+        m.video.encoder = EncoderChoice(rawValue: c.media.encoder.rawValue)
+        m.audio.echoCancellation = c.media.echoCancellation
+        m.receiving.lostAfterMillis = Int64(c.media.lostAfterSeconds) * 1000
+        m.extras.warmJoin = c.media.warmJoin
         return m
     }
 

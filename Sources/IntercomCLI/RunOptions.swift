@@ -167,9 +167,9 @@ extension RunCommand {
         var testPattern: MediaSettings.TestPattern?
 
         func apply(to media: inout MediaSettings) {
-            media.clockStamp = clockStamp
-            if coldJoin { media.warmJoin = false }
-            if let testPattern { media.testPattern = testPattern }
+            media.extras.clockStamp = clockStamp
+            if coldJoin { media.extras.warmJoin = false }
+            if let testPattern { media.video.testPattern = testPattern }
         }
     }
 }

@@ -59,12 +59,12 @@ extension CallSession {
         }
     }
 
-    /// From ICE connected on, a peer silent for `MediaSettings.lostAfterMillis` ends the call as lost.
+    /// From ICE connected on, a peer silent for `MediaSettings.Receiving.lostAfterMillis` ends the call as lost.
     func watchLiveness() {
         guard let webrtc, liveness.timer == nil else { return }
         let sources = liveness.arrivals.watch(webrtc)
         guard sources > 0 else { return Log.warning("media", "no nicesrc in the call with \(peer): cannot tell if it goes away") }
-        let limit = engine.settings.lostAfterMillis
+        let limit = engine.settings.receiving.lostAfterMillis
         liveness.timer = GLibTimer(milliseconds: PeerArrivals.checkEveryMillis, repeating: true) { [weak self] in
             guard let self, !self.isEnded, !self.ending.hangingUp else { return }
             let silence = self.liveness.arrivals.silenceMillis

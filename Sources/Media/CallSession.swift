@@ -24,7 +24,7 @@ public final class CallSession {
         case localHangUp = "local"
         /// ICE failed or the pipeline reported an error.
         case failed
-        /// Nothing came from the peer for `MediaSettings.lostAfterMillis` after ICE connected: its browser
+        /// Nothing came from the peer for `MediaSettings.Receiving.lostAfterMillis` after ICE connected: its browser
         /// is gone without a word (killed, out of range, battery).
         case lost
     }
@@ -57,9 +57,9 @@ public final class CallSession {
         let offer = try SDPOffer(parsing: offerSDP)
         self.negotiation = Negotiation(offer: offer, offerText: offerSDP)
         self.engine = engine
-        self.link = SessionLink(counters: MediaCounters(), remoteVideoWidth: engine.settings.remoteVideoWidth,
-                                remoteVideoFramesPerSecond: engine.settings.remoteVideoFramesPerSecond,
-                                clockStamp: engine.settings.clockStamp)
+        self.link = SessionLink(counters: MediaCounters(), remoteVideoWidth: engine.settings.screen.remoteVideoWidth,
+                                remoteVideoFramesPerSecond: engine.settings.screen.remoteVideoFramesPerSecond,
+                                clockStamp: engine.settings.extras.clockStamp)
         link.session = self
     }
 
@@ -69,9 +69,9 @@ public final class CallSession {
         self.connectionId = connectionId
         self.negotiation = Negotiation(offer: nil, offerText: nil)
         self.engine = engine
-        self.link = SessionLink(counters: MediaCounters(), remoteVideoWidth: engine.settings.remoteVideoWidth,
-                                remoteVideoFramesPerSecond: engine.settings.remoteVideoFramesPerSecond,
-                                clockStamp: engine.settings.clockStamp)
+        self.link = SessionLink(counters: MediaCounters(), remoteVideoWidth: engine.settings.screen.remoteVideoWidth,
+                                remoteVideoFramesPerSecond: engine.settings.screen.remoteVideoFramesPerSecond,
+                                clockStamp: engine.settings.extras.clockStamp)
         link.session = self
     }
 
@@ -140,18 +140,18 @@ public final class CallSession {
         WebRTCICE.apply(to: webrtc)
         if let queue = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfviewqueue") {
             if let pad = gst_element_get_static_pad(queue, "sink") {
-                FrameThinning.attach(to: pad, framesPerSecond: engine.settings.remoteVideoFramesPerSecond)
+                FrameThinning.attach(to: pad, framesPerSecond: engine.settings.screen.remoteVideoFramesPerSecond)
                 gst_object_unref(UnsafeMutableRawPointer(pad))
             }
             gst_object_unref(UnsafeMutableRawPointer(queue))
         }
         if let selfView = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfview") {
             attachPictureTap(selfView, PictureTap(link: link, kind: .selfView,
-                                                  framesPerSecond: engine.settings.remoteVideoFramesPerSecond))
+                                                  framesPerSecond: engine.settings.screen.remoteVideoFramesPerSecond))
             gst_object_unref(UnsafeMutableRawPointer(selfView))
         }
         watchEncoder()
-        if engine.settings.clockStamp { addClockStampDrawing(cast(element, to: GstBin.self)) }
+        if engine.settings.extras.clockStamp { addClockStampDrawing(cast(element, to: GstBin.self)) }
         if let id = send.playoutDelayExtensionID { PlayoutDelay.attach(to: cast(element, to: GstBin.self), extensionID: id) }
         let raw = UnsafeMutableRawPointer(webrtc)
         connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onIceCandidate, to: GCallback.self))
