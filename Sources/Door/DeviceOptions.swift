@@ -6,30 +6,48 @@ import Media
 import Signaling
 
 /// Everything `intercom run` was told, validated: the resolved `Configuration` and the values `Device`
-/// reads from it.
+/// reads from it. What the configuration says as it is (the key, the door's name, …) is read from it, not
+/// copied; what is stored here is resolved (defaults found on this machine) or set apart from the file.
 public struct DeviceOptions: Sendable {
     public var configuration: Configuration
     public var listen: (host: String, port: Int)?
     /// The built-in server's certificate and key: it speaks HTTPS/WSS.
     public var tls: WebSocketHost.TLSFiles?
+    /// The signaling server's URL (with `signaling.path`); nil: the built-in server.
     public var signaling: String?
-    public var key: String
     public var webRoot: String?
-    public var webBase: String
-    /// `signaling.allowed_origins`: pages elsewhere that may use the built-in server.
-    public var allowedOrigins: [String] = []
-    public var roomPrefix: String
     public var controlPath: String
     public var display: DisplayBackend.Configuration
-    public var doorName: String
-    public var roomLifetimeMillis: Int64
     /// The buttons on GPIO, with the chip found (`HardwareCheck.gpio`); nil: no GPIO buttons.
     public var gpio: GPIOButtons.Configuration?
     public var media: MediaSettings
     /// `<state>/device-id` (DeviceID); nil without a state directory. The home peer ID is derived from it.
     public var deviceID: String?
+
     /// Where the device keeps what outlives a restart (device ID, pairings): `$STATE_DIRECTORY` or `paths.state`.
     public var stateDirectory: String { getenv("STATE_DIRECTORY").map { String(cString: $0) } ?? configuration.paths.state }
+    public var key: String {
+        get { configuration.signaling.key }
+        set { configuration.signaling.key = newValue }
+    }
+    public var webBase: String {
+        get { configuration.web.base }
+        set { configuration.web.base = newValue }
+    }
+    /// `signaling.allowed_origins`: pages elsewhere that may use the built-in server.
+    public var allowedOrigins: [String] {
+        get { configuration.signaling.allowedOrigins }
+        set { configuration.signaling.allowedOrigins = newValue }
+    }
+    public var roomPrefix: String {
+        get { configuration.signaling.roomPrefix }
+        set { configuration.signaling.roomPrefix = newValue }
+    }
+    public var doorName: String {
+        get { configuration.door.name }
+        set { configuration.door.name = newValue }
+    }
+    public var roomLifetimeMillis: Int64 { Int64(configuration.door.roomLifetimeSeconds) * 1000 }
 
     public init(_ c: Configuration, gpio: GPIOButtons.Configuration? = nil) {
         configuration = c
@@ -41,11 +59,7 @@ public struct DeviceOptions: Sendable {
             // The PeerJS path option goes after the host when the URL has no path of its own.
             c.signaling.path == "/" ? server : server.trimmingSuffix("/") + c.signaling.path
         }
-        key = c.signaling.key
         webRoot = c.web.root ?? Self.defaultWebRoot()
-        webBase = c.web.base
-        allowedOrigins = c.signaling.allowedOrigins
-        roomPrefix = c.signaling.roomPrefix
         controlPath = c.paths.control ?? Self.defaultControlPath
         display = DisplayBackend.Configuration()
         display.mode = DisplayBackend.Mode(rawValue: c.display.output.rawValue) ?? .auto
@@ -54,8 +68,6 @@ public struct DeviceOptions: Sendable {
         display.rotation = VideoOutputSink.Rotation(rawValue: c.display.rotation) ?? .none
         display.snapshotDirectory = c.paths.snapshots
         display.snapshotCallFramesPerSecond = c.display.snapshotsPerSecond
-        doorName = c.door.name
-        roomLifetimeMillis = Int64(c.door.roomLifetimeSeconds) * 1000
         self.gpio = gpio
         media = Self.mediaSettings(c)
     }
@@ -63,17 +75,17 @@ public struct DeviceOptions: Sendable {
     /// The media section; size and bitrate only when the file sets them, else the encoder's defaults.
     public static func mediaSettings(_ c: Configuration) -> MediaSettings {
         var m = MediaSettings()
-        m.camera = MediaSettings.Camera(rawValue: c.media.camera.rawValue) ?? .auto
-        m.cameraDevice = c.media.cameraDevice
-        m.microphone = c.media.microphone
-        m.speaker = c.media.speaker
-        if c.line(of: "media.resolution") != nil { (m.width, m.height) = (c.media.width, c.media.height) }
-        if c.line(of: "media.bitrate_kbps") != nil { m.videoBitrateKbps = c.media.bitrateKbps }
-        m.framerate = c.media.framerate
-        m.encoder = EncoderChoice(rawValue: c.media.encoder.rawValue)
-        m.echoCancellation = c.media.echoCancellation
-        m.lostAfterMillis = Int64(c.media.lostAfterSeconds) * 1000
-        m.warmJoin = c.media.warmJoin
+        m.video.camera = MediaSettings.Camera(rawValue: c.media.camera.rawValue) ?? .auto
+        m.video.cameraDevice = c.media.cameraDevice
+        m.audio.microphone = c.media.microphone
+        m.audio.speaker = c.media.speaker
+        if c.line(of: "media.resolution") != nil { (m.video.width, m.video.height) = (c.media.width, c.media.height) }
+        if c.line(of: "media.bitrate_kbps") != nil { m.video.bitrateKbps = c.media.bitrateKbps }
+        m.video.framerate = c.media.framerate
+        m.video.encoder = EncoderChoice(rawValue: c.media.encoder.rawValue)
+        m.audio.echoCancellation = c.media.echoCancellation
+        m.receiving.lostAfterMillis = Int64(c.media.lostAfterSeconds) * 1000
+        m.extras.warmJoin = c.media.warmJoin
         return m
     }
 

@@ -11,15 +11,15 @@ extension CallSession {
     /// DTLS completes shortly after ICE connects; look for the certificate every 100 ms for up to 10 s.
     func watchRemoteCertificate() {
         var attempts = 0
-        certificateTimer = GLibTimer(milliseconds: 100, repeating: true) { [weak self] in
-            guard let self, !self.ended else { return }
+        dtls.certificateTimer = GLibTimer(milliseconds: 100, repeating: true) { [weak self] in
+            guard let self, !self.isEnded else { return }
             attempts += 1
             if let pem = self.remoteCertificate() {
-                self.certificateTimer = nil
-                self.certificateSeen = true
+                self.dtls.certificateTimer = nil
+                self.dtls.certificateSeen = true
                 self.onEvent?(.remoteCertificate(pem))
             } else if attempts >= 100 {
-                self.certificateTimer = nil
+                self.dtls.certificateTimer = nil
                 Log.warning("media", "no DTLS certificate from \(self.peer) 10 s after ICE connected")
             }
         }
@@ -51,12 +51,12 @@ extension CallSession {
     /// That is the only hang-up signal we get when it closes before the SCTP association is up (no data channel
     /// has arrived, so there is no `on-close` to hear and no write to fail), or when it offered no data channel.
     func watchDTLSTransport() {
-        guard !dtlsWatched else { return }
+        guard !dtls.transportWatched else { return }
         guard let transport = dtlsTransport() else {
             return Log.debug("media", "no DTLS transport to watch for \(peer)")
         }
         defer { g_object_unref(transport) }
-        dtlsWatched = true
+        dtls.transportWatched = true
         connectSignal(transport, "notify::state", link, unsafeBitCast(onDTLSStateChanged, to: GCallback.self))
         // It may have closed already.
         dtlsStateChanged(GstWebRTCDTLSTransportState(rawValue: UInt32(ic_object_get_enum(transport, "state"))))
@@ -67,7 +67,7 @@ extension CallSession {
             joinTrace.mark("DTLS connected")
             Log.debug("media", "join trace \(peer): \(joinTrace.summary)")
         }
-        guard !ended, hangUpTimer == nil, state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CLOSED else { return }
+        guard !isEnded, !ending.hangingUp, state == GST_WEBRTC_DTLS_TRANSPORT_STATE_CLOSED else { return }
         finish(.remoteHangUp, "the caller closed DTLS")
     }
 }

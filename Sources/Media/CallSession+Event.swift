@@ -14,11 +14,11 @@ extension CallSession {
         /// The peer's DTLS certificate (PEM) once the handshake is done, so the owner can hold it against the
         /// fingerprint the remote SDP promised; at most once.
         case remoteCertificate(String)
-        /// A decoded picture of the peer, scaled for the screen (only when `MediaSettings.remoteVideoWidth` > 0).
+        /// A decoded picture of the peer, scaled for the screen (only when `MediaSettings.Screen.remoteVideoWidth` > 0).
         case remoteVideo(VideoPicture)
-        /// The device's own camera picture, small, for the self-view (only when `MediaSettings.selfViewWidth` > 0).
+        /// The device's own camera picture, small, for the self-view (only when `MediaSettings.Screen.selfViewWidth` > 0).
         case selfView(VideoPicture)
-        /// With `MediaSettings.clockStamp`: a stamp read from the peer's decoded video, as the milliseconds from
+        /// With `MediaSettings.Extras.clockStamp`: a stamp read from the peer's decoded video, as the milliseconds from
         /// the stamp's time to its reading.
         case clockStamp(latencyMillis: Int64)
         /// Once, last, when the call is over for any reason; the pipeline is already stopped. `detail` says why

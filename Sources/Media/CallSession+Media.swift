@@ -9,43 +9,43 @@ extension CallSession {
     // MARK: - Events from GStreamer (already hopped to the GLib thread)
 
     func localCandidate(mline: Int, candidate: String) {
-        guard !ended else { return }
-        if let type = WebRTCICE.candidateType(candidate) { localCandidateTypes.insert(type) }
+        guard !isEnded else { return }
+        if let type = WebRTCICE.candidateType(candidate) { ice.localCandidateTypes.insert(type) }
         joinTrace.mark("first candidate")
         onEvent?(.localCandidate(mline: mline, candidate: candidate))
     }
 
     func dataChannelArrived(_ channel: UnsafeMutablePointer<GObject>) {
-        guard !ended else { g_object_unref(channel); return }
-        dataChannels.append(channel)
+        guard !isEnded else { g_object_unref(channel); return }
+        elements.dataChannels.append(channel)
         connectSignal(UnsafeMutableRawPointer(channel), "on-close", link, unsafeBitCast(onDataChannelClose, to: GCallback.self))
-        if hangUpTimer != nil {
+        if ending.hangingUp {
             // We hung up while it was on its way: close it, which is what the caller hears.
             ic_data_channel_close(channel)
-            hangUpTimer = GLibTimer(milliseconds: 150) { [weak self] in self?.finish(.localHangUp, nil) }
+            ending.hangUpTimer = GLibTimer(milliseconds: 150) { [weak self] in self?.finish(.localHangUp, nil) }
         }
         Log.debug("media", "data channel from \(peer) accepted")
     }
 
     func dataChannelClosed() {
-        guard !ended else { return }
-        finish(hangUpTimer == nil ? .remoteHangUp : .localHangUp, nil)
+        guard !isEnded else { return }
+        finish(ending.hangingUp ? .localHangUp : .remoteHangUp, nil)
     }
 
     func iceStateChanged(_ state: GstWebRTCICEConnectionState) {
-        guard !ended else { return }
+        guard !isEnded else { return }
         switch state {
         case GST_WEBRTC_ICE_CONNECTION_STATE_CONNECTED, GST_WEBRTC_ICE_CONNECTION_STATE_COMPLETED:
             // webrtcbin 1.22 moves between checking, connected and completed all through a call; only the
             // first arrival is the connection (and the moment for a keyframe).
-            guard !iceConnected else { return Log.debug("media", "ICE \(state.rawValue) again with \(peer)") }
+            guard !ice.connected else { return Log.debug("media", "ICE \(state.rawValue) again with \(peer)") }
             Log.info("media", "ICE connected with \(peer)")
             joinTrace.mark("ICE connected")
-            iceConnected = true
-            connectTimer = nil
+            ice.connected = true
+            ice.connectTimer = nil
             logSelectedPair()
             watchLiveness()
-            if certificateTimer == nil, !certificateSeen { watchRemoteCertificate() }
+            if dtls.certificateTimer == nil, !dtls.certificateSeen { watchRemoteCertificate() }
             watchDTLSTransport()
             // A keyframe as soon as the peer can receive it: the first ones went out before DTLS was up.
             requestKeyframe()
@@ -53,30 +53,30 @@ extension CallSession {
         case GST_WEBRTC_ICE_CONNECTION_STATE_FAILED:
             finish(.failed, "ICE failed; " + candidateSummary)
         case GST_WEBRTC_ICE_CONNECTION_STATE_CLOSED:
-            if hangUpTimer == nil { finish(.remoteHangUp, "ICE closed") }
+            if !ending.hangingUp { finish(.remoteHangUp, "ICE closed") }
         default:
             break
         }
     }
 
-    /// From ICE connected on, a peer silent for `MediaSettings.lostAfterMillis` ends the call as lost.
+    /// From ICE connected on, a peer silent for `MediaSettings.Receiving.lostAfterMillis` ends the call as lost.
     func watchLiveness() {
-        guard let webrtc, livenessTimer == nil else { return }
-        let sources = arrivals.watch(webrtc)
+        guard let webrtc, liveness.timer == nil else { return }
+        let sources = liveness.arrivals.watch(webrtc)
         guard sources > 0 else { return Log.warning("media", "no nicesrc in the call with \(peer): cannot tell if it goes away") }
-        let limit = engine.settings.lostAfterMillis
-        livenessTimer = GLibTimer(milliseconds: PeerArrivals.checkEveryMillis, repeating: true) { [weak self] in
-            guard let self, !self.ended, self.hangUpTimer == nil else { return }
-            let silence = self.arrivals.silenceMillis
+        let limit = engine.settings.receiving.lostAfterMillis
+        liveness.timer = GLibTimer(milliseconds: PeerArrivals.checkEveryMillis, repeating: true) { [weak self] in
+            guard let self, !self.isEnded, !self.ending.hangingUp else { return }
+            let silence = self.liveness.arrivals.silenceMillis
             guard silence >= limit else { return }
-            self.lostAfterSilenceMillis = silence
-            self.finish(.lost, "nothing from the peer for \(silence) ms (\(self.arrivals.packets.load(ordering: .relaxed)) packets before)")
+            self.liveness.lostAfterSilenceMillis = silence
+            self.finish(.lost, "nothing from the peer for \(silence) ms (\(self.liveness.arrivals.packets.load(ordering: .relaxed)) packets before)")
         }
     }
 
 
     func picture(_ picture: VideoPicture, kind: PictureTap.Kind) {
-        guard !ended else { return }
+        guard !isEnded else { return }
         switch kind {
         case .caller: onEvent?(.remoteVideo(picture))
         case .selfView: onEvent?(.selfView(picture))
@@ -84,14 +84,14 @@ extension CallSession {
     }
 
     func clockStampRead(latencyMillis: Int64) {
-        guard !ended else { return }
+        guard !isEnded else { return }
         onEvent?(.clockStamp(latencyMillis: latencyMillis))
     }
 
     func busError(source: String, _ text: String) {
-        guard !ended else { return }
+        guard !isEnded else { return }
         // While we hang up, SCTP errors are the channel going away as asked.
-        if hangUpTimer != nil { return finish(.localHangUp, nil) }
+        if ending.hangingUp { return finish(.localHangUp, nil) }
         // A browser that closes its peer connection aborts the SCTP association; the write error that follows
         // can beat the data channel's on-close. Either way the other side hung up.
         if source.hasPrefix("sctp") || source.hasPrefix("dtls") {
@@ -106,11 +106,11 @@ extension CallSession {
     /// STUN or TURN server answered at all when a call does not connect.
     var candidateSummary: String {
         func list(_ types: Set<String>) -> String { types.isEmpty ? "none" : types.sorted().joined(separator: ", ") }
-        return "local candidates \(list(localCandidateTypes)); remote candidates \(list(remoteCandidateTypes))"
+        return "local candidates \(list(ice.localCandidateTypes)); remote candidates \(list(ice.remoteCandidateTypes))"
     }
 
     func connectTimedOut() {
-        guard !ended, !iceConnected else { return }
+        guard !isEnded, !ice.connected else { return }
         finish(.failed, "no ICE candidate pair within \(WebRTCICE.connectTimeoutMillis / 1000) s "
                + "(the caller's network cannot reach the door without TURN); " + candidateSummary)
     }
@@ -127,9 +127,9 @@ extension CallSession {
     }
 
     func selectedPairArrived(_ types: (local: String, remote: String)?) {
-        guard !ended else { return }
+        guard !isEnded else { return }
         guard let types else { return Log.info("media", "selected candidate pair with \(peer): unknown (no stats)") }
-        selectedCandidatePair = "\(types.local)/\(types.remote)"
+        ice.selectedPair = "\(types.local)/\(types.remote)"
         Log.info("media", "selected candidate pair with \(peer): local \(types.local), remote \(types.remote)")
     }
 
@@ -137,7 +137,7 @@ extension CallSession {
     // MARK: - Bitrate from the peer's loss reports
 
     func requestStats() {
-        guard let webrtc, !ended else { return }
+        guard let webrtc, !isEnded else { return }
         let promise = makePromise(link) { link, reply in
             let counts = lossCounts(reply)
             GLibLoop.shared.post { link.session?.statsArrived(counts) }
@@ -147,12 +147,12 @@ extension CallSession {
     }
 
     func statsArrived(_ counts: LossCounts?) {
-        guard !ended, let counts, let codec = videoCodec, var controller = bitrate else { return }
+        guard !isEnded, let counts, let codec = sending.videoCodec, var controller = sending.bitrate else { return }
         // Only a new receiver report says anything: between two, the figures stand still (and a second with
         // no report must not count as a clean one, or the bitrate climbs back while the link still drops).
-        guard counts.expected > 0, counts.expected != lastLossCounts?.expected else { return }
-        defer { lastLossCounts = (counts.lost, counts.expected) }
-        guard let last = lastLossCounts, counts.expected > last.expected else { return }
+        guard counts.expected > 0, counts.expected != sending.lastLossCounts?.expected else { return }
+        defer { sending.lastLossCounts = (counts.lost, counts.expected) }
+        guard let last = sending.lastLossCounts, counts.expected > last.expected else { return }
         // Lost over expected between the two reports: exact whatever the reports' spacing.
         let loss = min(1, Double(max(0, counts.lost - last.lost)) / Double(counts.expected - last.expected))
         if let kbps = controller.update(lossFraction: loss) {
@@ -162,6 +162,6 @@ extension CallSession {
             counters.videoBitrateKbps.store(kbps, ordering: .relaxed)
             Log.info("media", "video bitrate \(kbps) kbit/s (\(Int((loss * 100).rounded())) % lost)")
         }
-        bitrate = controller
+        sending.bitrate = controller
     }
 }

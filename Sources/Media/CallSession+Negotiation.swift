@@ -20,25 +20,25 @@ extension CallSession {
 
     /// Offering: the peer's answer. Ignored when answering, after the first, or after the end.
     public func setRemoteAnswer(_ sdp: String) throws(MediaError) {
-        guard isOffering, !answerGiven, !ended, webrtc != nil else { return }
-        answerGiven = true
+        guard isOffering, !negotiation.answerGiven, !isEnded, webrtc != nil else { return }
+        negotiation.answerGiven = true
         Log.debug("media", "answer from \(peer): \(sdp.split(separator: "\r\n").joined(separator: " | "))")
         try setRemoteDescription(sdp, type: GST_WEBRTC_SDP_TYPE_ANSWER)
     }
 
     func remoteDescriptionSet(error: String?) {
-        guard !ended, let webrtc else { return }
+        guard !isEnded, let webrtc else { return }
         if let error { return finish(.failed, "set-remote-description failed: \(error)") }
-        remoteDescriptionApplied = true
+        negotiation.remoteDescriptionApplied = true
         joinTrace.mark("remote description set")
         // From here both descriptions are known and ICE is at work: the bound starts (a placed call may ring
         // for longer than it before anyone answers).
-        if !iceConnected {
-            connectTimer = GLibTimer(milliseconds: UInt32(WebRTCICE.connectTimeoutMillis)) { [weak self] in
+        if !ice.connected {
+            ice.connectTimer = GLibTimer(milliseconds: UInt32(WebRTCICE.connectTimeoutMillis)) { [weak self] in
                 self?.connectTimedOut()
             }
         }
-        for early in earlyCandidates.drain() { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
+        for early in negotiation.earlyCandidates.drain() { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         guard !isOffering else { return }
         createDescription(webrtc, offer: false, link) { link, answer, error in
             link.session?.answerCreated(answer, error: error)
@@ -56,17 +56,17 @@ extension CallSession {
         guard let channel = ic_webrtc_create_data_channel(webrtc, "undefined", options) else {
             throw MediaError(.pipelineFailed, "webrtcbin would not create the call's data channel")
         }
-        dataChannels.append(channel)
+        elements.dataChannels.append(channel)
         connectSignal(UnsafeMutableRawPointer(channel), "on-close", link, unsafeBitCast(onDataChannelClose, to: GCallback.self))
         // webrtcbin writes a track's `a=ssrc … msid:` only once its send pad has caps (the first encoded frame):
         // without it the browser's track has no stream and the page shows no picture. So wait for them.
         var attempts = 0
-        offerTimer = GLibTimer(milliseconds: 20, repeating: true) { [weak self] in
-            guard let self, !self.ended else { return }
+        negotiation.offerTimer = GLibTimer(milliseconds: 20, repeating: true) { [weak self] in
+            guard let self, !self.isEnded else { return }
             attempts += 1
             guard self.sendPadsHaveCaps() || attempts >= 150 else { return }
             if attempts >= 150 { Log.warning("media", "calling \(self.peer): send branches gave no caps in 3 s; offering anyway") }
-            self.offerTimer = nil
+            self.negotiation.offerTimer = nil
             self.createOffer()
         }
     }
@@ -85,7 +85,7 @@ extension CallSession {
     }
 
     func createOffer() {
-        guard let webrtc, !ended else { return }
+        guard let webrtc, !isEnded else { return }
         createDescription(webrtc, offer: true, link) { link, offer, error in
             link.session?.offerCreated(offer, error: error)
         }
@@ -102,7 +102,7 @@ extension CallSession {
     func offerCreated(_ offer: UnsafeMutablePointer<GstWebRTCSessionDescription>?, error: String?) {
         guard let offer else { return finish(.failed, "create-offer failed: \(error ?? "no offer in the reply")") }
         defer { gst_webrtc_session_description_free(offer) }
-        guard !ended else { return }
+        guard !isEnded else { return }
         ic_webrtc_set_local_description(webrtc, offer, nil)
         guard let text = takeGString(gst_sdp_message_as_text(offer.pointee.sdp)) else {
             return finish(.failed, "the offer has no SDP text")
@@ -116,7 +116,7 @@ extension CallSession {
             return finish(.failed, "create-answer failed: \(error ?? "no answer in the reply")")
         }
         defer { gst_webrtc_session_description_free(answer) }
-        guard !ended else { return }
+        guard !isEnded else { return }
         ic_webrtc_set_local_description(webrtc, answer, nil)
         guard let text = takeGString(gst_sdp_message_as_text(answer.pointee.sdp)) else {
             return finish(.failed, "the answer has no SDP text")

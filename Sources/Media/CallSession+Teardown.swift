@@ -8,7 +8,7 @@ extension CallSession {
     /// Whether the peer hears `hangUp()` in-band: one of the call's data channels is open (PeerJS 1.5's
     /// auxiliary channel, whose close is the hang-up).
     public var hangUpHeardInBand: Bool {
-        dataChannels.contains { ic_object_get_enum($0, "ready-state") == Int32(GST_WEBRTC_DATA_CHANNEL_STATE_OPEN.rawValue) }
+        elements.dataChannels.contains { ic_object_get_enum($0, "ready-state") == Int32(GST_WEBRTC_DATA_CHANNEL_STATE_OPEN.rawValue) }
     }
 
     /// The peer said over signaling that it hung up (its channel was not open yet to say it in-band).
@@ -18,14 +18,14 @@ extension CallSession {
 
     /// Hangs up: closes the data channels (what a PeerJS 1.5 browser listens for), then stops the pipeline.
     public func hangUp() {
-        guard !ended, hangUpTimer == nil else { return }
+        guard !isEnded, !ending.hangingUp else { return }
         Log.info("media", "hanging up \(peer) (\(connectionId))")
-        for channel in dataChannels { ic_data_channel_close(channel) }
+        for channel in elements.dataChannels { ic_data_channel_close(channel) }
         // Just after ICE connects the caller's channel is still on its way (SCTP comes up after DTLS), and a
         // page cannot hear a hang-up without it: wait for it (dataChannelArrived closes it), at most a second.
-        let channelComing = dataChannels.isEmpty && offer?.hasDataChannel == true && iceConnected
+        let channelComing = elements.dataChannels.isEmpty && offer?.hasDataChannel == true && ice.connected
         // Give SCTP a moment to send the stream reset before DTLS goes away.
-        hangUpTimer = GLibTimer(milliseconds: channelComing ? 1000 : dataChannels.isEmpty ? 0 : 150) { [weak self] in
+        ending.hangUpTimer = GLibTimer(milliseconds: channelComing ? 1000 : elements.dataChannels.isEmpty ? 0 : 150) { [weak self] in
             self?.finish(.localHangUp, nil)
         }
     }
@@ -34,14 +34,14 @@ extension CallSession {
     // MARK: - Teardown
 
     func finish(_ reason: EndReason, _ detail: String?) {
-        guard !ended else { return }
-        ended = true
-        hangUpTimer = nil
-        offerTimer = nil
-        statsTimer = nil
-        connectTimer = nil
-        certificateTimer = nil
-        livenessTimer = nil
+        guard !isEnded else { return }
+        ending.ended = true
+        ending.hangUpTimer = nil
+        negotiation.offerTimer = nil
+        sending.statsTimer = nil
+        ice.connectTimer = nil
+        dtls.certificateTimer = nil
+        liveness.timer = nil
         if let detail { Log.info("media", "call with \(peer) ended (\(reason.rawValue)): \(detail)") }
         else { Log.info("media", "call with \(peer) ended (\(reason.rawValue))") }
         stopPipeline()
@@ -57,12 +57,12 @@ extension CallSession {
     }
 
     func stopPipeline() {
-        if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
-        for channel in dataChannels { g_object_unref(channel) }
-        dataChannels = []
+        if elements.busWatch != 0 { g_source_remove(elements.busWatch); elements.busWatch = 0 }
+        for channel in elements.dataChannels { g_object_unref(channel) }
+        elements.dataChannels = []
         // Stopped on the teardown thread: waiting for webrtcbin and the streaming threads here would hold the loop.
-        PipelineReaper.shared.release(pipeline, webrtc: webrtc)
-        pipeline = nil
-        webrtc = nil
+        PipelineReaper.shared.release(elements.pipeline, webrtc: elements.webrtc)
+        elements.pipeline = nil
+        elements.webrtc = nil
     }
 }

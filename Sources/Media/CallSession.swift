@@ -24,73 +24,42 @@ public final class CallSession {
         case localHangUp = "local"
         /// ICE failed or the pipeline reported an error.
         case failed
-        /// Nothing came from the peer for `MediaSettings.lostAfterMillis` after ICE connected: its browser
+        /// Nothing came from the peer for `MediaSettings.Receiving.lostAfterMillis` after ICE connected: its browser
         /// is gone without a word (killed, out of range, battery).
         case lost
     }
 
     public let peer: String
     public let connectionId: String
-    public let counters = MediaCounters()
 
     /// Everything the session reports, in order, on the loop thread (`CallSession.Event`); none after `.ended`.
     public var onEvent: (@GLibActor (Event) -> Void)?
 
-    /// Answering: the browser's offer; nil when we offer.
-    let offer: SDPOffer?
-    let offerText: String?
     let engine: MediaEngine
-    /// Remote candidates held until the remote description is set.
-    var earlyCandidates = CandidateBuffer<(mline: Int, candidate: String)>()
-    var remoteDescriptionApplied = false
-    var answerGiven = false
-    public var isOffering: Bool { offer == nil }
-    var pipeline: UnsafeMutablePointer<GstElement>?
-    var webrtc: UnsafeMutablePointer<GstElement>?
-    var dataChannels: [UnsafeMutablePointer<GObject>] = []
-    var busWatch: guint = 0
-    var ended = false
-    var hangUpTimer: GLibTimer?
-    var iceConnected = false
-    /// Candidate types gathered here and heard from the peer, for the log line of a call that never connects.
-    var localCandidateTypes: Set<String> = []
-    var remoteCandidateTypes: Set<String> = []
-    var connectTimer: GLibTimer?
-    /// The selected candidate pair's types once connected (`local/remote`, e.g. `relay/srflx`).
-    public internal(set) var selectedCandidatePair: String?
-    /// When the peer's packets last arrived; watched from the first ICE connection on.
-    let arrivals = PeerArrivals()
-    var livenessTimer: GLibTimer?
     /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
     let link: SessionLink
-    var videoCodec: SendPipeline.VideoCodec?
-    var bitrate: BitrateController?
-    var statsTimer: GLibTimer?
+    // The call's state, one value per concern (CallSession+State.swift).
+    var elements = Elements()
+    var negotiation: Negotiation
+    var ice = ICE()
+    var dtls = DTLSWatch()
+    var liveness = Liveness()
+    var sending = Sending()
+    var switches = MediaSwitches()
+    var ending = Ending()
     /// Milliseconds from the offer to each step of the join (`JoinTrace`, logged at debug level).
     var joinTrace = JoinTrace()
-    var lastLossCounts: (lost: Int, expected: Int)?
-    public internal(set) var microphoneMuted = false
-    public internal(set) var cameraOff = false
-
-    // Looking for the peer's DTLS certificate and watching its transport (CallSession+DTLS.swift).
-    var certificateTimer: GLibTimer?
-    var certificateSeen = false
-    var dtlsWatched = false
-    /// Offering: retries `create-offer` until the send pads have caps (CallSession+Negotiation.swift).
-    var offerTimer: GLibTimer?
-    /// Ended as `.lost`: the milliseconds from the peer's last packet to that end.
-    public internal(set) var lostAfterSilenceMillis: Int64?
 
     /// Parses nothing and builds nothing yet; `start()` does the work.
     public init(peer: String, connectionId: String, offerSDP: String, engine: MediaEngine) throws(MediaError) {
         self.peer = peer
         self.connectionId = connectionId
-        self.offerText = offerSDP
-        self.offer = try SDPOffer(parsing: offerSDP)
+        let offer = try SDPOffer(parsing: offerSDP)
+        self.negotiation = Negotiation(offer: offer, offerText: offerSDP)
         self.engine = engine
-        self.link = SessionLink(counters: counters, remoteVideoWidth: engine.settings.remoteVideoWidth,
-                                remoteVideoFramesPerSecond: engine.settings.remoteVideoFramesPerSecond,
-                                clockStamp: engine.settings.clockStamp)
+        self.link = SessionLink(counters: MediaCounters(), remoteVideoWidth: engine.settings.screen.remoteVideoWidth,
+                                remoteVideoFramesPerSecond: engine.settings.screen.remoteVideoFramesPerSecond,
+                                clockStamp: engine.settings.extras.clockStamp)
         link.session = self
     }
 
@@ -98,18 +67,30 @@ public final class CallSession {
     public init(calling peer: String, connectionId: String, engine: MediaEngine) {
         self.peer = peer
         self.connectionId = connectionId
-        self.offerText = nil
-        self.offer = nil
+        self.negotiation = Negotiation(offer: nil, offerText: nil)
         self.engine = engine
-        self.link = SessionLink(counters: counters, remoteVideoWidth: engine.settings.remoteVideoWidth,
-                                remoteVideoFramesPerSecond: engine.settings.remoteVideoFramesPerSecond,
-                                clockStamp: engine.settings.clockStamp)
+        self.link = SessionLink(counters: MediaCounters(), remoteVideoWidth: engine.settings.screen.remoteVideoWidth,
+                                remoteVideoFramesPerSecond: engine.settings.screen.remoteVideoFramesPerSecond,
+                                clockStamp: engine.settings.extras.clockStamp)
         link.session = self
     }
 
     isolated deinit { stopPipeline() }
 
-    public var isEnded: Bool { ended }
+    public var counters: MediaCounters { link.counters }
+    public var isEnded: Bool { ending.ended }
+    public var isOffering: Bool { negotiation.offer == nil }
+    /// The selected candidate pair's types once connected (`local/remote`, e.g. `relay/srflx`).
+    public var selectedCandidatePair: String? { ice.selectedPair }
+    public var microphoneMuted: Bool { switches.microphoneMuted }
+    public var cameraOff: Bool { switches.cameraOff }
+    /// Ended as `.lost`: the milliseconds from the peer's last packet to that end.
+    public var lostAfterSilenceMillis: Int64? { liveness.lostAfterSilenceMillis }
+
+    /// Answering: the browser's offer; nil when we offer.
+    var offer: SDPOffer? { negotiation.offer }
+    var pipeline: UnsafeMutablePointer<GstElement>? { elements.pipeline }
+    var webrtc: UnsafeMutablePointer<GstElement>? { elements.webrtc }
 
     /// The running pipeline (nil before `start()` and after the end); the teardown tests watch its elements.
     var runningPipeline: UnsafeMutablePointer<GstElement>? { pipeline }
@@ -137,7 +118,7 @@ public final class CallSession {
             audio = send.plan.sendsAudio ? SendPipeline.offerOpusPayloadType : nil
             send.offering = true
         }
-        videoCodec = video
+        sending.videoCodec = video
         let description = send.description(video: video, audioPayloadType: audio)
         Log.debug("media", "pipeline: \(description)")
         let element: UnsafeMutablePointer<GstElement>
@@ -151,26 +132,26 @@ public final class CallSession {
             }
             element = built
         }
-        pipeline = element
+        elements.pipeline = element
         guard let webrtc = gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc") else {
             throw MediaError(.pipelineFailed, "no webrtcbin in the pipeline")
         }
-        self.webrtc = webrtc
+        elements.webrtc = webrtc
         WebRTCICE.apply(to: webrtc)
         if let queue = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfviewqueue") {
             if let pad = gst_element_get_static_pad(queue, "sink") {
-                FrameThinning.attach(to: pad, framesPerSecond: engine.settings.remoteVideoFramesPerSecond)
+                FrameThinning.attach(to: pad, framesPerSecond: engine.settings.screen.remoteVideoFramesPerSecond)
                 gst_object_unref(UnsafeMutableRawPointer(pad))
             }
             gst_object_unref(UnsafeMutableRawPointer(queue))
         }
         if let selfView = gst_bin_get_by_name(cast(element, to: GstBin.self), "selfview") {
             attachPictureTap(selfView, PictureTap(link: link, kind: .selfView,
-                                                  framesPerSecond: engine.settings.remoteVideoFramesPerSecond))
+                                                  framesPerSecond: engine.settings.screen.remoteVideoFramesPerSecond))
             gst_object_unref(UnsafeMutableRawPointer(selfView))
         }
         watchEncoder()
-        if engine.settings.clockStamp { addClockStampDrawing(cast(element, to: GstBin.self)) }
+        if engine.settings.extras.clockStamp { addClockStampDrawing(cast(element, to: GstBin.self)) }
         if let id = send.playoutDelayExtensionID { PlayoutDelay.attach(to: cast(element, to: GstBin.self), extensionID: id) }
         let raw = UnsafeMutableRawPointer(webrtc)
         connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onIceCandidate, to: GCallback.self))
@@ -179,7 +160,7 @@ public final class CallSession {
         connectSignal(raw, "notify::ice-connection-state", link, unsafeBitCast(onIceStateChanged, to: GCallback.self))
 
         let bus = gst_element_get_bus(element)
-        busWatch = gst_bus_add_watch_full(bus, G_PRIORITY_DEFAULT, onBusMessage,
+        elements.busWatch = gst_bus_add_watch_full(bus, G_PRIORITY_DEFAULT, onBusMessage,
                                           Unmanaged.passRetained(link).toOpaque(), releaseLink)
         gst_object_unref(UnsafeMutableRawPointer(bus))
 
@@ -189,7 +170,7 @@ public final class CallSession {
         guard reaper.inFlight > 0 else { return try play(video: video, audio: audio, bitrateKbps: bitrateKbps) }
         Log.info("media", "\(peer): waiting for the last pipeline to stop before starting this one")
         reaper.afterTeardowns { [weak self] in
-            guard let self, !ended else { return }
+            guard let self, !isEnded else { return }
             do throws(MediaError) { try play(video: video, audio: audio, bitrateKbps: bitrateKbps) } catch {
                 finish(.failed, "\(error)")
             }
@@ -203,7 +184,7 @@ public final class CallSession {
             throw MediaError(.pipelineFailed, "the call pipeline would not start")
         }
         joinTrace.mark("playing")
-        if let offer, let offerText {
+        if let offer, let offerText = negotiation.offerText {
             try setRemoteDescription(Self.withoutParameterSets(offerText), type: GST_WEBRTC_SDP_TYPE_OFFER)
             Log.info("media", "answering \(peer) (\(connectionId)): video \(video.map(Self.describe) ?? "none"), "
                      + "audio \(audio.map { "opus/\($0)" } ?? "none"), data channel \(offer.hasDataChannel ? "yes" : "no")")
@@ -213,20 +194,20 @@ public final class CallSession {
                      + "audio \(audio.map { "opus/\($0)" } ?? "receive only"), data channel yes")
         }
         if video != nil {
-            bitrate = BitrateController(ceilingKbps: bitrateKbps)
+            sending.bitrate = BitrateController(ceilingKbps: bitrateKbps)
             counters.videoBitrateKbps.store(bitrateKbps, ordering: .relaxed)
-            statsTimer = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.requestStats() }
+            sending.statsTimer = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.requestStats() }
         }
     }
 
     /// A remote ICE candidate, held until the remote description is set. Empty end-of-candidates strings are
     /// ignored.
     public func addRemoteCandidate(mline: Int, candidate: String) {
-        guard !ended, !candidate.isEmpty else { return }
-        if let type = WebRTCICE.candidateType(candidate) { remoteCandidateTypes.insert(type) }
+        guard !isEnded, !candidate.isEmpty else { return }
+        if let type = WebRTCICE.candidateType(candidate) { ice.remoteCandidateTypes.insert(type) }
         joinTrace.mark("first remote candidate")
-        guard remoteDescriptionApplied, let webrtc else {
-            earlyCandidates.hold((mline, candidate))
+        guard negotiation.remoteDescriptionApplied, let webrtc else {
+            negotiation.earlyCandidates.hold((mline, candidate))
             return
         }
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
@@ -258,8 +239,8 @@ public final class CallSession {
     /// Silences or restores the microphone in the running call: the `micvolume` element in the audio send
     /// branch sends zeros while muted, so the stream (and the negotiated session) goes on unchanged.
     public func setMicrophoneMuted(_ muted: Bool) {
-        guard !ended else { return }
-        microphoneMuted = muted
+        guard !isEnded else { return }
+        switches.microphoneMuted = muted
         setProperty("micvolume", "mute", muted ? "true" : "false")
         Log.info("media", "microphone \(muted ? "muted" : "on") in the call with \(peer)")
     }
@@ -268,8 +249,8 @@ public final class CallSession {
     /// the encoder, so the peer's picture stops (the page shows its placeholder); on again, a keyframe follows
     /// at once so the picture comes back without waiting for the next periodic one.
     public func setCameraOff(_ off: Bool) {
-        guard !ended else { return }
-        cameraOff = off
+        guard !isEnded else { return }
+        switches.cameraOff = off
         setProperty("camvalve", "drop", off ? "true" : "false")
         if !off { requestKeyframe() }
         Log.info("media", "camera \(off ? "off" : "on") in the call with \(peer)")
@@ -277,7 +258,7 @@ public final class CallSession {
 
     /// Asks the encoder for a keyframe now (the way a PLI from the peer does).
     public func requestKeyframe() {
-        guard let pipeline, !ended, let encoder = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "venc") else { return }
+        guard let pipeline, !isEnded, let encoder = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "venc") else { return }
         defer { gst_object_unref(UnsafeMutableRawPointer(encoder)) }
         guard let pad = gst_element_get_static_pad(encoder, "src") else { return }
         defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }

@@ -55,20 +55,36 @@ public final class DataSession {
 
     /// The context every C callback gets (internal for the teardown tests: it must go when the session goes).
     let link: DataSessionContext
-    private var pipeline: UnsafeMutablePointer<GstElement>?
-    private var webrtc: UnsafeMutablePointer<GstElement>?
-    private var channel: UnsafeMutablePointer<GObject>?
-    private var busWatch: guint = 0
+    private var elements = Elements()
+    private var negotiation = Negotiation()
+    /// Set by `close()`: the pipeline stops when it fires.
     private var closeTimer: GLibTimer?
-    /// Remote candidates held until the remote description is set.
-    private var earlyCandidates = CandidateBuffer<(mline: Int, candidate: String)>()
-    private var remoteDescriptionApplied = false
     /// Messages that came before the channel was open, delivered after `.open` (at most `maxEarlyMessages`).
     private var earlyMessages: [Message] = []
     static let maxEarlyMessages = 64
-    private var answerGiven = false
     public private(set) var isOpen = false
     public private(set) var isClosed = false
+
+    /// The GStreamer objects of the connection; nil before `start()` and after the end.
+    private struct Elements {
+        var pipeline: UnsafeMutablePointer<GstElement>?
+        var webrtc: UnsafeMutablePointer<GstElement>?
+        /// The one data channel, with a reference of our own.
+        var channel: UnsafeMutablePointer<GObject>?
+        var busWatch: guint = 0
+    }
+
+    /// Offer and answer.
+    private struct Negotiation {
+        /// Remote candidates held until the remote description is set.
+        var earlyCandidates = CandidateBuffer<(mline: Int, candidate: String)>()
+        var remoteDescriptionApplied = false
+        /// Offering: the peer's answer was taken; a second one is ignored.
+        var answerGiven = false
+    }
+
+    private var webrtc: UnsafeMutablePointer<GstElement>? { elements.webrtc }
+    private var channel: UnsafeMutablePointer<GObject>? { elements.channel }
 
     /// Answering: checks that the offer is a data connection's (one `m=application` section); builds nothing yet.
     public init(peer: String, connectionId: String, offerSDP: String) throws(MediaError) {
@@ -98,7 +114,7 @@ public final class DataSession {
     public func start() throws(MediaError) {
         // gst_parse_launch("webrtcbin") would return the bare element, not a pipeline (notes §2–§5).
         guard let pipeline = gst_pipeline_new(nil) else { throw MediaError(.pipelineFailed, "no pipeline") }
-        self.pipeline = pipeline
+        elements.pipeline = pipeline
         guard let webrtc = gst_element_factory_make("webrtcbin", "webrtc") else {
             throw MediaError(.missingElement, "webrtcbin is not installed")
         }
@@ -106,14 +122,14 @@ public final class DataSession {
         WebRTCICE.apply(to: webrtc)
         gst_bin_add(cast(pipeline, to: GstBin.self), webrtc)
         gst_object_ref(UnsafeMutableRawPointer(webrtc))
-        self.webrtc = webrtc
+        elements.webrtc = webrtc
 
         let raw = UnsafeMutableRawPointer(webrtc)
         connectSignal(raw, "on-ice-candidate", link, unsafeBitCast(onDataIceCandidate, to: GCallback.self))
         connectSignal(raw, "on-data-channel", link, unsafeBitCast(onDataChannelAnnounced, to: GCallback.self))
         connectSignal(raw, "notify::ice-connection-state", link, unsafeBitCast(onDataIceState, to: GCallback.self))
         let bus = gst_element_get_bus(pipeline)
-        busWatch = gst_bus_add_watch_full(bus, G_PRIORITY_DEFAULT, onDataBusMessage,
+        elements.busWatch = gst_bus_add_watch_full(bus, G_PRIORITY_DEFAULT, onDataBusMessage,
                                           Unmanaged.passRetained(link).toOpaque(), releaseDataSessionContext)
         gst_object_unref(UnsafeMutableRawPointer(bus))
         guard gst_element_set_state(pipeline, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
@@ -132,16 +148,16 @@ public final class DataSession {
 
     /// Offering: the peer's answer SDP. Answering sessions ignore it; a second answer is ignored.
     public func setRemoteAnswer(_ sdp: String) throws(MediaError) {
-        guard case .offering = role, !answerGiven, !isClosed, webrtc != nil else { return }
-        answerGiven = true
+        guard case .offering = role, !negotiation.answerGiven, !isClosed, webrtc != nil else { return }
+        negotiation.answerGiven = true
         try setRemoteDescription(sdp, type: GST_WEBRTC_SDP_TYPE_ANSWER)
     }
 
     /// A remote ICE candidate; empty end-of-candidates strings are ignored.
     public func addRemoteCandidate(mline: Int, candidate: String) {
         guard !isClosed, !candidate.isEmpty else { return }
-        guard remoteDescriptionApplied, let webrtc else {
-            earlyCandidates.hold((mline, candidate))
+        guard negotiation.remoteDescriptionApplied, let webrtc else {
+            negotiation.earlyCandidates.hold((mline, candidate))
             return
         }
         ic_webrtc_add_ice_candidate(webrtc, guint(mline), candidate)
@@ -191,8 +207,8 @@ public final class DataSession {
     private func remoteDescriptionSet(error: String?) {
         guard !isClosed, let webrtc else { return }
         if let error { return finish("set-remote-description failed: \(error)") }
-        remoteDescriptionApplied = true
-        for early in earlyCandidates.drain() { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
+        negotiation.remoteDescriptionApplied = true
+        for early in negotiation.earlyCandidates.drain() { ic_webrtc_add_ice_candidate(webrtc, guint(early.mline), early.candidate) }
         guard case .answering = role else { return }
         createDescription(webrtc, offer: false, link) { link, answer, error in
             link.session?.answerCreated(answer, error: error)
@@ -245,13 +261,13 @@ public final class DataSession {
 
     /// A channel the peer announced; its signals were connected on the streaming thread already.
     fileprivate func channelArrived(_ channel: UnsafeMutablePointer<GObject>) {
-        guard !isClosed, self.channel == nil else { g_object_unref(channel); return }
+        guard !isClosed, elements.channel == nil else { g_object_unref(channel); return }
         watchChannel(channel, listening: true)
     }
 
     /// Takes over `channel` (a reference of our own) and listens to it.
     private func watchChannel(_ channel: UnsafeMutablePointer<GObject>, listening: Bool = false) {
-        self.channel = channel
+        elements.channel = channel
         let raw = UnsafeMutableRawPointer(channel)
         if !listening { listenToDataChannel(raw, link) }
         // A channel announced by the peer is usually open already: its on-open has been and gone.
@@ -339,14 +355,14 @@ public final class DataSession {
     }
 
     /// The running pipeline (nil before `start()` and after the end); the teardown tests watch its elements.
-    var runningPipeline: UnsafeMutablePointer<GstElement>? { pipeline }
+    var runningPipeline: UnsafeMutablePointer<GstElement>? { elements.pipeline }
 
     private func stopPipeline() {
-        if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
-        if let channel { g_object_unref(channel); self.channel = nil }
-        PipelineReaper.shared.release(pipeline, webrtc: webrtc)
-        pipeline = nil
-        webrtc = nil
+        if elements.busWatch != 0 { g_source_remove(elements.busWatch); elements.busWatch = 0 }
+        if let channel { g_object_unref(channel); elements.channel = nil }
+        PipelineReaper.shared.release(elements.pipeline, webrtc: elements.webrtc)
+        elements.pipeline = nil
+        elements.webrtc = nil
     }
 }
 
