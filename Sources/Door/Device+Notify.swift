@@ -28,7 +28,7 @@ extension Device {
     /// - `{"cmd":"push-subscribe","name":"…","subscription":{"endpoint","keys":{"p256dh","auth"}}}` → `{"ok":true,"id"}`
     /// - `{"cmd":"push-subscriptions"}` → `{"ok":true,"subscriptions":[{"id","name","origin","addedAt"}]}`
     /// - `{"cmd":"push-unsubscribe","id":"…"}` → `{"ok":true}`
-    func notifyControl(_ command: ControlRequest.Command, _ request: JSONValue, notifier: Notifier?) -> JSONValue {
+    func notifyControl(_ command: ControlRequest.Command, _ request: JSONValue, notifier: (any RingNotifier)?) -> JSONValue {
         guard let notifier, let store = notifier.pushSubscriptions else {
             return ["ok": false, "error": "Web Push needs a state directory (paths.state)"]
         }
