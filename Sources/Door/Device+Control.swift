@@ -14,6 +14,13 @@ import Signaling
 extension Device {
     // MARK: - Control socket
 
+    /// Every request: `unpair` replies once the pairings file is written (off the loop), the rest at once.
+    func handleControl(_ json: JSONValue, reply: @escaping @Sendable @GLibActor (JSONValue) -> Void) {
+        if let typed = ControlRequest(json), typed.command == .unpair { return unpairControl(typed.json, reply: reply) }
+        reply(handleControl(json))
+    }
+
+    /// The requests answered at once.
     func handleControl(_ json: JSONValue) -> JSONValue {
         guard let typed = ControlRequest(json) else { return ControlRequest.unknown(json) }
         let request = typed.json

@@ -148,6 +148,7 @@ public final class Device {
         lifecycle.started("web server") { [host] in host.shutDown() }
         notifier = try seams.notifier(options.configuration)
         lifecycle.started("notifier") { [weak self] in self?.notifier?.cancelAll() }
+        lifecycle.started("state files") { [weak self] done in self?.finishStateFiles(then: done) ?? done() }
         notifier?.onDelivered = { [weak self] delivery in
             self?.control?.publish(.notified(target: delivery.target, origin: delivery.origin, attempts: delivery.attempts))
         }
@@ -162,9 +163,10 @@ public final class Device {
         lifecycle.started("buttons") { [inputs] in inputs.stopButtons() }
         ticker = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.handle(.tick) }
         installSignalHandlers()
-        let control = ControlServer(path: options.controlPath) { [weak self] request in
-            self?.handleControl(request) ?? ["ok": false, "error": "shutting down"]
-        }
+        let control = ControlServer(path: options.controlPath, replyingLater: { [weak self] request, reply in
+            guard let self else { return reply(["ok": false, "error": "shutting down"]) }
+            handleControl(request, reply: reply)
+        })
         try control.start()
         self.control = control
         lifecycle.started("control socket") { [weak self] in self?.control?.stop() }
