@@ -326,7 +326,7 @@ extension Device {
 
     // MARK: - Control socket
 
-    /// `pair`, `pairings`, `unpair`.
+    /// `pair`, `pairings` (`unpair` replies later: `unpairControl`).
     ///
     /// - `{"cmd":"pair"}` → `{"ok":true,"expiresAt":ms}` (the link is on the screen's QR only)
     /// - `{"cmd":"pairings"}` → `{"ok":true,"pairings":[{id,name,createdAt,lastSeenAt,onlineAtLastRing,push}]}`
