@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "AdmissionTests", dependencies: ["Admission", "DoorCore", "Signaling"]),
         .testTarget(name: "MainLoopTests", dependencies: ["MainLoop"]),
         .testTarget(name: "DoorTests", dependencies: ["Door", "DoorCore", "MainLoop", "Signaling", "Admission", "Control",
-                                                  "Media", "TestSupport"]),
+                                                  "Media", "Notify", "TestSupport"]),
         .testTarget(name: "VisitsTests", dependencies: ["Visits", "DoorCore", "TestSupport"]),
         .testTarget(name: "ControlTests", dependencies: ["Control", "Buttons", "DoorCore", "MainLoop", "TestSupport"]),
     ],

@@ -40,6 +40,24 @@ final class ControlConnection {
 
     var bufferedBytes: Int { output.count - outputStart }
 
+    /// Replies in the order of their requests, even when one is given later (after a file was written):
+    /// `reserveReply` takes the next place, `reply` fills one, and every filled place in order goes out.
+    private var replies = (next: 0, toWrite: 0, filled: [Int: [UInt8]]())
+
+    func reserveReply() -> Int {
+        defer { replies.next += 1 }
+        return replies.next
+    }
+
+    func reply(_ place: Int, _ bytes: [UInt8]) {
+        guard place >= replies.toWrite, replies.filled[place] == nil else { return }
+        replies.filled[place] = bytes
+        while let ready = replies.filled.removeValue(forKey: replies.toWrite) {
+            replies.toWrite += 1
+            enqueue(ready)
+        }
+    }
+
     /// Writes `bytes` now as far as the socket takes them and buffers the rest; a client that lets more than
     /// `maxBufferedBytes` pile up is dropped.
     func enqueue(_ bytes: [UInt8]) {

@@ -38,7 +38,11 @@ public final class ControlServer {
     public nonisolated static let maxBufferedBytes = 1024 * 1024
 
     public let path: String
-    private let handler: @GLibActor (JSONValue) -> JSONValue
+    /// One reply line: called once, now or later.
+    public typealias Reply = @Sendable @GLibActor (JSONValue) -> Void
+
+    /// Gives one reply line per request, now or later.
+    private let handler: @GLibActor (_ request: JSONValue, _ reply: @escaping Reply) -> Void
     private var listenFD: Int32 = -1
     private var listenWatch: FDWatch?
     private var acceptRetry: GLibTimer?
@@ -47,6 +51,14 @@ public final class ControlServer {
 
     /// `handler` answers every request except `events`; its return value is the reply line.
     public nonisolated init(path: String, handler: @escaping @GLibActor (JSONValue) -> JSONValue) {
+        self.path = path
+        self.handler = { request, reply in reply(handler(request)) }
+    }
+
+    /// `handler` answers every request except `events` by calling `reply` once, now or later (after a save
+    /// finished off the loop); the connection's replies keep the order of its requests.
+    public nonisolated init(path: String, replyingLater handler: @escaping @GLibActor (_ request: JSONValue,
+                                                                                     _ reply: @escaping Reply) -> Void) {
         self.path = path
         self.handler = handler
     }
@@ -155,22 +167,24 @@ public final class ControlServer {
             connection.finish()
         case .line(let bytes):
             if bytes.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { return }
-            let reply: JSONValue
+            let place = connection.reserveReply()
+            let reply: Reply = { [weak connection] reply in
+                connection?.reply(place, JSONLine.encode(reply))
+            }
             if let request = JSONLine.decode(bytes) {
                 if let command = request["cmd"]?.stringValue {
                     if command == "events" {
                         connection.subscribed = true
-                        reply = ["ok": true]
+                        reply(["ok": true])
                     } else {
-                        reply = handler(request)
+                        handler(request, reply)
                     }
                 } else {
-                    reply = ["ok": false, "error": "a request is a JSON object with a \"cmd\" string"]
+                    reply(["ok": false, "error": "a request is a JSON object with a \"cmd\" string"])
                 }
             } else {
-                reply = ["ok": false, "error": "invalid JSON"]
+                reply(["ok": false, "error": "invalid JSON"])
             }
-            connection.enqueue(JSONLine.encode(reply))
         }
     }
 

@@ -9,17 +9,12 @@ import Signaling
 struct CallRecord {
     typealias CallID = CallStateMachine.CallID
 
-    /// Remote candidates kept per call before its session exists: as many as the limits let through.
-    static var maxBufferedCandidates: Int { CandidateBuffer<CandidatePayload>.limit }
-
     let call: CallID
     /// The room registration it came through (the secret-derived ID or the knock ID); nil for a call the door
     /// placed through its home ID.
     var door: RoomGate.Door?
     /// The caller's OFFER, kept until the call is answered, refused or ignored.
     var offer: ConnectionPayload?
-    /// Remote candidates that arrived before the session existed; handed to it when it is made.
-    var candidates = CandidateBuffer<CandidatePayload>()
     /// The call's media, from answer (or dial) to its end.
     var session: (any CallMedia)?
     /// Whether DTLS used the certificate the SDP's `a=fingerprint` promised; nil until DTLS completes.
@@ -36,11 +31,6 @@ struct CallRecord {
 
     /// Nothing of the call is left to keep: no offer waiting, no media, no dial, no LEAVE to say.
     var isSpent: Bool { offer == nil && session == nil && dial == nil && hangUpLeave == nil }
-
-    /// Keeps a remote candidate for when the session exists; false when the buffer is full.
-    mutating func buffer(_ candidate: CandidatePayload) -> Bool {
-        candidates.hold(candidate)
-    }
 }
 
 /// The calls the door knows, answered or placed (`CallRecord`), with the few questions the device asks of them.
@@ -82,11 +72,10 @@ final class CallTable {
     /// Whether a hang-up LEAVE still has to go out.
     var sayingHangUps: Bool { records.values.contains { $0.hangUpLeave != nil } }
 
-    /// The room closed: offers and candidates that waited for it go, and the records left with nothing.
+    /// The room closed: offers that waited for it go, and the records left with nothing.
     func roomClosed() {
         for (call, var record) in records {
             record.offer = nil
-            record.candidates.removeAll()
             records[call] = record.isSpent ? nil : record
         }
     }

@@ -3,9 +3,10 @@ import MainLoop
 import Media
 import Signaling
 
-/// One PeerJS data connection with one peer, in either direction (docs/signaling.md#data-connections): a `DataSession`
-/// (webrtcbin), the `DataChannelCodec` of the connection's serialization, and the signaling client its
-/// OFFER/ANSWER/CANDIDATE messages go through. Values in and out are JSON; raw bytes (BinaryPack raw, `raw`
+/// One PeerJS data connection with one peer, in either direction (docs/signaling.md#data-connections): a
+/// `DataMedia` (a webrtcbin `DataSession`, or a test's fake, from `DataLinkParts.media`), the
+/// `DataChannelCodec` of the connection's serialization, and the signaling client its OFFER/ANSWER/CANDIDATE
+/// messages go through. Values in and out are JSON; raw bytes (BinaryPack raw, `raw`
 /// binary messages) have no JSON form and are dropped with a debug line.
 ///
 /// Outgoing: `DataLink(to:…)`, then `start()` sends the OFFER; the owner routes the peer's ANSWER and
@@ -14,15 +15,20 @@ import Signaling
 final class DataLink {
     enum Direction: String, Sendable { case outgoing, incoming }
 
+    /// Who is at the other end and what the connection is, fixed when it is made.
+    struct About {
+        let peer: String
+        let connectionId: String
+        let direction: Direction
+        let label: String
+        let serialization: DataSerialization
+        let metadata: JSONValue?
+    }
+
     /// An outgoing link not open this long after `start()` is closed with "timeout" (a peer that never answers).
     static let openTimeoutMillis: UInt32 = 20_000
 
-    let peer: String
-    let connectionId: String
-    let direction: Direction
-    let label: String
-    let serialization: DataSerialization
-    let metadata: JSONValue?
+    let about: About
 
     /// The channel is open: `send` works from now on.
     var onOpen: (@GLibActor () -> Void)?
@@ -34,60 +40,57 @@ final class DataLink {
     /// not on the signaling server; "left", "timeout", "the peer closed the channel", …).
     var onClosed: (@GLibActor (_ reason: String?) -> Void)?
 
-    /// The offer's and the answer's SDP once known (to bind proofs to both `a=fingerprint`s).
-    private(set) var offerSDP: String?
-    private(set) var answerSDP: String?
-    private(set) var isClosed = false
-    var isOpen: Bool { session.isOpen && !isClosed }
-    /// The peer keeps the link alive: a silence of `media.lost_after_seconds` closes it as "lost".
-    var isKeptAlive: Bool { keepalive.isArmed }
+    /// The offer's and the answer's SDP once known.
+    fileprivate var negotiated: (offer: String?, answer: String?) = (nil, nil)
+    /// Whether the session reported `.closed`, and why the link was ended (set by `end`, reported then).
+    fileprivate var ending: (closed: Bool, reason: String?) = (false, nil)
 
-    private let session: DataSession
+    fileprivate let session: any DataMedia
     private var codec: DataChannelCodec
     private weak var signaling: (any SignalingChannel)?
-    private var closeReason: String?
     private var openTimer: GLibTimer?
+    /// The door's limit for a silent link, and whom to tell when one is lost.
+    private let liveness: LinkKeepalive.Policy
     /// Keepalives from the project's page, and the silence watch they arm (LinkKeepalive.swift).
-    private lazy var keepalive = LinkKeepalive { [weak self] silence in self?.lost(after: silence) }
+    fileprivate lazy var keepalive = LinkKeepalive(limitMillis: liveness.limitMillis) { [weak self] silence in
+        self?.lost(after: silence)
+    }
 
     /// Outgoing, through `signaling` (its registration is the `src` the peer sees). `reliable` (ordered) as
     /// PeerJS 1.5 `connect(id, {reliable: true})`.
     init(to peer: String, label: String?, serialization: DataSerialization, metadata: JSONValue?,
-         through signaling: any SignalingChannel) {
+         through signaling: any SignalingChannel, parts: DataLinkParts) {
         let connectionId = Self.newConnectionId()
-        self.peer = peer
-        self.connectionId = connectionId
-        self.direction = .outgoing
-        self.label = label ?? connectionId
-        self.serialization = serialization
-        self.metadata = metadata
+        about = About(peer: peer, connectionId: connectionId, direction: .outgoing, label: label ?? connectionId,
+                      serialization: serialization, metadata: metadata)
         self.signaling = signaling
-        session = DataSession(peer: peer, connectionId: connectionId, label: label ?? connectionId, ordered: true)
+        session = parts.media.offeringData(CallStateMachine.CallID(peer: peer, connectionId: connectionId),
+                                           label: label ?? connectionId, ordered: true)
         codec = DataChannelCodec(serialization: serialization)
+        liveness = parts.liveness
         wire()
     }
 
     /// Incoming, from a data OFFER's payload; throws when the offer is no data connection's or its
     /// serialization is unknown. Builds nothing until `start()`.
-    init(offer payload: ConnectionPayload, from peer: String, through signaling: any SignalingChannel) throws(SignalingError) {
+    init(offer payload: ConnectionPayload, from peer: String, through signaling: any SignalingChannel,
+         parts: DataLinkParts) throws(SignalingError) {
         guard let serialization = DataSerialization(wireName: payload.serialization) else {
             throw SignalingError(.malformedMessage, "unknown serialization \(payload.serialization ?? "")")
         }
         do {
-            session = try DataSession(peer: peer, connectionId: payload.connectionId, offerSDP: payload.sdp.sdp)
+            session = try parts.media.answeringData(CallStateMachine.CallID(peer: peer, connectionId: payload.connectionId),
+                                                    offerSDP: payload.sdp.sdp)
         } catch {
             throw SignalingError(.malformedMessage, "\(error)")
         }
-        self.peer = peer
-        self.connectionId = payload.connectionId
-        self.direction = .incoming
-        self.label = payload.label ?? payload.connectionId
-        self.serialization = serialization
-        self.metadata = payload.metadata
+        about = About(peer: peer, connectionId: payload.connectionId, direction: .incoming,
+                      label: payload.label ?? payload.connectionId, serialization: serialization, metadata: payload.metadata)
         self.signaling = signaling
-        offerSDP = payload.sdp.sdp
         // PeerJS 1.4 (its payloads carry `browser`) sends JSON as text messages; 1.5 as binary.
         codec = DataChannelCodec(serialization: serialization, jsonAsText: payload.browser != nil)
+        liveness = parts.liveness
+        negotiated.offer = payload.sdp.sdp
         wire()
     }
 
@@ -116,10 +119,10 @@ final class DataLink {
 
     /// The peer's ANSWER (outgoing links only; anything else is dropped).
     func receivedAnswer(_ payload: ConnectionPayload) {
-        guard direction == .outgoing, !isClosed, answerSDP == nil, payload.sdp.type == "answer" else {
+        guard direction == .outgoing, !isClosed, negotiated.answer == nil, payload.sdp.type == "answer" else {
             return Log.debug("intercom", "dropped an ANSWER for \(peer)/\(connectionId)")
         }
-        answerSDP = payload.sdp.sdp
+        negotiated.answer = payload.sdp.sdp
         // PeerJS 1.4 answers with `browser` in its payload and takes JSON only as text messages; 1.5 as binary.
         if payload.browser != nil, serialization == .json {
             codec = DataChannelCodec(serialization: serialization, jsonAsText: true)
@@ -159,8 +162,8 @@ final class DataLink {
 
     /// Closes the link for a reason the signaling server or the owner knows ("offline", "left").
     func end(because reason: String?) {
-        guard !isClosed, closeReason == nil else { return }
-        closeReason = reason
+        guard !isClosed, ending.reason == nil else { return }
+        ending.reason = reason
         openTimer = nil
         keepalive.stop()
         session.close()
@@ -174,13 +177,13 @@ final class DataLink {
             guard let self else { return }
             switch event {
             case .offer(let sdp):
-                offerSDP = sdp
+                negotiated.offer = sdp
                 let payload = ConnectionPayload(sdp: SessionDescription(type: "offer", sdp: sdp), type: .data,
                                                 connectionId: connectionId, metadata: metadata, label: label,
                                                 reliable: true, serialization: serialization.rawValue)
                 signaling?.send(PeerJSMessage(type: .offer, dst: peer, payload: payload.json))
             case .answer(let sdp):
-                answerSDP = sdp
+                negotiated.answer = sdp
                 let payload = ConnectionPayload(sdp: SessionDescription(type: "answer", sdp: sdp), type: .data,
                                                 connectionId: connectionId)
                 signaling?.send(PeerJSMessage(type: .answer, dst: peer, payload: payload.json))
@@ -195,10 +198,10 @@ final class DataLink {
                 received(message)
             case .closed(let detail):
                 guard !isClosed else { return }
-                isClosed = true
+                ending.closed = true
                 openTimer = nil
                 keepalive.stop()
-                onClosed?(closeReason ?? detail)
+                onClosed?(ending.reason ?? detail)
             }
         }
     }
@@ -231,10 +234,34 @@ final class DataLink {
     }
 
     private func lost(after silenceMillis: Int64) {
-        guard !isClosed, closeReason == nil else { return }
+        guard !isClosed, ending.reason == nil else { return }
         Log.info("intercom", "data connection \(label) with \(peer) (\(connectionId)): nothing from the peer for "
                  + "\(silenceMillis) ms; closed as lost")
-        LinkKeepalive.onLost?(peer, connectionId, label, silenceMillis)
+        liveness.onLost?(peer, connectionId, label, silenceMillis)
         end(because: "lost")
     }
+}
+
+/// What the link is, read from its parts.
+extension DataLink {
+    var peer: String { about.peer }
+    var connectionId: String { about.connectionId }
+    var direction: Direction { about.direction }
+    var label: String { about.label }
+    var serialization: DataSerialization { about.serialization }
+    var metadata: JSONValue? { about.metadata }
+    /// The offer's and the answer's SDP once known (to bind proofs to both `a=fingerprint`s).
+    var offerSDP: String? { negotiated.offer }
+    var answerSDP: String? { negotiated.answer }
+    var isClosed: Bool { ending.closed }
+    var isOpen: Bool { session.isOpen && !isClosed }
+    /// The peer keeps the link alive: a silence of `media.lost_after_seconds` closes it as "lost".
+    var isKeptAlive: Bool { keepalive.isArmed }
+}
+
+/// What every data link of one door is made with: where its data sessions come from (the media seam) and how
+/// its keepalives are watched. One per `Device`, handed to the home ID and the room's chats.
+struct DataLinkParts {
+    let media: any MediaSessions
+    var liveness = LinkKeepalive.Policy()
 }

@@ -21,7 +21,8 @@ extension Device {
         dropHeldData(peer: call.peer, "its call was refused (\(refusal.rawValue))")
         signaling(for: call)?.send(.leave(to: call.peer, LeavePayload(reason: refusal.rawValue,
                                                                       connectionId: call.connectionId)))
-        calls.amend(call) { $0.offer = nil; $0.candidates.removeAll() }
+        calls.amend(call) { $0.offer = nil }
+        rooms.router.forget(call)
         control?.publish(.refused(peer: call.peer, reason: refusal.rawValue))
     }
 
@@ -74,15 +75,16 @@ extension Device {
             session = try media.answering(call, offerSDP: offer.sdp.sdp)
         } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
-            calls.amend(call) { $0.offer = nil; $0.candidates.removeAll() }
+            calls.amend(call) { $0.offer = nil }
+            rooms.router.forget(call)
             return handle(.callEnded(call, .failed))
         }
-        var buffered: [CandidatePayload] = []
         calls.amend(call) { record in
             record.offer = nil
             record.session = session
-            buffered = record.candidates.drain()
         }
+        // The candidates the router kept while the OFFER waited.
+        let buffered = rooms.router.release(call)
         callSessionsCreated += 1
         let offerSDP = offer.sdp.sdp
         attachCall(session, call, remoteSDP: { offerSDP }) { [weak self] event in

@@ -18,7 +18,7 @@ extension Device {
         }
         guard let signaling = signaling(for: mediaCall) else { return }
         let link: DataLink
-        do { link = try DataLink(offer: payload, from: src, through: signaling) } catch {
+        do { link = try DataLink(offer: payload, from: src, through: signaling, parts: dataLinks) } catch {
             return Log.info("intercom", "dropped a data OFFER from \(src): \(error)")
         }
         chats.removeValue(forKey: call)?.close()
@@ -58,13 +58,6 @@ extension Device {
         return true
     }
 
-    /// A remote candidate for a held data offer; false when `call` is not one.
-    func holdDataCandidate(_ call: CallID, _ payload: CandidatePayload) -> Bool {
-        guard heldData[call] != nil else { return false }
-        heldData[call]!.candidates.hold(payload)
-        return true
-    }
-
     /// Drops held offers that outlived their bound: `withoutCallMillis` when their peer has no waiting call,
     /// `maxMillis` in any case.
     private func sweepHeldData() {
@@ -74,6 +67,7 @@ extension Device {
             guard age >= HeldDataOffer.maxMillis || (age >= HeldDataOffer.withoutCallMillis && !hasPendingCall(from: call.peer))
             else { continue }
             heldData[call] = nil
+            rooms.router.forget(call)
             dataOffersRefused += 1
             Log.info("intercom", "dropped the held data connection \(call): no call of its peer was let in within \(age) ms")
         }
@@ -86,7 +80,9 @@ extension Device {
             heldData[call] = nil
             Log.info("intercom", "taking the held data connection \(call)")
             acceptData(held.payload, from: held.src, door: held.door)
-            for candidate in held.candidates.held { _ = addDataCandidate(call, candidate) }
+            // The candidates the router kept while the offer was held.
+            let kept = rooms.router.release(call)
+            for candidate in kept { chats[call]?.addRemoteCandidate(candidate) }
         }
         if heldData.isEmpty { heldDataSweep = nil }
     }
@@ -95,17 +91,11 @@ extension Device {
     func dropHeldData(peer: String?, _ why: String) {
         for call in heldData.keys where peer == nil || call.peer == peer {
             heldData[call] = nil
+            rooms.router.forget(call)
             dataOffersRefused += 1
             Log.info("intercom", "dropped the held data connection \(call): \(why)")
         }
         if heldData.isEmpty { heldDataSweep = nil }
-    }
-
-    /// A remote candidate for a data connection; false when `call` is not one.
-    func addDataCandidate(_ call: CallID, _ payload: CandidatePayload) -> Bool {
-        guard let link = chats[call] else { return false }
-        link.addRemoteCandidate(payload)
-        return true
     }
 
     private func chatReceived(_ value: JSONValue, on link: DataLink) {
@@ -162,7 +152,8 @@ extension ChatMessage {
     func json(for serialization: DataSerialization) -> JSONValue { value(for: serialization).json ?? .null }
 }
 
-/// A data OFFER kept while its peer's call waits (`Device.holdData`), and the candidates that followed it.
+/// A data OFFER kept while its peer's call waits (`Device.holdData`); the candidates that follow it wait in the
+/// room's `PeerJSRouter`.
 struct HeldDataOffer {
     /// At most this many held at once, and per peer.
     static let limit = 4
@@ -176,5 +167,4 @@ struct HeldDataOffer {
     let src: String
     let door: RoomGate.Door
     let heldAt: Int64
-    var candidates = CandidateBuffer<CandidatePayload>()
 }

@@ -14,6 +14,21 @@ import Signaling
 extension Device {
     // MARK: - Control socket
 
+    /// Every request: those that change a state file (`unpair`, `push-subscribe`, `push-unsubscribe`) reply
+    /// once it is written (off the loop), the rest at once.
+    func handleControl(_ json: JSONValue, reply: @escaping ControlServer.Reply) {
+        guard let typed = ControlRequest(json) else { return reply(handleControl(json)) }
+        switch typed.command {
+        case .unpair:
+            unpairControl(typed.json, reply: reply)
+        case .pushKey, .pushSubscribe, .pushSubscriptions, .pushUnsubscribe:
+            notifyControl(typed.command, typed.json, notifier: notifier, reply: reply)
+        default:
+            reply(handleControl(json))
+        }
+    }
+
+    /// The requests answered at once.
     func handleControl(_ json: JSONValue) -> JSONValue {
         guard let typed = ControlRequest(json) else { return ControlRequest.unknown(json) }
         let request = typed.json
@@ -49,12 +64,13 @@ extension Device {
             return callControl(request)
         case .disconnect:
             return disconnectControl(request)
-        case .pair, .pairings, .unpair:
+        case .pair, .pairings:
             return pairingControl(typed.command, request)
         case .visits, .visitsDelete:
             return visitsControl(typed.command, request)
-        case .pushKey, .pushSubscribe, .pushSubscriptions, .pushUnsubscribe:
-            return notifyControl(typed.command, request, notifier: notifier)
+        case .unpair, .pushKey, .pushSubscribe, .pushSubscriptions, .pushUnsubscribe:
+            // Answered by `handleControl(_:reply:)`, once their file is written.
+            return ControlRequest.unknown(request)
         case .events:
             // The server answers `events` itself (the connection becomes an event stream).
             return ["ok": false, "error": "events is answered by the control server"]

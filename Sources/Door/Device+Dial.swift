@@ -17,13 +17,7 @@ extension Device {
     func startHome() {
         guard let home else { return }
         home.onDataOfferRefused = { [weak self] _ in self?.dataOffersRefused += 1 }
-        home.onOtherMessage = { [weak self] message in self?.routeHomeMessage(message) }
-        home.callDataOffer = { [weak self] payload, peer in
-            // The chat of a call the door placed: the page opens it to the ID that called it.
-            guard let self, self.calls.dials.contains(where: { $0.call.peer == peer }) else { return false }
-            acceptData(payload, from: peer, door: .room)
-            return true
-        }
+        home.onMessage = { [weak self] message in self?.routeHome(message) }
         home.onOpen = { [weak self, peerID = home.peerID] in
             self?.control?.publish(.homeRegistered(peerId: peerID))
         }
@@ -180,7 +174,7 @@ extension Device {
     }
 
     /// Feeds one event to a placed call's `DialAttempt` and carries out what it returns.
-    private func dialEvent(_ event: DialAttempt.Event, _ call: CallID) {
+    func dialEvent(_ event: DialAttempt.Event, _ call: CallID) {
         guard var attempt = calls[call]?.dial else { return }
         let actions = attempt.handle(event)
         calls.amend(call) { $0.dial = attempt }
@@ -210,53 +204,6 @@ extension Device {
                 Log.info("intercom", "the call to \(call.peer) (\(call.connectionId)) ended unanswered: \(why)")
                 control?.publish(.callFailed(peer: call.peer, connectionId: call.connectionId, reason: why))
             }
-        }
-    }
-
-    /// What reaches the home ID that no data link claimed: the signaling of placed calls and of their chat.
-    private func routeHomeMessage(_ message: PeerJSMessage) {
-        guard let src = message.src else { return }
-        switch message.type {
-        case .answer:
-            guard let payload = try? ConnectionPayload(message.payload), payload.type == .media,
-                  payload.sdp.type == "answer" else {
-                return Log.debug("intercom", "home ID: dropped an ANSWER from \(src)")
-            }
-            let call = CallID(peer: src, connectionId: payload.connectionId)
-            guard let record = calls[call], let attempt = record.dial, !attempt.isAnswered, record.session != nil else {
-                return Log.debug("intercom", "home ID: dropped an ANSWER for unknown \(call)")
-            }
-            dialEvent(.answer(sdp: payload.sdp.sdp), call)
-        case .candidate:
-            guard let payload = try? CandidatePayload(message.payload) else {
-                return Log.debug("intercom", "home ID: dropped a CANDIDATE from \(src)")
-            }
-            let call = CallID(peer: src, connectionId: payload.connectionId)
-            if payload.type == .media, calls[call]?.dial != nil, let session = calls.session(call) {
-                session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
-            } else if payload.type == .data, addDataCandidate(call, payload) {
-            } else {
-                Log.debug("intercom", "home ID: dropped a CANDIDATE for unknown \(call)")
-            }
-        case .expire, .leave:
-            // The LEAVE rule is the rooms' (`LeavePayload.ends`): a hang-up ends the call it names, any other
-            // LEAVE (`src` refused or left) every call with `src`, and so does EXPIRE (`src` is not registered).
-            let leave = message.leave
-            if let connectionId = leave?.hungUpConnectionId {
-                return dialEvent(.peerHungUp, CallID(peer: src, connectionId: connectionId))
-            }
-            let why = message.type == .expire ? "offline" : leave?.reason ?? "left"
-            for attempt in calls.dials where attempt.call.peer == src && leave?.ends(connectionId: attempt.call.connectionId) ?? true {
-                if !attempt.isAnswered {
-                    Log.info("intercom", "the call to \(src) (\(attempt.call.connectionId)): "
-                             + (message.type == .expire ? "the peer is not reachable (EXPIRE)" : "the peer said \(why) (LEAVE)"))
-                }
-                dialEvent(.peerGone(reason: why), attempt.call)
-            }
-        case .offer:
-            Log.debug("intercom", "home ID: dropped a media OFFER from \(src) (the home ID takes no calls)")
-        default:
-            Log.debug("intercom", "home ID: dropped \(message.type.rawValue) from \(src)")
         }
     }
 }

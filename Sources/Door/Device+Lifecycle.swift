@@ -57,6 +57,24 @@ extension Device {
     /// Within the 2 s systemd and a person at the door expect; a hang-up normally takes a few hundred ms.
     static let endCallsLimitMillis: Int64 = 1_200
 
+    /// The pairings and push subscriptions still being written (off the loop) are on disk before the door
+    /// stops, within `stateFilesLimitMillis`.
+    func finishStateFiles(then done: @escaping @GLibActor () -> Void) {
+        let writers = [paired?.writer, notifier?.pushSubscriptions?.writer].compactMap { $0 }
+        func idle() -> Bool { writers.allSatisfy(\.isIdle) }
+        guard !idle() else { return done() }
+        let deadline = monotonicMillis() + Self.stateFilesLimitMillis
+        shutdownWait = GLibTimer(milliseconds: 10, repeating: true) { [weak self] in
+            guard let self else { return done() }
+            guard idle() || monotonicMillis() >= deadline else { return }
+            if !idle() { Log.warning("intercom", "a state file is still being written; stopping anyway") }
+            shutdownWait = nil
+            done()
+        }
+    }
+
+    static let stateFilesLimitMillis: Int64 = 500
+
     /// The door's registrations close (their last frames, the hang-up LEAVEs, are written first), then a
     /// short pause lets the loop write them before the web server goes.
     func stopSignaling(then done: @escaping @GLibActor () -> Void) {

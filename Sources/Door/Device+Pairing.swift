@@ -87,7 +87,7 @@ extension Device {
                 return Log.info("pairing", "pairing \(id): the push subscription is not usable (https endpoint, keys)")
             }
             pairing.push = push
-            do { try paired.store.update(pairing) } catch { return Log.error("pairing", "\(error)") }
+            paired.update(pairing)
             Log.info("pairing", "pairing \(id): Web Push subscription kept (\(HTTPRequest.loggableOrigin(push.endpoint)))")
             control?.publish(.pairingPush(id: id))
             link.close()
@@ -96,59 +96,73 @@ extension Device {
         }
     }
 
-    /// Checks a `pair` message against the open window and stores the pairing; refusals say why.
+    /// Checks a `pair` message against the open window and stores the pairing; refusals say why. The reply
+    /// goes once the pairings file is written (off the loop), or as a `storage` refusal if it could not be.
     private func pair(_ value: JSONValue, on link: DataLink) {
         guard let paired else { return }
-        func refuse(_ reason: String, _ detail: String) {
-            Log.info("pairing", "pairing refused (\(reason)) to \(link.peer): \(detail)")
-            link.send(["t": "pair-refused", "reason": .string(reason)])
-            control?.publish(.pairRefused(reason: reason))
-            let closing = link
-            paired.pairConnections[link.connectionId]?.timer = GLibTimer(milliseconds: PairedBrowsers.ringOverLingerMillis) {
-                closing.close()
-            }
-        }
         guard let proof = value["proof"]?.stringValue, let peerId = value["peerId"]?.stringValue,
               let offerFP = link.offerSDP.flatMap(PairingProof.fingerprint(inSDP:)),
               let answerFP = link.answerSDP.flatMap(PairingProof.fingerprint(inSDP:)) else {
-            return refuse("proof", "no proof, peerId or fingerprints")
+            return refusePairing("proof", "no proof, peerId or fingerprints", on: link)
         }
         func holds(_ token: PairingToken) -> Bool {
             PairingProof.holds(proof, .pair, key: token.bytes, offerFP: offerFP, answerFP: answerFP)
         }
         let now = monotonicMillis()
         guard case .pairing(let window) = machine.phase, window.isOpen(at: now) else {
-            if let spent = machine.spentToken, holds(spent) { return refuse("used", "the token was used already") }
-            return refuse("expired", "no pairing window is open")
+            if let spent = machine.spentToken, holds(spent) { return refusePairing("used", "the token was used already", on: link) }
+            return refusePairing("expired", "no pairing window is open", on: link)
         }
         guard holds(window.token) else {
-            if let spent = machine.spentToken, holds(spent) { return refuse("used", "the token was used already") }
-            return refuse("proof", "the MAC does not hold over this connection's fingerprints")
+            if let spent = machine.spentToken, holds(spent) { return refusePairing("used", "the token was used already", on: link) }
+            return refusePairing("proof", "the MAC does not hold over this connection's fingerprints", on: link)
         }
         // The signaling server sets `src`: the page must pair the ID it is registered under (the one we ring).
         guard peerId == link.peer, Pairing.isValidPeerID(peerId) else {
-            return refuse("proof", "peerId is not the connection's peer")
+            return refusePairing("proof", "peerId is not the connection's peer", on: link)
         }
         let pairing = Pairing.make(name: value["name"]?.stringValue ?? "", peerId: peerId, now: wallClockMillis())
-        do { try paired.store.add(pairing) } catch {
-            Log.error("pairing", "\(error)")
-            return refuse("storage", "the pairing could not be saved")
+        let proofOfPairing = PairingProof.mac(.paired, key: window.token.bytes, offerFP: offerFP, answerFP: answerFP,
+                                              extra: pairing.credential)
+        // Taken at once so a second `pair` on this connection is not; the reply waits for the file.
+        paired.pairConnections[link.connectionId]?.pairingID = pairing.id
+        paired.add(pairing) { [weak self, weak link] failure in
+            guard let self, let link else { return }
+            if let failure {
+                Log.error("pairing", failure)
+                self.paired?.pairConnections[link.connectionId]?.pairingID = nil
+                return refusePairing("storage", "the pairing could not be saved", on: link)
+            }
+            pairingSaved(pairing, on: link, proof: proofOfPairing)
         }
+    }
+
+    /// The pairing is saved: the page hears so (with its credential), and the door shows who paired.
+    private func pairingSaved(_ pairing: Pairing, on link: DataLink, proof: String) {
         let vapid: JSONValue = (try? notifier?.pushKey().publicKeyText).map(JSONValue.string) ?? .null
         let reply: JSONValue = [
             "t": "paired", "id": .string(pairing.id), "door": .string(options.doorName),
             "home": .string(home?.peerID ?? ""), "credential": .string(pairing.credential), "vapidPublicKey": vapid,
-            "proof": .string(PairingProof.mac(.paired, key: window.token.bytes, offerFP: offerFP, answerFP: answerFP,
-                                              extra: pairing.credential)),
+            "proof": .string(proof),
         ]
         guard link.send(reply) else {
-            _ = try? paired.store.remove(id: pairing.id)
+            paired?.remove(id: pairing.id) { _ in }
+            paired?.pairConnections[link.connectionId]?.pairingID = nil
             return Log.info("pairing", "the pairing reply to \(link.peer) could not be sent; not paired")
         }
-        paired.pairConnections[link.connectionId]?.pairingID = pairing.id
-        Log.info("pairing", "paired \(pairing.id) \"\(pairing.name)\" (\(peerId))")
+        Log.info("pairing", "paired \(pairing.id) \"\(pairing.name)\" (\(pairing.peerId))")
         control?.publish(.paired(id: pairing.id, name: pairing.name))
         handle(.pairedBrowser(name: pairing.name))
+    }
+
+    /// Tells the page why it is not paired, and closes its connection a moment later.
+    private func refusePairing(_ reason: String, _ detail: String, on link: DataLink) {
+        Log.info("pairing", "pairing refused (\(reason)) to \(link.peer): \(detail)")
+        link.send(["t": "pair-refused", "reason": .string(reason)])
+        control?.publish(.pairRefused(reason: reason))
+        paired?.pairConnections[link.connectionId]?.timer = GLibTimer(milliseconds: PairedBrowsers.ringOverLingerMillis) {
+            link.close()
+        }
     }
 
     // MARK: - Ringing
@@ -206,7 +220,7 @@ extension Device {
         guard let paired, var pairing = paired.store.pairing(id: subscription.id) else { return }
         pairing.push = nil
         Log.info("pairing", "pairing \(pairing.id): its Web Push subscription is gone; removed")
-        _ = try? paired.store.update(pairing)
+        paired.update(pairing)
     }
 
     /// The ring link opened but its page said no `hello` in time. About one link in 20–25 loses the page's
@@ -250,7 +264,7 @@ extension Device {
         let now = wallClockMillis()
         pairing.lastSeenAt = now
         pairing.onlineAtLastRing = true
-        do { try paired.store.update(pairing) } catch { Log.error("pairing", "\(error)") }
+        paired.update(pairing)
         let message: JSONValue = [
             "t": "ring", "door": .string(ring.door), "code": .string(ring.code), "link": .string(ring.link),
             "expiresAt": .number(Double(ring.expiresAt)),
@@ -272,7 +286,7 @@ extension Device {
         // Offline (EXPIRE) or never answered: the page was not open for this ring.
         guard reason == "offline" || reason == "timeout", var pairing = paired.store.pairing(id: pairingID) else { return }
         pairing.onlineAtLastRing = false
-        _ = try? paired.store.update(pairing)
+        paired.update(pairing)
         Log.info("pairing", "pairing \(pairingID) \"\(pairing.name)\" is not online (\(reason ?? ""))")
         control?.publish(.pairingRing(id: pairingID, result: "offline"))
     }
@@ -312,7 +326,7 @@ extension Device {
 
     // MARK: - Control socket
 
-    /// `pair`, `pairings`, `unpair`.
+    /// `pair`, `pairings` (`unpair` replies later: `unpairControl`).
     ///
     /// - `{"cmd":"pair"}` → `{"ok":true,"expiresAt":ms}` (the link is on the screen's QR only)
     /// - `{"cmd":"pairings"}` → `{"ok":true,"pairings":[{id,name,createdAt,lastSeenAt,onlineAtLastRing,push}]}`
@@ -334,20 +348,30 @@ extension Device {
                  "lastSeenAt": p.lastSeenAt.map { .number(Double($0)) } ?? .null,
                  "onlineAtLastRing": p.onlineAtLastRing.map(JSONValue.bool) ?? .null, "push": .bool(p.push != nil)]
             })]
-        case .unpair:
-            guard let key = request["id"]?.stringValue else { return ["ok": false, "error": "unpair needs id (an id or a name)"] }
-            do {
-                let pairing = try paired.store.find(key)
-                try paired.store.remove(id: pairing.id)
-                paired.ringLinks.removeValue(forKey: pairing.id)?.close()
-                Log.info("pairing", "unpaired \(pairing.id) \"\(pairing.name)\"")
-                control?.publish(.unpaired(id: pairing.id))
-                return ["ok": true, "id": .string(pairing.id)]
-            } catch {
-                return ["ok": false, "error": .string(error.description)]
-            }
         default:
+            // `unpair` replies after its save: `unpairControl`.
             return ControlRequest.unknown(request)
+        }
+    }
+
+    /// `{"cmd":"unpair","id":<id or name>}` → `{"ok":true,"id"}` once the pairings file is written; if it could
+    /// not be, the pairing stays and the reply says the change could not be saved.
+    func unpairControl(_ request: JSONValue, reply: @escaping @Sendable @GLibActor (JSONValue) -> Void) {
+        guard let paired else {
+            return reply(["ok": false, "error": "pairing needs a state directory (paths.state) to keep pairings in"])
+        }
+        guard let key = request["id"]?.stringValue else { return reply(["ok": false, "error": "unpair needs id (an id or a name)"]) }
+        let pairing: Pairing
+        do { pairing = try paired.store.find(key) } catch { return reply(["ok": false, "error": .string(error.description)]) }
+        paired.remove(id: pairing.id) { [weak self] failure in
+            if let failure {
+                Log.error("pairing", failure)
+                return reply(["ok": false, "error": .string("the pairing could not be saved as removed: \(failure)")])
+            }
+            self?.paired?.ringLinks.removeValue(forKey: pairing.id)?.close()
+            Log.info("pairing", "unpaired \(pairing.id) \"\(pairing.name)\"")
+            self?.control?.publish(.unpaired(id: pairing.id))
+            reply(["ok": true, "id": .string(pairing.id)])
         }
     }
 

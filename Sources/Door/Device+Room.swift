@@ -82,7 +82,7 @@ extension Device {
     }
 
 
-    // MARK: - Signaling routing: strictly by (peer, connectionId)
+    // MARK: - What reaches the room (routed by Device+Routing.swift)
 
     /// Applies `SignalingLimits` before anything is parsed further. Refusals are logged at most once a second.
     func admit(_ message: PeerJSMessage, door: RoomGate.Door) {
@@ -99,79 +99,36 @@ extension Device {
         }
     }
 
-    func route(_ message: PeerJSMessage, door: RoomGate.Door) {
-        guard let src = message.src else { return }
-        switch message.type {
-        case .offer:
-            let payload: ConnectionPayload
-            do { payload = try ConnectionPayload(message.payload) } catch {
-                return Log.debug("intercom", "dropped an OFFER from \(src): \(error)")
-            }
-            guard payload.type == .media else { return acceptData(payload, from: src, door: door) }
-            let call = CallID(peer: src, connectionId: payload.connectionId)
-            guard var gate = room?.gate else { return }
-            let addressedTo = door == .room ? gate.roomPeerID : gate.knockPeerID
-            let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
-                                               metadata: payload.metadata), now: monotonicMillis())
-            room?.gate = gate
-            if verdict == .knockLimited {
-                // Told, not ignored: the caller's page says to wait instead of ringing on unheard.
-                Log.info("intercom", "refused a knock from \(src): over the knock limit")
-                (door == .knock ? room?.knockClient : room?.client)?.send(
-                    .leave(to: src, LeavePayload(reason: "limited", connectionId: payload.connectionId)))
-                return
-            }
-            if case .drop(let reason) = verdict {
-                // No answer, no candidate, no media object: the caller learns nothing, not even our address.
-                return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
-            }
-            calls.update(call, door: door) { $0.door = door; $0.offer = payload }
-            limits.opened(peer: src, connectionId: payload.connectionId)
-            // A knock shows a fixed word: an unproved caller's chosen name ("POLICE – open the door") is theirs
-            // to choose, so it is not drawn on the door's screen.
-            latestCaller = (src, verdict == .proved ? CallerName.from(metadata: payload.metadata) : CallerName.fallback)
-            handle(.offer(call, proved: verdict == .proved))
-        case .candidate:
-            let payload: CandidatePayload
-            do { payload = try CandidatePayload(message.payload) } catch {
-                return Log.debug("intercom", "dropped a CANDIDATE from \(src): \(error)")
-            }
-            let call = CallID(peer: src, connectionId: payload.connectionId)
-            if let session = calls.session(call) {
-                session.addRemoteCandidate(mline: payload.sdpMLineIndex, candidate: payload.candidate)
-            } else if addDataCandidate(call, payload) {
-            } else if holdDataCandidate(call, payload) {
-            } else if calls[call]?.offer != nil, bufferCandidate(payload, for: call) {
-            } else {
-                Log.debug("intercom", "dropped a CANDIDATE for unknown \(call)")
-            }
-        case .leave:
-            // One rule for every LEAVE (`LeavePayload.ends`): a hang-up ends the call it names, any other LEAVE
-            // every call with the peer, and a call it ends was hung up by the peer either way.
-            guard let leave = message.leave else { return }
-            for (call, session) in calls.sessions where call.peer == src && leave.ends(connectionId: call.connectionId) {
-                session.peerHungUp("said so over signaling (LEAVE" + (leave.reason.map { ", \($0))" } ?? ")"))
-            }
-            if let pending = machine.phase.pending?.call, pending.peer == src, leave.ends(connectionId: pending.connectionId),
-               calls.session(pending) == nil {
-                handle(.callEnded(pending, .remote))
-            }
-        case .expire:
-            Log.info("intercom", "peer \(src) is not reachable (EXPIRE)")
-        default:
-            Log.debug("intercom", "dropped \(message.type.rawValue) from \(src)")
+    /// A media OFFER to one of the room's IDs: the room gate decides before anything is built; what it lets in
+    /// is kept in the call's record and goes to the state machine.
+    func admitCall(_ payload: ConnectionPayload, from src: String, door: RoomGate.Door) {
+        let call = CallID(peer: src, connectionId: payload.connectionId)
+        guard var gate = room?.gate else { return }
+        let addressedTo = door == .room ? gate.roomPeerID : gate.knockPeerID
+        let verdict = gate.admit(JoinOffer(call: call, addressedTo: addressedTo, sdp: payload.sdp.sdp,
+                                           metadata: payload.metadata), now: monotonicMillis())
+        room?.gate = gate
+        if verdict == .knockLimited {
+            // Told, not ignored: the caller's page says to wait instead of ringing on unheard.
+            Log.info("intercom", "refused a knock from \(src): over the knock limit")
+            (door == .knock ? room?.knockClient : room?.client)?.send(
+                .leave(to: src, LeavePayload(reason: "limited", connectionId: payload.connectionId)))
+            return
         }
+        if case .drop(let reason) = verdict {
+            // No answer, no candidate, no media object: the caller learns nothing, not even our address.
+            return Log.debug("intercom", "dropped an OFFER from \(src) to the \(door.rawValue) ID: \(reason)")
+        }
+        calls.update(call, door: door) { $0.door = door; $0.offer = payload }
+        limits.opened(peer: src, connectionId: payload.connectionId)
+        // A knock shows a fixed word: an unproved caller's chosen name ("POLICE – open the door") is theirs
+        // to choose, so it is not drawn on the door's screen.
+        latestCaller = (src, verdict == .proved ? CallerName.from(metadata: payload.metadata) : CallerName.fallback)
+        handle(.offer(call, proved: verdict == .proved))
     }
 
     /// Whether `peer` has a call waiting to be let in (a knock or an incoming call).
     func hasPendingCall(from peer: String) -> Bool { calls.records.values.contains { $0.call.peer == peer && $0.offer != nil } }
-
-    /// Buffers a candidate for a call whose session does not exist yet; false when its buffer is full.
-    func bufferCandidate(_ candidate: CandidatePayload, for call: CallID) -> Bool {
-        var kept = false
-        calls.amend(call) { kept = $0.buffer(candidate) }
-        return kept
-    }
 
     /// Whether a call OFFER could still come and be taken: a room is open and no call is running.
     var mayTakeACall: Bool { room != nil && !calls.sessions.contains { !$0.session.isEnded } }

@@ -27,11 +27,12 @@ public final class Device {
     let inputs = DoorInputs()
     /// The open room, closed rooms' registrations still saying their LEAVEs, and the signaling limits.
     var rooms = RoomState()
-    private(set) var notifier: Notifier?
-    /// Paired browsers (Device+Pairing.swift); nil without a state directory to keep them in.
-    var paired: PairedBrowsers?
-    /// The visit log and its clips (VisitKeeper.swift); nil when visits are off or there is no state directory.
-    var visits: VisitKeeper?
+    /// The notifier (`Notifier`), behind `RingNotifier` so tests can record the rings instead of sending them.
+    private(set) var notifier: (any RingNotifier)?
+    /// What every data link is made with: the media seam's data sessions and this door's keepalive policy.
+    var dataLinks: DataLinkParts
+    /// Paired browsers and the visit log, kept in the state directory (DeviceParts.swift).
+    var kept = StateKept()
     /// One record per media call, answered or placed: its door, offer, session, DTLS verdict, dial.
     let calls = CallTable()
     /// The callers' data connections (chat) and the data OFFERs held while their call waits: Device+Chat.swift.
@@ -42,8 +43,6 @@ public final class Device {
     var report = CallReport()
     /// The loop sources the device owns (the tick, the machine's timers, shutdown waits, signal sources).
     var running: Running
-    /// What runs, in start order; SIGTERM stops it in reverse (docs/architecture.md#lifecycle).
-    let lifecycle = Lifecycle()
 
     public convenience init(options: DeviceOptions, onExit: @escaping @Sendable () -> Void) throws {
         try self.init(options: options, seams: .real, onExit: onExit)
@@ -51,7 +50,7 @@ public final class Device {
 
     init(options: DeviceOptions, seams: DeviceSeams, onExit: @escaping @Sendable () -> Void) throws {
         self.options = options
-        running = Running(onExit: onExit)
+        running = Running(lifecycle: Lifecycle(), onExit: onExit)
         // Tokens of the door's own clients on its built-in server start with this (random per start): the
         // server does not count them against per-address or concurrent-ID limits meant for strangers.
         let ownTokenPrefix = "door" + PeerJSClient.randomToken(length: 22)
@@ -75,8 +74,8 @@ public final class Device {
         settings.homePeerID = homeID
         // The device ID lives in the state directory: with one, pairings can be kept there too.
         settings.canPair = options.deviceID != nil
-        if options.deviceID != nil { paired = PairedBrowsers(stateDirectory: options.stateDirectory) }
-        if options.deviceID != nil { visits = VisitKeeper(stateDirectory: options.stateDirectory, settings: options.configuration.visits) }
+        if options.deviceID != nil { kept.paired = PairedBrowsers(stateDirectory: options.stateDirectory) }
+        if options.deviceID != nil { kept.visits = VisitKeeper(stateDirectory: options.stateDirectory, settings: options.configuration.visits) }
         let roomICE = options.configuration.ice
         machine = CallStateMachine(settings: settings, makeRoomTURN: { lifetimeMillis in
             TURNCredential.room(roomICE, now: PageConfiguration.now(), roomLifetimeSeconds: Int(lifetimeMillis / 1000))
@@ -86,7 +85,7 @@ public final class Device {
             let opened = try DisplayBackend.open(options.display)
             output = DisplayOutput(display: opened.display, snapshots: opened.snapshots)
             Log.info("display", opened.description)
-            lifecycle.started("display") { opened.display.stop() }
+            running.lifecycle.started("display") { opened.display.stop() }
         } catch {
             Log.error("display", "screen unavailable: \(error)")
             output = DisplayOutput(display: nil, snapshots: nil)
@@ -99,6 +98,7 @@ public final class Device {
         mediaSettings.clipTee = visitSettings.enabled && visitSettings.clipSeconds > 0 && options.deviceID != nil
         mediaSettings.clipAudioTee = mediaSettings.clipTee && visitSettings.recordCalls
         media = try seams.media(mediaSettings)
+        dataLinks = DataLinkParts(media: media)
         let ice = options.configuration.ice
         WebRTCICE.servers = { TURNCredential.servers(ice, name: "door", now: PageConfiguration.now()) }
         WebRTCICE.connectTimeoutMillis = ice.connectTimeoutSeconds * 1000
@@ -146,8 +146,9 @@ public final class Device {
 
 
         lifecycle.started("web server") { [host] in host.shutDown() }
-        notifier = try Self.makeNotifier(options.configuration)
+        notifier = try seams.notifier(options.configuration)
         lifecycle.started("notifier") { [weak self] in self?.notifier?.cancelAll() }
+        lifecycle.started("state files") { [weak self] done in self?.finishStateFiles(then: done) ?? done() }
         notifier?.onDelivered = { [weak self] delivery in
             self?.control?.publish(.notified(target: delivery.target, origin: delivery.origin, attempts: delivery.attempts))
         }
@@ -162,17 +163,19 @@ public final class Device {
         lifecycle.started("buttons") { [inputs] in inputs.stopButtons() }
         ticker = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.handle(.tick) }
         installSignalHandlers()
-        let control = ControlServer(path: options.controlPath) { [weak self] request in
-            self?.handleControl(request) ?? ["ok": false, "error": "shutting down"]
-        }
+        let control = ControlServer(path: options.controlPath, replyingLater: { [weak self] request, reply in
+            guard let self else { return reply(["ok": false, "error": "shutting down"]) }
+            handleControl(request, reply: reply)
+        })
         try control.start()
         self.control = control
         lifecycle.started("control socket") { [weak self] in self?.control?.stop() }
         // Like the room clients: on our own server over loopback, the certificate names the public host.
-        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID, connect: endpoint.connect,
+        startLinkKeepalive()
+        home = Home(host: host, server: signalingURL, key: options.key, peerID: homeID, parts: dataLinks,
+                    connect: endpoint.connect,
                     allowSelfSigned: options.signaling == nil,
                     token: options.signaling == nil ? ownTokenPrefix + PeerJSClient.randomToken() : PeerJSClient.randomToken())
-        startLinkKeepalive()
         startHome()
         lifecycle.started("signaling") { [weak self] done in self?.stopSignaling(then: done) ?? done() }
         lifecycle.started("calls") { [weak self] done in self?.endCalls(then: done) ?? done() }
@@ -219,6 +222,7 @@ public final class Device {
             // The secret goes with the room: the link, the keys and the nonces.
             room = nil
             calls.roomClosed()
+            rooms.router.forget(peer: nil)
             dropHeldData(peer: nil, "the room closed")
             closeChats(peer: nil)
             limits.reset()
@@ -239,7 +243,8 @@ public final class Device {
         case .ignore(let call, let reason):
             Log.info("intercom", "not answering \(call): \(reason)")
             limits.release(peer: call.peer, connectionId: call.connectionId)
-            calls.amend(call) { $0.offer = nil; $0.candidates.removeAll() }
+            calls.amend(call) { $0.offer = nil }
+            rooms.router.forget(call)
             dropHeldData(peer: call.peer, reason)
         case .hangUp(let call):
             guard let record = calls[call], let session = record.session else { return }

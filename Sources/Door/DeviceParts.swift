@@ -53,6 +53,9 @@ struct RoomState {
     /// OFFERs are limited per peer by the RoomGate, which counts what it turns away; the rest here.
     var limits = SignalingLimits(settings: { var s = SignalingLimits.Settings(); s.rateLimitsOffers = false; return s }())
     var limitDrops = (count: 0, lastLogged: Int64(0))
+    /// Routes what reaches the room's two IDs by (peer, connectionId), and keeps the candidates of calls and
+    /// data offers that wait (Device+Routing.swift).
+    var router = PeerJSRouter<DoorRoute>()
 }
 
 /// The callers' data connections (chat) by (peer, connectionId), and data OFFERs held while their call waits.
@@ -79,8 +82,17 @@ struct CallReport {
     var eventStartedMicros: Int64 = 0
 }
 
-/// The loop sources the device owns, and whom to tell once it has stopped.
+/// What the door keeps in its state directory: the paired browsers (Device+Pairing.swift) and the visit log
+/// with its clips (VisitKeeper.swift). Each is nil without a state directory (and the visits when they are off).
+struct StateKept {
+    var paired: PairedBrowsers?
+    var visits: VisitKeeper?
+}
+
+/// The loop sources the device owns, what runs in start order, and whom to tell once it has stopped.
 struct Running {
+    /// What runs, in start order; SIGTERM stops it in reverse (docs/architecture.md#lifecycle).
+    let lifecycle: Lifecycle
     var ticker: GLibTimer?
     /// The state machine's timers, one per kind (`startTimer` / `cancelTimer`).
     var timers: [CallStateMachine.TimerKind: GLibTimer] = [:]
@@ -155,6 +167,16 @@ extension Device {
     var cameraOff: Bool {
         get { report.cameraOff }
         set { report.cameraOff = newValue }
+    }
+
+    var lifecycle: Lifecycle { running.lifecycle }
+    var paired: PairedBrowsers? {
+        get { kept.paired }
+        set { kept.paired = newValue }
+    }
+    var visits: VisitKeeper? {
+        get { kept.visits }
+        set { kept.visits = newValue }
     }
 
     var ticker: GLibTimer? {

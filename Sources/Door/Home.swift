@@ -2,13 +2,12 @@ import DoorCore
 import MainLoop
 import Signaling
 
-/// The door's permanent registration, its **home ID** (`HomePeerID`), and the connections that go through it:
-/// data links the door opens (`openLink`), data OFFERs that arrive at it (taken only by `dataOfferHandler`),
-/// and, through `onOtherMessage`, the signaling of the door's outgoing media calls and their chat
-/// (Device+Dial.swift).
+/// The door's permanent registration, its **home ID** (`HomePeerID`), and the data links that go through it:
+/// those the door opens (`openLink`) and data OFFERs that arrive at it (taken only by `dataOfferHandler`).
 ///
-/// Everything from the network passes `SignalingLimits` first, then is routed strictly by (peer,
-/// connectionId); what matches nothing is dropped with a debug line.
+/// Everything from the network passes `SignalingLimits` first, then goes to the device (`onMessage`), which
+/// routes it strictly by (peer, connectionId) over these links, its placed calls and their chat
+/// (`Device.routeHome`); what matches nothing is dropped with a debug line.
 @GLibActor
 final class Home {
     typealias CallID = CallStateMachine.CallID
@@ -27,9 +26,6 @@ final class Home {
     /// The links `ctl connect` opened (chat from the control socket), by (peer, connectionId).
     var consoleLinks: [CallID: DataLink] = [:]
 
-    /// Asked first about each data OFFER to the home ID: true when the door takes it itself (the chat of a
-    /// call it placed).
-    var callDataOffer: (@GLibActor (ConnectionPayload, _ peer: String) -> Bool)?
     /// Decides a data OFFER to the home ID: gets the link built from it (nothing started, nothing sent yet),
     /// sets its callbacks and returns true to take it, which answers it. No handler, or false: refused
     /// (no answer, no candidate) and counted through `onDataOfferRefused`.
@@ -37,13 +33,20 @@ final class Home {
     var onDataOfferRefused: (@GLibActor (_ peer: String) -> Void)?
     /// Registered (and again after each reconnect).
     var onOpen: (@GLibActor () -> Void)?
-    /// Messages no data link claims (media OFFER/ANSWER/CANDIDATE, EXPIRE, LEAVE), after the links had theirs.
-    var onOtherMessage: (@GLibActor (PeerJSMessage) -> Void)?
+    /// Every OFFER, ANSWER, CANDIDATE, LEAVE and EXPIRE the limits let through: the device routes it
+    /// (`Device.routeHome`, Device+Routing.swift) with `router`, over these links and its placed calls.
+    var onMessage: (@GLibActor (PeerJSMessage) -> Void)?
+    /// The candidates-and-routes rules of the home ID's connections (the same type as the room's).
+    var router = PeerJSRouter<DoorRoute>()
 
-    init(host: WebSocketHost, server: WebSocketURL, key: String, peerID: String,
+    /// What its data links are made with (the door's media seam and keepalive policy).
+    private let parts: DataLinkParts
+
+    init(host: WebSocketHost, server: WebSocketURL, key: String, peerID: String, parts: DataLinkParts,
          connect: @GLibActor (PeerJSClient.Options, WebSocketHost) -> any SignalingChannel = DeviceSeams.real.signaling,
          allowSelfSigned: Bool = false, token: String = PeerJSClient.randomToken()) {
         self.peerID = peerID
+        self.parts = parts
         var options = PeerJSClient.Options(server: server, id: peerID, token: token)
         options.key = key
         options.allowSelfSigned = allowSelfSigned
@@ -69,7 +72,8 @@ final class Home {
     func openLink(to peer: String, label: String?, serialization: DataSerialization, metadata: JSONValue?) -> DataLink? {
         guard isValidPeerID(peer), peer != peerID, client.state != .closed else { return nil }
         sweep()
-        let link = DataLink(to: peer, label: label, serialization: serialization, metadata: metadata, through: client)
+        let link = DataLink(to: peer, label: label, serialization: serialization, metadata: metadata, through: client,
+                            parts: parts)
         links[CallID(peer: peer, connectionId: link.connectionId)] = link
         return link.start() ? link : nil
     }
@@ -80,7 +84,7 @@ final class Home {
         let now = monotonicMillis()
         switch limits.admit(message, now: now) {
         case .accept:
-            route(message)
+            onMessage?(message)
         case .drop(let reason):
             limitDrops.count += 1
             guard now - limitDrops.lastLogged >= 1000 else { return }
@@ -90,76 +94,12 @@ final class Home {
         }
     }
 
-    private func route(_ message: PeerJSMessage) {
-        guard let src = message.src else { return }
-        sweep()
-        switch message.type {
-        case .offer:
-            guard message.payload?["type"]?.stringValue == "data" else {
-                onOtherMessage?(message)
-                return
-            }
-            let payload: ConnectionPayload
-            do { payload = try ConnectionPayload(message.payload) } catch {
-                return Log.debug("intercom", "home ID: dropped an OFFER from \(src): \(error)")
-            }
-            takeDataOffer(payload, from: src)
-        case .answer:
-            let payload: ConnectionPayload
-            do { payload = try ConnectionPayload(message.payload) } catch {
-                return Log.debug("intercom", "home ID: dropped an ANSWER from \(src): \(error)")
-            }
-            guard payload.type == .data else {
-                onOtherMessage?(message)
-                return
-            }
-            guard let link = links[CallID(peer: src, connectionId: payload.connectionId)], link.direction == .outgoing else {
-                onOtherMessage?(message)
-                return
-            }
-            link.receivedAnswer(payload)
-        case .candidate:
-            let payload: CandidatePayload
-            do { payload = try CandidatePayload(message.payload) } catch {
-                return Log.debug("intercom", "home ID: dropped a CANDIDATE from \(src): \(error)")
-            }
-            guard payload.type == .data else {
-                onOtherMessage?(message)
-                return
-            }
-            guard let link = links[CallID(peer: src, connectionId: payload.connectionId)] else {
-                onOtherMessage?(message)
-                return
-            }
-            link.addRemoteCandidate(payload)
-        case .expire:
-            // The server could not deliver to `src`: it is not registered. Links not open yet cannot open;
-            // open ones run peer to peer and go on.
-            for link in links.values where link.peer == src && link.direction == .outgoing && !link.isOpen {
-                Log.info("intercom", "data connection to \(src) (\(link.connectionId)): the peer is offline (EXPIRE)")
-                link.end(because: "offline")
-            }
-            onOtherMessage?(message)
-        case .leave:
-            // A PeerJS peer closes every connection with the sender of a LEAVE; so do we — except for one call's
-            // hang-up (reason "hangup" with that call's connectionId), which is the call's business only.
-            if let leave = message.leave {
-                let reason = leave.reason ?? "left"
-                for link in links.values where link.peer == src && leave.ends(connectionId: link.connectionId) {
-                    link.end(because: reason)
-                }
-            }
-            onOtherMessage?(message)
-        default:
-            Log.debug("intercom", "home ID: dropped \(message.type.rawValue) from \(src)")
-        }
-    }
-
-    private func takeDataOffer(_ payload: ConnectionPayload, from src: String) {
-        if let callDataOffer, callDataOffer(payload, src) { return }
+    /// A data OFFER to the home ID that no placed call claimed: built, then taken or refused by
+    /// `dataOfferHandler`.
+    func takeDataOffer(_ payload: ConnectionPayload, from src: String) {
         let key = CallID(peer: src, connectionId: payload.connectionId)
         let link: DataLink
-        do { link = try DataLink(offer: payload, from: src, through: client) } catch {
+        do { link = try DataLink(offer: payload, from: src, through: client, parts: parts) } catch {
             return Log.info("intercom", "home ID: dropped a data OFFER from \(src): \(error)")
         }
         guard let dataOfferHandler, dataOfferHandler(link) else {
@@ -181,7 +121,7 @@ final class Home {
     }
 
     /// Forgets closed links (their callbacks have run) and frees their slots in the limits.
-    private func sweep() {
+    func sweep() {
         for (key, link) in links where link.isClosed {
             links[key] = nil
             openDeadlines[key] = nil

@@ -8,22 +8,28 @@ import MainLoop
 /// sends a keepalive of its own, so a stock PeerJS peer sees none and is never watched.
 @GLibActor
 final class LinkKeepalive {
-    /// The limit for every link: `media.lost_after_seconds`, the same silence that ends a call. Set once at
-    /// start by the door (one door per process).
-    static var limitMillis: Int64 = 5000
-    /// Told about every link found lost (the door publishes a `data-lost` event), once per link.
-    static var onLost: (@GLibActor (_ peer: String, _ connectionId: String, _ label: String, _ silenceMillis: Int64) -> Void)?
+    /// How one door watches its links: every `DataLink` of a `Device` gets the door's own (`DataLinkParts`), so
+    /// two doors in one process (tests) each keep their limit and hear of their own lost links.
+    struct Policy {
+        /// `media.lost_after_seconds`, the same silence that ends a call.
+        var limitMillis: Int64 = 5000
+        /// Told about every link found lost (the door publishes a `data-lost` event), once per link.
+        var onLost: (@GLibActor (_ peer: String, _ connectionId: String, _ label: String, _ silenceMillis: Int64) -> Void)?
+    }
 
     static let ack: JSONValue = ["t": "keepalive-ack"]
 
     static func isKeepalive(_ value: JSONValue?) -> Bool { value?["t"]?.stringValue == "keepalive" }
 
-    private var watch = LinkWatch(limitMillis: LinkKeepalive.limitMillis)
+    private var watch: LinkWatch
     private var timer: GLibTimer?
     private let lost: @GLibActor (_ silenceMillis: Int64) -> Void
 
-    /// `lost` runs once, when the watched peer has been silent for the limit.
-    init(lost: @escaping @GLibActor (_ silenceMillis: Int64) -> Void) { self.lost = lost }
+    /// `lost` runs once, when the watched peer has been silent for `limitMillis`.
+    init(limitMillis: Int64, lost: @escaping @GLibActor (_ silenceMillis: Int64) -> Void) {
+        watch = LinkWatch(limitMillis: limitMillis)
+        self.lost = lost
+    }
 
     /// The peer has sent a keepalive: the link is watched.
     var isArmed: Bool { watch.isArmed }

@@ -49,7 +49,46 @@ final class PairedBrowsers {
     /// The last rings' pictures and the links that ask for them (KeptRingPictures.swift, Device+RingPicture.swift).
     let ringPictures = KeptRingPictures()
 
+    /// Writes `pairings.json` off the loop, in order, the newest list winning (one writer per door).
+    let writer = StateFileWriter { bytes, path in
+        do { try PairingStore.write(bytes, to: path) } catch { return "cannot save pairings: \(error)" }
+        return nil
+    }
+
     init(stateDirectory: String) {
         store = PairingStore(stateDirectory: stateDirectory)
+    }
+
+    /// Adds `pairing` now and writes the list off the loop; `done` runs once it is written. If the write
+    /// fails the pairing is taken out again (the file still holds the old list) and `done` gets why.
+    func add(_ pairing: Pairing, done: @escaping StateFileWriter.Done) {
+        save(store.adding(pairing)) { [weak self] failure in
+            if failure != nil, let self { store.keep(store.pairings.filter { $0.id != pairing.id }) }
+            done(failure)
+        }
+    }
+
+    /// Replaces the pairing with `pairing.id` (its push subscription, when it was last seen) and writes the list;
+    /// a failed write is logged (the change stays in memory and goes to disk with the next write).
+    func update(_ pairing: Pairing) {
+        guard let list = store.updating(pairing) else { return }
+        save(list) { failure in
+            if let failure { Log.error("pairing", failure) }
+        }
+    }
+
+    /// Removes the pairing with `id` and writes the list; `done` once written. If the write fails the pairing
+    /// is put back and `done` gets why.
+    func remove(id: String, done: @escaping StateFileWriter.Done) {
+        guard let gone = store.pairing(id: id) else { return done(nil) }
+        save(store.pairings.filter { $0.id != id }) { [weak self] failure in
+            if failure != nil, let self, store.pairing(id: id) == nil { store.keep(store.pairings + [gone]) }
+            done(failure)
+        }
+    }
+
+    private func save(_ list: [Pairing], done: @escaping StateFileWriter.Done) {
+        store.keep(list)
+        writer.write(PairingStore.encoded(list), to: store.path, done: done)
     }
 }

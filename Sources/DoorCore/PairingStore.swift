@@ -90,15 +90,41 @@ public struct PairingStore: Sendable {
     }
 
     private mutating func save(_ list: [Pairing]) throws(StoreError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let data: Data
-        do { data = try encoder.encode(list) } catch { throw StoreError(message: "cannot encode pairings: \(error)") }
         do {
-            try AtomicFile.write(Array(data), to: path, mode: 0o600)
+            try Self.write(Self.encoded(list), to: path)
         } catch {
             throw StoreError(message: "cannot save pairings: \(error)")
         }
         pairings = list
+    }
+
+    // MARK: - Written by the owner (off the loop)
+
+    /// Takes `list` as the pairings now, in memory only: the owner writes `encoded(list)` to `path` itself
+    /// (the device does, on its `StateFileWriter`) and puts the old list back if that fails.
+    public mutating func keep(_ list: [Pairing]) { pairings = list }
+
+    /// The list with `pairing` added (replacing one with the same peer ID, as `add` does).
+    public func adding(_ pairing: Pairing) -> [Pairing] { pairings.filter { $0.peerId != pairing.peerId } + [pairing] }
+
+    /// The list with `pairing` in place of the one with its id; nil when there is none.
+    public func updating(_ pairing: Pairing) -> [Pairing]? {
+        guard let index = pairings.firstIndex(where: { $0.id == pairing.id }) else { return nil }
+        var list = pairings
+        list[index] = pairing
+        return list
+    }
+
+    /// The file's bytes for `list` (the pairings list is a few hundred bytes per pairing).
+    public static func encoded(_ list: [Pairing]) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        // Pairing is plain strings and numbers: encoding cannot fail.
+        return (try? encoder.encode(list)).map(Array.init) ?? Array("[]".utf8)
+    }
+
+    /// Writes the file's bytes as `save` does (mode 0600, atomically); the error names what failed.
+    public static func write(_ bytes: [UInt8], to path: String) throws(AtomicFile.WriteError) {
+        try AtomicFile.write(bytes, to: path, mode: 0o600)
     }
 }

@@ -141,7 +141,9 @@ public final class Notifier {
     /// A push service said the subscription is gone (404/410): the browser unsubscribed or was reset.
     private func forget(_ subscription: PushSubscription) {
         Log.info("notify", "webpush subscription '\(subscription.name)' (\(subscription.id)) is gone; removed")
-        do { try pushSubscriptions?.remove(id: subscription.id) } catch { Log.error("notify", "\(error)") }
+        pushSubscriptions?.remove(id: subscription.id) { failure in
+            if let failure { Log.error("notify", failure) }
+        }
     }
 }
 

@@ -34,11 +34,19 @@ public struct PushSubscription: Sendable, Equatable, Codable {
 }
 
 /// The subscriptions, kept in `push-subscriptions.json` in the state directory (mode 0600, written
-/// atomically, so a power cut leaves the old list or the new one).
+/// atomically, so a power cut leaves the old list or the new one). The list changes in memory at once; the
+/// file is written off the loop (`StateFileWriter`) and `done` says, on the loop, whether it was.
 @GLibActor
 public final class PushSubscriptionStore {
     public let path: String
     public private(set) var subscriptions: [PushSubscription]
+    /// Writes the file on its own queue, in order, the newest list winning.
+    public let writer = StateFileWriter { bytes, path in
+        do { try AtomicFile.write(bytes, to: path, mode: 0o600) } catch {
+            return "cannot save push subscriptions: \(error)"
+        }
+        return nil
+    }
 
     public init(stateDirectory: String) {
         path = stateDirectory + "/push-subscriptions.json"
@@ -49,29 +57,34 @@ public final class PushSubscriptionStore {
         }
     }
 
-    /// Adds `subscription`, replacing one with the same endpoint (a browser that subscribed again).
-    public func add(_ subscription: PushSubscription) throws(NotifyError) {
+    /// Adds `subscription`, replacing one with the same endpoint (a browser that subscribed again); `done` once
+    /// the file is written. If it could not be, the list in memory goes back to what the file still holds.
+    public func add(_ subscription: PushSubscription, done: @escaping StateFileWriter.Done = { _ in }) {
         var list = subscriptions.filter { $0.endpoint != subscription.endpoint }
         list.append(subscription)
-        try save(list)
+        save(list, done: done)
     }
 
-    /// Removes the subscription with `id`; false when there is none.
+    /// Removes the subscription with `id`; false when there is none. `done` once the file is written; if it
+    /// could not be, the subscription is back in the list.
     @discardableResult
-    public func remove(id: String) throws(NotifyError) -> Bool {
+    public func remove(id: String, done: @escaping StateFileWriter.Done = { _ in }) -> Bool {
         guard subscriptions.contains(where: { $0.id == id }) else { return false }
-        try save(subscriptions.filter { $0.id != id })
+        save(subscriptions.filter { $0.id != id }, done: done)
         return true
     }
 
-    private func save(_ list: [PushSubscription]) throws(NotifyError) {
+    private func save(_ list: [PushSubscription], done: @escaping StateFileWriter.Done) {
+        let before = subscriptions
+        subscriptions = list
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        do {
-            try AtomicFile.write(Array(try encoder.encode(list)), to: path, mode: 0o600)
-        } catch {
-            throw NotifyError(.setup, "cannot save push subscriptions: \(error)")
+        // PushSubscription is plain strings and a number: encoding cannot fail.
+        let bytes = (try? encoder.encode(list)).map(Array.init) ?? Array("[]".utf8)
+        writer.write(bytes, to: path) { [weak self] failure in
+            // Unless something newer was asked for since, the list is what the file still holds.
+            if failure != nil, let self, subscriptions == list { subscriptions = before }
+            done(failure)
         }
-        subscriptions = list
     }
 }

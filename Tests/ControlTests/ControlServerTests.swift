@@ -44,6 +44,22 @@ private struct Fixture {
 }
 
 @Suite struct ControlServerTests {
+    /// A handler may reply after it returned (a save finished off the loop): the reply still reaches the client.
+    @Test func aReplyGivenLaterReachesTheClient() async throws {
+        GLibLoop.shared.start()
+        let directory = try makeScratchDirectory("control-later")
+        let server = ControlServer(path: directory + "/control.sock", replyingLater: { request, reply in
+            let command = request["cmd"]?.stringValue ?? ""
+            GLibLoop.shared.post { reply(["ok": true, "cmd": .string(command)]) }
+        })
+        try await server.start()
+        let client = try ControlClient(path: directory + "/control.sock")
+        #expect(try client.send(["cmd": "later"]) == ["ok": true, "cmd": "later"])
+        #expect(try client.send(["cmd": "again"]) == ["ok": true, "cmd": "again"])
+        await server.stop()
+        removeTree(directory)
+    }
+
     @Test func stateRequestGetsTheHandlersReply() async throws {
         let fixture = try await Fixture()
         let client = try ControlClient(path: fixture.path)

@@ -22,6 +22,7 @@ final class DoorHarness {
     let device: Device
     let signaling: FakeSignaling
     let media: FakeMedia
+    let notifier: FakeNotifier
     /// Requests, as `ctl` sends them.
     let ctl: ControlClient
     /// The event stream (`ctl events`).
@@ -47,11 +48,12 @@ final class DoorHarness {
         let made = try await { @GLibActor [options] in
             let signaling = FakeSignaling()
             let media = FakeMedia()
-            let seams = DeviceSeams(signaling: signaling.seam, media: { _ in media })
+            let notifier = FakeNotifier()
+            let seams = DeviceSeams(signaling: signaling.seam, media: { _ in media }, notifier: { _ in notifier })
             let device = try Device(options: options, seams: seams) { exited.set() }
-            return (signaling, media, device)
+            return (signaling, media, notifier, device)
         }()
-        (signaling, media, device) = made
+        (signaling, media, notifier, device) = made
         events = try ControlClient(path: options.controlPath)
         try events.subscribe()
         ctl = try ControlClient(path: options.controlPath)

@@ -62,10 +62,11 @@ final class FakeCall: CallMedia {
     }
 }
 
-/// The media seam: hands out `FakeCall`s and counts the warm pipeline's starts and stops.
+/// The media seam: hands out `FakeCall`s and `FakeData`, and counts the warm pipeline's starts and stops.
 @GLibActor
 final class FakeMedia: MediaSessions {
     private(set) var calls: [FakeCall] = []
+    private(set) var data: [FakeData] = []
     private(set) var warmUps = 0
     private(set) var coolDowns = 0
 
@@ -81,6 +82,20 @@ final class FakeMedia: MediaSessions {
         return fake
     }
 
+    func answeringData(_ connection: CallStateMachine.CallID, offerSDP: String) throws(MediaError) -> any DataMedia {
+        // As `DataSession`: only a data connection's offer is taken.
+        guard offerSDP.contains("m=application") else { throw MediaError(.badOffer, "no m=application section") }
+        let fake = FakeData(connection: connection, offerSDP: offerSDP, label: nil)
+        data.append(fake)
+        return fake
+    }
+
+    func offeringData(_ connection: CallStateMachine.CallID, label: String, ordered: Bool) -> any DataMedia {
+        let fake = FakeData(connection: connection, offerSDP: nil, label: label)
+        data.append(fake)
+        return fake
+    }
+
     func warmUp() { warmUps += 1 }
     func coolDown() { coolDowns += 1 }
     /// No camera here: a ring goes without a picture, a visit without a clip.
@@ -91,4 +106,9 @@ final class FakeMedia: MediaSessions {
 
     /// The newest session made for `peer`.
     func call(with peer: String) -> FakeCall? { calls.last { $0.peer == peer } }
+
+    /// The newest data connection made with `peer` (and, given, of that connectionId).
+    func data(with peer: String, connectionId: String? = nil) -> FakeData? {
+        data.last { $0.peer == peer && (connectionId == nil || $0.connection.connectionId == connectionId) }
+    }
 }

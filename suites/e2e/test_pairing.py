@@ -60,9 +60,12 @@ def harness(driver):
 
 def screen_pairing_link(device):
     """Opens the pairing window with `ctl pair` and reads the pairing link off the screen's QR."""
+    snapshot = poll(lambda: device.state()["snapshot"], 5, message="no snapshot")
+    # Snapshots are written off the loop: a window that just closed may still be the newest picture, and its
+    # used link must not be read as the new one.
+    poll(lambda: "?pair=" not in (decode_qr(snapshot) or ""), 5, message="the last pairing QR stays on the screen")
     answer = device.control({"cmd": "pair"})
     assert answer.get("ok") is True, answer
-    snapshot = poll(lambda: device.state()["snapshot"], 5, message="no snapshot")
     return poll(lambda: (text := decode_qr(snapshot)) and "?pair=" in text and text, 5,
                 message="the screen shows no pairing QR")
 
