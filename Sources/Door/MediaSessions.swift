@@ -12,6 +12,8 @@ protocol MediaSessions: AnyObject {
     func calling(_ call: CallStateMachine.CallID) -> any CallMedia
     /// A visitor is coming: have the sending pipeline ready.
     func warmUp()
+    /// The same, and `ready` once the pipeline runs (or will not): the ring's still and a visit's clip come from it.
+    func warmUp(then ready: @escaping @GLibActor () -> Void)
     /// No visitor any more: let the camera go.
     func coolDown()
     /// One still from the camera the warm pipeline runs (nil when none runs): the ring picture.
@@ -30,5 +32,13 @@ extension MediaEngine: MediaSessions {
 
     func calling(_ call: CallStateMachine.CallID) -> any CallMedia {
         CallSession(calling: call.peer, connectionId: call.connectionId, engine: self)
+    }
+}
+
+extension MediaSessions {
+    /// Fakes start nothing in the background: ready at once.
+    func warmUp(then ready: @escaping @GLibActor () -> Void) {
+        warmUp()
+        ready()
     }
 }
