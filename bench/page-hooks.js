@@ -12,8 +12,10 @@
 // __bench.joinAt that of the #join click; performance.now() counts from the start of the navigation.
 (() => {
   const config = window.__benchConfig || {};
-  const bench = { firstFrameAt: null, joinAt: null, answerAt: null, stamps: [], stampsRejected: 0 };
+  const bench = { firstFrameAt: null, joinAt: null, answerAt: null, stamps: [], stampsRejected: 0, marks: {} };
   window.__bench = bench;
+  // The first time each step of a join happened (performance.now()): the runner's join breakdown.
+  const mark = (name) => { bench.marks[name] ??= performance.now(); };
 
   const BITS = 42;
   const ROWS_PER_HEIGHT = 16;
@@ -34,7 +36,56 @@
       if (config.relay) args[0] = { ...(args[0] || {}), iceTransportPolicy: 'relay' };
       super(...args);
       connections.push(this);
+      mark('peer connection');
+      this.addEventListener('iceconnectionstatechange', () => {
+        if (this.iceConnectionState === 'checking') mark('ICE checking');
+        if (this.iceConnectionState === 'connected') mark('ICE connected');
+      });
+      this.addEventListener('connectionstatechange', () => {
+        if (this.connectionState === 'connected') mark('DTLS connected');
+      });
     }
+
+    async setLocalDescription(...args) {
+      mark(`local ${args[0]?.type ?? 'description'}`);
+      return super.setLocalDescription(...args);
+    }
+
+    async setRemoteDescription(...args) {
+      mark(`remote ${args[0]?.type ?? 'description'}`);
+      return super.setRemoteDescription(...args);
+    }
+  };
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = class extends NativeWebSocket {
+    constructor(...args) {
+      super(...args);
+      mark('signaling connect');
+      this.addEventListener('open', () => mark('signaling open'));
+      this.addEventListener('message', (event) => {
+        if (typeof event.data === 'string' && event.data.includes('"OPEN"')) mark('signaling OPEN');
+      });
+    }
+  };
+  // Page load from the Navigation and Resource Timing entries: the HTML, the last module, config.json.
+  bench.loadMarks = () => {
+    const [navigation] = performance.getEntriesByType('navigation');
+    const resources = performance.getEntriesByType('resource');
+    const scripts = resources.filter((r) => r.name.endsWith('.js'));
+    const config = resources.find((r) => r.name.includes('config.json'));
+    const peerId = resources.find((r) => r.name.includes('/id?ts='));
+    return {
+      'HTML received': navigation?.responseEnd ?? null,
+      'last module received': scripts.length ? Math.max(...scripts.map((r) => r.responseEnd)) : null,
+      modules: scripts.length,
+      'config.json requested': config?.startTime ?? null,
+      'config.json received': config?.responseEnd ?? null,
+      'DOM content loaded': navigation?.domContentLoadedEventEnd || null,
+      'peer ID received': peerId?.responseEnd ?? null,
+      ...bench.marks,
+      'join clicked': bench.joinAt,
+      'first frame': bench.firstFrameAt,
+    };
   };
   const INBOUND = ['framesReceived', 'framesDecoded', 'framesDropped', 'keyFramesDecoded', 'jitterBufferDelay',
     'jitterBufferTargetDelay', 'jitterBufferMinimumDelay', 'jitterBufferEmittedCount', 'totalProcessingDelay',

@@ -10,6 +10,7 @@ baselines are what to compare between runs; the load average is recorded beside 
     .venv/bin/python bench/run.py --only call-cycles [--cycles 40]   # the memory growth per call alone
     .venv/bin/python bench/run.py --only glass [--calls 3] [--device-arg=ARG ...]   # glass-to-glass alone
     .venv/bin/python bench/run.py --only lost [--kills 10]   # a killed caller's call → "lost", and a data link's
+    .venv/bin/python bench/run.py --only ring [--presses 10]   # press → ring notification, and how long the loop was held
     .venv/bin/python bench/run.py --only nat [--calls 3]   # the NAT rows alone: join and glass-to-glass through TURN (bench/nat.py; debug binary)
 """
 
@@ -334,14 +335,17 @@ def bench_press(results, device, repetitions):
                 "bench-measured: press request sent → `room-reachable` event read")
 
 
-def device_cycle(device, browser, mode, rss):
-    """One ring-join-hang-up cycle; returns join → first frame in ms for `mode` 'click' or 'link'."""
+def device_cycle(device, browser, mode, rss, marks=None):
+    """One ring-join-hang-up cycle; returns join → first frame in ms for `mode` 'click' or 'link' (and appends
+    the page's join steps to `marks` in 'link' mode)."""
     link = device.ring()
     if mode == "link":
         browser.configure(autoJoin=True)
         browser.driver.get(link)
         first = browser.wait_first_frame()
         millis = first
+        if marks is not None:
+            marks.append(browser.js("return __bench.loadMarks();"))
     else:
         browser.configure()
         browser.driver.get(link)
@@ -416,9 +420,10 @@ def hang_up_from_page(device, browser):
         device.next_event("call-ended", timeout=10)
 
 
-def browser_cycle(host, guest, base, mode):
+def browser_cycle(host, guest, base, mode, marks=None):
     """The baseline cycle: `host` creates a room in its page (auto-answers), `guest` joins it; both load the page
-    from `base`, the baseline's own deployment (bench/baseline_site.py), not from the door."""
+    from `base`, the baseline's own deployment (bench/baseline_site.py), not from the door. In 'link' mode the
+    guest's join steps are appended to `marks`."""
     host.configure(autoAnswer=True)
     host.driver.get(base)
     host.wait_state("ready")
@@ -429,6 +434,8 @@ def browser_cycle(host, guest, base, mode):
         guest.configure(autoJoin=True)
         guest.driver.get(link)
         millis = guest.wait_first_frame()
+        if marks is not None:
+            marks.append(guest.js("return __bench.loadMarks();"))
     else:
         guest.configure()
         guest.driver.get(link)
@@ -493,11 +500,12 @@ def bench_join_only(scratch, browser, host, cycles, baseline_url):
         device.start()
     try:
         joins = {(name, mode): [] for name in (*devices, "pages") for mode in ("click", "link")}
+        marks = {name: [] for name in (*devices, "pages")}
         for index in range(cycles):
             mode = "click" if index % 2 == 0 else "link"
             for name, device in devices.items():
-                joins[(name, mode)].append(device_cycle(device, browser, mode, None))
-            joins[("pages", mode)].append(browser_cycle(host, browser, baseline_url, mode))
+                joins[(name, mode)].append(device_cycle(device, browser, mode, None, marks[name]))
+            joins[("pages", mode)].append(browser_cycle(host, browser, baseline_url, mode, marks["pages"]))
         results = Results()
         for mode, figure in (("click", "Join click → first remote frame"), ("link", "Open link → first remote frame")):
             results.add(f"join_{mode}_warm", f"{figure}, warm pipeline", "ms", joins[("warm", mode)],
@@ -508,9 +516,100 @@ def bench_join_only(scratch, browser, host, cycles, baseline_url):
             f"{name} {joins[(name, 'click')][0]:.0f} ms" for name in (*devices, "pages")), flush=True)
         for name, device in devices.items():
             print_join_trace(name, device.log_path)
+        print_link_breakdown(marks)
     finally:
         for device in devices.values():
             device.stop()
+
+
+def print_link_breakdown(marks):
+    """Open link → first frame step by step (bench/page-hooks.js `loadMarks`): the median over the calls of each
+    step's time from the navigation start, and of the time since the step before, for each side."""
+    names = list(marks)
+    steps = []
+    for name in names:
+        for sample in marks[name]:
+            for step, value in sample.items():
+                if step != "modules" and value is not None and step not in steps:
+                    steps.append(step)
+    medians = {name: {step: statistics.median(v) for step in steps
+                      if (v := [s[step] for s in marks[name] if s.get(step) is not None])} for name in names}
+    steps.sort(key=lambda step: statistics.median([m[step] for m in medians.values() if step in m]))
+    print("open link → first frame, by step (median ms from the navigation start; + since the step before):")
+    print("  " + f"{'step':28}" + "".join(f"{name:>22}" for name in names))
+    last = {name: 0.0 for name in names}
+    for step in steps:
+        cells = []
+        for name in names:
+            value = medians[name].get(step)
+            cells.append(f"{'–':>22}" if value is None else f"{value:9.1f} (+{value - last[name]:6.1f})    ")
+            if value is not None:
+                last[name] = value
+        print(f"  {step:28}" + "".join(cells))
+    modules = {name: statistics.median([s.get("modules") or 0 for s in marks[name]]) for name in names if marks[name]}
+    print("  modules loaded: " + ", ".join(f"{name} {count:.0f}" for name, count in modules.items()), flush=True)
+
+
+def bench_ring_only(scratch, presses):
+    """`--only ring`: press → the ring's webhook request read by a receiver on loopback, for a door with the warm
+    pipeline and the ring picture (the default), the same with `notify.picture: false`, and the baseline, a door
+    that starts no pipeline at the press (`--cold-join`: no picture, nothing to wait for). Beside each, the
+    longest a control-socket `state` request waited for its reply within 1.5 s of the press: how long the loop
+    was held."""
+    from receivers import Receiver  # noqa: PLC0415  (suites/e2e/receivers.py)
+
+    receiver = Receiver()
+    configs = {}
+    for name, picture in (("picture", True), ("no-picture", False), ("cold", True)):
+        path = Path(scratch) / f"ring-{name}.yaml"
+        path.write_text(f"notify:\n  picture: {'true' if picture else 'false'}\n  targets:\n"
+                        f"    - type: webhook\n      url: \"{receiver.url}/ring-{name}\"\n")
+        configs[name] = path
+    devices = {name: BenchDevice(scratch, ["--config", str(path), "--verbose", *(["--cold-join"] if name == "cold" else [])])
+               for name, path in configs.items()}
+    for device in devices.values():
+        device.start()
+    try:
+        notified = {name: [] for name in devices}
+        held = {name: [] for name in devices}
+        for _ in range(presses):
+            for name, device in devices.items():
+                before = len(receiver.accepted)
+                device.drain()
+                pressed = time.time()
+                assert device.control({"cmd": "press", "button": "doorbell"}) == {"ok": True}
+                longest = 0.0
+                while time.time() - pressed < 1.5:
+                    asked = time.monotonic()
+                    device.control({"cmd": "state"})
+                    longest = max(longest, time.monotonic() - asked)
+                    time.sleep(0.005)
+                wait_for(lambda: len(receiver.accepted) > before, 10, f"the {name} door's ring at the webhook")
+                ring = next(r for r in receiver.accepted[before:] if r.path == f"/ring-{name}")
+                notified[name].append((ring.at - pressed) * 1000)
+                held[name].append(longest * 1000)
+                assert device.control({"cmd": "hangup"}) == {"ok": True}
+                device.next_event("screen", match=lambda e: e["screen"] == "idle")
+                wait_for(lambda d=device: d.state()["phase"] == "idle", 10, "the device back to idle")
+        results = Results()
+        results.add("ring_webhook_picture", "Press → ring at the webhook, warm pipeline + picture", "ms",
+                    notified["picture"], "a door that starts nothing at the press (--cold-join)", notified["cold"])
+        results.add("ring_webhook_no_picture", "Press → ring at the webhook, warm pipeline, notify.picture false",
+                    "ms", notified["no-picture"], "a door that starts nothing at the press (--cold-join)",
+                    notified["cold"])
+        results.add("ring_loop_held", "Longest control-socket reply within 1.5 s of the press, warm pipeline", "ms",
+                    held["picture"] + held["no-picture"], "the same, --cold-join", held["cold"])
+        for name, device in devices.items():
+            starts = [float(line.split("warm pipeline started in ")[1].split(" ms")[0])
+                      for line in Path(device.log_path).read_text(errors="replace").splitlines()
+                      if "warm pipeline started in " in line]
+            if starts:
+                print(f"{name} door: warm pipeline started in median {statistics.median(starts):.0f} ms, "
+                      f"max {max(starts):.0f} ms ({len(starts)} rooms)", flush=True)
+    finally:
+        for device in devices.values():
+            device.stop()
+        receiver.close()
 
 
 def print_join_trace(name, log_path):
@@ -844,7 +943,9 @@ class DevicePipeline:
         self.video = next(p for p in parts if "name=venc" in p)
         self.audio = [p for p in parts if p is not self.video and not p.startswith("webrtcbin")
                       and not p.startswith("camtee.")]
+        self.selfview = next((p for p in parts if p.startswith("camtee.")), None)
         before, encoder = self.video.split(" ! queue ", 1)
+        self.source_with_tee = before + " ! queue " + encoder.split(" ! ", 1)[0]
         # The source up to the encoder, without the self-view tee (the self-view is the device's own overhead).
         self.source = (before.replace(" ! tee name=camtee", "") + " ! queue " + encoder.split(" ! ", 1)[0])
         encoder = encoder.split(" ! ", 1)[1]
@@ -858,14 +959,24 @@ class DevicePipeline:
         return (f"openh264enc complexity=low multi-thread=2 rate-control=bitrate gop-size={self.gop} "
                 f"bitrate={self.kbps * 1000} ! video/x-h264,profile=constrained-baseline")
 
-    def bare(self, received):
-        """Send video and audio as the device does, decode a file like the caller's stream into the speaker."""
-        sends = [self.source + " ! " + self.encoder + " ! " + self.payloader + " ! fakesink sync=false async=false"]
+    def bare(self, received, screen=None, selfview=False):
+        """Send video and audio as the device does, decode a file like the caller's stream into the speaker.
+        The device's own branches, one at a time, for the CPU by component: `screen` adds the screen branch
+        behind the decoder (the description of CallSessionCallbacks' `addScreenBranch` without its appsink),
+        `selfview` the self-view branch behind the camera, each thinned to the 15 pictures a second the
+        device's probes let through."""
+        source = self.source_with_tee if selfview and self.selfview else self.source
+        sends = [source + " ! " + self.encoder + " ! " + self.payloader + " ! fakesink sync=false async=false"]
+        if selfview and self.selfview:
+            branch = self.selfview.split(" ! appsink", 1)[0].replace(
+                " leaky=downstream ! ", " leaky=downstream ! videorate drop-only=true max-rate=15 ! ", 1)
+            sends.append(branch + " ! fakesink sync=false async=false")
         sends += [p.replace(" ! webrtc.", " ! fakesink sync=false async=false") for p in self.audio]
         speaker = " ! audioconvert ! audioresample ! speakermix." if any("speakermix" in p for p in self.audio) \
             else " ! fakesink sync=true"
+        shown = (f" ! videorate drop-only=true max-rate=15 ! {screen}" if screen else "") + " ! fakesink sync=true"
         return ("  ".join(sends) + f"  filesrc location={received} ! matroskademux name=d "
-                f"d.video_0 ! queue ! h264parse ! {h264_decoder()} ! fakesink sync=true "
+                f"d.video_0 ! queue ! h264parse ! {h264_decoder()}{shown} "
                 f"d.audio_0 ! queue ! opusdec{speaker}")
 
 
@@ -930,6 +1041,7 @@ def bench_cpu(results, scratch, browser, windows, seconds, warmup):
 
     results.cpu_threads = {"device in the 720p call": device_threads, "bare gst-launch-1.0": bare_threads}
     print(cpu_threads_markdown(results.cpu_threads), flush=True)
+    bench_cpu_components(results, pipeline, stream, windows, seconds, bare_cpu)
 
     source_cpu, source_rss = gst_cpu(f"{pipeline.source} ! fakesink", windows, seconds)
     for name, encoder in (("x264enc", pipeline.encoder), ("openh264enc", pipeline.openh264())):
@@ -955,6 +1067,28 @@ def bench_cpu(results, scratch, browser, windows, seconds, warmup):
                     f"behind the queue in front of the encoder (the encoder and its workers) against the rest; the "
                     f"source alone in its own process: {statistics.median(source_cpu):.1f} %")
     return {"bare_pipeline_mib": bare_rss, "call_720p_mib": device_rss, "source_only_mib": source_rss}
+
+
+SCREEN_WIDTH = 800  # the snapshot display the bench's device runs (Device.swift: remoteVideoWidth)
+SCREEN_BRANCHES = {
+    "videoconvert ! videoscale (the device's)": f"videoconvert ! videoscale ! video/x-raw,format=BGRx,width={SCREEN_WIDTH},"
+                                                 "pixel-aspect-ratio=1/1",
+    "videoconvertscale (one pass)": f"videoconvertscale ! video/x-raw,format=BGRx,width={SCREEN_WIDTH},pixel-aspect-ratio=1/1",
+}
+
+
+def bench_cpu_components(results, pipeline, stream, windows, seconds, bare_cpu):
+    """The door's own branches added to the bare pipeline one at a time (a bench-only switch in gst-launch-1.0,
+    the same descriptions as the device's): what each costs beside the same decode and send."""
+    for name, branch in SCREEN_BRANCHES.items():
+        cpu, _ = gst_cpu(pipeline.bare(stream, screen=branch), windows, seconds)
+        results.add(f"cpu_component_screen_{name.split()[0]}", f"CPU, bare pipeline + the screen branch, {name}", "%",
+                    cpu, "the bare pipeline", bare_cpu,
+                    f"the caller's decoded video converted to BGRx and scaled to {SCREEN_WIDTH} wide, 15 a second")
+    if pipeline.selfview:
+        cpu, _ = gst_cpu(pipeline.bare(stream, selfview=True), windows, seconds)
+        results.add("cpu_component_selfview", "CPU, bare pipeline + the self-view branch", "%", cpu,
+                    "the bare pipeline", bare_cpu, "the camera's picture scaled and converted for the screen, 15 a second")
 
 
 def cpu_threads_markdown(tables):
@@ -1100,13 +1234,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="few repetitions, to check the runner itself")
     parser.add_argument("--out", default=str(REPO_ROOT / "bench" / "results"))
-    parser.add_argument("--only", choices=["call-cycles", "glass", "lost", "join", "cpu", "nat"],
+    parser.add_argument("--only", choices=["call-cycles", "glass", "lost", "join", "cpu", "nat", "ring"],
                         help="run one measurement alone and print it (writes no results files)")
     parser.add_argument("--cycles", type=int, default=40,
                         help="with --only call-cycles: how many calls; with --only join: calls per side (default 10)")
     parser.add_argument("--calls", type=int, default=3,
                         help="with --only glass: how many calls; with --only nat: calls per path (default 3)")
     parser.add_argument("--kills", type=int, default=10, help="with --only lost: how many killed callers")
+    parser.add_argument("--presses", type=int, default=10, help="with --only ring: presses per door")
     parser.add_argument("--trace", action="store_true",
                         help="with --only glass: run the device under GStreamer's latency tracer and print the "
                              "per-element and source → sink latencies")
@@ -1163,6 +1298,13 @@ def main():
             finally:
                 browser.quit()
                 host.quit()
+        print(f"load average {' '.join(loadavg())}", flush=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        return
+    if args.only == "ring":
+        print(f"load average {' '.join(loadavg())}; scratch {scratch}", flush=True)
+        with Namespace():
+            bench_ring_only(scratch, args.presses)
         print(f"load average {' '.join(loadavg())}", flush=True)
         shutil.rmtree(scratch, ignore_errors=True)
         return

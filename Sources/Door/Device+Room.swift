@@ -58,9 +58,11 @@ extension Device {
                 ringPairedBrowsers(code: code, link: link, expiresAt: expiresAt)
                 // A visitor is coming: their call's answer is built against a running pipeline. Started once the
                 // room is reachable and announced, so the screen and the link are not held up by it.
-                media.warmUp()
-                grabRingPicture(picture)
-                visits?.roomWarm(media: media)
+                media.warmUp { [weak self] in
+                    guard let self else { return }
+                    grabRingPicture(picture)
+                    visits?.roomWarm(media: media)
+                }
             }
             client.onFailure = { [weak self] error in
                 guard error.code == .idTaken else {

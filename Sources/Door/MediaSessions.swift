@@ -19,6 +19,8 @@ protocol MediaSessions: AnyObject {
     func offeringData(_ connection: CallStateMachine.CallID, label: String, ordered: Bool) -> any DataMedia
     /// A visitor is coming: have the sending pipeline ready.
     func warmUp()
+    /// The same, and `ready` once the pipeline runs (or will not): the ring's still and a visit's clip come from it.
+    func warmUp(then ready: @escaping @GLibActor () -> Void)
     /// No visitor any more: let the camera go.
     func coolDown()
     /// One still from the camera the warm pipeline runs (nil when none runs): the ring picture.
@@ -45,5 +47,13 @@ extension MediaEngine: MediaSessions {
 
     func offeringData(_ connection: CallStateMachine.CallID, label: String, ordered: Bool) -> any DataMedia {
         DataSession(peer: connection.peer, connectionId: connection.connectionId, label: label, ordered: ordered)
+    }
+}
+
+extension MediaSessions {
+    /// Fakes start nothing in the background: ready at once.
+    func warmUp(then ready: @escaping @GLibActor () -> Void) {
+        warmUp()
+        ready()
     }
 }

@@ -98,6 +98,11 @@ public final class CallSession {
     /// Builds the pipeline (with the offer's payload types when answering), starts it and begins answering or
     /// offering.
     public func start() throws(MediaError) {
+        // A room's warm pipeline is still starting off the loop (`MediaEngine.warmUp`): answer with it once it runs.
+        if engine.waitForWarmStart({ [weak self] in
+            guard let self, !isEnded else { return }
+            do throws(MediaError) { try start() } catch { finish(.failed, "\(error)") }
+        }) { return }
         var send = engine.sendPipeline()
         let video: SendPipeline.VideoCodec?
         let audio: Int?

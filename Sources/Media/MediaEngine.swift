@@ -13,6 +13,9 @@ public final class MediaEngine {
     private var callCount = 0
     /// The pipeline started when the room opened, for the first call's answer (`warmUp()`).
     private(set) var warm: WarmPipeline?
+    /// The warm pipeline being started on the reaper's thread, and what waits for it.
+    private var warming: WarmStart?
+    private var afterWarmStart: [@GLibActor () -> Void] = []
     /// The payload types of the last offer answered: the next caller's browser most likely offers the same.
     /// Before the first call, what Chromium 156 offers: H.264 constrained baseline packetization-mode 1 as 108,
     /// Opus as 111, the playout-delay extension as 5 (a browser that differs only costs the first call its warm start).
@@ -68,23 +71,76 @@ public final class MediaEngine {
     /// A room opened: start the next call's pipeline now, with the payload types the last caller's browser
     /// offered, so the answer waits for nothing that could be done before the offer. Nothing is sent: there is
     /// no remote description and no ICE agent until a call takes it (`WarmPipeline`).
-    public func warmUp() {
-        guard settings.warmJoin, warm == nil, plan.sendsVideo || plan.sendsAudio else { return }
+    ///
+    /// The pipeline is built and started on `PipelineReaper`'s thread (under load that took up to 848 ms, which
+    /// held every button, timer and notification on the loop); `ready` runs on the loop once it runs, or once
+    /// it failed or the room closed first (then there is no warm pipeline, as with `media.warm_join: false`).
+    /// A call, a still or a clip that asks for it meanwhile waits for it (`waitForWarmStart`).
+    public func warmUp(then ready: @escaping @GLibActor () -> Void) {
+        guard settings.warmJoin, warm == nil, plan.sendsVideo || plan.sendsAudio else { return ready() }
+        afterWarmStart.append(ready)
+        guard warming == nil else { return }
         var send = sendPipeline()
         send.playoutDelayExtensionID = expectedPlayoutDelayID
         let video: SendPipeline.VideoCodec? = !send.plan.sendsVideo ? nil : send.plan.encoder.map {
             .h264(payloadType: expectedVideoPayloadType, encoder: $0) }
         let audio = send.plan.sendsAudio ? expectedAudioPayloadType : nil
-        let started = monotonicMicros()
-        warm = WarmPipeline(send: send, video: video, audioPayloadType: audio)
-        if warm != nil { Log.debug("media", "warm pipeline started in \((monotonicMicros() - started) / 1000) ms") }
+        let start = WarmStart(send: send, video: video, audioPayloadType: audio)
+        warming = start
+        let description = send.description(video: video, audioPayloadType: audio)
+        // After any pipeline still being stopped or started: the camera and the sound card are free by then.
+        PipelineReaper.shared.afterTeardowns { [weak self] in
+            guard let self, warming === start else { return }
+            PipelineReaper.shared.start({ WarmPipeline.launch(description) }) { [weak self] element, millis in
+                guard let self else { return PipelineReaper.shared.release(element, webrtc: nil) }
+                warmStarted(start, element: element, millis: millis)
+            }
+        }
     }
 
-    /// The room closed without a call taking the warm pipeline: stop it (the camera goes off).
+    public func warmUp() { warmUp {} }
+
+    /// The reaper's thread started (or failed to start) the pipeline of `start`.
+    private func warmStarted(_ start: WarmStart, element: UnsafeMutablePointer<GstElement>?, millis: Double) {
+        guard warming === start else {
+            // The room closed (or another warm-up replaced this one) while it started: stop it again.
+            if let element {
+                PipelineReaper.shared.release(element, webrtc: gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc"))
+            }
+            return
+        }
+        warming = nil
+        if let element {
+            warm = WarmPipeline(adopting: element, send: start.send, video: start.video,
+                                audioPayloadType: start.audioPayloadType)
+            Log.debug("media", "warm pipeline started in \((millis * 10).rounded() / 10) ms off the loop")
+        }
+        runAfterWarmStart()
+    }
+
+    /// While the warm pipeline is being started: `body` runs on the loop once it runs (or gave up) and true is
+    /// returned; false when no warm start is pending (do it now). A call's answer, the ring's still and a visit's
+    /// clip wait here rather than open the camera a second time or go without the warm pipeline.
+    func waitForWarmStart(_ body: @escaping @GLibActor () -> Void) -> Bool {
+        guard warming != nil else { return false }
+        afterWarmStart.append(body)
+        return true
+    }
+
+    private func runAfterWarmStart() {
+        let waiting = afterWarmStart
+        afterWarmStart = []
+        waiting.forEach { $0() }
+    }
+
+    /// The room closed without a call taking the warm pipeline: stop it (the camera goes off). One still being
+    /// started is stopped as soon as it is there; whatever waited for it runs now and finds none.
     public func coolDown() {
         stopStillCamera()
+        warming = nil
         warm?.stop()
         warm = nil
+        runAfterWarmStart()
     }
 
     /// The warm pipeline when it is the one `send` describes with these payload types (nil: build one; the warm
@@ -116,5 +172,20 @@ public final class MediaEngine {
         var major: guint = 0, minor: guint = 0, micro: guint = 0, nano: guint = 0
         gst_version(&major, &minor, &micro, &nano)
         return "\(major).\(minor).\(micro)"
+    }
+}
+
+/// What a warm start was asked for: which start is still wanted when the pipeline comes back from the reaper's
+/// thread, and what the `WarmPipeline` made of it remembers.
+@GLibActor
+private final class WarmStart {
+    let send: SendPipeline
+    let video: SendPipeline.VideoCodec?
+    let audioPayloadType: Int?
+
+    init(send: SendPipeline, video: SendPipeline.VideoCodec?, audioPayloadType: Int?) {
+        self.send = send
+        self.video = video
+        self.audioPayloadType = audioPayloadType
     }
 }

@@ -3,7 +3,8 @@ import Dispatch
 import DoorCore
 import MainLoop
 
-/// Stops ended sessions' pipelines on a worker thread of its own, so the loop thread never waits for them.
+/// Stops ended sessions' pipelines, and starts a room's warm pipeline, on a worker thread of its own, so the
+/// loop thread never waits for them.
 ///
 /// Stopping a webrtcbin pipeline waits for webrtcbin's queued operations (up to 500 ms, see
 /// `releaseWebRTCPipeline`) and for every streaming thread to join in the state change to NULL; on a loaded Pi
@@ -11,13 +12,15 @@ import MainLoop
 /// serial queue, in the order the sessions ended, and each finish is posted back to the loop.
 ///
 /// A camera or an ALSA device is free again only once the old pipeline reached NULL, so a new call starts its
-/// pipeline through `afterTeardowns`: at once when nothing is being stopped, else on the loop right after the
-/// last pending teardown finished.
+/// pipeline through `afterTeardowns`: at once when nothing is being stopped or started, else on the loop right
+/// after the last pending stop or start finished. Starting a pipeline (`start`) takes as long under load (848 ms
+/// once: plugins, elements, the camera and every streaming thread), and runs on the same thread, in order with
+/// the stops.
 @GLibActor
 public final class PipelineReaper {
     public static let shared = PipelineReaper()
 
-    /// Pipelines handed over and not yet stopped.
+    /// Pipelines handed over and not yet stopped, and pipelines being started.
     public private(set) var inFlight = 0
     /// Pipelines stopped since the process started.
     public private(set) var stopped = 0
@@ -41,7 +44,25 @@ public final class PipelineReaper {
         }
     }
 
-    /// Runs `body` on the loop once no pipeline is being stopped: now, or after the last pending teardown.
+    /// Runs `launch` on the teardown thread, after every stop handed over before it (the camera and the sound
+    /// card are free by then), and `done` on the loop with what it returned and how long it took. Counted in
+    /// `inFlight` until `done` returned: `done` may hand a pipeline nobody wants any more straight to `release`,
+    /// and whatever waits in `afterTeardowns` runs only after that stop too.
+    func start(_ launch: @escaping @Sendable () -> UnsafeMutablePointer<GstElement>?,
+               done: @escaping @Sendable @GLibActor (UnsafeMutablePointer<GstElement>?, Double) -> Void) {
+        inFlight += 1
+        queue.async {
+            let started = monotonicMicros()
+            let box = PipelineRefs(pipeline: launch(), webrtc: nil)
+            let millis = Double(monotonicMicros() - started) / 1000
+            GLibLoop.shared.post {
+                done(box.pipeline, millis)
+                PipelineReaper.shared.settled()
+            }
+        }
+    }
+
+    /// Runs `body` on the loop once no pipeline is being stopped or started: now, or after the last pending one.
     public func afterTeardowns(_ body: @escaping @GLibActor () -> Void) {
         if inFlight == 0 { body() } else { waiting.append(body) }
     }
@@ -52,10 +73,14 @@ public final class PipelineReaper {
     }
 
     private func finished(millis: Double) {
-        inFlight -= 1
         stopped += 1
         lastStopMillis = millis
         Log.debug("media", "a pipeline stopped in \(millis) ms on the teardown thread")
+        settled()
+    }
+
+    private func settled() {
+        inFlight -= 1
         guard inFlight == 0 else { return }
         let ready = waiting
         waiting = []
@@ -63,7 +88,8 @@ public final class PipelineReaper {
     }
 }
 
-/// The session's references, moved to the teardown thread; nothing else holds them once handed over.
+/// The session's references, moved to the teardown thread (or a started pipeline's, back to the loop); nothing
+/// else holds them once handed over.
 private struct PipelineRefs: @unchecked Sendable {
     let pipeline: UnsafeMutablePointer<GstElement>?
     let webrtc: UnsafeMutablePointer<GstElement>?

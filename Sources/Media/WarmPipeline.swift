@@ -4,6 +4,7 @@ import MainLoop
 
 /// A call pipeline built and started when a room opens, before any caller's offer exists, so that the answer is
 /// made against sources, encoders and an echo canceller that are already running (docs/latency-and-footprint.md).
+/// `launch` builds and starts it on the reaper's thread; the running pipeline is then adopted on the loop.
 ///
 /// It is the exact description the next call would build, with the payload types of the last offer the door
 /// answered as the guess for the next one. The camera's `valve` drops every picture but forwards the caps, so
@@ -17,18 +18,27 @@ final class WarmPipeline {
     let audioPayloadType: Int?
     private var element: UnsafeMutablePointer<GstElement>?
 
-    /// Builds and starts the pipeline; nil (logged) when it does not start: the call then builds its own.
-    init?(send: SendPipeline, video: SendPipeline.VideoCodec?, audioPayloadType: Int?) {
+    /// Takes over a pipeline `launch` started on the reaper's thread (`MediaEngine.warmUp`).
+    init(adopting element: UnsafeMutablePointer<GstElement>, send: SendPipeline, video: SendPipeline.VideoCodec?,
+         audioPayloadType: Int?) {
         self.send = send
         self.video = video
         self.audioPayloadType = audioPayloadType
+        self.element = element
+    }
+
+    /// Builds `description` with the camera's valve closed and starts it: the part that takes the time (plugins
+    /// loaded, elements made, the camera and the sound card opened, every streaming thread started), so it runs
+    /// on `PipelineReaper`'s thread, never on the loop. Nil (logged) when it does not start: the call then
+    /// builds its own.
+    nonisolated static func launch(_ description: String) -> UnsafeMutablePointer<GstElement>? {
         var error: UnsafeMutablePointer<GError>?
-        let description = send.description(video: video, audioPayloadType: audioPayloadType)
-        guard let element = gst_parse_launch(description, &error), error == nil else {
+        let parsed = gst_parse_launch(description, &error)
+        guard let element = parsed, error == nil else {
+            if let parsed { gst_object_unref(UnsafeMutableRawPointer(parsed)) }
             Log.warning("media", "warm pipeline: \(takeError(error)); the call builds its own")
             return nil
         }
-        self.element = element
         if let valve = gst_bin_get_by_name(cast(element, to: GstBin.self), "camvalve") {
             let object = UnsafeMutablePointer<GObject>(OpaquePointer(valve))
             gst_util_set_object_arg(object, "drop-mode", "forward-sticky-events")
@@ -37,9 +47,11 @@ final class WarmPipeline {
         }
         guard gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
             Log.warning("media", "warm pipeline would not start; the call builds its own")
-            stop()
+            let webrtc = gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc")
+            releaseWebRTCPipeline(element, webrtc: webrtc)
             return nil
         }
+        return element
     }
 
     isolated deinit { stop() }

@@ -266,9 +266,10 @@ struct StaticFiles {
         guard !parts.isEmpty, !parts.contains(where: { $0 == ".." || $0.hasPrefix(".") }) else {
             return .text(404, "not found\n")
         }
-        guard let bytes = Self.read(parts, under: root, limit: 8 << 20) else { return .text(404, "not found\n") }
+        var tag = ""
+        guard let bytes = Self.read(parts, under: root, limit: 8 << 20, tag: &tag) else { return .text(404, "not found\n") }
         let ext = parts.last.flatMap { $0.split(separator: ".").last }.map(String.init) ?? ""
-        var headers = [("Cache-Control", "no-cache"), ("X-Content-Type-Options", "nosniff"),
+        var headers = [("Cache-Control", "no-cache"), ("ETag", tag), ("X-Content-Type-Options", "nosniff"),
                        ("Referrer-Policy", "no-referrer")]
         if ext == "html" {
             headers += [("Content-Security-Policy", Self.contentSecurityPolicy), ("X-Frame-Options", "DENY")]
@@ -280,7 +281,8 @@ struct StaticFiles {
     /// The regular file at `root/parts…`, walked one component at a time with `O_NOFOLLOW`: a symlink anywhere
     /// on the way (which could point out of the web root) is refused, as is anything not a regular file (a
     /// FIFO would block the loop: `O_NONBLOCK`, then `fstat`), and it cannot escape `root`.
-    static func read(_ parts: [String], under root: String, limit: Int) -> [UInt8]? {
+    /// Its entity tag (`HTTPResponse.entityTag`) goes to `tag`.
+    static func read(_ parts: [String], under root: String, limit: Int, tag: inout String) -> [UInt8]? {
         var directory = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directory >= 0 else { return nil }
         for part in parts.dropLast() {
@@ -295,6 +297,8 @@ struct StaticFiles {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, Int(info.st_size) <= limit else { return nil }
+        tag = HTTPResponse.entityTag(size: Int(info.st_size), seconds: Int(info.st_mtim.tv_sec),
+                                     nanoseconds: Int(info.st_mtim.tv_nsec))
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var done = 0
         while done < bytes.count {

@@ -26,7 +26,9 @@ extension WebSocketHost {
                 return -1
             }
             if listensSecurely, lws_is_ssl(wsi) == 0 { return startHTTPResponse(wsi, redirectToHTTPS(wsi, path: path)) }
-            let response = serverHandler?.handleHTTP(path: path) ?? .text(404, "not found\n")
+            var response = serverHandler?.handleHTTP(path: path) ?? .text(404, "not found\n")
+            // A file the browser already has: 304, no body (HTTPResponse+NotModified.swift).
+            if let tags = header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH) { response = response.notModified(ifNoneMatch: tags) }
             // HEAD: the same headers (Content-Length included), no body.
             let isHead = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0
             return startHTTPResponse(wsi, response, sendBody: !isHead)

@@ -23,7 +23,7 @@ import Testing
     @Test @GLibActor func aCallThatDiffersStopsTheWarmPipelineFirst() async throws {
         let engine = try SessionTeardownTests.testEngine()
         engine.warmUp()
-        #expect(engine.warm?.running != nil, "no warm pipeline")
+        #expect(await Self.started(engine) != nil, "no warm pipeline")
         // The door offering a call builds another description (its own payload types, offer caps).
         let session = CallSession(calling: "warm-test", connectionId: "mc_warm_out", engine: engine)
         try session.start()
@@ -35,7 +35,7 @@ import Testing
         let engine = try SessionTeardownTests.testEngine()
         let watch = ObjectWatch()
         engine.warmUp()
-        let pipeline = try #require(engine.warm?.running)
+        let pipeline = try #require(await Self.started(engine))
         watch.watch(pipeline)
         engine.coolDown()
         #expect(await SessionTeardownTests.poll { watch.alive.isEmpty }, "still alive: \(watch.alive)")
@@ -46,15 +46,23 @@ import Testing
         var settings = try SessionTeardownTests.testEngine().settings
         settings.warmJoin = false
         let engine = try MediaEngine(settings: settings, inventory: MediaInventory(elements: InstalledElements()))
-        engine.warmUp()
+        var ready = false
+        engine.warmUp { ready = true }
+        #expect(ready, "warmUp with nothing to start did not say so at once")
         #expect(engine.warm == nil, "a pipeline started although warm_join is off")
+    }
+
+    /// The warm pipeline once the reaper's thread started it (`warmUp` returns before that); nil if it never did.
+    @GLibActor static func started(_ engine: MediaEngine) async -> UnsafeMutablePointer<GstElement>? {
+        _ = await SessionTeardownTests.poll { engine.warm?.running != nil }
+        return engine.warm?.running
     }
 
     /// One answered call after a warm-up: nothing gathered or sent before the offer; then the answer, and
     /// whether the call runs on the warm pipeline (nil: either is fine).
     @GLibActor static func call(_ engine: MediaEngine, expectWarm: Bool?) async throws {
         engine.warmUp()
-        let warm = try #require(engine.warm?.running, "no warm pipeline")
+        let warm = try #require(await started(engine), "no warm pipeline")
         let webrtc = try #require(gst_bin_get_by_name(UnsafeMutablePointer<GstBin>(OpaquePointer(warm)), "webrtc"))
         // Let it run: the sources and encoder start, and still no ICE agent gathers (nothing can leave).
         try await Task.sleep(for: .milliseconds(500))
