@@ -43,16 +43,23 @@ extension MediaEngine {
 @GLibActor
 enum WarmClip {
     static weak var recorder: ClipRecorder?
-    /// How long the loop waits for the clip to write its end (usually a few tens of milliseconds).
-    static let finishMillis = 500
+    /// How long the teardown thread lets the clip write its end (usually a few tens of milliseconds).
+    nonisolated static let finishMillis = 500
 
-    /// The warm pipeline is about to stop (a call builds its own, or the room closed): the clip writes its end
-    /// first. Without it, a clip cut off in its first second lost everything (mp4mux writes its first fragment
-    /// after a second of stream, or at EOS), and a longer one kept a header that knows only its first fragment.
-    static func finishBeforeStop() {
-        guard let recorder else { return }
+    /// The warm pipeline is about to stop (a call builds its own, or the room closed): the clip is told to write
+    /// its end, and the returned recorder is waited for on the teardown thread (`waitForEnd`) before the
+    /// pipeline goes to NULL — never on the loop. Without it, a clip cut off in its first second lost everything
+    /// (mp4mux writes its first fragment after a second of stream, or at EOS), and a longer one kept a header
+    /// that knows only its first fragment.
+    static func stopBeforePipeline() -> ClipRecorder? {
+        guard let recorder else { return nil }
         self.recorder = nil
         recorder.stop()
+        return recorder
+    }
+
+    /// On the teardown thread: waits up to `finishMillis` for the clip's branch to finish writing.
+    nonisolated static func waitForEnd(of recorder: ClipRecorder) {
         if !recorder.waitUntilDetached(timeoutMillis: finishMillis) {
             Log.info("media", "the clip did not finish within \(finishMillis) ms of its pipeline stopping")
         }

@@ -31,12 +31,15 @@ public final class PipelineReaper {
 
     private init() {}
 
-    /// Takes over the session's references and stops the pipeline off the loop; either may be nil.
-    func release(_ pipeline: UnsafeMutablePointer<GstElement>?, webrtc: UnsafeMutablePointer<GstElement>?) {
+    /// Takes over the session's references and stops the pipeline off the loop; either may be nil. `first` runs
+    /// on the teardown thread before the stop, while the pipeline still plays (a clip writing its end).
+    func release(_ pipeline: UnsafeMutablePointer<GstElement>?, webrtc: UnsafeMutablePointer<GstElement>?,
+                 first: (@Sendable () -> Void)? = nil) {
         guard pipeline != nil || webrtc != nil else { return }
         inFlight += 1
         let box = PipelineRefs(pipeline: pipeline, webrtc: webrtc)
         queue.async {
+            first?()
             let started = monotonicMicros()
             releaseWebRTCPipeline(box.pipeline, webrtc: box.webrtc)
             let millis = Double(monotonicMicros() - started) / 1000

@@ -86,10 +86,12 @@ final class WarmPipeline {
     /// starts its own pipeline only once this one reached NULL.
     func stop() {
         guard let element else { return }
-        WarmClip.finishBeforeStop()
+        let clip = WarmClip.stopBeforePipeline()
         self.element = nil
         let webrtc = gst_bin_get_by_name(cast(element, to: GstBin.self), "webrtc")
-        PipelineReaper.shared.release(element, webrtc: webrtc)
+        var finishClip: (@Sendable () -> Void)?
+        if let clip { finishClip = { WarmClip.waitForEnd(of: clip) } }
+        PipelineReaper.shared.release(element, webrtc: webrtc, first: finishClip)
     }
 
     private func hasPendingError(_ element: UnsafeMutablePointer<GstElement>) -> Bool {
