@@ -99,7 +99,7 @@ public final class CallSession {
     /// offering.
     public func start() throws(MediaError) {
         // A room's warm pipeline is still starting off the loop (`MediaEngine.warmUp`): answer with it once it runs.
-        if engine.waitForWarmStart({ [weak self] in
+        if engine.waitForWarmStart({ [weak self] _ in
             guard let self, !isEnded else { return }
             do throws(MediaError) { try start() } catch { finish(.failed, "\(error)") }
         }) { return }

@@ -15,7 +15,8 @@ public final class MediaEngine {
     private(set) var warm: WarmPipeline?
     /// The warm pipeline being started on the reaper's thread, and what waits for it.
     private var warming: WarmStart?
-    private var afterWarmStart: [@GLibActor () -> Void] = []
+    /// Waiting for the warm start; told whether the room is still open (false: it closed first).
+    private var afterWarmStart: [@GLibActor (_ roomOpen: Bool) -> Void] = []
     /// The payload types of the last offer answered: the next caller's browser most likely offers the same.
     /// Before the first call, what Chromium 156 offers: H.264 constrained baseline packetization-mode 1 as 108,
     /// Opus as 111, the playout-delay extension as 5 (a browser that differs only costs the first call its warm start).
@@ -78,7 +79,7 @@ public final class MediaEngine {
     /// A call, a still or a clip that asks for it meanwhile waits for it (`waitForWarmStart`).
     public func warmUp(then ready: @escaping @GLibActor () -> Void) {
         guard settings.warmJoin, warm == nil, plan.sendsVideo || plan.sendsAudio else { return ready() }
-        afterWarmStart.append(ready)
+        afterWarmStart.append { _ in ready() }
         guard warming == nil else { return }
         var send = sendPipeline()
         send.playoutDelayExtensionID = expectedPlayoutDelayID
@@ -115,22 +116,23 @@ public final class MediaEngine {
                                 audioPayloadType: start.audioPayloadType)
             Log.debug("media", "warm pipeline started in \((millis * 10).rounded() / 10) ms off the loop")
         }
-        runAfterWarmStart()
+        runAfterWarmStart(roomOpen: true)
     }
 
-    /// While the warm pipeline is being started: `body` runs on the loop once it runs (or gave up) and true is
-    /// returned; false when no warm start is pending (do it now). A call's answer, the ring's still and a visit's
+    /// While the warm pipeline is being started: `body` runs on the loop once it runs (or gave up), or with
+    /// `roomOpen` false once the room closed first, and true is returned; false when no warm start is pending
+    /// (do it now). A call's answer, the ring's still and a visit's
     /// clip wait here rather than open the camera a second time or go without the warm pipeline.
-    func waitForWarmStart(_ body: @escaping @GLibActor () -> Void) -> Bool {
+    func waitForWarmStart(_ body: @escaping @GLibActor (_ roomOpen: Bool) -> Void) -> Bool {
         guard warming != nil else { return false }
         afterWarmStart.append(body)
         return true
     }
 
-    private func runAfterWarmStart() {
+    private func runAfterWarmStart(roomOpen: Bool) {
         let waiting = afterWarmStart
         afterWarmStart = []
-        waiting.forEach { $0() }
+        waiting.forEach { $0(roomOpen) }
     }
 
     /// The room closed without a call taking the warm pipeline: stop it (the camera goes off). One still being
@@ -140,7 +142,7 @@ public final class MediaEngine {
         warming = nil
         warm?.stop()
         warm = nil
-        runAfterWarmStart()
+        runAfterWarmStart(roomOpen: false)
     }
 
     /// The warm pipeline when it is the one `send` describes with these payload types (nil: build one; the warm

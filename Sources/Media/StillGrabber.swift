@@ -23,7 +23,8 @@ extension MediaEngine {
     /// `done` runs on the loop once: with the still, or nil when there is no camera, the encoding fails, or the
     /// pipeline stops first.
     public func grabStill(_ done: @escaping @Sendable @GLibActor (Still?) -> Void) {
-        if waitForWarmStart({ self.grabStill(done) }) { return }  // the camera is still starting off the loop
+        // The camera is still starting off the loop: take the still once it runs; none if the room closed first.
+        if waitForWarmStart({ roomOpen in roomOpen ? self.grabStill(done) : done(nil) }) { return }
         guard let pipeline = warm?.running else { return grabStillWithOwnCamera(done) }
         guard let valve = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "camvalve") else {
             Log.debug("media", "no still: the warm pipeline has no camera")
