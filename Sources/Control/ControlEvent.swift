@@ -43,6 +43,10 @@ public enum ControlEvent: Sendable, Equatable {
     case visit(id: String, state: String, durationMillis: Int64?)
     case visitClip(id: String, state: String, frames: Int?, bytes: Int64?)
     case visitsLink(result: String, id: String?)
+    /// A paired browser joined the household visit; `phones` on it now.
+    case visitJoined(peer: String, name: String, phones: Int)
+    /// A phone left the household visit while others stay on.
+    case visitLeft(peer: String, name: String, phones: Int)
 
     /// The `event` field of each event, as the wire spells it.
     public enum Name: String, CaseIterable, Sendable {
@@ -57,6 +61,7 @@ public enum ControlEvent: Sendable, Equatable {
         case pairRefused = "pair-refused", paired, pairingRing = "pairing-ring"
         case pairingRingOver = "pairing-ring-over", unpaired
         case visit, visitClip = "visit-clip", visitsLink = "visits-link"
+        case visitJoined = "visit-joined", visitLeft = "visit-left"
     }
 
     public var name: Name {
@@ -96,6 +101,8 @@ public enum ControlEvent: Sendable, Equatable {
         case .visit: .visit
         case .visitClip: .visitClip
         case .visitsLink: .visitsLink
+        case .visitJoined: .visitJoined
+        case .visitLeft: .visitLeft
         }
     }
 
@@ -160,6 +167,8 @@ public enum ControlEvent: Sendable, Equatable {
         case .visitsLink(let result, let id):
             fields = ["result": s(result)]
             if let id { fields["id"] = s(id) }
+        case .visitJoined(let peer, let name, let phones), .visitLeft(let peer, let name, let phones):
+            fields = ["peer": s(peer), "name": s(name), "phones": n(Int64(phones))]
         }
         return fields
     }

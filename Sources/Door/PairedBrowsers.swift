@@ -46,6 +46,8 @@ final class PairedBrowsers {
     /// Links told `ring-over`, closed when this fires.
     var lingering: [DataLink] = []
     var lingerTimer: GLibTimer?
+    /// The paired browsers that proved themselves in this ring: who may answer as household and join.
+    var household = HouseholdRoster()
 
     init(stateDirectory: String) {
         store = PairingStore(stateDirectory: stateDirectory)

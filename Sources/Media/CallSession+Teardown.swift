@@ -60,6 +60,7 @@ extension CallSession {
         if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
         for channel in dataChannels { g_object_unref(channel) }
         dataChannels = []
+        if leaveVisit() { return }
         // Stopped on the teardown thread: waiting for webrtcbin and the streaming threads here would hold the loop.
         PipelineReaper.shared.release(pipeline, webrtc: webrtc)
         pipeline = nil

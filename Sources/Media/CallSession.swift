@@ -80,6 +80,8 @@ public final class CallSession {
     var offerTimer: GLibTimer?
     /// Ended as `.lost`: the milliseconds from the peer's last packet to that end.
     public internal(set) var lostAfterSilenceMillis: Int64?
+    /// The household visit this call's pipeline is shared with (CallSession+Join.swift); nil for a call of its own.
+    var household: HouseholdVisit?
 
     /// Parses nothing and builds nothing yet; `start()` does the work.
     public init(peer: String, connectionId: String, offerSDP: String, engine: MediaEngine) throws(MediaError) {
