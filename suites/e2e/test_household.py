@@ -8,7 +8,9 @@ drops. The first phone leaves and the other two keep receiving and being heard; 
 call ends.
 """
 
+import os
 import time
+from pathlib import Path
 
 from polling import poll
 
@@ -67,6 +69,19 @@ def levels(device, seconds=LISTEN_SECONDS):
     return seen
 
 
+def door_cpu_percent(device, seconds=3.0):
+    """The door process's CPU (user + system) over `seconds`, in % of one core: printed, not asserted."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def used():
+        fields = Path(f"/proc/{device.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    start, began = used(), time.monotonic()
+    time.sleep(seconds)
+    return 100 * (used() - start) / (time.monotonic() - began)
+
+
 def check_heard(device, heard, quiet=()):
     """The door hears every peer in `heard` and none in `quiet` (one more window if the first fell short)."""
     seen = {}
@@ -100,6 +115,8 @@ def test_three_paired_pages_share_one_visit(start_device, more_browsers, tmp_pat
     # Anna answers; the other two are offered Join, not "answered elsewhere".
     click(anna, "ring-answer")
     wait_page_state(anna, "in-call", CALL_TIMEOUT)
+    poll(lambda: (v := remote_video(anna)) and v["frames"] > 0, 10, message=lambda: f"no picture: {remote_video(anna)}")
+    cpu = [door_cpu_percent(device)]
     for page in (bob, cleo):
         poll(lambda: (page_hooks(page).get("ring") or {}).get("state") == "in-visit", 10,
              message=lambda: f"the page was not offered the visit: {page_hooks(page)}")
@@ -111,7 +128,12 @@ def test_three_paired_pages_share_one_visit(start_device, more_browsers, tmp_pat
         joined = next_event(events, lambda e: e.get("event") == "visit-joined", EVENT_TIMEOUT)
         assert joined["phones"] == phones and joined["peer"] == peers[phones - 1], joined
         assert joined["name"] == NAMES[phones - 1], joined
+        poll(lambda: (v := remote_video(page)) and v["frames"] > 0, 10,
+             message=lambda: f"no picture: {remote_video(page)}")
+        cpu.append(door_cpu_percent(device))
     assert [(p["peer"], p["name"]) for p in visit_phones(device)] == list(zip(peers, NAMES))
+    print("household: the door's CPU with 1, 2, 3 phones on (% of one core, 3 s each; three Chromiums share the "
+          f"machine): {', '.join(f'{c:.0f}' for c in cpu)}")
     # The door's screen lists who is on (ScreenRendererTests read the names off the drawn roster).
     next_event(events, lambda e: e.get("event") == "screen" and e.get("screen") == "visit", 5)
 
