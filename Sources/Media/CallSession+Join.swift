@@ -8,8 +8,8 @@ import MainLoop
 /// pipeline behind the encoders' tees, then answers the offer as any call does.
 extension CallSession {
     /// Answers this session's offer on `host`'s running pipeline (the visit forms around `host` at the first
-    /// join). The joiner keeps everything else of a call: its own ICE, DTLS, data channel, liveness watch and
-    /// `.ended`. The bitrate stays with the first phone's controller (one encoder, one rate).
+    /// join). The joiner keeps everything else of a call: its own ICE, DTLS, data channel, liveness watch, a
+    /// bitrate estimate from its loss reports (the visit runs the one encoder at the lowest) and `.ended`.
     public func join(_ host: CallSession) throws(MediaError) {
         guard let offer, let offerText else { throw MediaError(.negotiationFailed, "only an answered call can join a visit") }
         guard !ended, pipeline == nil else { throw MediaError(.pipelineFailed, "\(peer)'s call is already running") }
@@ -23,6 +23,12 @@ extension CallSession {
             connectSignal(raw, "pad-added", link, unsafeBitCast(onWebRTCPadAdded, to: GCallback.self))
             connectSignal(raw, "on-data-channel", link, unsafeBitCast(onDataChannel, to: GCallback.self))
             connectSignal(raw, "notify::ice-connection-state", link, unsafeBitCast(onIceStateChanged, to: GCallback.self))
+        }
+        // Its own loss reports make its own estimate; the visit runs the encoder at the lowest.
+        if host.videoCodec != nil {
+            videoCodec = host.videoCodec
+            bitrate = BitrateController(ceilingKbps: engine.plan.bitrateKbps)
+            statsTimer = GLibTimer(milliseconds: 1000, repeating: true) { [weak self] in self?.requestStats() }
         }
         joinTrace.mark("playing")
         try setRemoteDescription(Self.withoutParameterSets(offerText), type: GST_WEBRTC_SDP_TYPE_OFFER)

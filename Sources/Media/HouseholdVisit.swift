@@ -26,6 +26,13 @@ final class HouseholdVisit {
     private var busWatch: guint = 0
     private let keyframes: KeyframeRequester
     private let link: HouseholdVisitLink
+    /// Each phone's bitrate estimate (its `BitrateController`, from its loss reports); the encoder runs at the
+    /// lowest (`VisitBitrate`).
+    private var estimates: [ObjectIdentifier: Int] = [:]
+    private let rule: VisitBitrate
+    /// The rate the encoder was last set to, and the property that takes it (nil: it cannot change live).
+    private var encoderKbps: Int
+    private let codec: SendPipeline.VideoCodec?
 
     static let videoTee = "enctee"
     static let audioTee = "opustee"
@@ -41,6 +48,9 @@ final class HouseholdVisit {
         }
         gst_object_unref(UnsafeMutableRawPointer(videoTee))
         self.pipeline = pipeline
+        rule = VisitBitrate(ceilingKbps: host.engine.plan.bitrateKbps)
+        encoderKbps = host.counters.videoBitrateKbps.load(ordering: .relaxed)
+        codec = host.videoCodec
         keyframes = KeyframeRequester(pipeline: pipeline)
         link = HouseholdVisitLink()
         link.visit = self
@@ -171,12 +181,33 @@ final class HouseholdVisit {
             return PipelineReaper.shared.release(pipeline, webrtc: webrtc)
         }
         guard let webrtc else { return }
+        forgetEstimate(id)
         cut(webrtc, from: pipeline)
         Log.info("media", "visit: a phone left; \(members.count) phone(s) on")
     }
 
     /// Asks the one encoder for a keyframe, at most once per second whoever asks.
     func requestKeyframe() { keyframes.request() }
+
+    /// A phone's controller moved its estimate: the rate the encoder runs at now, the lowest phone's (which the
+    /// caller sets, and reports as its own).
+    func encoderBitrate(_ kbps: Int, from session: CallSession) -> Int {
+        estimates[ObjectIdentifier(session)] = kbps
+        encoderKbps = rule.target(estimatesKbps: Array(estimates.values))
+        return encoderKbps
+    }
+
+    /// A phone left: without its estimate the encoder may go back up.
+    private func forgetEstimate(_ id: ObjectIdentifier) {
+        guard estimates.removeValue(forKey: id) != nil, let pipeline, let codec else { return }
+        let target = rule.target(estimatesKbps: Array(estimates.values))
+        guard target != encoderKbps, let (name, value) = SendPipeline.bitrateProperty(codec, kbps: target),
+              let encoder = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "venc") else { return }
+        defer { gst_object_unref(UnsafeMutableRawPointer(encoder)) }
+        gst_util_set_object_arg(UnsafeMutablePointer<GObject>(OpaquePointer(encoder)), name, String(value))
+        encoderKbps = target
+        Log.info("media", "visit: video bitrate \(target) kbit/s (a phone with a lower estimate left)")
+    }
 
     private func stop() {
         if busWatch != 0 { g_source_remove(busWatch); busWatch = 0 }
