@@ -267,7 +267,7 @@ final class HouseholdVisit {
 
     /// The elements between a tee and `webrtc`'s video (or audio) sink pad, each with a reference the caller
     /// owns, and the tee's source pad feeding them (referenced too).
-    static func sendBranch(of webrtc: UnsafeMutablePointer<GstElement>, video: Bool)
+    nonisolated static func sendBranch(of webrtc: UnsafeMutablePointer<GstElement>, video: Bool)
         -> (elements: [UnsafeMutablePointer<GstElement>], teePad: UnsafeMutablePointer<GstPad>?)? {
         for sinkPad in pads(of: webrtc, source: false) {
             defer { gst_object_unref(UnsafeMutableRawPointer(sinkPad)) }
@@ -297,7 +297,7 @@ final class HouseholdVisit {
 
     /// Everything `webrtc`'s received streams flow through (decoders, the screen's branch, the speaker branch),
     /// up to but not including the mixer; and the source pads linked into the mixer. All referenced.
-    static func receiveElements(of webrtc: UnsafeMutablePointer<GstElement>)
+    nonisolated static func receiveElements(of webrtc: UnsafeMutablePointer<GstElement>)
         -> (elements: [UnsafeMutablePointer<GstElement>], mixerLinks: [UnsafeMutablePointer<GstPad>]) {
         var elements: [UnsafeMutablePointer<GstElement>] = []
         var mixerLinks: [UnsafeMutablePointer<GstPad>] = []
@@ -375,7 +375,7 @@ final class HouseholdVisit {
     // MARK: - Pads
 
     /// Every source (or sink) pad of `element`, referenced.
-    static func pads(of element: UnsafeMutablePointer<GstElement>, source: Bool) -> [UnsafeMutablePointer<GstPad>] {
+    nonisolated static func pads(of element: UnsafeMutablePointer<GstElement>, source: Bool) -> [UnsafeMutablePointer<GstPad>] {
         var found: [UnsafeMutablePointer<GstPad>] = []
         // The iterator, not the pad list: webrtcbin adds source pads from streaming threads.
         guard let iterator = source ? gst_element_iterate_src_pads(element) : gst_element_iterate_sink_pads(element) else {
@@ -403,7 +403,7 @@ final class HouseholdVisit {
         return found
     }
 
-    private static func isMedia(_ pad: UnsafeMutablePointer<GstPad>, video: Bool) -> Bool {
+    private nonisolated static func isMedia(_ pad: UnsafeMutablePointer<GstPad>, video: Bool) -> Bool {
         guard let caps = gst_pad_get_current_caps(pad) ?? gst_pad_peer_query_caps(pad, nil) else { return false }
         defer { gst_caps_unref(caps) }
         guard gst_caps_get_size(caps) > 0, let structure = gst_caps_get_structure(caps, 0),
@@ -411,7 +411,7 @@ final class HouseholdVisit {
         return String(cString: media) == (video ? "video" : "audio")
     }
 
-    private static func factoryName(_ element: UnsafeMutablePointer<GstElement>) -> String {
+    private nonisolated static func factoryName(_ element: UnsafeMutablePointer<GstElement>) -> String {
         guard let factory = gst_element_get_factory(element) else { return "" }
         return takeGString(gst_object_get_name(UnsafeMutablePointer<GstObject>(factory))) ?? ""
     }
