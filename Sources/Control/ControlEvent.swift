@@ -45,6 +45,10 @@ public enum ControlEvent: Sendable, Equatable {
     case visitsLink(result: String, id: String?)
     /// A paired page asked for a ring's picture by id: `sent`, `refused` (no valid hello), `notFound`, `badID`.
     case ringPicture(result: String, pairing: String?, picture: String?)
+    /// A paired browser joined the household visit; `phones` on it now.
+    case visitJoined(peer: String, name: String, phones: Int)
+    /// A phone left the household visit while others stay on.
+    case visitLeft(peer: String, name: String, phones: Int)
 
     /// The `event` field of each event, as the wire spells it.
     public enum Name: String, CaseIterable, Sendable {
@@ -60,6 +64,7 @@ public enum ControlEvent: Sendable, Equatable {
         case pairingRingOver = "pairing-ring-over", unpaired
         case visit, visitClip = "visit-clip", visitsLink = "visits-link"
         case ringPicture = "ring-picture"
+        case visitJoined = "visit-joined", visitLeft = "visit-left"
     }
 
     public var name: Name {
@@ -100,6 +105,8 @@ public enum ControlEvent: Sendable, Equatable {
         case .visitClip: .visitClip
         case .visitsLink: .visitsLink
         case .ringPicture: .ringPicture
+        case .visitJoined: .visitJoined
+        case .visitLeft: .visitLeft
         }
     }
 
@@ -168,6 +175,8 @@ public enum ControlEvent: Sendable, Equatable {
             fields = ["result": s(result)]
             if let pairing { fields["pairing"] = s(pairing) }
             if let picture { fields["picture"] = s(picture) }
+        case .visitJoined(let peer, let name, let phones), .visitLeft(let peer, let name, let phones):
+            fields = ["peer": s(peer), "name": s(name), "phones": n(Int64(phones))]
         }
         return fields
     }

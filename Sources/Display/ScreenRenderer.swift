@@ -52,6 +52,9 @@ public final class ScreenRenderer {
         case .inCall(let peer, let seconds, let muted):
             drawInCall(peer: peer, seconds: seconds, muted: muted, on: context)
             drawCaptions(captions, muted: muted, on: context)
+        case .visit(let peers, let seconds, let muted):
+            drawVisit(names: peers, seconds: seconds, muted: muted, on: context)
+            drawCaptions(captions, muted: muted, on: context)
         case .ended(let reason):
             drawMessage(reason, background: .background, on: context)
         case .error(let message):
@@ -273,6 +276,26 @@ public final class ScreenRenderer {
         if muted {
             lines.append(Line(text("Microphone muted", pixels: 28 * unit, bold: true, maxWidth: maxWidth, on: context),
                               color: .text, gap: 28 * unit, badge: .badge))
+        }
+        drawStack(lines, centerX: Double(width) / 2, centerY: Double(height) / 2, on: context)
+    }
+
+    /// A household visit: the call clock, then who is on, one name a line in the order they joined.
+    private func drawVisit(names: [String], seconds: Int, muted: Bool, on context: CairoContext) {
+        context.fill(.background)
+        let maxWidth = Double(width) - 2 * margin
+        var lines = [
+            Line(text("On the call (\(names.count))", pixels: 30 * unit, maxWidth: maxWidth, on: context), color: .secondary),
+            Line(text(Self.clock(seconds), pixels: 72 * unit, bold: true, maxWidth: maxWidth, on: context),
+                 color: .text, gap: 4 * unit),
+        ]
+        for (index, name) in names.enumerated() {
+            lines.append(Line(text(name, pixels: 36 * unit, bold: true, maxWidth: maxWidth, on: context),
+                              color: .accent, gap: (index == 0 ? 20 : 8) * unit))
+        }
+        if muted {
+            lines.append(Line(text("Microphone muted", pixels: 28 * unit, bold: true, maxWidth: maxWidth, on: context),
+                              color: .text, gap: 20 * unit, badge: .badge))
         }
         drawStack(lines, centerX: Double(width) / 2, centerY: Double(height) / 2, on: context)
     }

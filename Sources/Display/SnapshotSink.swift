@@ -125,6 +125,7 @@ public final class SnapshotSink: DisplaySink {
         case .knock: "knock"
         case .incomingCall: "incomingCall"
         case .inCall: "inCall"
+        case .visit: "visit"
         case .ended: "ended"
         case .error: "error"
         case .pairing: "pairing"

@@ -108,7 +108,7 @@ extension Device {
                 break
             }
         }
-        do { try session.start() } catch {
+        do { try startOrJoin(session, call) } catch {
             Log.warning("intercom", "cannot answer \(call): \(error)")
             calls.amend(call) { $0.session = nil }
             return handle(.callEnded(call, .failed))

@@ -122,6 +122,7 @@ extension Device {
                               "dataOffersRefused": .number(Double(dataOffersRefused))]
         addHomeState(to: &state)
         addPairingState(to: &state)
+        addVisitState(to: &state)
         return .object(state)
     }
 }

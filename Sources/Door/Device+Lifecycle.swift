@@ -113,7 +113,7 @@ extension CallStateMachine.Event {
     /// A press, an offer, a dial or a pairing: what would open a room or start a call.
     var startsSomething: Bool {
         switch self {
-        case .press, .offer, .dial, .dialAnswered, .pairRequested, .pairedBrowser: true
+        case .press, .offer, .pairedOffer, .dial, .dialAnswered, .pairRequested, .pairedBrowser: true
         case .callConnected, .callEnded, .timer, .tick, .hangUpRequested, .roomCodeTaken: false
         }
     }

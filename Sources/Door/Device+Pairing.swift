@@ -261,6 +261,7 @@ extension Device {
             paired.ringLinks[pairingID] = nil
             return link.close()
         }
+        paired.household.proved(peer: link.peer, name: pairing.name)
         let now = wallClockMillis()
         pairing.lastSeenAt = now
         pairing.onlineAtLastRing = true
@@ -295,7 +296,7 @@ extension Device {
     func pairedRoomAnswered(by call: CallID) {
         guard let paired, paired.ring != nil else { return }
         paired.ring?.answered = true
-        endRing(reason: "answered-elsewhere", except: call.peer)
+        endRing(reason: ringOverReason(answeredBy: call), except: call.peer)
     }
 
     /// The room closed: unanswered, every paired browser still ringing hears "missed".
@@ -303,6 +304,7 @@ extension Device {
         guard let paired, let ring = paired.ring else { return }
         if !ring.answered { endRing(reason: "missed", except: nil) }
         paired.ring = nil
+        paired.household.forget()
     }
 
     private func endRing(reason: String, except peer: String?) {

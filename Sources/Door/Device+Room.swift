@@ -126,7 +126,7 @@ extension Device {
         // A knock shows a fixed word: an unproved caller's chosen name ("POLICE – open the door") is theirs
         // to choose, so it is not drawn on the door's screen.
         latestCaller = (src, verdict == .proved ? CallerName.from(metadata: payload.metadata) : CallerName.fallback)
-        handle(.offer(call, proved: verdict == .proved))
+        handle(roomOfferEvent(call, proved: verdict == .proved))
     }
 
     /// Whether `peer` has a call waiting to be let in (a knock or an incoming call).

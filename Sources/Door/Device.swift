@@ -74,6 +74,7 @@ public final class Device {
         settings.homePeerID = homeID
         // The device ID lives in the state directory: with one, pairings can be kept there too.
         settings.canPair = options.deviceID != nil
+        settings.maxPhones = settings.canPair ? options.configuration.visits.maxPhones : 1
         if options.deviceID != nil { kept.paired = PairedBrowsers(stateDirectory: options.stateDirectory) }
         if options.deviceID != nil { kept.visits = VisitKeeper(stateDirectory: options.stateDirectory, settings: options.configuration.visits) }
         let roomICE = options.configuration.ice
@@ -97,6 +98,7 @@ public final class Device {
         let visitSettings = options.configuration.visits
         mediaSettings.clipTee = visitSettings.enabled && visitSettings.clipSeconds > 0 && options.deviceID != nil
         mediaSettings.clipAudioTee = mediaSettings.clipTee && visitSettings.recordCalls
+        mediaSettings.visitTees = settings.maxPhones > 1
         media = try seams.media(mediaSettings)
         dataLinks = DataLinkParts(media: media)
         let ice = options.configuration.ice
@@ -235,6 +237,10 @@ public final class Device {
             visits?.answered(by: visitAnswerer(for: call))
             pairedRoomAnswered(by: call)
             answer(call)
+        case .join(let call):
+            joinVisit(call)
+        case .left(let call):
+            leftVisit(call)
         case .dial(let call, let metadata):
             dial(call, metadata: metadata)
         case .refuse(let call, let refusal):
@@ -269,8 +275,8 @@ public final class Device {
         case .closePairing:
             pairingClosed()
         case .show(let core):
-            let screen = core.labelingCallers { [latestCaller] peer in
-                peer == latestCaller?.peer ? latestCaller!.label : CallerName.fallback
+            let screen = core.labelingCallers { [latestCaller, household = paired?.household] peer in
+                household?.name(of: peer) ?? (peer == latestCaller?.peer ? latestCaller!.label : CallerName.fallback)
             }
             guard let display, display.current != screen else { return }
             display.show(screen)
@@ -294,6 +300,7 @@ public final class Device {
         case .incomingCall: "incoming-call"
         case .calling: "calling"
         case .inCall: "in-call"
+        case .visit: "visit"
         case .ended: "ended"
         case .error: "error"
         case .pairing: "pairing"

@@ -54,6 +54,8 @@ final class PairedBrowsers {
         do { try PairingStore.write(bytes, to: path) } catch { return "cannot save pairings: \(error)" }
         return nil
     }
+    /// The paired browsers that proved themselves in this ring: who may answer as household and join.
+    var household = HouseholdRoster()
 
     init(stateDirectory: String) {
         store = PairingStore(stateDirectory: stateDirectory)

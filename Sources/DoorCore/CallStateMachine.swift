@@ -21,6 +21,11 @@
 /// closes the room too); no answer within `dialTimeoutMillis`, or the peer gone (EXPIRE, LEAVE), ends it, and
 /// an open room keeps ringing.
 ///
+/// The household visit (docs/household.md): a call answered by a paired browser (`pairedOffer`) is a visit other
+/// paired browsers may join (`join`) while it runs, up to `maxPhones` phones; beyond that they are refused as
+/// `full`. A phone that leaves is `left`; the first phone's place goes to the next one, and the call ends only
+/// when the last phone leaves (or the door hangs up). A stranger with the room link keeps the one-caller rule.
+///
 /// Media exists only between `answer` (or `dial`) and the end of that call: the machine emits `answer` only for a call
 /// somebody accepted (a proved caller under `autoAcceptProvenCallers`, or an ANSWER press).
 public struct CallStateMachine: Sendable {
@@ -54,6 +59,8 @@ public struct CallStateMachine: Sendable {
         public var pairedScreenMillis: Int64 = 3_000
         /// How long a call the door places waits for the peer's answer.
         public var dialTimeoutMillis: Int64 = 30_000
+        /// The most phones on one household visit (`visits.max_phones`); 1: nobody joins a running call.
+        public var maxPhones = 3
         public init() {}
 
         public func pairingLink(token: PairingToken) -> PairingLink {
@@ -99,6 +106,8 @@ public struct CallStateMachine: Sendable {
         public var call: CallID
         public var proved: Bool
         public var deadline: Int64
+        /// A paired browser's answer: once accepted, the call is a visit others may join.
+        public var household = false
     }
 
     /// A call the door places, waiting for the peer's answer until `deadline`.
@@ -115,6 +124,19 @@ public struct CallStateMachine: Sendable {
         /// Until media connects; nil once connected.
         public var connectDeadline: Int64?
         public var muted = false
+        /// Answered by a paired browser: other paired browsers may join (`phones`).
+        public var household = false
+        /// The phones that joined after `call`, in the order they joined.
+        public var phones: [CallID] = []
+
+        public init(call: CallID, since: Int64, connectDeadline: Int64?, muted: Bool = false, household: Bool = false,
+                    phones: [CallID] = []) {
+            self.call = call; self.since = since; self.connectDeadline = connectDeadline; self.muted = muted
+            self.household = household; self.phones = phones
+        }
+
+        /// Every phone on the call: the first, then those that joined.
+        public var members: [CallID] { [call] + phones }
     }
 
     public enum Phase: Sendable, Equatable {
@@ -208,6 +230,8 @@ public struct CallStateMachine: Sendable {
     public enum Refusal: String, Sendable {
         /// Another call runs or another caller waits.
         case busy
+        /// The household visit already has `maxPhones` phones.
+        case full
         /// Somebody pressed DECLINE.
         case declined
         /// Nobody pressed ANSWER in time.
@@ -244,6 +268,9 @@ public struct CallStateMachine: Sendable {
         case dial(CallID, metadata: JSONValue? = nil)
         /// The peer answered the call the door placed.
         case dialAnswered(CallID)
+        /// A media offer to the open room from a paired browser that proved its pairing in this ring (and the
+        /// room's secret): an answer that makes the call a household visit, or a join to the running one.
+        case pairedOffer(CallID)
     }
 
     public enum Action: Sendable, Equatable {
@@ -255,6 +282,10 @@ public struct CallStateMachine: Sendable {
         case closeRoom(code: String)
         /// Build the media session from the kept offer and answer it.
         case answer(CallID)
+        /// Answer the kept offer of a paired browser onto the running visit (the first phone's media).
+        case join(CallID)
+        /// A phone left the visit; the others stay on.
+        case left(CallID)
         /// Build a media session that offers a call to `call.peer` (the door calls out), with the event's metadata.
         case dial(CallID, metadata: JSONValue? = nil)
         /// Turn a caller away: drop its offer and tell it why. No media object was ever made for it.
@@ -311,6 +342,7 @@ public struct CallStateMachine: Sendable {
         case .pairedBrowser(let name): paired(name, now: now)
         case .dial(let call, let metadata): dial(call, metadata: metadata, now: now)
         case .dialAnswered(let call): dialAnswered(call, now: now)
+        case .pairedOffer(let call): offered(call, proved: true, household: true, now: now)
         }
     }
 
@@ -335,7 +367,7 @@ public struct CallStateMachine: Sendable {
             return back + pressed(press, now: now)
 
         case (.answer, .knock(let room, let pending)), (.answer, .incoming(let room, let pending)):
-            return accept(pending.call, in: room, now: now)
+            return accept(pending.call, in: room, household: pending.household, now: now)
         case (.answer, _):
             return []
 
@@ -361,41 +393,48 @@ public struct CallStateMachine: Sendable {
 
     // MARK: - Signaling
 
-    private mutating func offered(_ call: CallID, proved: Bool, now: Int64) -> [Action] {
+    private mutating func offered(_ call: CallID, proved: Bool, household: Bool = false, now: Int64) -> [Action] {
         switch phase {
         case .idle, .ending, .pairing, .paired, .dialing(nil, _):
             return [.ignore(call, reason: "no room is open")]
         case .dialing:
             return [.refuse(call, .busy)]
         case .room(let room):
-            return admit(call, proved: proved, in: room, now: now)
+            return admit(call, proved: proved, household: household, in: room, now: now)
         case .knock(let room, let pending), .incoming(let room, let pending):
             if call == pending.call { return [] } // the same offer again: the actor keeps the newest copy
             if call.peer == pending.call.peer {
                 // The page called again (a new connection): the old one is dead on its side.
                 return [.ignore(pending.call, reason: "replaced by a newer offer from the same peer")]
-                    + admit(call, proved: proved, in: room, now: now)
+                    + admit(call, proved: proved, household: household, in: room, now: now)
             }
             // A caller with the secret is not kept waiting behind a knock: knocks must not be able to lock
             // the residents out.
             if case .knock = phase, proved {
-                return [.refuse(pending.call, .busy)] + admit(call, proved: proved, in: room, now: now)
+                return [.refuse(pending.call, .busy)] + admit(call, proved: proved, household: household, in: room, now: now)
             }
             return [.refuse(call, .busy)]
-        case .inCall(_, let active):
-            if call == active.call { return [.ignore(call, reason: "the running call offered again")] }
+        case .inCall(let room, var active):
+            if active.members.contains(call) { return [.ignore(call, reason: "the running call offered again")] }
             // Telling this peer "busy" (LEAVE) would close its running call too.
-            if call.peer == active.call.peer { return [.ignore(call, reason: "already in a call with this peer")] }
-            return [.refuse(call, .busy)]
+            if active.members.contains(where: { $0.peer == call.peer }) {
+                return [.ignore(call, reason: "already in a call with this peer")]
+            }
+            guard household, active.household, settings.maxPhones > 1 else { return [.refuse(call, .busy)] }
+            guard active.members.count < settings.maxPhones else { return [.refuse(call, .full)] }
+            active.phones.append(call)
+            return [.join(call)] + move(to: .inCall(room, active), now: now)
         }
     }
 
     /// An offer in an open room with nobody waiting: answer it, or keep it waiting for ANSWER.
-    private mutating func admit(_ call: CallID, proved: Bool, in room: Room, now: Int64) -> [Action] {
+    private mutating func admit(_ call: CallID, proved: Bool, household: Bool = false, in room: Room,
+                                now: Int64) -> [Action] {
         let accepted = proved || !settings.knocksNeedAnswer
-        if accepted, settings.autoAcceptProvenCallers { return accept(call, in: room, now: now) }
+        if accepted, settings.autoAcceptProvenCallers { return accept(call, in: room, household: household, now: now) }
         if accepted {
-            let pending = Pending(call: call, proved: true, deadline: now + settings.answerTimeoutMillis)
+            let pending = Pending(call: call, proved: true, deadline: now + settings.answerTimeoutMillis,
+                                  household: household)
             return move(to: .incoming(room, pending), now: now)
         }
         let pending = Pending(call: call, proved: false, deadline: now + settings.knockTimeoutMillis)
@@ -403,8 +442,9 @@ public struct CallStateMachine: Sendable {
     }
 
     /// The only way into a call, and so the only place media is asked for.
-    private mutating func accept(_ call: CallID, in room: Room, now: Int64) -> [Action] {
-        let active = ActiveCall(call: call, since: now, connectDeadline: now + settings.connectTimeoutMillis)
+    private mutating func accept(_ call: CallID, in room: Room, household: Bool = false, now: Int64) -> [Action] {
+        let active = ActiveCall(call: call, since: now, connectDeadline: now + settings.connectTimeoutMillis,
+                                household: household)
         return [.answer(call)] + move(to: .inCall(room, active), now: now)
     }
 
@@ -429,6 +469,15 @@ public struct CallStateMachine: Sendable {
 
     private mutating func ended(_ call: CallID, by endedBy: EndedBy, now: Int64) -> [Action] {
         switch phase {
+        case .inCall(let room, var active) where active.members.count > 1 && active.members.contains(call):
+            // One phone of a visit left: the others stay on; the next one takes the first one's place.
+            if active.call == call {
+                active.call = active.phones.removeFirst()
+                active.connectDeadline = nil
+            } else {
+                active.phones.removeAll { $0 == call }
+            }
+            return [.left(call)] + move(to: .inCall(room, active), now: now)
         case .dialing(let room, let dial) where dial.call == call:
             // The peer is not there (EXPIRE), left, or the attempt failed: an open room keeps ringing.
             if let room { return move(to: .room(room), now: now) }
@@ -497,6 +546,10 @@ public struct CallStateMachine: Sendable {
             return close(reason: "Nobody answered", refusal: .timeout, now: now)
         case (.knock, .knock(let room, let pending)), (.answer, .incoming(let room, let pending)):
             return [.refuse(pending.call, .timeout)] + move(to: .room(room), now: now)
+        case (.connect, .inCall(let room, var active)) where !active.phones.isEmpty:
+            // The first phone never connected but others joined: it goes (its end is a `left`), they stay.
+            active.connectDeadline = nil
+            return [.hangUp(active.call)] + move(to: .inCall(room, active), now: now)
         case (.connect, .inCall(let room?, let active)):
             // Answered but never connected: hung up, and the room waits for the next caller (see `ended`).
             return [.hangUp(active.call)] + backToRoom(room, now: now)
@@ -565,7 +618,7 @@ public struct CallStateMachine: Sendable {
         case .room: break
         case .knock(_, let pending), .incoming(_, let pending): actions.append(.refuse(pending.call, refusal))
         case .inCall(_, let active):
-            actions.append(.hangUp(active.call))
+            actions += active.members.map(Action.hangUp)
             shown = reason ?? "Call ended"
         case .dialing(_, let dial):
             actions.append(.hangUp(dial.call))
@@ -604,6 +657,8 @@ public struct CallStateMachine: Sendable {
             return .knock(peer: pending.call.peer, secondsLeft: secondsLeft(pending.deadline))
         case .incoming(_, let pending):
             return .incomingCall(peer: pending.call.peer, secondsLeft: secondsLeft(pending.deadline))
+        case .inCall(_, let active) where !active.phones.isEmpty:
+            return .visit(peers: active.members.map(\.peer), seconds: Int((now - active.since) / 1000), muted: active.muted)
         case .inCall(_, let active):
             return .inCall(peer: active.call.peer, seconds: Int((now - active.since) / 1000), muted: active.muted)
         case .dialing(_, let dial):

@@ -14,6 +14,7 @@ extension Configuration {
         if let value = try s.int("call_max_seconds", in: VisitSettings.callMaxSecondsRange, unit: "seconds") {
             visits.callMaxSeconds = value
         }
+        if let value = try s.int("max_phones", in: VisitSettings.maxPhonesRange, unit: "phones") { visits.maxPhones = value }
         do {
             try visits.validate(section: "visits")
         } catch {

@@ -15,6 +15,9 @@ public enum Screen: Sendable, Equatable, CustomStringConvertible {
     case calling(peer: String, secondsLeft: Int)
     /// A call is running with the visitor's peer.
     case inCall(peer: String, seconds: Int, muted: Bool)
+    /// A household visit: several paired browsers on one call, `peers` in the order they came (their names
+    /// once labelled), the call clock and the microphone badge.
+    case visit(peers: [String], seconds: Int, muted: Bool)
     /// The call or room ended; `reason` in words.
     case ended(reason: String)
     /// Something is wrong; `message` in words, e.g. "Camera unavailable".
@@ -33,6 +36,8 @@ public enum Screen: Sendable, Equatable, CustomStringConvertible {
         case .incomingCall(let peer, let secondsLeft): "incomingCall(\(peer), \(secondsLeft) s)"
         case .calling(let peer, let secondsLeft): "calling(\(peer), \(secondsLeft) s)"
         case .inCall(let peer, let seconds, let muted): "inCall(\(peer), \(seconds) s\(muted ? ", muted" : ""))"
+        case .visit(let peers, let seconds, let muted):
+            "visit(\(peers.joined(separator: ", ")), \(seconds) s\(muted ? ", muted" : ""))"
         case .ended(let reason): "ended(\(reason))"
         case .error(let message): "error(\(message))"
         case .pairing(let link, let secondsLeft): "pairing(\(RoomLink.redact(link)), \(secondsLeft) s)"
@@ -50,6 +55,7 @@ extension Screen {
         case .incomingCall(let peer, let secondsLeft): .incomingCall(peer: label(peer), secondsLeft: secondsLeft)
         case .calling(let peer, let secondsLeft): .calling(peer: label(peer), secondsLeft: secondsLeft)
         case .inCall(let peer, let seconds, let muted): .inCall(peer: label(peer), seconds: seconds, muted: muted)
+        case .visit(let peers, let seconds, let muted): .visit(peers: peers.map(label), seconds: seconds, muted: muted)
         default: self
         }
     }

@@ -14,12 +14,16 @@ public struct VisitSettings: Sendable, Equatable {
     public var recordCalls = false
     /// `visits.call_max_seconds`: the longest call recording when `record_calls` is on.
     public var callMaxSeconds = 600
+    /// `visits.max_phones`: how many paired browsers may be on one visit (the first to answer and those who
+    /// join); 1 keeps today's one phone per call (docs/household.md).
+    public var maxPhones = 3
 
-    public static let keys = ["enabled", "max_bytes", "max_age_days", "clip_seconds", "record_calls", "call_max_seconds"]
+    public static let keys = ["enabled", "max_bytes", "max_age_days", "clip_seconds", "record_calls", "call_max_seconds", "max_phones"]
     public static let maxBytesRange: ClosedRange<Int64> = 1_000_000...1_000_000_000_000
     public static let maxAgeRange = 1...3650
     public static let clipSecondsRange = 0...300
     public static let callMaxSecondsRange = 10...7200
+    public static let maxPhonesRange = 1...6
 
     public init() {}
 

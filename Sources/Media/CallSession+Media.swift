@@ -155,7 +155,9 @@ extension CallSession {
         guard let last = sending.lastLossCounts, counts.expected > last.expected else { return }
         // Lost over expected between the two reports: exact whatever the reports' spacing.
         let loss = min(1, Double(max(0, counts.lost - last.lost)) / Double(counts.expected - last.expected))
-        if let kbps = controller.update(lossFraction: loss) {
+        if let estimate = controller.update(lossFraction: loss) {
+            // On a household visit the one encoder takes the lowest phone's estimate (HouseholdVisit).
+            let kbps = household?.encoderBitrate(estimate, from: self) ?? estimate
             if let (name, value) = SendPipeline.bitrateProperty(codec, kbps: kbps) {
                 setProperty("venc", name, String(value))
             }

@@ -60,6 +60,7 @@ extension CallSession {
         if elements.busWatch != 0 { g_source_remove(elements.busWatch); elements.busWatch = 0 }
         for channel in elements.dataChannels { g_object_unref(channel) }
         elements.dataChannels = []
+        if leaveVisit() { return }
         // Stopped on the teardown thread: waiting for webrtcbin and the streaming threads here would hold the loop.
         PipelineReaper.shared.release(elements.pipeline, webrtc: elements.webrtc)
         elements.pipeline = nil

@@ -49,6 +49,8 @@ public final class CallSession {
     var ending = Ending()
     /// Milliseconds from the offer to each step of the join (`JoinTrace`, logged at debug level).
     var joinTrace = JoinTrace()
+    /// The household visit this call's pipeline is shared with (CallSession+Join.swift); nil for a call of its own.
+    var household: HouseholdVisit?
 
     /// Parses nothing and builds nothing yet; `start()` does the work.
     public init(peer: String, connectionId: String, offerSDP: String, engine: MediaEngine) throws(MediaError) {

@@ -93,7 +93,7 @@ let onDecodedPadAdded: @convention(c) (UnsafeMutablePointer<GstElement>?, Unsafe
     let sinkPad: UnsafeMutablePointer<GstPad>?
     if isVideo, link.remoteVideoWidth > 0 {
         sinkPad = addScreenBranch(to: bin, link: link)
-    } else if !isVideo, let speaker = addSpeakerBranch(to: bin) {
+    } else if !isVideo, let speaker = addSpeakerBranch(to: bin, counters: link.counters) {
         sinkPad = speaker
     } else {
         guard let sink = gst_element_factory_make("fakesink", nil) else { return }
@@ -134,7 +134,7 @@ func addScreenBranch(to bin: UnsafeMutablePointer<GstBin>, link: SessionLink) ->
 
 /// `audioconvert ! audioresample` into the static speaker mixer (`SendPipeline.speakerBranch`), which leads
 /// through the echo probe to the speaker. Nil when the pipeline has no mixer.
-func addSpeakerBranch(to bin: UnsafeMutablePointer<GstBin>) -> UnsafeMutablePointer<GstPad>? {
+func addSpeakerBranch(to bin: UnsafeMutablePointer<GstBin>, counters: MediaCounters) -> UnsafeMutablePointer<GstPad>? {
     guard let mixer = gst_bin_get_by_name(bin, "speakermix") else { return nil }
     defer { gst_object_unref(UnsafeMutableRawPointer(mixer)) }
     var error: UnsafeMutablePointer<GError>?
@@ -147,6 +147,7 @@ func addSpeakerBranch(to bin: UnsafeMutablePointer<GstBin>) -> UnsafeMutablePoin
     guard let mixerPad = gst_element_request_pad_simple(mixer, "sink_%u"),
           let branchSource = gst_element_get_static_pad(branch, "src") else { return nil }
     gst_pad_link(branchSource, mixerPad)
+    meterVoice(at: mixerPad, into: counters)
     gst_object_unref(UnsafeMutableRawPointer(branchSource))
     gst_object_unref(UnsafeMutableRawPointer(mixerPad))
     gst_element_sync_state_with_parent(branch)

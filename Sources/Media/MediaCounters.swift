@@ -14,6 +14,10 @@ public final class MediaCounters: Sendable {
     public let keyframesForced = Atomic<Int>(0)
     /// The video bitrate the encoder is set to now (lowered on loss).
     public let videoBitrateKbps = Atomic<Int>(0)
+    /// The caller's decoded voice at its speaker-mixer pad: its level (the RMS in 1/1000 of full scale, held as a
+    /// decaying peak, `meterVoice`) and how many buffers reached the mixer; a household visit reads it per phone.
+    public let voiceRMSPermille = Atomic<Int>(0)
+    public let voiceBuffersMixed = Atomic<Int>(0)
     public init() {}
 
     public struct Snapshot: Sendable, Equatable {

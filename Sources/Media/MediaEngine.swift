@@ -66,6 +66,7 @@ public final class MediaEngine {
         pipeline.testPattern = settings.testPattern
         pipeline.clipTee = settings.clipTee
         pipeline.clipAudioTee = settings.clipAudioTee
+        pipeline.visitTees = settings.visitTees
         return pipeline
     }
 

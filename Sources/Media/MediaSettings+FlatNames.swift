@@ -90,4 +90,8 @@ extension MediaSettings {
         get { extras.clipAudioTee }
         set { extras.clipAudioTee = newValue }
     }
+    public var visitTees: Bool {
+        get { extras.visitTees }
+        set { extras.visitTees = newValue }
+    }
 }

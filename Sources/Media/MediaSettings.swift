@@ -73,6 +73,8 @@ public struct MediaSettings: Sendable, Equatable {
         public var clipTee = false
         /// A `tee name=spktee` after the speaker mixer, so a call's recording carries the caller's audio.
         public var clipAudioTee = false
+        /// Tees after the encoders for a household visit's other phones (`SendPipeline.visitTees`).
+        public var visitTees = false
         public init() {}
     }
 

@@ -28,6 +28,9 @@ public struct SendPipeline: Sendable {
     /// A `tee name=spktee` after the speaker mixer (the caller's audio, kept running by silence), for
     /// recording calls with their audio (`visits.record_calls`).
     public var clipAudioTee = false
+    /// Tees after both encoders (`enctee` after the H.264 encoder, `opustee` after Opus), where a household
+    /// visit's other phones take the same encoded streams (`HouseholdVisit`, docs/household.md).
+    public var visitTees = false
 
     /// Payload types of the door's own offers (any dynamic type works; these are the ones browsers use).
     public static let offerVideoPayloadType = 96
@@ -87,6 +90,7 @@ public struct SendPipeline: Sendable {
                 + " ! volume name=micvolume mute=false ! audioconvert"
                 + " ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=100000000 leaky=downstream"
                 + " ! opusenc bitrate=32000 frame-size=20 audio-type=voice inband-fec=true"
+                + (visitTees ? " ! tee name=opustee" : "")
                 + " ! rtpopuspay pt=\(audioPayloadType)"
                 + " ! application/x-rtp,media=audio,encoding-name=OPUS,payload=\(audioPayloadType),clock-rate=48000"
                 + (offering ? ",encoding-params=(string)2" : "") + " ! webrtc.")
@@ -112,7 +116,7 @@ public struct SendPipeline: Sendable {
         switch codec {
         case .h264(let pt, let encoder):
             return Self.h264Encoder(encoder, plan: plan)
-                + (clipTee ? " ! tee name=enctee ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000"
+                + (clipTee || visitTees ? " ! tee name=enctee ! queue max-size-buffers=0 max-size-bytes=0 max-size-time=500000000"
                     + " leaky=downstream" : "")
                 + " ! h264parse config-interval=-1"
                 + " ! rtph264pay pt=\(pt) config-interval=-1 aggregate-mode=zero-latency name=vpay"

@@ -71,14 +71,12 @@ public final class VisitFanout {
     public let settings: Settings
     private var pipeline: UnsafeMutablePointer<GstElement>?
     private var phones: [String: Phone] = [:]
-    private var gate: KeyframeGate
-    private var keyframeTimer: GLibTimer?
+    private var keyframes: KeyframeRequester?
     /// How many keyframes were asked of the encoder (after the gate).
-    public private(set) var keyframesRequested = 0
+    public var keyframesRequested: Int { keyframes?.requested ?? 0 }
 
     public init(settings: Settings = Settings()) {
         self.settings = settings
-        gate = KeyframeGate(intervalMicros: settings.keyframeGapMicros)
     }
 
     isolated deinit { stop() }
@@ -114,6 +112,7 @@ public final class VisitFanout {
             throw MediaError(.pipelineFailed, "visit pipeline: \(takeError(error))")
         }
         pipeline = built
+        keyframes = KeyframeRequester(pipeline: built, gapMicros: settings.keyframeGapMicros)
         if gst_element_set_state(built, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE {
             stop()
             throw MediaError(.pipelineFailed, "visit pipeline would not play")
@@ -126,7 +125,7 @@ public final class VisitFanout {
         gst_element_set_state(pipeline, GST_STATE_NULL)
         for phone in phones.values { unref(phone) }
         phones.removeAll()
-        keyframeTimer = nil
+        keyframes?.cancel()
         gst_object_unref(UnsafeMutableRawPointer(pipeline))
         self.pipeline = nil
     }
@@ -229,19 +228,7 @@ public final class VisitFanout {
     /// A phone needs a keyframe (it joined, or sent a PLI/FIR): the one encoder makes one, at most once per
     /// `keyframeGapMicros` (`KeyframeGate`).
     public func requestKeyframe(for id: String) {
-        switch gate.request(nowMicros: monotonicMicros()) {
-        case .now:
-            forceKeyUnit()
-        case .at(let when):
-            let delay = UInt32(max(0, (when - monotonicMicros()) / 1000) + 1)
-            keyframeTimer = GLibTimer(milliseconds: delay) { [weak self] in
-                guard let self else { return }
-                keyframeTimer = nil
-                if gate.due(atMicros: monotonicMicros()) { forceKeyUnit() }
-            }
-        case .alreadyPending:
-            break
-        }
+        keyframes?.request()
     }
 
     // MARK: - Pieces
@@ -329,22 +316,11 @@ public final class VisitFanout {
         }
     }
 
-    private func forceKeyUnit() {
-        guard let pipeline, let encoder = gst_bin_get_by_name(cast(pipeline, to: GstBin.self), "venc") else { return }
-        defer { gst_object_unref(UnsafeMutableRawPointer(encoder)) }
-        guard let pad = gst_element_get_static_pad(encoder, "src") else { return }
-        defer { gst_object_unref(UnsafeMutableRawPointer(pad)) }
-        // An upstream event sent to the encoder's source pad is what a payloader passes up for a PLI.
-        if let event = gst_video_event_new_upstream_force_key_unit(GstClockTime.max, 1, 0) {
-            gst_pad_send_event(pad, event)
-            keyframesRequested += 1
-        }
-    }
 }
 
 /// Waits (on this thread; the probe runs on whichever thread finds the pad idle) until no buffer is passing
-/// through `pad`, and unlinks it there.
-private func unlinkWhenIdle(_ pad: UnsafeMutablePointer<GstPad>) {
+/// through `pad`, and unlinks it there. Used by `HouseholdVisit` too.
+func unlinkWhenIdle(_ pad: UnsafeMutablePointer<GstPad>) {
     let done = DispatchSemaphore(value: 0)
     let box = Unmanaged.passRetained(IdleUnlink(done)).toOpaque()
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_IDLE, unlinkOnIdle, box,
@@ -385,19 +361,26 @@ private let countVideoPacket: GstPadProbeCallback = { _, _, data in
 
 /// RMS of one buffer of S16 mono at the phone's mixer pad.
 private let measureVoice: GstPadProbeCallback = { _, info, data in
-    guard let info, let data, let raw = info.pointee.data else { return GST_PAD_PROBE_OK }
+    guard let info, let data, let measured = s16RMSPermille(info) else { return GST_PAD_PROBE_OK }
+    let meter = Unmanaged<PhoneMeter>.fromOpaque(data).takeUnretainedValue()
+    meter.voiceRMSPermille.store(measured.permille, ordering: .relaxed)
+    meter.voiceBuffers.add(1, ordering: .relaxed)
+    return GST_PAD_PROBE_OK
+}
+
+/// The RMS of the probed buffer of S16 samples, in 1/1000 of full scale, and how many samples it has; nil for no
+/// buffer or no samples.
+func s16RMSPermille(_ info: UnsafeMutablePointer<GstPadProbeInfo>) -> (permille: Int, samples: Int)? {
+    guard let raw = info.pointee.data else { return nil }
     let buffer = raw.assumingMemoryBound(to: GstBuffer.self)
     var map = GstMapInfo()
-    guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return GST_PAD_PROBE_OK }
+    guard gst_buffer_map(buffer, &map, GST_MAP_READ) != 0 else { return nil }
     defer { gst_buffer_unmap(buffer, &map) }
     let count = Int(map.size) / 2
-    guard count > 0, let bytes = map.data else { return GST_PAD_PROBE_OK }
+    guard count > 0, let bytes = map.data else { return nil }
     var sum = 0.0
     bytes.withMemoryRebound(to: Int16.self, capacity: count) { samples in
         for index in 0..<count { let value = Double(samples[index]); sum += value * value }
     }
-    let meter = Unmanaged<PhoneMeter>.fromOpaque(data).takeUnretainedValue()
-    meter.voiceRMSPermille.store(Int((sum / Double(count)).squareRoot() / 32.768), ordering: .relaxed)
-    meter.voiceBuffers.add(1, ordering: .relaxed)
-    return GST_PAD_PROBE_OK
+    return (Int((sum / Double(count)).squareRoot() / 32.768), count)
 }

@@ -63,6 +63,8 @@ import Testing
         #expect(ControlEvent.chat(from: "visitor", text: "hi", peer: nil, connectionId: nil).json
                 == ["event": "chat", "from": "visitor", "text": "hi"])
         #expect(ControlEvent.pairingClosed.json == ["event": "pairing-closed"])
+        #expect(ControlEvent.visitJoined(peer: "p", name: "Anna's phone", phones: 2).json
+                == ["event": "visit-joined", "peer": "p", "name": "Anna's phone", "phones": .number(2)])
         #expect(ControlEvent.screen("ended", millis: 12.5, reason: "Call ended").json
                 == ["event": "screen", "screen": "ended", "millis": .number(12.5), "reason": "Call ended"])
     }

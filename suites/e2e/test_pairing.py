@@ -134,6 +134,9 @@ def ringing_dialog_open(driver):
 def test_two_paired_browsers_ring_one_answers_the_other_hears_answered_elsewhere(start_device, browser,
                                                                                  more_browsers, tmp_path):
     config, state = state_config(tmp_path)
+    # One phone per call: the others hear "answered elsewhere" (with more, they are offered the visit:
+    # test_household.py).
+    config.write_text(config.read_text() + "visits:\n  max_phones: 1\n")
     device = start_device("--config", str(config))
     anna, bob, old = browser, more_browsers(), more_browsers()
     events = device.events(timeout=RING_TIMEOUT)

@@ -7,7 +7,8 @@
 // refusing or cancelling a call that was not answered yet is a LEAVE to the other peer with
 // payload {connectionId, reason}: reason 'declined' or 'busy' from the callee, 'cancelled'
 // from the caller; the door also says 'timeout' (nobody pressed ANSWER) and 'closed' (its room
-// closed while the call waited), and 'limited' (a knock over the door's knock limit). A
+// closed while the call waited), 'limited' (a knock over the door's knock limit), and 'full' (a household
+// visit that already has as many phones as the door takes). A
 // hang-up while the call's channel is not open yet (the first moments of a call, or a caller
 // without one) is a LEAVE with reason 'hangup' as well as the close. A stock PeerJS peer closes its connections with us on any LEAVE.
 //
@@ -31,7 +32,7 @@ import { PeerLink } from './peer-link.js';
 // time; the browser's own ICE would wait for its 30 s consent timeout.
 const SILENCE_CHECK_MS = 500;
 
-export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'timeout', 'closed', 'cancelled', 'limited']);
+export const REFUSAL_REASONS = Object.freeze(['declined', 'busy', 'timeout', 'closed', 'cancelled', 'limited', 'full']);
 
 export class Call extends PeerLink {
   #metadata;

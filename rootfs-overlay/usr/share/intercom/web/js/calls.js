@@ -292,6 +292,9 @@ export class Calls {
       case 'timeout':
         page.endCall(by, 'Nobody answered.', 'timeout');
         break;
+      case 'full':
+        page.endCall(by, 'The visit is full: the door takes no more phones on this call.', 'full');
+        break;
       case 'limited':
         page.endCall(by, 'The door has had too many knocks just now. Wait a minute, then try again.', 'limited');
         break;

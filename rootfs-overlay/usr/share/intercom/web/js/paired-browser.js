@@ -37,6 +37,7 @@ export class PairedBrowser {
   #ringSound = new RingSound();
   #ringPicture;
   #ringExpiry = 0;
+  #visitRing = null; // the ring of a visit someone else answered, while the dialog offers Join
   #visits = null; // the door's visit list (visits.js)
 
   constructor(app) {
@@ -57,9 +58,9 @@ export class PairedBrowser {
     return this.#store.stablePeerId(roomPrefix);
   }
 
-  /** True while the ringing dialog shows a live ring. */
+  /** True while the ringing dialog shows a live ring (or a visit to join). */
   get ringing() {
-    return this.#ringLink !== null;
+    return this.#ringLink !== null || this.#visitRing !== null;
   }
 
   /** The page is going away. */
@@ -287,6 +288,9 @@ export class PairedBrowser {
       return;
     }
     this.#ringLink = link;
+    this.#visitRing = null; // a new ring replaces an offer to join the last one
+    ui['ring-answer'].textContent = 'Answer';
+    ui['ring-ignore'].textContent = 'Ignore';
     const picture = this.#ringPicture.show(link);
     this.#setRing({ state: 'ringing', door: ring.door, code: ring.code, expiresAt: ring.expiresAt, picture });
     ui['ringing-title'].textContent = `${ring.door} is ringing`;
@@ -304,10 +308,29 @@ export class PairedBrowser {
   #onRingOver(link, reason) {
     if (this.#ringLink !== link) return;
     const { page, hooks } = this.#app;
+    const ring = link.ring;
     this.#closeRinging();
     link.close();
     this.#setRing({ ...hooks.ring, state: reason });
+    if (reason === 'in-visit' && ring && !page.inCall) {
+      this.#offerJoin(ring);
+      return;
+    }
     if (!page.inCall) page.say(reason === 'answered-elsewhere' ? 'Answered elsewhere' : 'Missed ring');
+  }
+
+  /** Someone in the household answered: the dialog offers Join (docs/household.md); Join places the same
+   * call Answer would, and the door adds this phone to the visit. */
+  #offerJoin(ring) {
+    const { ui, page } = this.#app;
+    this.#visitRing = ring;
+    ui['ringing-title'].textContent = `${ring.door}: someone answered`;
+    ui['ringing-info'].textContent = 'Join to see and talk to the visitor too.';
+    ui['ring-answer'].textContent = 'Join';
+    ui['ring-ignore'].textContent = 'Not now';
+    if (!ui.ringing.open) ui.ringing.showModal();
+    ui['ring-answer'].focus();
+    page.say(`${ring.door}: in a visit — join?`);
   }
 
   /** The door went silent while ringing (liveness.js): say so; its next ring opens a new link. */
@@ -322,11 +345,15 @@ export class PairedBrowser {
   }
 
   #closeRinging() {
+    const { ui } = this.#app;
     clearTimeout(this.#ringExpiry);
     this.#ringSound.stop();
     this.#ringPicture.clear();
     this.#ringLink = null;
-    if (this.#app.ui.ringing.open) this.#app.ui.ringing.close();
+    this.#visitRing = null;
+    ui['ring-answer'].textContent = 'Answer';
+    ui['ring-ignore'].textContent = 'Ignore';
+    if (ui.ringing.open) ui.ringing.close();
   }
 
   #setRing(ring) {
@@ -336,11 +363,12 @@ export class PairedBrowser {
   async #answerRing() {
     const { page, hooks, signaling, calls } = this.#app;
     const link = this.#ringLink;
-    const ring = link?.ring;
+    const joining = this.#visitRing !== null;
+    const ring = link?.ring ?? this.#visitRing;
     if (!ring) return;
     this.#closeRinging();
-    this.#setRing({ ...hooks.ring, state: 'answered' });
-    link.close();
+    this.#setRing({ ...hooks.ring, state: joining ? 'joined' : 'answered' });
+    link?.close();
     const target = ringTarget(ring.link);
     const proof = target ? await RoomProof.fromSecretText(target.secret) : null;
     if (!proof) {
@@ -354,9 +382,9 @@ export class PairedBrowser {
 
   #ignoreRing() {
     const link = this.#ringLink;
-    if (!link) return;
+    if (!link && !this.#visitRing) return;
     this.#closeRinging();
-    link.close();
+    link?.close();
     this.#setRing({ ...this.#app.hooks.ring, state: 'ignored' });
     this.#app.page.say('Ring ignored.');
   }

@@ -187,7 +187,7 @@ export class RingLink extends EventTarget {
     } else if (message.t === 'picture') {
       this.dispatchEvent(new CustomEvent('picture', { detail: message }));
     } else if (message.t === 'ring-over' && this.ring) {
-      const reason = message.reason === 'answered-elsewhere' ? 'answered-elsewhere' : 'missed';
+      const reason = ['answered-elsewhere', 'in-visit'].includes(message.reason) ? message.reason : 'missed';
       this.dispatchEvent(new CustomEvent('over', { detail: { reason } }));
     }
   }
