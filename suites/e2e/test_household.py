@@ -9,6 +9,7 @@ every phone's call ends.
 """
 
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from polling import poll
 from test_call import CALL_TIMEOUT, check_browser_video_rises, click, remote_video, wait_page_state
 from test_chat import next_event
 from test_pairing import RING_TIMEOUT, page_hooks, pair_page, ring, ringing_dialog_open
+from test_web_client import SCREENSHOTS, phone, screenshot
 
 NAMES = ("Anna's phone", "Bob's laptop", "Cleo's tablet")
 # Chromium's fake microphone beeps. The door's `voiceRMS` is a level meter (the RMS held as a peak that halves
@@ -108,6 +110,7 @@ def test_three_paired_pages_share_one_visit(start_device, more_browsers, tmp_pat
             _, stored = pair_page(device, page, name)
         peers.append(stored["peerId"])
     anna, bob, cleo = pages
+    phone(bob)  # its Join offer is the README's picture (UPDATE_SCREENSHOTS=1 writes it into docs/web)
     for page in pages:
         page.execute_script(RAW_MICROPHONE_JS)
     events = device.events(timeout=EVENT_TIMEOUT)
@@ -127,6 +130,7 @@ def test_three_paired_pages_share_one_visit(start_device, more_browsers, tmp_pat
              message=lambda: f"the page was not offered the visit: {page_hooks(page)}")
         assert ringing_dialog_open(page)
         assert page.find_element("id", "ring-answer").text == "Join"
+    screenshot(bob, "household-join")
     for page, phones in ((bob, 2), (cleo, 3)):
         click(page, "ring-answer")
         wait_page_state(page, "in-call", CALL_TIMEOUT)
@@ -141,6 +145,12 @@ def test_three_paired_pages_share_one_visit(start_device, more_browsers, tmp_pat
           f"machine): {', '.join(f'{c:.0f}' for c in cpu)}")
     # The door's screen lists who is on (ScreenRendererTests read the names off the drawn roster).
     next_event(events, lambda e: e.get("event") == "screen" and e.get("screen") == "visit", 5)
+    shown = time.time()
+    door_screen = poll(lambda: (p := device.snapshots / "latest.png").exists() and p.stat().st_mtime > shown and p,
+                       5, message="the door wrote no snapshot of its visit screen")
+    # The door's screen during the visit (the README's picture; docs/screens with UPDATE_SCREENSHOTS=1).
+    shutil.copyfile(door_screen, (SCREENSHOTS.parent / "screens" if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+                                  else SCREENSHOTS) / "visit.png")
 
     # One encoder, three receivers: every page decodes the door's picture, and keeps decoding.
     for page in pages:
