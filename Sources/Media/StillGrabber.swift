@@ -54,8 +54,7 @@ extension MediaEngine {
         let description = source + " ! videoconvert ! videoscale"
             + " ! video/x-raw,width=\(plan.width),height=\(plan.height),pixel-aspect-ratio=1/1"
             + " ! fakesink name=stillsink sync=false async=false"
-        let camera = StillCamera(description: description, done: done)
-        if camera.isRunning { StillCamera.running = camera }
+        StillCamera.running = StillCamera(description: description, done: done)
     }
 
     /// A call is about to build its own pipeline: a still's camera lets go of the device first (the reaper
@@ -66,65 +65,90 @@ extension MediaEngine {
 }
 
 /// A camera pipeline that lives for one still (no warm pipeline to take it from): started by
-/// `grabStillWithOwnCamera`, stopped once the picture is taken, or after `maxMillis` whatever happened.
+/// `grabStillWithOwnCamera` on `PipelineReaper`'s thread (opening a camera takes hundreds of milliseconds under
+/// load, which the loop must not wait for), stopped once the picture is taken, or after `maxMillis` whatever
+/// happened.
 @GLibActor
 final class StillCamera {
-    /// The one running now, if any (a ring that follows quickly replaces it).
+    /// The one running (or starting) now, if any (a ring that follows quickly replaces it).
     static var running: StillCamera?
     /// A camera that gives no usable picture this long after it started is given up on.
     static let maxMillis: UInt32 = 4_000
 
-    private var element: UnsafeMutablePointer<GstElement>?
+    private enum State {
+        case starting
+        case running(UnsafeMutablePointer<GstElement>)
+        case stopped
+    }
+    private var state = State.starting
     private var timer: GLibTimer?
     let started = monotonicMicros()
 
-    /// Starts the pipeline; `done` hears the still or nil, once, whatever happens.
+    /// Starts the pipeline off the loop; `done` hears the still or nil, once, whatever happens.
     init(description: String, done: @escaping @Sendable @GLibActor (Still?) -> Void) {
-        var error: UnsafeMutablePointer<GError>?
-        guard let element = gst_parse_launch(description, &error), error == nil else {
-            Log.warning("media", "no still: \(takeError(error))")
-            done(nil)
-            return
-        }
-        self.element = element
-        let finished: @Sendable @GLibActor (Still?) -> Void = { [weak self] still in
+        let grab = StillGrab(done: { [weak self] still in
             self?.stop()
             done(still)
+        }, started: started)
+        PipelineReaper.shared.start({ Self.launch(description, grab: grab) }) { [weak self] element, millis in
+            guard let element else { return }  // `grab` said nil already
+            guard let self, case .starting = self.state else {
+                // Stopped (the room closed, a call needs the camera, or the picture came) while it started.
+                return PipelineReaper.shared.release(element, webrtc: nil)
+            }
+            self.state = .running(element)
+            self.timer = GLibTimer(milliseconds: Self.maxMillis) { [weak self] in
+                guard let self, self.isRunning else { return }
+                Log.info("media", "no still within \(Self.maxMillis) ms of starting the camera; stopped it")
+                self.stop()
+            }
+            Log.debug("media", "camera started for a still in \((millis * 10).rounded() / 10) ms off the loop")
         }
-        guard let sink = gst_bin_get_by_name(cast(element, to: GstBin.self), "stillsink") else {
-            stop()
-            done(nil)
-            return
-        }
-        defer { gst_object_unref(UnsafeMutableRawPointer(sink)) }
-        if let pad = gst_element_get_static_pad(sink, "sink") {
-            let grab = StillGrab(done: finished, started: started)
-            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, takeStill, Unmanaged.passRetained(grab).toOpaque(),
-                              releaseStillGrab)
-            gst_object_unref(UnsafeMutableRawPointer(pad))
-        }
-        guard gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
-            Log.warning("media", "no still: the camera pipeline would not start")
-            stop()  // the probe's pad goes with the pipeline: `done` hears nil
-            return
-        }
-        timer = GLibTimer(milliseconds: Self.maxMillis) { [weak self] in
-            guard let self, self.element != nil else { return }
-            Log.info("media", "no still within \(Self.maxMillis) ms of starting the camera; stopped it")
-            stop()
-        }
-        Log.debug("media", "camera started for a still (no warm pipeline)")
     }
 
-    /// Whether the camera still runs (the tests check it stops).
-    var isRunning: Bool { element != nil }
+    /// On the reaper's thread: the pipeline built and playing, with `grab`'s probe on its sink; nil (and `grab`
+    /// told nil) when it does not start.
+    private nonisolated static func launch(_ description: String, grab: StillGrab) -> UnsafeMutablePointer<GstElement>? {
+        var error: UnsafeMutablePointer<GError>?
+        let parsed = gst_parse_launch(description, &error)
+        guard let element = parsed, error == nil else {
+            if let parsed { gst_object_unref(UnsafeMutableRawPointer(parsed)) }
+            Log.warning("media", "no still: \(takeError(error))")
+            grab.finish(nil)
+            return nil
+        }
+        guard let sink = gst_bin_get_by_name(cast(element, to: GstBin.self), "stillsink"),
+              let pad = gst_element_get_static_pad(sink, "sink") else {
+            gst_object_unref(UnsafeMutableRawPointer(element))
+            grab.finish(nil)
+            return nil
+        }
+        gst_object_unref(UnsafeMutableRawPointer(sink))
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, takeStill, Unmanaged.passRetained(grab).toOpaque(),
+                          releaseStillGrab)
+        gst_object_unref(UnsafeMutableRawPointer(pad))
+        guard gst_element_set_state(element, GST_STATE_PLAYING) != GST_STATE_CHANGE_FAILURE else {
+            Log.warning("media", "no still: the camera pipeline would not start")
+            releaseWebRTCPipeline(element, webrtc: nil)  // the probe's pad goes with the pipeline: `grab` hears nil
+            return nil
+        }
+        return element
+    }
 
-    /// Stops the pipeline off the loop (`PipelineReaper`); the probe's release reports nil if nothing came.
+    /// Whether the camera is starting or running (the tests check it stops).
+    var isRunning: Bool {
+        if case .stopped = state { return false }
+        return true
+    }
+
+    /// Stops the pipeline off the loop (`PipelineReaper`); the probe's release reports nil if nothing came. One
+    /// still starting is stopped as soon as it is there.
     func stop() {
         timer = nil
         if StillCamera.running === self { StillCamera.running = nil }
-        guard let element else { return }
-        self.element = nil
+        let was = state
+        state = .stopped
+        guard case .running(let element) = was else { return }
         Log.debug("media", "still camera stopped \((monotonicMicros() - started) / 1000) ms after it started")
         PipelineReaper.shared.release(element, webrtc: nil)
     }
