@@ -31,6 +31,8 @@ import statistics
 import subprocess
 import time
 
+from results_file import RESULTS, write_result
+
 WIDTH, HEIGHT, FPS, KBPS = 1280, 720, 30, 2000
 # 16-byte key and 14-byte salt: a fixed test key, SRTP's cost does not depend on it.
 SRTP_KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d"
@@ -132,6 +134,8 @@ def main():
     parser.add_argument("--pattern", default="ball",
                         help="videotestsrc pattern: ball (a moving object on a still background, like a doorstep)"
                              " or snow (nothing compresses: the encoder at its cap, the most bytes per phone)")
+    parser.add_argument("--out", default=str(RESULTS / "household.md"),
+                        help="where the table is written as well (committed with `make bench`'s other results)")
     args = parser.parse_args()
 
     # Somewhere for the door's SRTP to land on loopback (never read: the kernel drops what does not fit).
@@ -154,17 +158,18 @@ def main():
         drain.close()
 
     medians = {phones: statistics.median(runs) for phones, runs in results.items()}
-    print(f"household visit at {WIDTH}x{HEIGHT}@{FPS}, pattern {args.pattern}, x264enc {KBPS} kbit/s ultrafast;"
-          f" {args.rounds} rounds of {args.seconds:g} s; CPU in % of one core (load: {os.getloadavg()[0]:.1f})")
-    print(f"{'phones':>6}  {'median':>7}  {'runs':<30}  {'vs. one phone':>13}")
+    lines = [f"household visit at {WIDTH}x{HEIGHT}@{FPS}, pattern {args.pattern}, x264enc {KBPS} kbit/s ultrafast;"
+             f" {args.rounds} rounds of {args.seconds:g} s; CPU in % of one core (load: {os.getloadavg()[0]:.1f})",
+             f"{'phones':>6}  {'median':>7}  {'runs':<30}  {'vs. one phone':>13}"]
     for phones, runs in results.items():
         delta = f"{medians[phones] - medians[1]:+.1f}" if phones >= 1 else ""
-        print(f"{phones:>6}  {medians[phones]:7.1f}  {', '.join(f'{run:.1f}' for run in runs):<30}  {delta:>13}")
+        lines.append(f"{phones:>6}  {medians[phones]:7.1f}  {', '.join(f'{run:.1f}' for run in runs):<30}  {delta:>13}")
     if args.phones >= 2:
         per_phone = slope([(phones, medians[phones]) for phones in range(1, args.phones + 1)])
-        print(f"CPU per extra phone: {per_phone:.1f} % of one core (least squares over 1..{args.phones} phones)")
-    print(f"first phone over encoders alone: {medians[1] - medians[0]:+.1f} % of one core")
-
+        lines.append(f"CPU per extra phone: {per_phone:.1f} % of one core (least squares over 1..{args.phones} phones)")
+    lines.append(f"first phone over encoders alone: {medians[1] - medians[0]:+.1f} % of one core")
+    print("\n".join(lines))
+    write_result(args.out, "CPU per extra phone in a household visit", "bench/household.py", lines)
 
 if __name__ == "__main__":
     main()

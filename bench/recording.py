@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_file import RESULTS, write_result
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WIDTH, HEIGHT, FPS, KBPS = 1280, 720, 30, 2500
 
@@ -66,6 +68,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--container", choices=["mp4", "mkv"], default="mp4")
+    parser.add_argument("--out", default=str(RESULTS / "recording.md"),
+                        help="where the table is written as well (committed with `make bench`'s other results)")
     args = parser.parse_args()
     frames = args.seconds * FPS
     branch = branch_description(args.container)
@@ -90,13 +94,15 @@ def main():
             a, b = statistics.median(without), statistics.median(with_)
             rows.append((shape, a, b, (b - a) / args.seconds * 100, statistics.median(rates)))
     load = os.getloadavg()[0]
-    print(f"recording ({args.container}) at {WIDTH}x{HEIGHT}@{FPS}, x264enc {KBPS} kbit/s, {args.seconds} s of stream, "
-          f"median of {args.runs} runs each, load average {load:.1f}, {os.cpu_count()} cores")
-    print("| shape  | CPU s without | CPU s with | extra CPU (% of one core) | written (kB/s) |")
-    print("|--------|---------------|------------|---------------------------|----------------|")
+    lines = [f"recording ({args.container}) at {WIDTH}x{HEIGHT}@{FPS}, x264enc {KBPS} kbit/s, {args.seconds} s of stream, "
+             f"median of {args.runs} runs each, load average {load:.1f}, {os.cpu_count()} cores",
+             "",
+             "| shape  | CPU s without | CPU s with | extra CPU (% of one core) | written (kB/s) |",
+             "|--------|---------------|------------|---------------------------|----------------|"]
     for shape, a, b, extra, rate in rows:
-        print(f"| {shape:6} | {a:13.2f} | {b:10.2f} | {extra:25.1f} | {rate / 1000:14.0f} |")
-
+        lines.append(f"| {shape:6} | {a:13.2f} | {b:10.2f} | {extra:25.1f} | {rate / 1000:14.0f} |")
+    print("\n".join(lines))
+    write_result(args.out, "Recording a visit's clip: CPU and write rate", "bench/recording.py", lines)
 
 if __name__ == "__main__":
     main()
