@@ -178,10 +178,7 @@ let onBusMessage: GstBusFunc = { _, message, data in
     case GST_MESSAGE_ERROR:
         let (source, text) = busProblem(message)
         // A visit clip's branch failing (a full card) is the clip's problem, not the call's (docs/visits.md).
-        if let src = message.pointee.src, ClipRecorder.isInsideClip(src) {
-            Log.warning("media", "visit clip: \(source): \(text); the call goes on")
-            break
-        }
+        if ClipRecorder.tookError(message, source: source, text) { break }
         GLibActor.assumeIsolated { link.session?.busError(source: source, text) }
     case GST_MESSAGE_WARNING:
         Log.debug("media", "GStreamer warning: \(busProblem(message).text)")

@@ -243,6 +243,14 @@ public final class ClipRecorder: @unchecked Sendable {
     /// Whether a bus message's source is inside a clip branch of any recorder: a call's bus handler leaves
     /// those errors (a full card) to the recorder instead of ending the call. The branch fails alone: the tee
     /// keeps feeding the call (a test writes a clip to /dev/full).
+    /// A pipeline's error that came from a visit clip's branch is logged as the clip's and true is returned: the
+    /// call (or visit) that owns the bus goes on. False for every other error.
+    static func tookError(_ message: UnsafeMutablePointer<GstMessage>, source: String, _ text: String) -> Bool {
+        guard let src = message.pointee.src, isInsideClip(src) else { return false }
+        Log.warning("media", "visit clip: \(source): \(text); the call goes on")
+        return true
+    }
+
     public static func isInsideClip(_ object: UnsafeMutablePointer<GstObject>) -> Bool {
         var current: UnsafeMutablePointer<GstObject>? = object
         gst_object_ref(UnsafeMutableRawPointer(object))

@@ -439,10 +439,7 @@ private let onVisitBusMessage: GstBusFunc = { _, message, data in
     switch message.pointee.type {
     case GST_MESSAGE_ERROR:
         let (source, text) = busProblem(message)
-        if let src = message.pointee.src, ClipRecorder.isInsideClip(src) {
-            Log.warning("media", "visit clip: \(source): \(text); the call goes on")
-            break
-        }
+        if ClipRecorder.tookError(message, source: source, text) { break }
         // The message (and its source) lives through this callback, which runs on the loop thread.
         let address = UInt(bitPattern: message.pointee.src)
         GLibActor.assumeIsolated {
